@@ -1,0 +1,197 @@
+package dev.ibex.cli;
+
+import dev.ibex.IbexException;
+import dev.ibex.config.IbexConfig;
+import dev.ibex.config.Setting;
+import dev.ibex.pg.PgErrors;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/** The top-level command: global options, shared by every verb before or after it. */
+@Command(name = "ibex",
+        versionProvider = IbexCommand.Version.class,
+        description = {"Trigger-based PostgreSQL replication, in the tradition of Bucardo.", ""},
+        synopsisSubcommandLabel = "VERB",
+        usageHelpAutoWidth = true,
+        subcommands = {
+            HelpVerb.class,
+            InstallCommand.class,
+            UpgradeCommand.class,
+        },
+        footer = {"", "Run 'ibex help VERB' for one verb's words. Exit codes: 0 ok, 1 bad input, "
+                + "2 a sync run failed, 3 database error, 4 internal error."})
+public class IbexCommand implements Runnable {
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--help", usageHelp = true, description = "Show this help.")
+    boolean help;
+
+    @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print the version.")
+    boolean version;
+
+    @Option(names = {"-h", "--db-host", "--dbhost"}, scope = ScopeType.INHERIT, paramLabel = "HOST",
+            description = "Repository host (also IBEX_DB_HOST, PGHOST).")
+    String dbHost;
+
+    @Option(names = {"-p", "--db-port", "--dbport"}, scope = ScopeType.INHERIT, paramLabel = "PORT",
+            description = "Repository port (also IBEX_DB_PORT, PGPORT).")
+    String dbPort;
+
+    @Option(names = {"-d", "--db-name", "--dbname"}, scope = ScopeType.INHERIT, paramLabel = "NAME",
+            description = "Repository database (also IBEX_DB_NAME; default ibex).")
+    String dbName;
+
+    @Option(names = {"-U", "--db-user", "--dbuser"}, scope = ScopeType.INHERIT, paramLabel = "USER",
+            description = "Repository user (also IBEX_DB_USER, PGUSER).")
+    String dbUser;
+
+    @Option(names = {"-P", "--db-pass", "--dbpass"}, scope = ScopeType.INHERIT, paramLabel = "PASS",
+            description = "Repository password (also IBEX_DB_PASS, PGPASSWORD, ~/.pgpass).")
+    String dbPass;
+
+    @Option(names = "--config", scope = ScopeType.INHERIT, paramLabel = "FILE",
+            description = "YAML settings file (also IBEX_CONFIG; else conf/ibex.yml, ~/.ibex.yml, /etc/ibex/ibex.yml).")
+    Path configFile;
+
+    @Option(names = {"--piddir", "--pid-dir"}, scope = ScopeType.INHERIT, paramLabel = "DIR",
+            description = "Directory of the controller's pid file.")
+    String piddir;
+
+    @Option(names = {"--log-dir", "--log-destination"}, scope = ScopeType.INHERIT, paramLabel = "DIR",
+            description = "Directory of the controller's log file.")
+    String logDir;
+
+    @Option(names = "--log-level", scope = ScopeType.INHERIT, paramLabel = "LEVEL",
+            description = "error, warn, info, debug or trace.")
+    String logLevel;
+
+    @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Show stack traces of errors.")
+    boolean debug;
+
+    @Option(names = {"--quiet", "-q"}, scope = ScopeType.INHERIT, description = "Print less.")
+    boolean quiet;
+
+    private IbexConfig config;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing verb: try 'ibex --help'");
+    }
+
+    /** The settings, resolved once per invocation. */
+    public IbexConfig config() {
+        if (config == null) {
+            Map<Setting, String> given = new EnumMap<>(Setting.class);
+            put(given, Setting.DB_HOST, dbHost);
+            put(given, Setting.DB_PORT, dbPort);
+            put(given, Setting.DB_NAME, dbName);
+            put(given, Setting.DB_USER, dbUser);
+            put(given, Setting.DB_PASS, dbPass);
+            put(given, Setting.PIDDIR, piddir);
+            put(given, Setting.LOG_DIR, logDir);
+            put(given, Setting.LOG_LEVEL, logLevel);
+            config = IbexConfig.resolve(given, configFile, System.getenv());
+        }
+        return config;
+    }
+
+    public boolean debug() {
+        return debug;
+    }
+
+    public boolean quiet() {
+        return quiet;
+    }
+
+    private static void put(Map<Setting, String> m, Setting s, String v) {
+        if (v != null) {
+            m.put(s, v);
+        }
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new IbexCommand());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler(IbexCommand::handleExecutionException);
+        cl.setParameterExceptionHandler(IbexCommand::handleParameterException);
+        return cl;
+    }
+
+    /** Runs the CLI and returns the exit code; never calls System.exit, so tests can call it. */
+    public static int run(String... args) {
+        return commandLine().execute(rewriteVerb(args));
+    }
+
+    /** Bucardo accepts `add_sync` for `add sync` and `reload_config` for `reload config`. */
+    static String[] rewriteVerb(String[] args) {
+        List<String> out = new ArrayList<>(Arrays.asList(args));
+        for (int i = 0; i < out.size(); i++) {
+            String a = out.get(i);
+            if (a.startsWith("-")) {
+                continue;
+            }
+            int us = a.indexOf('_');
+            if (us > 0 && !a.contains("=") && !a.contains(":")
+                    && List.of("add", "update", "remove", "list", "reload", "status").contains(a.substring(0, us))) {
+                out.set(i, a.substring(0, us));
+                out.add(i + 1, a.substring(us + 1));
+            }
+            break;
+        }
+        return out.toArray(String[]::new);
+    }
+
+    private static int handleExecutionException(Exception e, CommandLine cl, CommandLine.ParseResult pr) {
+        IbexCommand root = cl.getCommandSpec().root().userObject() instanceof IbexCommand r ? r : null;
+        boolean debug = root != null && root.debug;
+        PrintWriter err = cl.getErr();
+        if (e instanceof IbexException ie) {
+            err.println(ie.getMessage());
+            if (ie.causeLine() != null && !ie.causeLine().isBlank()) {
+                err.println("  " + ie.causeLine());
+            }
+            if (debug) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return ie.exitCode();
+        }
+        err.println("Internal error: " + e + " (run again with --debug for details)");
+        if (debug) {
+            e.printStackTrace(err);
+        } else if (PgErrors.rootCause(e) != e) {
+            err.println("  " + PgErrors.rootCause(e));
+        }
+        err.flush();
+        return IbexException.INTERNAL;
+    }
+
+    private static int handleParameterException(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        String verb = cl.getCommandName();
+        err.println(e.getMessage() + (verb.equals("ibex") ? ": see 'ibex --help'" : ": see 'ibex help " + verb + "'"));
+        err.flush();
+        return IbexException.BAD_INPUT;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = IbexCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"ibex version " + (v == null ? "development" : v)};
+        }
+    }
+}
