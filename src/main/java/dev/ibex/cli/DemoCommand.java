@@ -1,0 +1,19 @@
+package dev.ibex.cli;
+
+import dev.ibex.IbexException;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** STUB: replaced by the issue that builds this verb. */
+@Command(name = "demo", description = "(not yet implemented)")
+public class DemoCommand extends Verb {
+
+    @Parameters(arity = "0..*", paramLabel = "WORD")
+    List<String> words;
+
+    @Override
+    public Integer call() {
+        throw IbexException.badInput("'ibex demo' is not implemented yet");
+    }
+}
