@@ -1,19 +1,19 @@
 package dev.ibex.cli;
 
-import dev.ibex.IbexException;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** STUB: replaced by the issue that builds this verb. */
-@Command(name = "deactivate", description = "(not yet implemented)")
+@Command(name = "deactivate", description = {
+    "Set syncs inactive; a running controller lets their current run finish and stops their workers.",
+    "A trailing number N waits up to N seconds (0: no limit) for the controller to confirm."})
 public class DeactivateCommand extends Verb {
 
-    @Parameters(arity = "0..*", paramLabel = "WORD")
+    @Parameters(arity = "1..*", paramLabel = "SYNC", description = "Syncs (names, all, wildcards) [N].")
     List<String> words;
 
     @Override
     public Integer call() {
-        throw IbexException.badInput("'ibex deactivate' is not implemented yet");
+        return ActivateCommand.switchStatus(this, words, "inactive", "Deactivating");
     }
 }

@@ -1,19 +1,133 @@
 package dev.ibex.cli;
 
 import dev.ibex.IbexException;
+import dev.ibex.controller.Channels;
+import dev.ibex.controller.ControllerClient;
+import dev.ibex.controller.SyncSelector;
+import dev.ibex.repository.Repository;
+import dev.ibex.repository.Sync;
+import dev.ibex.status.Durations;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** STUB: replaced by the issue that builds this verb. */
-@Command(name = "kick", description = "(not yet implemented)")
+@Command(name = "kick", description = {
+    "Ask the controller to run syncs now. Kicks during a run make one more run.",
+    "With a trailing number N: wait at most N seconds (0: no limit) for a run that starts after the kick,",
+    "then print DONE! (exit 0) or KILLED! and the error (exit 2); on timeout print Timed out! (exit 1)."})
 public class KickCommand extends Verb {
 
-    @Parameters(arity = "0..*", paramLabel = "WORD")
+    private static final String RUN_AFTER = """
+            SELECT state, started, ended, error FROM ibex.run
+             WHERE sync = ? AND started >= ? AND ended IS NOT NULL
+             ORDER BY started, id LIMIT 1""";
+    private static final Duration LIVENESS_CHECK = Duration.ofSeconds(2);
+
+    @Parameters(arity = "1..*", paramLabel = "SYNC", description = "Syncs (names, all, wildcards) [N].")
     List<String> words;
 
+    private record Ended(String state, Instant started, Instant ended, String error) {
+    }
+
     @Override
-    public Integer call() {
-        throw IbexException.badInput("'ibex kick' is not implemented yet");
+    public Integer call() throws InterruptedException {
+        List<String> names = new ArrayList<>(words);
+        Integer wait = ActivateCommand.trailingNumber(names);
+        try (Repository repo = openRepository()) {
+            List<Sync> syncs = SyncSelector.select(repo, names);
+            for (Sync s : syncs) {
+                if (!s.active()) {
+                    throw IbexException.badInput("Cannot kick inactive sync \"" + s.name() + "\"");
+                }
+                if (s.paused()) {
+                    throw IbexException.badInput("Cannot kick paused sync \"" + s.name() + "\": resume it with "
+                            + "'ibex resume " + s.name() + "'");
+                }
+            }
+            ControllerClient client = new ControllerClient(repo);
+            if (client.running().isEmpty()) {
+                throw IbexException.badInput("Cannot kick: the ibex controller is not running on this repository; "
+                        + "start it with 'ibex start'");
+            }
+            if (wait != null) {
+                client.listen(Channels.RUN_END);
+            }
+            OffsetDateTime kicked = repo.one("SELECT clock_timestamp()", rs -> rs.getObject(1, OffsetDateTime.class))
+                    .orElseThrow();
+            for (Sync s : syncs) {
+                client.notify(Channels.KICK, s.name());
+            }
+            repo.commit();
+            if (wait == null) {
+                syncs.forEach(s -> say("Kicked sync " + s.name()));
+                return 0;
+            }
+            return awaitRuns(repo, client, syncs, kicked, wait);
+        }
+    }
+
+    private int awaitRuns(Repository repo, ControllerClient client, List<Sync> syncs, OffsetDateTime kicked,
+                          int wait) throws InterruptedException {
+        long start = System.nanoTime();
+        long deadline = wait == 0 ? Long.MAX_VALUE : start + Duration.ofSeconds(wait).toNanos();
+        boolean timer = System.console() != null;
+        int exit = 0;
+        for (Sync s : syncs) {
+            out().print("Kick " + s.name() + ": ");
+            String shown = "";
+            long nextLiveness = System.nanoTime() + LIVENESS_CHECK.toNanos();
+            while (true) {
+                Optional<Ended> ended = repo.one(RUN_AFTER, rs -> new Ended(rs.getString(1),
+                        rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getObject(3, OffsetDateTime.class)
+                        .toInstant(), rs.getString(4)), s.name(), kicked);
+                repo.commit();
+                if (ended.isPresent()) {
+                    exit = Math.max(exit, report(ended.get()));
+                    break;
+                }
+                if (timer) {
+                    String now = "[" + (System.nanoTime() - start) / 1_000_000_000 + " s] ";
+                    out().print("\b".repeat(shown.length()) + now);
+                    shown = now;
+                }
+                out().flush();
+                if (System.nanoTime() >= deadline) {
+                    say("");
+                    err().println("Timed out!");
+                    err().flush();
+                    return IbexException.BAD_INPUT;
+                }
+                if (System.nanoTime() > nextLiveness) {
+                    if (client.running().isEmpty()) {
+                        say("");
+                        throw IbexException.badInput("The ibex controller stopped before sync " + s.name()
+                                + " finished a run");
+                    }
+                    nextLiveness = System.nanoTime() + LIVENESS_CHECK.toNanos();
+                }
+                long left = Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                client.await(Channels.RUN_END, Duration.ofMillis(left));
+            }
+        }
+        return exit;
+    }
+
+    private int report(Ended run) {
+        if (!"bad".equals(run.state())) {
+            say("DONE!");
+            return 0;
+        }
+        ZoneId zone = ZoneId.systemDefault();
+        say("KILLED!");
+        say("  Started: " + Durations.when(run.started(), run.ended(), zone));
+        say("  Ended: " + Durations.when(run.ended(), run.ended(), zone));
+        say("    " + (run.error() == null ? "(no error recorded)" : run.error()));
+        return IbexException.RUN_FAILED;
     }
 }

@@ -1,19 +1,24 @@
 package dev.ibex.cli;
 
-import dev.ibex.IbexException;
+import dev.ibex.controller.Launcher;
+import dev.ibex.repository.Repository;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** STUB: replaced by the issue that builds this verb. */
-@Command(name = "restart", description = "(not yet implemented)")
+@Command(name = "restart", description = "Stop the controller (if it runs) and start it again in the background.")
 public class RestartCommand extends Verb {
 
-    @Parameters(arity = "0..*", paramLabel = "WORD")
-    List<String> words;
+    @Parameters(arity = "0..*", paramLabel = "REASON", description = "Why, for the log.")
+    List<String> reason;
 
     @Override
-    public Integer call() {
-        throw IbexException.badInput("'ibex restart' is not implemented yet");
+    public Integer call() throws InterruptedException {
+        try (Repository repo = openRepository()) {
+            StopCommand.stop(this, repo, reason);
+        }
+        Launcher.Started started = Launcher.start(config(), debug());
+        say("Started the ibex controller (pid " + started.pid() + "); log: " + started.logFile());
+        return 0;
     }
 }

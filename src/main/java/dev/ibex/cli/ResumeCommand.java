@@ -1,19 +1,17 @@
 package dev.ibex.cli;
 
-import dev.ibex.IbexException;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** STUB: replaced by the issue that builds this verb. */
-@Command(name = "resume", description = "(not yet implemented)")
+@Command(name = "resume", description = "Resume paused syncs; a running controller kicks them at once.")
 public class ResumeCommand extends Verb {
 
-    @Parameters(arity = "0..*", paramLabel = "WORD")
+    @Parameters(arity = "1..*", paramLabel = "SYNC", description = "Syncs (names, all, wildcards).")
     List<String> words;
 
     @Override
     public Integer call() {
-        throw IbexException.badInput("'ibex resume' is not implemented yet");
+        return PauseCommand.pause(this, words, false);
     }
 }

@@ -1,19 +1,40 @@
 package dev.ibex.cli;
 
-import dev.ibex.IbexException;
+import dev.ibex.config.Setting;
+import dev.ibex.controller.Controller;
+import dev.ibex.controller.ControllerLog;
+import dev.ibex.controller.Launcher;
+import dev.ibex.controller.PidFile;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** STUB: replaced by the issue that builds this verb. */
-@Command(name = "start", description = "(not yet implemented)")
+@Command(name = "start", aliases = "strt", description = {
+    "Start the controller: one worker per active sync, autokick listeners, checktime timers.",
+    "Runs in the background (pid file in --piddir, log in --log-dir/ibex.log) and returns once it is up;",
+    "refuses when a controller already runs on this repository."})
 public class StartCommand extends Verb {
 
-    @Parameters(arity = "0..*", paramLabel = "WORD")
-    List<String> words;
+    @Option(names = "--foreground", description = "Stay attached (for systemd): log to stderr and the log file.")
+    boolean foreground;
+
+    @Option(names = "--detached", hidden = true, description = "Set by the background start: stderr is the log file.")
+    boolean detached;
+
+    @Parameters(arity = "0..*", paramLabel = "REASON", description = "Why, for the log.")
+    List<String> reason;
 
     @Override
     public Integer call() {
-        throw IbexException.badInput("'ibex start' is not implemented yet");
+        if (foreground) {
+            ControllerLog.configure(config().logDir(), config().get(Setting.LOG_LEVEL), !detached);
+            String why = reason == null ? "" : " " + String.join(" ", reason);
+            new Controller(repositorySpec(), new PidFile(config().piddir()), "ibex start --foreground" + why).run();
+            return 0;
+        }
+        Launcher.Started started = Launcher.start(config(), debug());
+        say("Started the ibex controller (pid " + started.pid() + "); log: " + started.logFile());
+        return 0;
     }
 }

@@ -1,19 +1,41 @@
 package dev.ibex.cli;
 
-import dev.ibex.IbexException;
+import dev.ibex.controller.ControllerClient;
+import dev.ibex.controller.RunningController;
+import dev.ibex.controller.SyncSelector;
+import dev.ibex.repository.Repository;
+import dev.ibex.repository.Sync;
+import dev.ibex.status.StatusReader;
+import dev.ibex.status.StatusReport;
+import java.time.ZoneId;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** STUB: replaced by the issue that builds this verb. */
-@Command(name = "status", description = "(not yet implemented)")
+@Command(name = "status", description = {
+    "Without names: one line per sync (Bucardo's table). With names (or all): everything about those syncs.",
+    "Reads the repository only, so it works whether or not the controller runs."})
 public class StatusCommand extends Verb {
 
-    @Parameters(arity = "0..*", paramLabel = "WORD")
+    @Option(names = "--json", description = "JSON for scripts; fields are listed in README.md, \"Status JSON\".")
+    boolean json;
+
+    @Parameters(arity = "0..*", paramLabel = "SYNC", description = "Syncs (names, all, wildcards).")
     List<String> words;
 
     @Override
     public Integer call() {
-        throw IbexException.badInput("'ibex status' is not implemented yet");
+        try (Repository repo = openRepository()) {
+            Optional<RunningController> controller = new ControllerClient(repo).running();
+            boolean named = words != null && !words.isEmpty();
+            List<Sync> syncs = named ? SyncSelector.select(repo, words) : repo.syncs();
+            StatusReport report = new StatusReport(controller, new StatusReader(repo).read(syncs),
+                    ZoneId.systemDefault());
+            out().print(json ? report.json() : named ? report.details() : report.table());
+            out().flush();
+            return 0;
+        }
     }
 }

@@ -1,19 +1,53 @@
 package dev.ibex.cli;
 
 import dev.ibex.IbexException;
+import dev.ibex.controller.Channels;
+import dev.ibex.controller.ControllerClient;
+import dev.ibex.controller.PidFile;
+import dev.ibex.controller.RunningController;
+import dev.ibex.repository.Repository;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** STUB: replaced by the issue that builds this verb. */
-@Command(name = "stop", description = "(not yet implemented)")
+@Command(name = "stop", description = {
+    "Stop the controller gracefully: running batches finish (or roll back), then it exits.",
+    "Waits until it is gone. Not running is not an error."})
 public class StopCommand extends Verb {
 
-    @Parameters(arity = "0..*", paramLabel = "WORD")
-    List<String> words;
+    static final Duration STOP_WAIT = Duration.ofSeconds(150);
+
+    @Parameters(arity = "0..*", paramLabel = "REASON", description = "Why, for the log.")
+    List<String> reason;
 
     @Override
-    public Integer call() {
-        throw IbexException.badInput("'ibex stop' is not implemented yet");
+    public Integer call() throws InterruptedException {
+        try (Repository repo = openRepository()) {
+            stop(this, repo, reason);
+        }
+        return 0;
+    }
+
+    /** Stops a running controller and waits for it to go; says so when none runs. */
+    static void stop(Verb verb, Repository repo, List<String> reason) throws InterruptedException {
+        ControllerClient client = new ControllerClient(repo);
+        Optional<RunningController> running = client.running();
+        if (running.isEmpty()) {
+            new PidFile(verb.config().piddir()).removeStale();
+            verb.say("The ibex controller is not running");
+            return;
+        }
+        verb.out().print("Stopping the ibex controller (" + running.get().describe() + ") ... ");
+        verb.out().flush();
+        client.notify(Channels.STOP, reason == null ? "" : String.join(" ", reason));
+        repo.commit();
+        if (!client.awaitGone(STOP_WAIT)) {
+            verb.say("");
+            throw IbexException.badInput("The ibex controller did not stop within " + STOP_WAIT.toSeconds()
+                    + " s; it may be finishing a long batch: see its log, or run 'ibex stop' again later");
+        }
+        verb.say("Done");
     }
 }

@@ -1,0 +1,107 @@
+package dev.ibex.controller;
+
+import dev.ibex.pg.PgErrors;
+import dev.ibex.repository.Repository;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Optional;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/** How the CLI talks to the controller: NOTIFY and rows on the repository, no port. */
+public final class ControllerClient {
+
+    private final Repository repo;
+
+    public ControllerClient(Repository repo) {
+        this.repo = repo;
+    }
+
+    public Optional<RunningController> running() {
+        Optional<RunningController> r = RunningController.find(repo.connection());
+        repo.commit();
+        return r;
+    }
+
+    /** Sends a notification; it reaches the controller when the current transaction commits. */
+    public void notify(String channel, String payload) {
+        try (PreparedStatement ps = repo.connection().prepareStatement("SELECT pg_notify(?, ?)")) {
+            ps.setString(1, channel);
+            ps.setString(2, payload == null ? "" : payload);
+            ps.execute();
+        } catch (SQLException e) {
+            throw PgErrors.failed("Sending " + channel + " to the controller", e);
+        }
+    }
+
+    public void listen(String channel) {
+        try (Statement st = repo.connection().createStatement()) {
+            st.execute("LISTEN " + channel);
+        } catch (SQLException e) {
+            throw PgErrors.failed("Listening on " + channel, e);
+        }
+        repo.commit();
+    }
+
+    /**
+     * Waits up to {@code wait} for a notification on a channel this client listens on; returns its
+     * payload, or empty when none came. Other notifications are dropped.
+     */
+    public Optional<String> await(String channel, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        try {
+            PGConnection pg = repo.connection().unwrap(PGConnection.class);
+            while (true) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    return Optional.empty();
+                }
+                PGNotification[] ns = pg.getNotifications((int) Math.min(left, Integer.MAX_VALUE));
+                if (ns != null) {
+                    for (PGNotification n : ns) {
+                        if (n.getName().equals(channel)) {
+                            return Optional.of(n.getParameter());
+                        }
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw PgErrors.failed("Waiting for the controller", e);
+        }
+    }
+
+    /** Waits until no controller holds the lock; true if it went within {@code wait}. */
+    public boolean awaitGone(Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (running().isPresent()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(200);
+        }
+        return true;
+    }
+
+    /** Asks the controller to reload and waits for its answer; false if it did not answer in time. */
+    public boolean reload(String payload, Duration wait) {
+        listen(Channels.RELOADED);
+        notify(Channels.RELOAD, payload);
+        repo.commit();
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            Duration left = Duration.ofNanos(deadline - System.nanoTime());
+            if (left.isNegative() || left.isZero()) {
+                return false;
+            }
+            Optional<String> got = await(Channels.RELOADED, left);
+            if (got.isEmpty()) {
+                return false;
+            }
+            if (got.get().equals(payload == null ? "" : payload)) {
+                return true;
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package dev.ibex.controller;
+
+import dev.ibex.IbexException;
+import dev.ibex.pg.ConnectionSpec;
+import dev.ibex.replicate.SyncRunner;
+import dev.ibex.repository.Repository;
+import java.sql.SQLException;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The worker of one sync: a thread that runs the sync whenever it is kicked, one run at a time.
+ * Kicks that arrive during a run coalesce into one more run. A failed run is logged, recorded and
+ * retried after a delay that grows up to a cap, so a database that went away is picked up again
+ * by itself once it is back. The kid owns its repository connection and reopens it when lost.
+ */
+final class Kid {
+
+    private static final Logger log = LoggerFactory.getLogger(Kid.class);
+
+    private static final String END_OPEN_RUN = """
+            UPDATE ibex.run SET state = 'bad', ended = clock_timestamp(), error = ?
+             WHERE sync = ? AND state = 'running'""";
+    private static final String INSERT_BAD_RUN = """
+            INSERT INTO ibex.run (sync, state, ended, error) VALUES (?, 'bad', clock_timestamp(), ?)""";
+
+    private final String sync;
+    private final ConnectionSpec repositorySpec;
+    private volatile ControllerSettings settings;
+    private final Thread thread;
+
+    // guarded by this
+    private boolean kicked;
+    private boolean urgent;
+    private boolean stopping;
+
+    private Repository repo;
+
+    Kid(String sync, ConnectionSpec repositorySpec, ControllerSettings settings) {
+        this.sync = sync;
+        this.repositorySpec = repositorySpec;
+        this.settings = settings;
+        this.thread = new Thread(this::loop, "ibex-sync-" + sync);
+    }
+
+    String sync() {
+        return sync;
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    boolean isAlive() {
+        return thread.isAlive();
+    }
+
+    void settings(ControllerSettings s) {
+        this.settings = s;
+    }
+
+    /**
+     * Asks for one more run. An urgent kick (from `ibex kick`) also cuts short the wait before a
+     * failed run is retried; autokick and checktime kicks do not, so a busy source cannot defeat
+     * the back-off.
+     */
+    synchronized void kick(boolean urgentKick) {
+        kicked = true;
+        urgent |= urgentKick;
+        notifyAll();
+    }
+
+    /** Lets the current run finish, then ends the thread. */
+    synchronized void stop() {
+        stopping = true;
+        notifyAll();
+    }
+
+    boolean join(Duration wait) throws InterruptedException {
+        thread.join(Math.max(1, wait.toMillis()));
+        return !thread.isAlive();
+    }
+
+    private void loop() {
+        MDC.put("sync", sync);
+        Backoff backoff = new Backoff(settings.retryMin(), settings.retryMax());
+        log.info("Kid started");
+        try {
+            while (awaitKick()) {
+                if (runOnce()) {
+                    backoff.reset();
+                } else {
+                    Duration delay = backoff.next();
+                    log.warn("Retrying in {}", dev.ibex.status.Durations.age(delay.plusMillis(999)));
+                    awaitRetry(delay);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            closeRepository();
+            log.info("Kid stopped");
+            MDC.remove("sync");
+        }
+    }
+
+    /** Waits for a kick; false when the kid is to stop. */
+    private synchronized boolean awaitKick() throws InterruptedException {
+        while (!kicked && !stopping) {
+            wait();
+        }
+        kicked = false;
+        urgent = false;
+        return !stopping;
+    }
+
+    /** Waits out the back-off delay (an urgent kick or stop ends it early), then runs again. */
+    private synchronized void awaitRetry(Duration delay) throws InterruptedException {
+        long deadline = System.nanoTime() + delay.toNanos();
+        urgent = false;
+        while (!stopping && !urgent) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                break;
+            }
+            wait(left);
+        }
+        kicked = true;
+    }
+
+    /** One run; true when it went well (good or empty). */
+    private boolean runOnce() {
+        try {
+            SyncRunner.Result result = new SyncRunner(repository()).runOnce(sync);
+            if ("bad".equals(result.state())) {
+                log.error("Run {} failed: {}", result.runId(), result.error());
+                dropRepositoryIfBroken();
+            } else {
+                log.info("Run {} {}: {} deleted, {} inserted", result.runId(), result.state(), result.deletes(),
+                        result.inserts());
+            }
+            announceRunEnd();
+            return !"bad".equals(result.state());
+        } catch (RuntimeException e) {
+            String error = describe(e);
+            log.error("Run failed: {}", error);
+            log.debug("Run failure", e);
+            recordFailure(error);
+            return false;
+        }
+    }
+
+    /** The runner could not record the failure itself (it threw): end its open run row, or add one. */
+    private void recordFailure(String error) {
+        try {
+            Repository r = repository();
+            r.rollback();
+            if (r.update(END_OPEN_RUN, error, sync) == 0) {
+                r.update(INSERT_BAD_RUN, sync, error);
+            }
+            r.commit();
+            announceRunEnd();
+        } catch (RuntimeException e) {
+            log.warn("Could not record the failed run in the repository: {}", describe(e));
+            closeRepository();
+        }
+    }
+
+    private void announceRunEnd() {
+        try {
+            Repository r = repository();
+            r.update("SELECT pg_notify(?, ?)", Channels.RUN_END, sync);
+            r.commit();
+        } catch (RuntimeException e) {
+            closeRepository();
+        }
+    }
+
+    private Repository repository() {
+        if (repo == null) {
+            repo = Repository.open(repositorySpec, "ibex kid " + sync);
+        }
+        return repo;
+    }
+
+    private void dropRepositoryIfBroken() {
+        try {
+            if (repo != null && !repo.connection().isValid(5)) {
+                closeRepository();
+            }
+        } catch (SQLException e) {
+            closeRepository();
+        }
+    }
+
+    private void closeRepository() {
+        if (repo != null) {
+            repo.close();
+            repo = null;
+        }
+    }
+
+    static String describe(Throwable e) {
+        if (e instanceof IbexException ie) {
+            return ie.causeLine() == null ? ie.getMessage() : ie.getMessage() + " (" + ie.causeLine() + ")";
+        }
+        return e.getMessage() == null ? e.toString() : e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+}

@@ -1,0 +1,78 @@
+package dev.ibex.status;
+
+import dev.ibex.repository.Repository;
+import dev.ibex.repository.Sync;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Reads the status of syncs from the repository alone: it works whether a controller runs or not. */
+public final class StatusReader {
+
+    private static final String LATEST_RUNS = """
+            SELECT DISTINCT ON (sync, kind) sync, kind, id, started, ended, state, deletes, inserts, truncates,
+                   detail, error
+              FROM (SELECT r.*, CASE WHEN state = 'empty' THEN 'good' ELSE state END AS kind
+                      FROM ibex.run r WHERE sync = ANY(?)) runs
+             ORDER BY sync, kind, started DESC, id DESC""";
+    private static final String MEMBERS = """
+            SELECT m.dbgroup, m.db, m.role FROM ibex.dbgroup_member m
+             ORDER BY m.dbgroup, m.priority DESC, m.db""";
+    private static final String TABLES = """
+            SELECT relgroup, count(*) FROM ibex.relgroup_member GROUP BY relgroup""";
+    private static final String SUPPRESSION = """
+            SELECT sync, target, suppression FROM ibex.sync_state
+             WHERE suppression IS NOT NULL ORDER BY sync, target, updated""";
+
+    private final Repository repo;
+
+    public StatusReader(Repository repo) {
+        this.repo = repo;
+    }
+
+    public List<SyncStatus> read(List<Sync> syncs) {
+        List<String> names = syncs.stream().map(Sync::name).toList();
+        Instant now = repo.one("SELECT now()", rs -> instant(rs, 1)).orElseThrow();
+        Map<String, Map<String, SyncStatus.Run>> runs = new HashMap<>();
+        repo.list(LATEST_RUNS, rs -> runs.computeIfAbsent(rs.getString("sync"), k -> new HashMap<>())
+                .put(rs.getString("kind"), run(rs)), names);
+        Map<String, List<String>> sources = new HashMap<>();
+        Map<String, List<String>> targets = new HashMap<>();
+        repo.list(MEMBERS, rs -> ("source".equals(rs.getString(3)) ? sources : targets)
+                .computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2)));
+        Map<String, Integer> tables = new HashMap<>();
+        repo.list(TABLES, rs -> tables.put(rs.getString(1), rs.getInt(2)));
+        Map<String, Map<String, String>> suppression = new HashMap<>();
+        repo.list(SUPPRESSION, rs -> suppression.computeIfAbsent(rs.getString(1), k -> new TreeMap<>())
+                .put(rs.getString(2), rs.getString(3)));
+        repo.commit();
+        List<SyncStatus> out = new ArrayList<>();
+        for (Sync s : syncs) {
+            Map<String, SyncStatus.Run> r = runs.getOrDefault(s.name(), Map.of());
+            out.add(new SyncStatus(s.name(), s.status(), s.paused(), s.relgroup(), s.dbgroup(),
+                    sources.getOrDefault(s.dbgroup(), List.of()), targets.getOrDefault(s.dbgroup(), List.of()),
+                    tables.getOrDefault(s.relgroup(), 0), s.checktime(), s.stayalive(), s.kidsalive(), s.autokick(),
+                    s.onetimecopy(), r.get("running"), r.get("good"), r.get("bad"), Backlogs.of(repo, s),
+                    suppression.getOrDefault(s.name(), new LinkedHashMap<>()), now));
+        }
+        return out;
+    }
+
+    private static SyncStatus.Run run(ResultSet rs) throws SQLException {
+        return new SyncStatus.Run(rs.getLong("id"), instant(rs, rs.findColumn("started")),
+                instant(rs, rs.findColumn("ended")), rs.getString("state"), rs.getLong("deletes"),
+                rs.getLong("inserts"), rs.getLong("truncates"), rs.getString("detail"), rs.getString("error"));
+    }
+
+    static Instant instant(ResultSet rs, int column) throws SQLException {
+        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
+    }
+}
