@@ -48,6 +48,25 @@ public class StopCommand extends Verb {
             throw IbexException.badInput("The ibex controller did not stop within " + STOP_WAIT.toSeconds()
                     + " s; it may be finishing a long batch: see its log, or run 'ibex stop' again later");
         }
+        awaitLocalExit(running.get());
         verb.say("Done");
+    }
+
+    /** The lock goes a moment before the JVM: on this host, wait for the process itself. */
+    private static void awaitLocalExit(RunningController c) {
+        try {
+            if (!c.host().equals(java.net.InetAddress.getLocalHost().getHostName())) {
+                return;
+            }
+        } catch (java.io.IOException e) {
+            return;
+        }
+        ProcessHandle.of(c.pid()).ifPresent(p -> {
+            try {
+                p.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // gone from the repository is what counts
+            }
+        });
     }
 }

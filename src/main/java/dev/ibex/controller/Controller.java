@@ -178,7 +178,7 @@ public final class Controller {
             case Channels.RELOAD -> {
                 log.info("Reload requested{}", payload.isBlank() ? "" : " for " + payload);
                 reload(payload, false);
-                repo.update("SELECT pg_notify(?, ?)", Channels.RELOADED, payload);
+                new ControllerClient(repo).notify(Channels.RELOADED, payload);
                 repo.commit();
             }
             default -> log.debug("Ignoring notification {} {}", channel, payload);

@@ -171,7 +171,7 @@ final class Kid {
     private void announceRunEnd() {
         try {
             Repository r = repository();
-            r.update("SELECT pg_notify(?, ?)", Channels.RUN_END, sync);
+            new ControllerClient(r).notify(Channels.RUN_END, sync);
             r.commit();
         } catch (RuntimeException e) {
             closeRepository();

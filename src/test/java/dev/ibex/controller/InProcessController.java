@@ -1,0 +1,58 @@
+package dev.ibex.controller;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ibex.repository.Repository;
+import dev.ibex.test.TestDb;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** A controller on a thread of the test JVM, for tests that need one running but not its process. */
+final class InProcessController implements AutoCloseable {
+
+    private final TestDb repo;
+    private final Thread thread;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    InProcessController(TestDb repo) throws Exception {
+        this.repo = repo;
+        Path piddir = Files.createTempDirectory("ibex-pid");
+        Controller c = new Controller(Model.spec(repo), new PidFile(piddir), "test");
+        thread = new Thread(() -> {
+            try {
+                c.run();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        }, "test-controller");
+        thread.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!up()) {
+            assertTrue(System.nanoTime() < deadline && thread.isAlive(), "controller did not come up: " + failure);
+            Thread.sleep(100);
+        }
+    }
+
+    boolean up() {
+        try (Repository r = Repository.open(Model.spec(repo))) {
+            return RunningController.find(r.connection()).map(rc -> rc.started() != null).orElse(false);
+        }
+    }
+
+    void assertRunning() {
+        assertTrue(thread.isAlive(), "controller thread ended: " + failure.get());
+    }
+
+    @Override
+    public void close() {
+        repo.exec("NOTIFY " + Channels.STOP);
+        try {
+            thread.join(60_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        assertTrue(!thread.isAlive(), "controller did not stop");
+    }
+}
