@@ -22,7 +22,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
-import org.postgresql.copy.CopyManager;
 import org.postgresql.copy.CopyOut;
 
 /**
@@ -194,8 +193,8 @@ public final class Bench {
     private void rawCopy() {
         try (Connection s = connect(source, "bench"); Connection t = connect(target, "bench")) {
             t.setAutoCommit(false);
-            CopyOut from = new CopyManager(s.unwrap(PGConnection.class)).copyOut("COPY pgbench_accounts TO STDOUT");
-            CopyIn to = new CopyManager(t.unwrap(PGConnection.class)).copyIn("COPY pgbench_accounts FROM STDIN");
+            CopyOut from = s.unwrap(PGConnection.class).getCopyAPI().copyOut("COPY pgbench_accounts TO STDOUT");
+            CopyIn to = t.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY pgbench_accounts FROM STDIN");
             byte[] buf;
             while ((buf = from.readFromCopy()) != null) {
                 to.writeToCopy(buf, 0, buf.length);
