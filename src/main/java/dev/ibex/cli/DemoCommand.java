@@ -1,19 +1,19 @@
 package dev.ibex.cli;
 
-import dev.ibex.IbexException;
-import java.util.List;
+import dev.ibex.demo.Demo;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Option;
 
-/** STUB: replaced by the issue that builds this verb. */
-@Command(name = "demo", description = "(not yet implemented)")
+@Command(name = "demo", description = {
+    "Start two embedded PostgreSQL servers, replicate a small shop with a writer running,",
+    "show status while rows flow, prove the target equals the source, and clean up."})
 public class DemoCommand extends Verb {
 
-    @Parameters(arity = "0..*", paramLabel = "WORD")
-    List<String> words;
+    @Option(names = "--seconds", defaultValue = "15", description = "How long the writer runs (default ${DEFAULT-VALUE}).")
+    int seconds;
 
     @Override
     public Integer call() {
-        throw IbexException.badInput("'ibex demo' is not implemented yet");
+        return new Demo(out(), seconds).run();
     }
 }

@@ -1,0 +1,411 @@
+package dev.ibex.bench;
+
+import dev.ibex.cli.IbexCommand;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.postgresql.copy.CopyOut;
+
+/**
+ * bin/ibex-bench: how much ibex slows the source, how far the target trails, how fast a backlog
+ * and a one-time copy go, on two PostgreSQL servers on loopback with pgbench as the load. Prints
+ * key=value lines; exits 1 when the target did not end equal to the source.
+ */
+public final class Bench {
+
+    private static final String[] TABLES = {"pgbench_accounts", "pgbench_branches", "pgbench_tellers",
+        "pgbench_history", "bench_heartbeat"};
+    private static final String[] KEYS = {"aid", "bid", "tid", "hid", "id"};
+
+    private final Map<String, Object> figures = new LinkedHashMap<>();
+    private final PrintStream out = System.out;
+    private final int scale;
+    private final int clients;
+    private final int duration;
+    private final int idleSyncs;
+    private final Path json;
+    private final String pgbench;
+
+    private EmbeddedPostgres source;
+    private EmbeddedPostgres target;
+    private Path work;
+    private List<String> repo;
+
+    Bench(Map<String, String> flags) {
+        scale = Integer.parseInt(flags.getOrDefault("scale", "10"));
+        clients = Integer.parseInt(flags.getOrDefault("clients", "4"));
+        duration = Integer.parseInt(flags.getOrDefault("duration", "60"));
+        idleSyncs = Integer.parseInt(flags.getOrDefault("syncs", "50"));
+        json = flags.containsKey("json") ? Path.of(flags.get("json")) : null;
+        pgbench = flags.getOrDefault("pgbench", findPgbench());
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> flags = new LinkedHashMap<>();
+        for (String a : args) {
+            if (a.equals("--help")) {
+                System.out.println("usage: ibex-bench [--scale=10] [--clients=4] [--duration=60] [--syncs=50] "
+                        + "[--json=FILE] [--pgbench=PATH]");
+                return;
+            }
+            if (!a.startsWith("--") || !a.contains("=")) {
+                System.err.println("ibex-bench: unknown argument " + a + " (see --help)");
+                System.exit(2);
+            }
+            flags.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+        }
+        int rc = new Bench(flags).run();
+        System.exit(rc);
+    }
+
+    int run() throws Exception {
+        work = Files.createTempDirectory("ibex-bench");
+        source = server(work.resolve("source"));
+        target = server(work.resolve("target"));
+        try {
+            return measure();
+        } finally {
+            ibexQuietly("stop");
+            source.close();
+            target.close();
+        }
+    }
+
+    private int measure() throws Exception {
+        figure("scale", scale);
+        figure("clients", clients);
+        figure("duration_s", duration);
+        exec(source, "postgres", "CREATE DATABASE bench");
+        exec(target, "postgres", "CREATE DATABASE bench", "CREATE DATABASE ibex");
+        pgbenchInit(source, "dtgvp");
+        pgbenchInit(target, "dtp");
+        for (EmbeddedPostgres pg : List.of(source, target)) {
+            exec(pg, "bench", "ALTER TABLE pgbench_history ADD COLUMN hid bigserial PRIMARY KEY",
+                    "CREATE TABLE bench_heartbeat (id int PRIMARY KEY, beat timestamptz NOT NULL)");
+        }
+        exec(source, "bench", "INSERT INTO bench_heartbeat VALUES (1, clock_timestamp())");
+
+        // 1. plain PostgreSQL
+        figure("plain_tps", pgbenchRun());
+
+        // 4 (done first: it also gives the target its starting data). Raw pipe, then ibex's copy.
+        long rows = Long.parseLong(scalar(source, "bench", "SELECT count(*) FROM pgbench_accounts"));
+        figure("copy_rows", rows);
+        figure("rawcopy_s", seconds(this::rawCopy));
+        exec(target, "bench", "TRUNCATE pgbench_accounts");
+
+        repo = List.of("--db-host", "127.0.0.1", "--db-port", Integer.toString(target.getPort()), "--db-name", "ibex",
+                "--db-user", "postgres", "--piddir", work.resolve("run").toString(),
+                "--log-dir", work.resolve("log").toString());
+        ibex("install", "--batch");
+        ibex("add", "db", "src", "dbname=bench", "host=127.0.0.1", "port=" + source.getPort(), "user=postgres");
+        ibex("add", "db", "dst", "dbname=bench", "host=127.0.0.1", "port=" + target.getPort(), "user=postgres");
+        ibex("add", "all", "tables", "db=src", "relgroup=bench");
+        addIdleSyncs();
+        ibex("add", "sync", "bench", "relgroup=bench", "dbs=src:source,dst:target", "onetimecopy=1");
+        ibex("start");
+        figure("copy_s", seconds(() -> ibex("kick", "bench", "0")));
+
+        // 2. the same load with capture and the controller running, a heartbeat giving the lag
+        Heartbeat beat = new Heartbeat();
+        beat.start();
+        figure("ibex_tps", pgbenchRun());
+        beat.finish();
+        figure("lag_p50_ms", beat.percentile(50));
+        figure("lag_p95_ms", beat.percentile(95));
+        figure("lag_max_ms", beat.percentile(100));
+        figure("drain_s", seconds(() -> ibex("kick", "bench", "0")));
+        boolean converged = equal();
+
+        // 3. triggers only, then the backlog worked off
+        ibex("stop");
+        figure("trigonly_tps", pgbenchRun());
+        long backlog = backlogRows();
+        figure("backlog_rows", backlog);
+        double backlogS = seconds(() -> {
+            ibex("start");
+            ibex("kick", "bench", "0");
+        });
+        figure("backlog_s", backlogS);
+        figure("backlog_rows_per_s", Math.round(backlog / Math.max(backlogS, 0.001)));
+        converged &= equal();
+
+        // 5. the controller's memory
+        figure("syncs", idleSyncs + 1);
+        figure("daemon_rss_mb", controllerRssMb());
+        figure("ibex_vs_plain", ratio("ibex_tps", "plain_tps"));
+        figure("trigonly_vs_plain", ratio("trigonly_tps", "plain_tps"));
+        figure("copy_vs_raw", ratio("copy_s", "rawcopy_s"));
+        figure("converged", converged ? "yes" : "no");
+        writeJson();
+        if (!converged) {
+            System.err.println("ibex-bench: FAILED: the target does not equal the source; the figures above are void");
+            return 1;
+        }
+        return 0;
+    }
+
+    // ---- pieces ---------------------------------------------------------------------------------
+
+    private void addIdleSyncs() {
+        for (int i = 1; i <= idleSyncs; i++) {
+            String t = "idle_" + i;
+            exec(source, "bench", "CREATE TABLE " + t + " (id int PRIMARY KEY, v text)");
+            exec(target, "bench", "CREATE TABLE " + t + " (id int PRIMARY KEY, v text)");
+            ibex("add", "sync", "idle" + i, "tables=public." + t, "dbs=src:source,dst:target");
+        }
+    }
+
+    private double pgbenchRun() throws IOException, InterruptedException {
+        String outText = command(List.of(pgbench, "-n", "-c", Integer.toString(clients), "-j", "2", "-T",
+                Integer.toString(duration), "-h", "127.0.0.1", "-p", Integer.toString(source.getPort()), "-U",
+                "postgres", "bench"));
+        Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(outText);
+        if (!m.find()) {
+            throw new IllegalStateException("no tps in pgbench output:\n" + outText);
+        }
+        return Math.round(Double.parseDouble(m.group(1)) * 10) / 10.0;
+    }
+
+    private void pgbenchInit(EmbeddedPostgres pg, String steps) throws IOException, InterruptedException {
+        command(List.of(pgbench, "-i", "-s", Integer.toString(scale), "-I", steps, "-q", "-h", "127.0.0.1", "-p",
+                Integer.toString(pg.getPort()), "-U", "postgres", "bench"));
+    }
+
+    private void rawCopy() {
+        try (Connection s = connect(source, "bench"); Connection t = connect(target, "bench")) {
+            t.setAutoCommit(false);
+            CopyOut from = s.unwrap(PGConnection.class).getCopyAPI().copyOut("COPY pgbench_accounts TO STDOUT");
+            CopyIn to = t.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY pgbench_accounts FROM STDIN");
+            byte[] buf;
+            while ((buf = from.readFromCopy()) != null) {
+                to.writeToCopy(buf, 0, buf.length);
+            }
+            to.endCopy();
+            t.commit();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private long backlogRows() {
+        String sql = "SELECT coalesce(sum(n_live_tup), 0) FROM pg_stat_user_tables WHERE schemaname = 'ibex' "
+                + "AND relname LIKE 'delta%'";
+        return Long.parseLong(scalar(source, "bench", sql));
+    }
+
+    private boolean equal() {
+        boolean same = true;
+        for (int i = 0; i < TABLES.length; i++) {
+            String sql = "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY " + KEYS[i]
+                    + ")), '-') FROM " + TABLES[i] + " t";
+            String a = scalar(source, "bench", sql);
+            String b = scalar(target, "bench", sql);
+            if (!a.equals(b)) {
+                System.err.println("ibex-bench: " + TABLES[i] + " differs: source " + a + " target " + b);
+                same = false;
+            }
+        }
+        return same;
+    }
+
+    private long controllerRssMb() throws IOException {
+        Path pidFile;
+        try (var files = Files.list(work.resolve("run"))) {
+            pidFile = files.filter(p -> p.getFileName().toString().endsWith(".pid")).findFirst().orElseThrow();
+        }
+        String pid = Files.readAllLines(pidFile).get(0).trim();
+        for (String line : Files.readAllLines(Path.of("/proc", pid, "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+            }
+        }
+        return -1;
+    }
+
+    /** Writes a beat on the source every 200 ms; polls the target and records how late each one arrives. */
+    private final class Heartbeat extends Thread {
+        private final List<Long> lags = new ArrayList<>();
+        private volatile boolean done;
+
+        Heartbeat() {
+            super("bench-heartbeat");
+        }
+
+        @Override
+        public void run() {
+            try (Connection s = connect(source, "bench"); Connection t = connect(target, "bench");
+                 Statement ss = s.createStatement(); Statement ts = t.createStatement()) {
+                long nextBeat = 0;
+                String lastSeen = "";
+                while (!done) {
+                    long now = System.nanoTime();
+                    if (now >= nextBeat) {
+                        ss.executeUpdate("UPDATE bench_heartbeat SET beat = clock_timestamp() WHERE id = 1");
+                        nextBeat = now + 200_000_000L;
+                    }
+                    try (ResultSet rs = ts.executeQuery("SELECT beat::text, "
+                            + "(extract(epoch FROM clock_timestamp() - beat) * 1000)::bigint FROM bench_heartbeat")) {
+                        if (rs.next() && !rs.getString(1).equals(lastSeen)) {
+                            lastSeen = rs.getString(1);
+                            synchronized (lags) {
+                                lags.add(rs.getLong(2));
+                            }
+                        }
+                    }
+                    Thread.sleep(10);
+                }
+            } catch (SQLException | InterruptedException e) {
+                System.err.println("ibex-bench: heartbeat stopped: " + e.getMessage());
+            }
+        }
+
+        void finish() throws InterruptedException {
+            done = true;
+            join();
+        }
+
+        long percentile(int p) {
+            synchronized (lags) {
+                if (lags.isEmpty()) {
+                    return -1;
+                }
+                List<Long> sorted = new ArrayList<>(lags);
+                sorted.sort(null);
+                int i = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+                return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
+            }
+        }
+    }
+
+    // ---- plumbing -------------------------------------------------------------------------------
+
+    private void figure(String key, Object value) {
+        figures.put(key, value);
+        out.println(key + "=" + value);
+        out.flush();
+    }
+
+    private double ratio(String a, String b) {
+        double x = ((Number) figures.get(a)).doubleValue();
+        double y = ((Number) figures.get(b)).doubleValue();
+        return Math.round(x / y * 100) / 100.0;
+    }
+
+    private void writeJson() throws IOException {
+        if (json == null) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder("{\n");
+        var it = figures.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            Object v = e.getValue();
+            sb.append("  \"").append(e.getKey()).append("\": ")
+                    .append(v instanceof Number ? v.toString() : "\"" + v + "\"").append(it.hasNext() ? ",\n" : "\n");
+        }
+        Files.writeString(json, sb.append("}\n").toString(), StandardCharsets.UTF_8);
+    }
+
+    @FunctionalInterface
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static double seconds(Step step) throws Exception {
+        long t0 = System.nanoTime();
+        step.run();
+        return Math.round((System.nanoTime() - t0) / 1e7) / 100.0;
+    }
+
+    private void ibex(String... args) {
+        List<String> all = new ArrayList<>(Arrays.asList(args));
+        all.addAll(repo);
+        int rc = IbexCommand.run(all.toArray(String[]::new));
+        if (rc != 0) {
+            throw new IllegalStateException("ibex " + String.join(" ", args) + " failed with exit code " + rc);
+        }
+    }
+
+    private void ibexQuietly(String verb) {
+        if (repo != null) {
+            List<String> all = new ArrayList<>(List.of(verb));
+            all.addAll(repo);
+            IbexCommand.run(all.toArray(String[]::new));
+        }
+    }
+
+    private static EmbeddedPostgres server(Path dir) throws IOException {
+        return EmbeddedPostgres.builder().setDataDirectory(dir).setCleanDataDirectory(true)
+                .setServerConfig("listen_addresses", "127.0.0.1")
+                .setServerConfig("max_connections", "300")
+                .setServerConfig("shared_buffers", "256MB")
+                .setServerConfig("max_wal_size", "4GB")
+                .setServerConfig("checkpoint_timeout", "30min")
+                .start();
+    }
+
+    private static Connection connect(EmbeddedPostgres pg, String db) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/" + db, "postgres", "");
+    }
+
+    private static void exec(EmbeddedPostgres pg, String db, String... sql) {
+        try (Connection c = connect(pg, db); Statement st = c.createStatement()) {
+            for (String s : sql) {
+                st.execute(s);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    private static String scalar(EmbeddedPostgres pg, String db, String sql) {
+        try (Connection c = connect(pg, db); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    private static String command(List<String> cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        byte[] output = p.getInputStream().readAllBytes();
+        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed:\n" + new String(output, StandardCharsets.UTF_8));
+        }
+        return new String(output, StandardCharsets.UTF_8);
+    }
+
+    private static String findPgbench() {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (Files.isExecutable(Path.of(dir, "pgbench"))) {
+                return Path.of(dir, "pgbench").toString();
+            }
+        }
+        try (var dirs = Files.list(Path.of("/usr/lib/postgresql"))) {
+            return dirs.map(d -> d.resolve("bin/pgbench")).filter(Files::isExecutable).sorted().reduce((a, b) -> b)
+                    .map(Path::toString).orElse("pgbench");
+        } catch (IOException e) {
+            return "pgbench";
+        }
+    }
+}
