@@ -161,7 +161,6 @@ final class ServerChecks {
             String systemId = null;
             if (s.versionNum() >= 90600) {
                 try {
-                    s.connection().setAutoCommit(true);
                     systemId = s.scalar("SELECT system_identifier::text FROM pg_catalog.pg_control_system()");
                 } catch (SQLException e) {
                     systemId = null;

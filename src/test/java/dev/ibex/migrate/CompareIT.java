@@ -143,6 +143,27 @@ class CompareIT {
     }
 
     @Test
+    void repairRefusesATargetWithoutTriggerSuppressionAndChangesNothing() {
+        TestDb source = PgServers.source();
+        TestDb target = PgServers.target();
+        String user = "norole_" + target.name();
+        for (TestDb db : List.of(source, target)) {
+            db.exec(ITEMS, FILL_ITEMS);
+        }
+        target.exec("DELETE FROM public.items WHERE id = 9", "CREATE ROLE " + user + " LOGIN",
+                "GRANT SELECT, INSERT, DELETE, TRUNCATE ON public.items TO " + user);
+        Model m = new Model().db("src", source).db("dst", target, user, null)
+                .sync("s1", "src", List.of("dst"), "public.items:id");
+        Cli.Result r = m.run("compare", "s1", "--repair");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.err().startsWith("Cannot repair public.items on target db dst without trigger suppression"),
+                r.toString());
+        assertTrue(r.err().contains("GRANT SET ON PARAMETER session_replication_role"), r.toString());
+        assertEquals(1, r.err().strip().lines().count(), r.toString());
+        assertEquals(999, target.count("public.items"));
+    }
+
+    @Test
     void unknownTableOrSyncIsOneLine() {
         Model m = model(PgServers.source(), PgServers.target());
         Cli.Result r = m.run("compare", "s1", "public.nosuch");
