@@ -32,6 +32,8 @@ import picocli.CommandLine.Spec;
             RemoveCommand.class,
             ListCommand.class,
             ValidateCommand.class,
+            CopyCommand.class,
+            CompareCommand.class,
             StartCommand.class,
             StopCommand.class,
             RestartCommand.class,

@@ -89,13 +89,19 @@ public final class PgServers {
             if (port > 0) {
                 b.setPort(port);
             }
-            if (!"default".equals(version)) {
+            if (!"default".equals(version) && !onClassPath(version)) {
                 b.setPgBinaryResolver(jarResolver(version));
             }
             return b.start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start PostgreSQL " + version, e);
         }
+    }
+
+    /** The pom passes the default version by number; its binaries are on the class path, not in pg-binaries. */
+    private static boolean onClassPath(String version) {
+        java.net.URL u = PgServers.class.getClassLoader().getResource("postgres-linux-x86_64.txz");
+        return u != null && u.toString().contains("-" + version + ".jar!");
     }
 
     /** Reads the binaries of one version from the jar Maven copied into target/pg-binaries. */

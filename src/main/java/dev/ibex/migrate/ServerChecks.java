@@ -1,0 +1,177 @@
+package dev.ibex.migrate;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Checks of a source server against one target server, and of the source alone. */
+final class ServerChecks {
+
+    private final Validator v;
+    private final DbSession source;
+    private final DbSession target;
+
+    ServerChecks(Validator v, DbSession source, DbSession target) {
+        this.v = v;
+        this.source = source;
+        this.target = target;
+    }
+
+    void run() throws SQLException {
+        sameDatabase();
+        version();
+        extensions();
+        languages();
+    }
+
+    void sourceOnly() throws SQLException {
+        largeObjects();
+        size();
+    }
+
+    // ---- source against target ---------------------------------------------------------------
+
+    /**
+     * The system identifier from pg_control_system() (9.6+) with the database oid identifies a
+     * database; where that function is not readable we fall back to the server's address and
+     * port with the database name and oid.
+     */
+    void sameDatabase() throws SQLException {
+        Identity s = Identity.of(source);
+        Identity t = Identity.of(target);
+        boolean bySystemId = s.systemId() != null && t.systemId() != null;
+        boolean same = bySystemId
+                ? s.systemId().equals(t.systemId()) && s.databaseOid().equals(t.databaseOid())
+                : s.address().equals(t.address()) && s.databaseOid().equals(t.databaseOid());
+        String how = bySystemId ? "system identifier and database oid"
+                : "server address, port, database name and oid (pg_control_system() is not readable here)";
+        if (same) {
+            v.fail("same-database", "source db " + source.name() + " and target db " + target.name()
+                    + " are the same database (compared by " + how + ")",
+                    "point the target at the new server with 'ibex update db " + target.name() + " host=... dbname=...'");
+        } else {
+            v.pass("same-database", "source db " + source.name() + " and target db " + target.name()
+                    + " are different databases (compared by " + how + ")");
+        }
+    }
+
+    void version() {
+        String detail = "target db " + target.name() + " runs PostgreSQL " + target.version() + ", source db "
+                + source.name() + " runs " + source.version();
+        if (target.major() < source.major()) {
+            v.fail("version", detail + ": the target is older",
+                    "use a target server at PostgreSQL " + source.version() + " or newer");
+        } else {
+            v.pass("version", detail);
+        }
+    }
+
+    void extensions() throws SQLException {
+        Map<String, String> used = pairs(source, "SELECT extname, extversion FROM pg_catalog.pg_extension "
+                + "WHERE extname <> 'plpgsql' ORDER BY extname");
+        Map<String, String> installed = pairs(target, "SELECT extname, extversion FROM pg_catalog.pg_extension");
+        Map<String, String> available = pairs(target,
+                "SELECT name, default_version FROM pg_catalog.pg_available_extensions");
+        List<String> missing = new ArrayList<>();
+        List<String> notInstalled = new ArrayList<>();
+        for (String ext : used.keySet()) {
+            if (installed.containsKey(ext)) {
+                continue;
+            }
+            (available.containsKey(ext) ? notInstalled : missing).add(ext);
+        }
+        if (!missing.isEmpty()) {
+            v.fail("extensions", "target db " + target.name() + " lacks extension(s) used on source db "
+                    + source.name() + ": " + String.join(", ", missing),
+                    "install them on the target server (package, or ask the provider), or drop them from the source");
+        }
+        if (!notInstalled.isEmpty()) {
+            v.warn("extensions", "extension(s) " + String.join(", ", notInstalled) + " are available on target db "
+                    + target.name() + " but not created",
+                    "'ibex copy schema " + source.name() + " " + target.name() + "' creates them, or run CREATE EXTENSION "
+                    + "as a user who may");
+        }
+        if (missing.isEmpty() && notInstalled.isEmpty()) {
+            v.pass("extensions", used.isEmpty() ? "source db " + source.name() + " uses no extensions"
+                    : "target db " + target.name() + " has " + String.join(", ", used.keySet()));
+        }
+    }
+
+    void languages() throws SQLException {
+        List<String> used = source.column("SELECT lanname FROM pg_catalog.pg_language WHERE lanispl ORDER BY lanname");
+        List<String> present = target.column("SELECT lanname FROM pg_catalog.pg_language");
+        List<String> installable = target.column("SELECT name FROM pg_catalog.pg_available_extensions");
+        List<String> missing = new ArrayList<>();
+        List<String> notInstalled = new ArrayList<>();
+        for (String lang : used) {
+            if (!present.contains(lang)) {
+                (installable.contains(lang) ? notInstalled : missing).add(lang);
+            }
+        }
+        if (!missing.isEmpty()) {
+            v.fail("languages", "target db " + target.name() + " lacks procedural language(s) " + String.join(", ", missing),
+                    "install them on the target server, or rewrite the functions that use them");
+        }
+        if (!notInstalled.isEmpty()) {
+            v.warn("languages", "language(s) " + String.join(", ", notInstalled) + " are available on target db "
+                    + target.name() + " but not created", "run CREATE EXTENSION for each on the target");
+        }
+        if (missing.isEmpty() && notInstalled.isEmpty()) {
+            v.pass("languages", "target db " + target.name() + " has " + String.join(", ", used));
+        }
+    }
+
+    // ---- the source alone ----------------------------------------------------------------------
+
+    void largeObjects() throws SQLException {
+        String count = source.scalar("SELECT count(*) FROM pg_catalog.pg_largeobject_metadata");
+        if (!"0".equals(count)) {
+            v.warn("large-objects", "source db " + source.name() + " holds " + count
+                    + " large object(s) (pg_largeobject): ibex does not replicate them",
+                    "move them by hand at cutover (pg_dump --large-objects) or store them in bytea columns");
+        } else {
+            v.pass("large-objects", "source db " + source.name() + " holds no large objects");
+        }
+    }
+
+    /** PostgreSQL reports no free disk space over SQL, so the target side is always unknown. */
+    void size() throws SQLException {
+        String size = source.scalar("SELECT pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(current_database()))");
+        v.pass("size", "source db " + source.name() + " is " + size
+                + "; free space on the targets is unknown (PostgreSQL does not report it): "
+                + "make sure each has room for " + size + " plus indexes");
+    }
+
+    private static Map<String, String> pairs(DbSession s, String sql) throws SQLException {
+        Map<String, String> out = new TreeMap<>();
+        try (var st = s.connection().createStatement(); var rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getString(2));
+            }
+        }
+        return out;
+    }
+
+    /** What identifies a database; systemId is null where pg_control_system() cannot be read. */
+    record Identity(String systemId, String databaseOid, String address) {
+
+        static Identity of(DbSession s) throws SQLException {
+            String systemId = null;
+            if (s.versionNum() >= 90600) {
+                try {
+                    systemId = s.scalar("SELECT system_identifier::text FROM pg_catalog.pg_control_system()");
+                } catch (SQLException e) {
+                    systemId = null;
+                }
+            }
+            String oid = s.scalar("SELECT oid::text FROM pg_catalog.pg_database WHERE datname = current_database()");
+            String server = s.scalar("SELECT coalesce(host(inet_server_addr()), '') || ':' "
+                    + "|| coalesce(inet_server_port()::text, '')");
+            String address = (":".equals(server) ? s.db().spec().hostPort() : server) + "/"
+                    + s.scalar("SELECT current_database()");
+            return new Identity(systemId, oid, address);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package dev.ibex.migrate;
+
+import dev.ibex.pg.Identifiers;
+import dev.ibex.repository.Db;
+import dev.ibex.repository.Relation;
+import dev.ibex.repository.SyncPlan;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The sync's tables: present with the same columns everywhere, keyed, with names that fit. */
+final class TableChecks {
+
+    private final Validator v;
+    private final SyncPlan plan;
+    private final Map<String, DbSession> sessions;
+
+    TableChecks(Validator v, SyncPlan plan, Map<String, DbSession> sessions) {
+        this.v = v;
+        this.plan = plan;
+        this.sessions = sessions;
+    }
+
+    void run() throws SQLException {
+        columns();
+        keys();
+        identifierLength();
+    }
+
+    /** Every table on its source and on every target, with the source's column names and types. */
+    void columns() throws SQLException {
+        List<Relation> tables = v.tables();
+        for (Db target : v.allTargets()) {
+            DbSession t = sessions.get(target.name());
+            if (t == null) {
+                continue;
+            }
+            int problems = 0;
+            for (Relation r : tables) {
+                DbSession s = sessions.get(r.db());
+                if (s == null) {
+                    continue;
+                }
+                Optional<List<TableColumns.Column>> src = TableColumns.of(s, r.schema(), r.name());
+                if (src.isEmpty()) {
+                    problems++;
+                    v.fail("tables", "table " + r.display() + " does not exist on source db " + s.name(),
+                            "create it, or remove it from the relgroup with 'ibex remove table " + r.display() + "'");
+                    continue;
+                }
+                problems += compare(r, s, src.get(), t);
+            }
+            if (problems == 0) {
+                v.pass("tables", tables.size() + " table(s) exist on target db " + target.name()
+                        + " with the source's columns and types");
+            }
+        }
+    }
+
+    private int compare(Relation r, DbSession s, List<TableColumns.Column> src, DbSession t) throws SQLException {
+        Optional<List<TableColumns.Column>> dst = TableColumns.of(t, r.schema(), r.name());
+        if (dst.isEmpty()) {
+            v.fail("tables", "table " + r.display() + " does not exist on target db " + t.name(),
+                    "run 'ibex copy schema " + s.name() + " " + t.name() + "' or create it by hand");
+            return 1;
+        }
+        List<String> missing = new ArrayList<>();
+        List<String> differ = new ArrayList<>();
+        List<String> required = new ArrayList<>();
+        List<String> extra = new ArrayList<>();
+        for (TableColumns.Column c : src) {
+            Optional<TableColumns.Column> other = dst.get().stream().filter(d -> d.name().equals(c.name())).findFirst();
+            if (other.isEmpty()) {
+                missing.add(c.name());
+            } else if (!other.get().type().equals(c.type())) {
+                differ.add(c.name() + " is " + other.get().type() + " on the target, " + c.type() + " on the source");
+            }
+        }
+        for (TableColumns.Column d : dst.get()) {
+            if (src.stream().noneMatch(c -> c.name().equals(d.name()))) {
+                (d.notNull() && !d.hasDefault() && !d.generated() ? required : extra).add(d.name());
+            }
+        }
+        int problems = 0;
+        String where = "table " + r.display() + " on target db " + t.name();
+        if (!missing.isEmpty()) {
+            problems++;
+            v.fail("tables", where + " lacks column(s) " + String.join(", ", missing),
+                    "add them on the target (ALTER TABLE " + r.quoted() + " ADD COLUMN ...)");
+        }
+        if (!differ.isEmpty()) {
+            problems++;
+            v.fail("tables", where + ": " + String.join("; ", differ), "give the target column the source's type");
+        }
+        if (!required.isEmpty()) {
+            problems++;
+            v.fail("tables", where + " has NOT NULL column(s) without default that the source lacks: "
+                    + String.join(", ", required), "give them a default or drop them on the target");
+        }
+        if (!extra.isEmpty()) {
+            problems++;
+            v.warn("tables", where + " has extra column(s) " + String.join(", ", extra)
+                    + " that will hold their defaults", "drop them on the target if they are not wanted");
+        }
+        return problems;
+    }
+
+    /** Delta targets get rows by key: every table they read needs one. */
+    void keys() {
+        if (plan.targets().isEmpty()) {
+            v.pass("keys", "no delta targets: tables are copied whole to fullcopy targets");
+            return;
+        }
+        List<Relation> keyless = v.tables().stream().filter(r -> !r.hasKey()).toList();
+        for (Relation r : keyless) {
+            v.fail("keys", "table " + r.display() + " has no primary key or usable unique index, "
+                    + "so its changes cannot be replicated",
+                    "add a primary key on the source (then 'ibex update table " + r.display()
+                    + "'), or feed its targets as fullcopy");
+        }
+        if (keyless.isEmpty()) {
+            v.pass("keys", "all " + v.tables().size() + " table(s) have a key");
+        }
+    }
+
+    /** "delta_" + schema + "_" + table over 63 bytes is shortened with a hash: harmless but surprising. */
+    void identifierLength() {
+        List<String> longNames = new ArrayList<>();
+        for (Relation r : plan.relations()) {
+            String base = "delta_" + r.schema() + "_" + r.name();
+            if (base.getBytes(StandardCharsets.UTF_8).length > Identifiers.MAX_BYTES) {
+                longNames.add(r.display() + " -> " + Identifiers.derived("delta_", r.schema() + "_" + r.name()));
+            }
+        }
+        if (longNames.isEmpty()) {
+            v.pass("identifiers", "all capture names fit in " + Identifiers.MAX_BYTES + " bytes");
+        } else {
+            v.warn("identifiers", "capture names over " + Identifiers.MAX_BYTES + " bytes will be shortened with a hash: "
+                    + String.join(", ", longNames), "nothing to do unless you look for them by name; shorter table "
+                    + "names avoid it");
+        }
+    }
+}
