@@ -168,7 +168,11 @@ public final class Controller {
         switch (channel) {
             case Channels.KICK -> {
                 if (!kick(payload, true)) {
-                    log.warn("Kick of sync {} ignored: it is not active (or paused) in this controller", payload);
+                    // a sync added since the last reload: read it now rather than make the user reload
+                    reload(payload, false);
+                    if (!kick(payload, true)) {
+                        log.warn("Kick of sync {} ignored: it is not active, or paused", payload);
+                    }
                 }
             }
             case Channels.STOP -> {

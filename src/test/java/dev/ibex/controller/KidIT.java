@@ -137,6 +137,10 @@ class KidIT {
             assertEquals(0, r.exit(), r.toString());
             assertEquals("Reloading configuration ... DONE!\n", r.out());
             Model.eventually(Duration.ofSeconds(10), "a run of the new sync", () -> Model.runs(repo, "b", "bad") >= 1);
+            Model.stubSync(repo, "c");
+            Cli.Result kick = Cli.run(repo, "kick", "c", "20");
+            assertEquals(2, kick.exit(), "a kick starts a sync added since the last reload: " + kick);
+            assertEquals(1, Model.runs(repo, "c", "bad"));
         }
         Cli.Result r = Cli.run(repo, "reload");
         assertEquals(1, r.exit(), r.toString());
