@@ -90,8 +90,9 @@ public class ListCommand extends Verb {
     private static List<String> dbs(Repository repo, List<String> terms) {
         List<Db> dbs = repo.dbs().stream().filter(d -> named(terms).test(d.name())).toList();
         int w = dbs.stream().mapToInt(d -> d.name().length()).max().orElse(0);
-        return dbs.stream().map(d -> String.format("Database: %-" + w + "s  Status: %-8s  Conn: %s", d.name(), d.status(),
-                conn(d)).strip()).toList();
+        int ws = dbs.stream().mapToInt(d -> d.status().length()).max().orElse(0);
+        return dbs.stream().map(d -> String.format("Database: %-" + w + "s  Status: %-" + ws + "s  Conn: %s", d.name(),
+                d.status(), conn(d)).strip()).toList();
     }
 
     /** How to reach the db with psql; never the password. */
