@@ -24,6 +24,7 @@ public class RemoveCommand extends ModelVerb {
     public Integer call() {
         Noun noun = noun("remove", USAGE);
         return edit(s -> {
+            s.tolerateCaptureFailure = force;
             switch (noun) {
                 case DB -> names(s, "db").forEach(n -> removeDb(s, n));
                 case TABLE -> removeRelations(s, "table");

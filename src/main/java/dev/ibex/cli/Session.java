@@ -25,6 +25,8 @@ final class Session {
     final Repository repo;
     final ModelWriter model;
     final boolean force;
+    /** Set by remove --force: a source that cannot be reached must not block removing it. */
+    boolean tolerateCaptureFailure;
     private final Consumer<String> out;
 
     Session(Repository repo, Consumer<String> out, boolean force) {
@@ -79,7 +81,7 @@ final class Session {
             try {
                 Capture.reconcile(repo, db);
             } catch (IbexException e) {
-                if (!force) {
+                if (!tolerateCaptureFailure) {
                     throw e;
                 }
                 say("Warning: could not update the triggers on db \"" + name + "\" (" + e.getMessage()
