@@ -51,7 +51,7 @@ class AddSyncIT {
         ok(repo, "add", "dbgroup", "pair", "src:source", "dst:replica");
         ok(repo, "add", "sync", "s3", "relgroup:shop", "dbgroup=pair");
         assertEquals("shop|pair", sync("s3", "relgroup, dbgroup"));
-        ok(repo, "add_sync".replace("_", " ").split(" ")[0], "sync", "s4", "relgroup=shop", "db=pair");
+        ok(repo, "add", "sync", "s4", "relgroup=shop", "db=pair");
         assertEquals("4", repo.scalar("SELECT count(*) FROM ibex.sync"));
     }
 
