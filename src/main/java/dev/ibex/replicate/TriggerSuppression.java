@@ -41,10 +41,9 @@ public final class TriggerSuppression {
         return mode;
     }
 
+    /** Superuser, or (PG 15+) the SET privilege on the parameter; %s is where the latter goes. */
     private static final String PROBE = """
-            SELECT current_setting('is_superuser') = 'on'
-                   OR (current_setting('server_version_num')::int >= 150000
-                       AND has_parameter_privilege(current_user, 'session_replication_role', 'SET')),
+            SELECT current_setting('is_superuser') = 'on' %s,
                    (SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname)
                     FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
                     WHERE p.oid = to_regprocedure('aiven_extras.session_replication_role(text)')
@@ -54,10 +53,9 @@ public final class TriggerSuppression {
                     WHERE p.oid = to_regprocedure('rds_session_replication_role(text)')
                       AND has_function_privilege(p.oid, 'EXECUTE'))""";
 
-    /** The 9.6-14 form: has_parameter_privilege does not exist there, even in an unused branch. */
-    private static final String PROBE_BEFORE_15 = PROBE.replace("""
-                   OR (current_setting('server_version_num')::int >= 150000
-                       AND has_parameter_privilege(current_user, 'session_replication_role', 'SET')),""", ",");
+    /** has_parameter_privilege does not exist before 15, not even in a branch that is never taken. */
+    private static final String PARAMETER_PRIVILEGE =
+            "OR has_parameter_privilege(current_user, 'session_replication_role', 'SET')";
 
     /**
      * Finds how this connection's user may suppress triggers, or refuses with what to set up.
@@ -71,7 +69,8 @@ public final class TriggerSuppression {
             rs.next();
             pg15 = rs.getBoolean(1);
         }
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(pg15 ? PROBE : PROBE_BEFORE_15)) {
+        String probe = PROBE.formatted(pg15 ? PARAMETER_PRIVILEGE : "");
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(probe)) {
             rs.next();
             if (rs.getBoolean(1)) {
                 return new TriggerSuppression(Mode.SET, null);

@@ -116,6 +116,21 @@ class SuppressionIT {
     }
 
     @Test
+    void grantSetOnParameterOn15AndLater() throws Exception {
+        Setup s = setup();
+        try (Model m = Model.create(); DbPools pools = new DbPools()) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(
+                    Integer.parseInt(s.dst().scalar("SHOW server_version_num")) >= 150000, "PostgreSQL 15+ only");
+            s.dst().exec("GRANT SET ON PARAMETER session_replication_role TO " + s.role());
+            SyncRunner.Result r = replicate(s, m, pools);
+            assertAppliedSilently(s, m, pools, r, "set");
+            s.dst().exec("REVOKE SET ON PARAMETER session_replication_role FROM " + s.role());
+        } finally {
+            dropRole(s);
+        }
+    }
+
+    @Test
     void refusesWithTheThreeWays() {
         Setup s = setup();
         String before = s.dst().checksum("child", "id");
