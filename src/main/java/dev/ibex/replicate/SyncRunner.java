@@ -104,6 +104,10 @@ public final class SyncRunner implements AutoCloseable {
                             + PgErrors.firstLine(e.getMessage()));
                 }
             }
+            if (plan.sync().onetimecopy() != 0 && run.errors.isEmpty()) {
+                // every target now holds a whole copy as of S_cur and follows the stream from there
+                repo.update("UPDATE ibex.sync SET onetimecopy = 0 WHERE name = ?", sync);
+            }
             return run.finish();
         } finally {
             if (previous == null) {
@@ -160,6 +164,10 @@ public final class SyncRunner implements AutoCloseable {
         }
     }
 
+    /** Targets fed together: same S_prev, same tables copied whole (one-time copy). */
+    private record Group(String prev, Set<String> whole) {
+    }
+
     /** Everything read from one source in one snapshot, applied to its targets. */
     private final class SourceBatch {
         private final SyncPlan plan;
@@ -180,7 +188,7 @@ public final class SyncRunner implements AutoCloseable {
                     rs -> List.of(rs.getString(1), rs.getString(2)), plan.sync().name(), source.name())) {
                 states.put(row.get(0), row.get(1));
             }
-            Map<String, List<Db>> groups = new LinkedHashMap<>();
+            Map<String, List<Db>> byPrev = new LinkedHashMap<>();
             for (Db t : plan.targets()) {
                 if (!t.active()) {
                     continue;
@@ -192,10 +200,10 @@ public final class SyncRunner implements AutoCloseable {
                             + "\": capture is not installed for it; activate or reload the sync");
                     continue;
                 }
-                groups.computeIfAbsent(prev, k -> new ArrayList<>()).add(t);
+                byPrev.computeIfAbsent(prev, k -> new ArrayList<>()).add(t);
             }
             List<Db> fullcopy = plan.fullcopyTargets().stream().filter(Db::active).toList();
-            if (groups.isEmpty() && fullcopy.isEmpty()) {
+            if (byPrev.isEmpty() && fullcopy.isEmpty()) {
                 return;
             }
             s = pools.connection(source);
@@ -208,7 +216,7 @@ public final class SyncRunner implements AutoCloseable {
                 for (Relation r : plan.tables()) {
                     tables.add(TableCopy.read(s, source.name(), r));
                 }
-                for (Map.Entry<String, List<Db>> g : groups.entrySet()) {
+                for (Map.Entry<Group, List<Db>> g : groups(byPrev, tables).entrySet()) {
                     applyDelta(g.getKey(), g.getValue(), tables);
                 }
                 if (!fullcopy.isEmpty()) {
@@ -229,11 +237,60 @@ public final class SyncRunner implements AutoCloseable {
             }
         }
 
-        /** The changes not visible in {@code prev}, to the targets that last applied up to {@code prev}. */
-        private void applyDelta(String prev, List<Db> targets, List<TableCopy> tables) throws SQLException {
+        /**
+         * Targets that share S_prev (and, during a one-time copy, the set of tables to copy whole)
+         * are fed from one read of the source.
+         */
+        private Map<Group, List<Db>> groups(Map<String, List<Db>> byPrev, List<TableCopy> tables) {
+            Map<Group, List<Db>> groups = new LinkedHashMap<>();
+            int onetimecopy = plan.sync().onetimecopy();
+            for (Map.Entry<String, List<Db>> e : byPrev.entrySet()) {
+                for (Db t : e.getValue()) {
+                    Set<String> whole = new HashSet<>();
+                    if (onetimecopy == 1) {
+                        tables.forEach(tc -> whole.add(tc.display()));
+                    } else if (onetimecopy == 2) {
+                        try {
+                            whole.addAll(emptyTables(t, tables));
+                        } catch (IbexException ex) {
+                            run.error(ex.getMessage());
+                            continue;
+                        }
+                    }
+                    groups.computeIfAbsent(new Group(e.getKey(), whole), k -> new ArrayList<>()).add(t);
+                }
+            }
+            return groups;
+        }
+
+        /** onetimecopy 2 copies only into tables that are empty on the target. */
+        private Set<String> emptyTables(Db target, List<TableCopy> tables) {
+            Set<String> out = new HashSet<>();
+            try (Connection c = pools.connection(target); Statement st = c.createStatement()) {
+                for (TableCopy t : tables) {
+                    try (ResultSet rs = st.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM " + t.relation.quoted() + ")")) {
+                        rs.next();
+                        if (rs.getBoolean(1)) {
+                            out.add(t.display());
+                        }
+                    }
+                }
+            } catch (SQLException e) {
+                throw new IbexException(IbexException.DATABASE, TargetSession.describe(target, e));
+            }
+            return out;
+        }
+
+        /** The changes not visible in S_prev, to the targets that last applied up to it. */
+        private void applyDelta(Group group, List<Db> targets, List<TableCopy> tables) throws SQLException {
+            String prev = group.prev();
             Set<String> truncated = truncatedSince(prev);
             List<Item> items = new ArrayList<>();
             for (TableCopy t : tables) {
+                if (group.whole().contains(t.display())) {
+                    items.add(new Item(t, null, 0, 0));
+                    continue;
+                }
                 if (!t.hasKey()) {
                     run.error("Table " + t.display() + " has no primary key or unique index: it can only be copied "
                             + "to fullcopy dbs; add a key, or give the targets role fullcopy");
