@@ -1,13 +1,40 @@
 package dev.ibex.capture;
 
+import dev.ibex.IbexException;
+import dev.ibex.pg.Identifiers;
+import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
- * Capture objects on source databases (schema ibex, delta tables, triggers). STUB: the engine
- * work replaces the body.
+ * Capture objects on source databases (schema ibex, delta tables, triggers), made to match the
+ * repository.
  */
 public final class Capture {
+
+    /** The NOTIFY channel of the autokick triggers; the payload is schema.table. */
+    public static final String CHANNEL = "ibex";
+    public static final String LOCK_TIMEOUT_SETTING = "lock_timeout";
+    public static final String LOCK_TIMEOUT = "5s";
+
+    static final String CAPTURE_TRIGGER = "ibex_capture";
+    static final String TRUNCATE_TRIGGER = "ibex_truncate";
+    static final String KICK_TRIGGER = "ibex_kick";
+
+    private static final String FOLDER = "sql/capture/";
 
     private Capture() {
     }
@@ -19,9 +46,380 @@ public final class Capture {
      * autokick), tables no sync reads lose their objects, and a source with none is left with no
      * ibex objects. Seeds ibex.sync_state for new (sync, source, target) combinations with the
      * snapshot taken after the triggers went in. Idempotent; one transaction on the source, with a
-     * lock_timeout. Throws IbexException naming the table on failure.
+     * lock_timeout. Throws IbexException naming the table on failure. Does not commit {@code repo}.
      */
     public static void reconcile(Repository repo, Db source) {
-        // STUB: does nothing until the engine lands
+        List<CapturedTable> desired = desiredTables(repo, source.name());
+        try (Connection c = source.spec().connect("ibex capture")) {
+            c.setAutoCommit(false);
+            try {
+                new Installer(c, source).install(desired);
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+            seedStates(repo, source, c);
+        } catch (SQLException e) {
+            throw PgErrors.failed("Installing capture on db \"" + source.name() + "\"", e);
+        }
+    }
+
+    /** The tables the source's syncs read, with their key columns; keyless tables are copied whole. */
+    static final String DESIRED = """
+            SELECT r.schemaname, r.tablename, r.keycols, bool_or(coalesce(r.autokick, s.autokick)) AS autokick
+            FROM ibex.sync s
+            JOIN ibex.dbgroup_member src ON src.dbgroup = s.dbgroup AND src.role = 'source' AND src.db = ?
+            JOIN ibex.relgroup_member rm ON rm.relgroup = s.relgroup
+            JOIN ibex.relation r ON r.id = rm.relation
+            WHERE r.reltype = 'table' AND r.keycols <> '{}'
+            GROUP BY r.schemaname, r.tablename, r.keycols
+            ORDER BY r.schemaname, r.tablename""";
+
+    static List<CapturedTable> desiredTables(Repository repo, String source) {
+        Map<String, CapturedTable> byName = new LinkedHashMap<>();
+        for (CapturedTable t : repo.list(DESIRED, rs -> new CapturedTable(rs.getString(1), rs.getString(2),
+                strings(rs.getArray(3)), rs.getBoolean(4)), source)) {
+            // two relations naming one table with different keys: the first wins, autokick if any wants it
+            byName.merge(t.schema() + "\u0000" + t.table(), t, (a, b) -> new CapturedTable(a.schema(), a.table(),
+                    a.keys(), a.autokick() || b.autokick()));
+        }
+        return new ArrayList<>(byName.values());
+    }
+
+    static final String TARGETS = """
+            SELECT DISTINCT s.name, t.db
+            FROM ibex.sync s
+            JOIN ibex.dbgroup_member src ON src.dbgroup = s.dbgroup AND src.role = 'source' AND src.db = ?
+            JOIN ibex.dbgroup_member t ON t.dbgroup = s.dbgroup AND t.role IN ('target', 'fullcopy')""";
+
+    /**
+     * New (sync, source, target) rows start at a snapshot taken after the triggers committed: every
+     * change from then on is in a delta table and not yet visible in S_prev.
+     */
+    private static void seedStates(Repository repo, Db source, Connection c) throws SQLException {
+        Set<List<String>> wanted = new HashSet<>(repo.list(TARGETS, rs -> List.of(rs.getString(1), rs.getString(2)),
+                source.name()));
+        Set<List<String>> present = new HashSet<>(repo.list(
+                "SELECT sync, target FROM ibex.sync_state WHERE source = ?",
+                rs -> List.of(rs.getString(1), rs.getString(2)), source.name()));
+        for (List<String> gone : present) {
+            if (!wanted.contains(gone)) {
+                repo.update("DELETE FROM ibex.sync_state WHERE sync = ? AND source = ? AND target = ?",
+                        gone.get(0), source.name(), gone.get(1));
+            }
+        }
+        List<List<String>> missing = wanted.stream().filter(w -> !present.contains(w)).toList();
+        if (missing.isEmpty()) {
+            return;
+        }
+        String snapshot;
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT txid_current_snapshot()::text")) {
+            rs.next();
+            snapshot = rs.getString(1);
+        }
+        c.commit();
+        for (List<String> m : missing) {
+            repo.update("INSERT INTO ibex.sync_state (sync, source, target, snapshot) VALUES (?, ?, ?, ?)",
+                    m.get(0), source.name(), m.get(1), snapshot);
+        }
+    }
+
+    private static List<String> strings(Array a) throws SQLException {
+        List<String> out = new ArrayList<>();
+        if (a != null) {
+            for (Object o : (Object[]) a.getArray()) {
+                out.add((String) o);
+            }
+        }
+        return out;
+    }
+
+    /** The DDL work of one reconcile, in the caller's transaction on the source. */
+    private static final class Installer {
+
+        private final Connection c;
+        private final Db source;
+        private String working = "schema ibex";
+
+        Installer(Connection c, Db source) {
+            this.c = c;
+            this.source = source;
+        }
+
+        void install(List<CapturedTable> desired) throws SQLException {
+            try {
+                exec("SET LOCAL " + LOCK_TIMEOUT_SETTING + " = " + Identifiers.literal(LOCK_TIMEOUT));
+                Map<String, String[]> current = registered();
+                if (!desired.isEmpty()) {
+                    exec(SqlFiles.schema());
+                }
+                Set<String> keep = new HashSet<>();
+                for (CapturedTable t : desired) {
+                    working = "table " + t.display();
+                    capture(t);
+                    keep.add(key(t.schema(), t.table()));
+                }
+                for (Map.Entry<String, String[]> e : current.entrySet()) {
+                    if (!keep.contains(e.getKey())) {
+                        String[] r = e.getValue();
+                        working = "table " + r[0] + "." + r[1];
+                        uncapture(r[0], r[1], r[2], r[3]);
+                    }
+                }
+                if (desired.isEmpty() && schemaExists()) {
+                    working = "schema ibex";
+                    dropSchemaObjects();
+                }
+            } catch (SQLException e) {
+                if ("55P03".equals(e.getSQLState())) {
+                    throw new IbexException(IbexException.DATABASE, capitalized(working) + " on db \"" + source.name()
+                            + "\" is busy: another transaction held a lock on it for longer than " + LOCK_TIMEOUT_SETTING
+                            + " = " + LOCK_TIMEOUT + ": retry when it is quieter, or raise " + LOCK_TIMEOUT_SETTING
+                            + " (ALTER ROLE ... SET " + LOCK_TIMEOUT_SETTING + ")", PgErrors.firstLine(e.getMessage()), e);
+                }
+                throw new IbexException(IbexException.DATABASE, "Capturing " + working + " on db \"" + source.name()
+                        + "\" failed: " + PgErrors.firstLine(e.getMessage()), null, e);
+            }
+        }
+
+        private void capture(CapturedTable t) throws SQLException {
+            long oid = tableOid(t.schema(), t.table());
+            if (oid == 0) {
+                throw IbexException.badInput("Table " + t.display() + " does not exist on db \"" + source.name()
+                        + "\": create it there, or remove it from its relgroup");
+            }
+            Map<String, String> types = keyTypes(oid, t.keys());
+            for (String k : t.keys()) {
+                if (!types.containsKey(k)) {
+                    throw IbexException.badInput("Table " + t.display() + " on db \"" + source.name()
+                            + "\" has no key column \"" + k + "\": update the relation's key columns");
+                }
+                if ("txid".equals(k)) {
+                    throw IbexException.badInput("Table " + t.display() + " has a key column named txid, which ibex's "
+                            + "delta table uses itself: such a table cannot be captured yet");
+                }
+            }
+            List<String> deltaColumns = deltaColumns(t.delta());
+            if (!deltaColumns.isEmpty() && !deltaColumns.equals(t.keys())) {
+                // the key changed: the old delta table cannot hold the new key
+                exec("DROP TABLE ibex." + Identifiers.quote(t.delta()));
+            }
+            exec(SqlFiles.table().fill(names(t, types)));
+            Set<String> triggers = triggers(oid);
+            Map<String, String> n = names(t, types);
+            if (!triggers.contains(CAPTURE_TRIGGER)) {
+                exec(SqlFiles.captureTrigger().fill(n));
+            }
+            if (!triggers.contains(TRUNCATE_TRIGGER)) {
+                exec(SqlFiles.truncateTrigger().fill(n));
+            }
+            if (t.autokick() && !triggers.contains(KICK_TRIGGER)) {
+                exec(SqlFiles.kickTrigger().fill(n));
+            } else if (!t.autokick() && triggers.contains(KICK_TRIGGER)) {
+                exec("DROP TRIGGER " + KICK_TRIGGER + " ON " + t.quoted());
+            }
+            try (PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO ibex.captured (schemaname, tablename, delta, function) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (schemaname, tablename) DO UPDATE SET delta = EXCLUDED.delta, function = EXCLUDED.function""")) {
+                ps.setString(1, t.schema());
+                ps.setString(2, t.table());
+                ps.setString(3, t.delta());
+                ps.setString(4, t.function());
+                ps.executeUpdate();
+            }
+        }
+
+        private void uncapture(String schema, String table, String delta, String function) throws SQLException {
+            String quoted = Identifiers.qualified(schema, table);
+            if (tableOid(schema, table) != 0) {
+                for (String trigger : List.of(CAPTURE_TRIGGER, TRUNCATE_TRIGGER, KICK_TRIGGER)) {
+                    exec("DROP TRIGGER IF EXISTS " + trigger + " ON " + quoted);
+                }
+            }
+            exec(SqlFiles.dropTable().fill(Map.of("delta", Identifiers.quote(delta), "function",
+                    Identifiers.quote(function))));
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM ibex.captured WHERE schemaname = ? AND tablename = ?")) {
+                ps.setString(1, schema);
+                ps.setString(2, table);
+                ps.executeUpdate();
+            }
+        }
+
+        /** Drops what schema.sql made, then the schema if nothing else (the repository, say) lives in it. */
+        private void dropSchemaObjects() throws SQLException {
+            exec(SqlFiles.dropSchema().text());
+            // DROP SCHEMA would lock every object left in it (the repository's, say) before refusing
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("""
+                    SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_namespace n ON n.oid = d.refobjid
+                    WHERE d.refclassid = 'pg_catalog.pg_namespace'::regclass AND n.nspname = 'ibex' LIMIT 1""")) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+            var savepoint = c.setSavepoint();
+            try {
+                exec("DROP SCHEMA ibex");
+                c.releaseSavepoint(savepoint);
+            } catch (SQLException e) {
+                if (!"2BP01".equals(e.getSQLState())) {
+                    throw e;
+                }
+                c.rollback(savepoint);
+            }
+        }
+
+        private Map<String, String> names(CapturedTable t, Map<String, String> types) {
+            Map<String, String> n = new LinkedHashMap<>();
+            n.put("table", t.quoted());
+            n.put("delta", Identifiers.quote(t.delta()));
+            n.put("delta_index", Identifiers.quote(t.deltaIndex()));
+            n.put("function", Identifiers.quote(t.function()));
+            n.put("key_defs", t.keys().stream().map(k -> Identifiers.quote(k) + " " + types.get(k) + " NOT NULL")
+                    .collect(Collectors.joining(",\n  ")));
+            n.put("keys", Identifiers.quoteList(t.keys()));
+            n.put("new_keys", t.keys().stream().map(k -> "NEW." + Identifiers.quote(k)).collect(Collectors.joining(", ")));
+            n.put("old_keys", t.keys().stream().map(k -> "OLD." + Identifiers.quote(k)).collect(Collectors.joining(", ")));
+            return n;
+        }
+
+        private Map<String, String[]> registered() throws SQLException {
+            Map<String, String[]> out = new LinkedHashMap<>();
+            if (tableOid("ibex", "captured") == 0) {
+                return out;
+            }
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                    "SELECT schemaname, tablename, delta, function FROM ibex.captured ORDER BY 1, 2")) {
+                while (rs.next()) {
+                    out.put(key(rs.getString(1), rs.getString(2)), new String[] {rs.getString(1), rs.getString(2),
+                        rs.getString(3), rs.getString(4)});
+                }
+            }
+            return out;
+        }
+
+        private long tableOid(String schema, String table) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')""")) {
+                ps.setString(1, schema);
+                ps.setString(2, table);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : 0;
+                }
+            }
+        }
+
+        private boolean schemaExists() throws SQLException {
+            try (Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'ibex'")) {
+                return rs.next();
+            }
+        }
+
+        /** Key column types; a domain is logged as its base type so the domain can still be dropped. */
+        private Map<String, String> keyTypes(long oid, List<String> keys) throws SQLException {
+            Map<String, String> out = new LinkedHashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT a.attname,
+                           CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
+                                ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END
+                    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+                    WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY (?)""")) {
+                ps.setLong(1, oid);
+                ps.setArray(2, c.createArrayOf("text", keys.toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(rs.getString(1), rs.getString(2));
+                    }
+                }
+            }
+            return out;
+        }
+
+        private List<String> deltaColumns(String delta) throws SQLException {
+            long oid = tableOid("ibex", delta);
+            List<String> out = new ArrayList<>();
+            if (oid == 0) {
+                return out;
+            }
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT attname FROM pg_catalog.pg_attribute
+                    WHERE attrelid = ? AND attnum > 0 AND NOT attisdropped AND attname <> 'txid' ORDER BY attnum""")) {
+                ps.setLong(1, oid);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+            }
+            return out;
+        }
+
+        private Set<String> triggers(long oid) throws SQLException {
+            Set<String> out = new HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT tgname FROM pg_catalog.pg_trigger WHERE tgrelid = ? AND tgname LIKE 'ibex\\_%'")) {
+                ps.setLong(1, oid);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+            }
+            return out;
+        }
+
+        private void exec(String sql) throws SQLException {
+            try (Statement st = c.createStatement()) {
+                st.execute(sql);
+            }
+        }
+
+        private static String key(String schema, String table) {
+            return schema + "\u0000" + table;
+        }
+
+        private static String capitalized(String s) {
+            return Character.toUpperCase(s.charAt(0)) + s.substring(1);
+        }
+    }
+
+    /** The capture DDL files, read once. */
+    private static final class SqlFiles {
+        private static final Map<String, SqlTemplate> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
+
+        static SqlTemplate get(String name) {
+            return CACHE.computeIfAbsent(name, n -> new SqlTemplate(FOLDER + n));
+        }
+
+        static String schema() {
+            return get("schema.sql").text();
+        }
+
+        static SqlTemplate table() {
+            return get("table.sql");
+        }
+
+        static SqlTemplate captureTrigger() {
+            return get("capture_trigger.sql");
+        }
+
+        static SqlTemplate truncateTrigger() {
+            return get("truncate_trigger.sql");
+        }
+
+        static SqlTemplate kickTrigger() {
+            return get("kick_trigger.sql");
+        }
+
+        static SqlTemplate dropTable() {
+            return get("drop_table.sql");
+        }
+
+        static SqlTemplate dropSchema() {
+            return get("drop_schema.sql");
+        }
     }
 }

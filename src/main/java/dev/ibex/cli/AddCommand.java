@@ -1,19 +1,366 @@
 package dev.ibex.cli;
 
 import dev.ibex.IbexException;
+import dev.ibex.pg.Catalog;
+import dev.ibex.repository.Db;
+import dev.ibex.repository.DbgroupMember;
+import dev.ibex.repository.Relation;
+import dev.ibex.repository.Role;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Option;
 
-/** STUB: replaced by the issue that builds this verb. */
-@Command(name = "add", description = "(not yet implemented)")
-public class AddCommand extends Verb {
+@Command(name = "add", description = {
+    "Add a db, tables or sequences, a relgroup (herd), a dbgroup or a sync, in Bucardo's words:",
+    "  add db NAME dbname=DB [host=H] [port=P] [user=U] [pass=PW] [conn='sslmode=require'] [service=S]",
+    "         [status=active|inactive] [group=DBGROUP[:ROLE]]     (Bucardo 4: add db DBNAME name=NAME ...)",
+    "  add table|sequence NAME... [db=DB] [relgroup=R]   (schema.name, '\"Quoted Name\"', wildcards * %)",
+    "  add all tables|sequences [db=DB] [relgroup=R] [-n SCHEMA] [-N SCHEMA] [-t TABLE] [-T TABLE]",
+    "  add relgroup R [TABLE...] [db=DB]",
+    "  add dbgroup G DB:source DB:target DB:fullcopy ...",
+    "  add sync S relgroup=R dbs=G|A:source,B:target [tables=T1,T2] [autokick=] [checktime=] [onetimecopy=0|1|2]",
+    "         [status=] [stayalive=] [kidsalive=] [conflict_strategy=] [lifetime=] [maxkicks=]",
+    "         [isolation_level=] [rebuild_index=] [analyze_after_copy=] [strict_checking=] [priority=]",
+    "         (Bucardo 4: add sync S type=pushdelta|fullcopy|swap source=R targetdb=DB|targetgroup=G [tables=])",
+    "key=value and key:value both work; booleans take t/f, true/false, on/off, yes/no, 1/0."})
+public class AddCommand extends ModelVerb {
 
-    @Parameters(arity = "0..*", paramLabel = "WORD")
-    List<String> words;
+    private static final String USAGE = "ibex add db|table|sequence|all|relgroup|dbgroup|sync NAME key=value... "
+            + "(see 'ibex help add')";
+    private static final String SYNC_NAME = "[A-Za-z_][A-Za-z0-9_]*";
+    private static final Set<String> RESERVED_SYNC_NAMES = Set.of("pushdelta", "fullcopy", "swap", "sync", "all");
+    private static final String[] RELATION_KEYS = {"db|database", "relgroup|herd", "autokick|ping",
+        "rebuild_index|rebuildindex", "analyze_after_copy", "strict_checking"};
+
+    @Option(names = {"-n", "--schema"}, split = ",", paramLabel = "SCHEMA", description = "add all: only these schemas.")
+    List<String> schemas = new ArrayList<>();
+
+    @Option(names = {"-N", "--exclude-schema"}, split = ",", paramLabel = "SCHEMA", description = "add all: not these schemas.")
+    List<String> notSchemas = new ArrayList<>();
+
+    @Option(names = {"-t", "--table"}, split = ",", paramLabel = "TABLE", description = "add all: only these tables.")
+    List<String> tables = new ArrayList<>();
+
+    @Option(names = {"-T", "--exclude-table"}, split = ",", paramLabel = "TABLE", description = "add all: not these tables.")
+    List<String> notTables = new ArrayList<>();
 
     @Override
     public Integer call() {
-        throw IbexException.badInput("'ibex add' is not implemented yet");
+        Noun noun = noun("add", USAGE);
+        return edit(s -> {
+            switch (noun) {
+                case DB -> addDb(s);
+                case TABLE -> addRelations(s, Catalog.TABLE);
+                case SEQUENCE -> addRelations(s, Catalog.SEQUENCE);
+                case ALL -> addAll(s);
+                case RELGROUP -> addRelgroup(s);
+                case DBGROUP -> addDbgroup(s);
+                case SYNC -> addSync(s);
+            }
+        });
+    }
+
+    // ---- db -----------------------------------------------------------------------------------------
+
+    private void addDb(Session s) {
+        Words w = Words.parse("ibex add db", rest(), Words.Keys.of(DbSettings.KEYS).plus("name", "group|dbgroup"));
+        String usage = "ibex add db NAME dbname=DATABASE [host=...] [port=...] [user=...] [pass=...]";
+        String name = oneName(w, "db", usage);
+        Map<String, Object> cols = DbSettings.columns(w);
+        if (w.has("name")) {
+            if (w.get("name") == null || cols.get("dbname") != null) {
+                throw IbexException.badInput("Give the database name once: 'ibex add db NAME dbname=DATABASE', or "
+                        + "Bucardo 4's 'ibex add db DATABASE name=NAME'");
+            }
+            cols.put("dbname", name);
+            name = w.get("name");
+        }
+        Session.checkName("db", name, Session.NAME);
+        if (s.repo.db(name).isPresent()) {
+            throw IbexException.badInput("Cannot add database: the name \"" + name + "\" already exists: choose another "
+                    + "name, or change it with 'ibex update db " + name + " key=value'");
+        }
+        if (cols.get("dbname") == null && cols.get("service") == null) {
+            throw IbexException.badInput("Cannot add database \"" + name + "\": must supply a database name to connect "
+                    + "to (dbname=DATABASE) or a service (service=NAME)");
+        }
+        cols.values().removeIf(v -> v == null);
+        String status = (String) cols.getOrDefault("status", "active");
+        DbSettings.testConnection(s, DbSettings.db(name, cols, status));
+        s.model.insertDb(name, cols);
+        s.say("Added database \"" + name + "\"");
+        if (w.get("group") != null) {
+            String g = w.get("group");
+            int colon = g.indexOf(':');
+            String group = colon < 0 ? g : g.substring(0, colon);
+            Role role = colon < 0 ? Role.TARGET : Role.of(g.substring(colon + 1));
+            List<String> syncs = s.model.syncsUsingDbgroup(group);
+            List<String> before = s.model.sourcesOf(syncs);
+            if (!s.model.dbgroupExists(group)) {
+                Session.checkName("dbgroup", group, Session.NAME);
+                s.model.insertDbgroup(group);
+                s.say("Created dbgroup \"" + group + "\"");
+            }
+            s.model.putInDbgroup(group, name, role);
+            s.say("  Added database \"" + name + "\" to dbgroup \"" + group + "\" as " + role.word());
+            new SyncChecker(s).recheck(syncs, before);
+        }
+    }
+
+    // ---- tables and sequences -----------------------------------------------------------------------
+
+    private void addRelations(Session s, String kind) {
+        String what = Catalog.TABLE.equals(kind) ? "table" : "sequence";
+        Words w = Words.parse("ibex add " + what, rest(), Words.Keys.of(RELATION_KEYS));
+        Db db = s.dbOrOnly(w.get("db"), "ibex add " + what);
+        List<Relation> rels = new Relations(s).addFromCatalog(db, w.nouns(), kind, relationOptions(w));
+        intoRelgroup(s, w.get("relgroup"), rels);
+    }
+
+    private void addAll(Session s) {
+        List<String> r = rest();
+        Noun what = r.isEmpty() ? null : Noun.of(r.get(0), "add all");
+        if (what != Noun.TABLE && what != Noun.SEQUENCE) {
+            throw IbexException.badInput("Add all what? Use 'ibex add all tables' or 'ibex add all sequences'");
+        }
+        String kind = what == Noun.TABLE ? Catalog.TABLE : Catalog.SEQUENCE;
+        Words w = Words.parse("ibex add all " + what.word + "s", r.subList(1, r.size()), Words.Keys.of(RELATION_KEYS));
+        if (!w.nouns().isEmpty()) {
+            throw IbexException.badInput("Unexpected word \"" + w.nouns().get(0) + "\" after 'ibex add all " + what.word
+                    + "s': choose tables with -n/-N SCHEMA and -t/-T TABLE");
+        }
+        Db db = s.dbOrOnly(w.get("db"), "ibex add all " + what.word + "s");
+        List<Relation> rels = new Relations(s).addAll(db, kind, schemas, notSchemas, tables, notTables,
+                relationOptions(w));
+        intoRelgroup(s, w.get("relgroup"), rels);
+    }
+
+    private static Map<String, Object> relationOptions(Words w) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        for (String key : List.of("autokick", "analyze_after_copy", "strict_checking")) {
+            if (w.get(key) != null) {
+                o.put(key, w.bool(key));
+            }
+        }
+        if (w.get("rebuild_index") != null) {
+            o.put("rebuild_index", w.bool("rebuild_index") ? 1 : 0);
+        }
+        return o;
+    }
+
+    /** Puts the relations in the relgroup; syncs reading it are checked again. */
+    private static void intoRelgroup(Session s, String relgroup, List<Relation> rels) {
+        if (relgroup == null) {
+            return;
+        }
+        List<String> syncs = s.model.syncsUsingRelgroup(relgroup);
+        List<String> before = s.model.sourcesOf(syncs);
+        new Relations(s).putInRelgroup(relgroup, rels);
+        new SyncChecker(s).recheck(syncs, before);
+    }
+
+    // ---- groups -------------------------------------------------------------------------------------
+
+    private void addRelgroup(Session s) {
+        Words w = Words.parse("ibex add relgroup", rest(), Words.Keys.of("db|database"));
+        List<String> nouns = w.nouns();
+        if (nouns.isEmpty()) {
+            throw IbexException.badInput("Missing relgroup name: ibex add relgroup NAME [TABLE...] [db=DB]");
+        }
+        String name = nouns.get(0);
+        List<String> terms = nouns.subList(1, nouns.size());
+        Session.checkName("relgroup", name, Session.NAME);
+        boolean exists = s.model.relgroupExists(name);
+        if (exists && terms.isEmpty()) {
+            throw IbexException.badInput("Relgroup \"" + name + "\" already exists: add tables to it with 'ibex add "
+                    + "relgroup " + name + " TABLE...', or choose another name");
+        }
+        if (!exists) {
+            s.model.insertRelgroup(name);
+            s.say("Created relgroup \"" + name + "\"");
+        }
+        if (terms.isEmpty()) {
+            return;
+        }
+        String dbName = w.get("db");
+        if (dbName == null && exists && !s.model.relgroupDbs(name).isEmpty()) {
+            dbName = s.model.relgroupDbs(name).get(0);
+        }
+        Db db = s.dbOrOnly(dbName, "ibex add relgroup");
+        intoRelgroup(s, name, new Relations(s).addFromCatalog(db, terms, null, Map.of()));
+    }
+
+    private void addDbgroup(Session s) {
+        Words w = Words.parse("ibex add dbgroup", rest(), Words.Keys.of());
+        List<String> nouns = w.nouns();
+        if (nouns.isEmpty()) {
+            throw IbexException.badInput("Missing dbgroup name: ibex add dbgroup NAME DB:source DB:target ...");
+        }
+        String name = nouns.get(0);
+        Session.checkName("dbgroup", name, Session.NAME);
+        if (s.model.dbgroupExists(name)) {
+            throw IbexException.badInput("Cannot add dbgroup: the name \"" + name + "\" already exists: choose another "
+                    + "name, or change it with 'ibex update dbgroup " + name + " DB:ROLE'");
+        }
+        s.model.insertDbgroup(name);
+        s.say("Created dbgroup \"" + name + "\"");
+        List<String> members = nouns.subList(1, nouns.size());
+        if (!members.isEmpty()) {
+            DbList.parse(s, String.join(",", members), false).forEach((db, role) -> {
+                s.model.putInDbgroup(name, db, role);
+                s.say("Added database \"" + db + "\" to dbgroup \"" + name + "\" as " + role.word());
+            });
+        }
+    }
+
+    // ---- sync ---------------------------------------------------------------------------------------
+
+    private void addSync(Session s) {
+        Words.Keys keys = Words.Keys.of(SyncOptions.KEYS).plus("relgroup|herd", "dbs|db|database|databases|dbgroup",
+                "tables|table|relation|relations", "type|synctype", "source", "targetdb", "targetgroup");
+        Words w = Words.parse("ibex add sync", rest(), keys);
+        String name = oneName(w, "sync", "ibex add sync NAME relgroup=R dbs=A:source,B:target");
+        if (!name.matches(SYNC_NAME) || RESERVED_SYNC_NAMES.contains(name.toLowerCase(Locale.ROOT))) {
+            throw IbexException.badInput("Invalid sync name \"" + name + "\": use letters, digits and _, starting with a "
+                    + "letter or _, and not pushdelta, fullcopy, swap, sync or all");
+        }
+        if (s.model.syncExists(name)) {
+            throw IbexException.badInput("Cannot add sync: the name \"" + name + "\" already exists: choose another name, "
+                    + "or change it with 'ibex update sync " + name + " key=value'");
+        }
+        Map<String, Object> cols = SyncOptions.columns(s, w);
+        String dbgroup;
+        String relgroup;
+        boolean legacy = w.has("type") || w.has("source") || w.has("targetdb") || w.has("targetgroup");
+        if (legacy) {
+            if (w.has("relgroup") || w.has("dbs")) {
+                throw IbexException.badInput("Use either Bucardo 4's type=, source=, targetdb=/targetgroup= or "
+                        + "relgroup= and dbs=, not both");
+            }
+            String[] groups = bucardo4(s, name, w);
+            relgroup = groups[0];
+            dbgroup = groups[1];
+        } else {
+            if (w.get("dbs") == null) {
+                throw IbexException.badInput("Cannot add sync \"" + name + "\": need dbs=A:source,B:target (or a dbgroup "
+                        + "name)");
+            }
+            if (w.has("relgroup") == w.has("tables")) {
+                throw IbexException.badInput("Cannot add sync \"" + name + "\": need " + (w.has("relgroup")
+                        ? "either relgroup= or tables=, not both" : "relgroup=NAME or tables=T1,T2"));
+            }
+            dbgroup = DbList.dbgroup(s, name, w.get("dbs"));
+            if (w.has("relgroup")) {
+                relgroup = existingRelgroup(s, w.get("relgroup"));
+            } else {
+                String source = s.repo.members(dbgroup).stream().filter(m -> m.role() == Role.SOURCE)
+                        .map(DbgroupMember::db).findFirst().orElseThrow(() -> IbexException.badInput("Dbgroup \""
+                                + dbgroup + "\" has no source db: give one db the source role (DB:source)"));
+                relgroup = relgroupFromTables(s, name, source, w.get("tables"));
+            }
+        }
+        boolean onlyFullcopy = s.repo.members(dbgroup).stream().allMatch(m -> m.role() != Role.TARGET)
+                && s.repo.members(dbgroup).stream().filter(m -> m.role() == Role.SOURCE).count() == 1;
+        if (onlyFullcopy) {
+            cols.putIfAbsent("stayalive", false);
+            cols.putIfAbsent("kidsalive", false);
+        }
+        cols.put("relgroup", relgroup);
+        cols.put("dbgroup", dbgroup);
+        s.model.insertSync(name, cols);
+        boolean strict = !Boolean.FALSE.equals(cols.get("strict_checking"));
+        List<String> sources = new SyncChecker(s).check(name, relgroup, dbgroup, strict);
+        s.reconcile(sources);
+        s.say("Added sync \"" + name + "\"");
+    }
+
+    private static String existingRelgroup(Session s, String relgroup) {
+        if (relgroup == null || !s.model.relgroupExists(relgroup)) {
+            throw IbexException.badInput("No relgroup named \"" + relgroup + "\": see 'ibex list relgroups', or make it "
+                    + "with 'ibex add table T... db=DB relgroup=" + relgroup + "'");
+        }
+        return relgroup;
+    }
+
+    /** A relgroup of the listed tables of the source db: an identical one, else one named after the sync. */
+    private static String relgroupFromTables(Session s, String sync, String sourceDb, String tablesValue) {
+        if (tablesValue == null) {
+            throw IbexException.badInput("Missing value for tables=: list tables, e.g. tables=public.a,public.b");
+        }
+        List<Relation> rels = new Relations(s).addFromCatalog(s.db(sourceDb), Words.list(tablesValue), null, Map.of());
+        List<String> same = s.model.relgroupsWithMembers(rels.stream().map(Relation::id).toList());
+        if (!same.isEmpty()) {
+            s.say("Using existing relgroup \"" + same.get(0) + "\"");
+            return same.get(0);
+        }
+        String name = Session.freeName(sync, new HashSet<>(s.repo.list("SELECT name FROM ibex.relgroup",
+                rs -> rs.getString(1))));
+        s.model.insertRelgroup(name);
+        s.say("Created a new relgroup named \"" + name + "\"");
+        new Relations(s).putInRelgroup(name, rels);
+        return name;
+    }
+
+    /**
+     * Bucardo 4: type=pushdelta|fullcopy|swap source=RELGROUP (a db when tables= is given)
+     * targetdb=DB or targetgroup=DBGROUP.
+     *
+     * @return relgroup and dbgroup
+     */
+    private static String[] bucardo4(Session s, String name, Words w) {
+        String type = w.get("type");
+        if (type == null) {
+            throw IbexException.badInput("Need to specify the type of sync: pushdelta, fullcopy, or swap (type=...)");
+        }
+        Role role = switch (type.toLowerCase(Locale.ROOT)) {
+            case "pushdelta", "delta" -> Role.TARGET;
+            case "fullcopy", "copy" -> Role.FULLCOPY;
+            case "swap" -> Role.SOURCE;
+            default -> throw IbexException.badInput("Invalid type=" + type + ": use pushdelta, fullcopy or swap");
+        };
+        String source = w.get("source");
+        if (source == null) {
+            throw IbexException.badInput("Need to specify a source for this sync (source=RELGROUP, or source=DB with "
+                    + "tables=...)");
+        }
+        if (w.has("targetdb") == w.has("targetgroup") || w.get(w.has("targetdb") ? "targetdb" : "targetgroup") == null) {
+            throw IbexException.badInput("Need to specify a targetdb or a targetgroup for this sync (one of them)");
+        }
+        String sourceDb;
+        if (w.has("tables")) {
+            sourceDb = s.db(source).name();
+        } else {
+            existingRelgroup(s, source);
+            List<String> dbs = s.model.relgroupDbs(source);
+            if (dbs.isEmpty()) {
+                throw IbexException.badInput("Relgroup \"" + source + "\" has no tables: add some with 'ibex add table "
+                        + "T db=DB relgroup=" + source + "'");
+            }
+            sourceDb = dbs.get(0);
+        }
+        List<String> targets = new ArrayList<>();
+        if (w.has("targetdb")) {
+            targets.add(s.db(w.get("targetdb")).name());
+        } else {
+            String g = w.get("targetgroup");
+            if (!s.model.dbgroupExists(g)) {
+                throw IbexException.badInput("No dbgroup named \"" + g + "\" (targetgroup=): see 'ibex list dbgroups'");
+            }
+            s.repo.members(g).stream().map(DbgroupMember::db).filter(d -> !d.equals(sourceDb)).forEach(targets::add);
+        }
+        if (role == Role.SOURCE && targets.size() != 1) {
+            throw IbexException.badInput("A swap sync joins exactly two dbs: give one targetdb=");
+        }
+        StringBuilder dbs = new StringBuilder(sourceDb + ":source");
+        targets.forEach(t -> dbs.append(',').append(t).append(':').append(role.word()));
+        String dbgroup = DbList.dbgroup(s, name, dbs.toString());
+        String relgroup = w.has("tables") ? relgroupFromTables(s, name, sourceDb, w.get("tables")) : source;
+        return new String[] {relgroup, dbgroup};
     }
 }

@@ -200,6 +200,12 @@ public class IbexCommand implements Runnable {
         CommandLine cl = e.getCommandLine();
         PrintWriter err = cl.getErr();
         String verb = cl.getCommandName();
+        if (verb.equals("ibex") && e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
+                && !u.getUnmatched().get(0).startsWith("-")) {
+            err.println("Unknown verb \"" + u.getUnmatched().get(0) + "\": see 'ibex --help'");
+            err.flush();
+            return IbexException.BAD_INPUT;
+        }
         err.println(e.getMessage() + (verb.equals("ibex") ? ": see 'ibex --help'" : ": see 'ibex help " + verb + "'"));
         err.flush();
         return IbexException.BAD_INPUT;

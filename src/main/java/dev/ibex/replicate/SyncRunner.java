@@ -1,29 +1,504 @@
 package dev.ibex.replicate;
 
+import dev.ibex.IbexException;
+import dev.ibex.pg.DbPools;
+import dev.ibex.pg.PgErrors;
+import dev.ibex.repository.Db;
+import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
+import dev.ibex.repository.SyncPlan;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyOut;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One run of one sync: read the changes since each target's last snapshot, apply them, record the
- * run. STUB: the engine work replaces the body.
+ * run. Per source, one REPEATABLE READ transaction whose first statement takes S_cur; the changed
+ * keys are the delta rows not visible in S_prev; targets that share S_prev are fed from one read.
+ * The apply works in bounded steps (one target transaction each): delete the step's keys, then
+ * stream COPY from the source into every target.
  */
-public final class SyncRunner {
+public final class SyncRunner implements AutoCloseable {
 
     /** What a run did; the run row in ibex.run holds the same. */
     public record Result(long runId, String state, long deletes, long inserts, String error) {
     }
 
+    public static final int KEYS_PER_CHUNK = 10_000;
+    public static final int CHUNKS_PER_STEP = 10;
+
+    private static final Logger LOG = LoggerFactory.getLogger(SyncRunner.class);
+
     private final Repository repo;
+    private final DbPools pools;
+    private final boolean ownPools;
+    private int keysPerChunk = KEYS_PER_CHUNK;
+    private int chunksPerStep = CHUNKS_PER_STEP;
 
     /** @param repo a repository connection the runner may commit on (run rows, sync_state) */
     public SyncRunner(Repository repo) {
+        this(repo, new DbPools(), true);
+    }
+
+    public SyncRunner(Repository repo, DbPools pools) {
+        this(repo, pools, false);
+    }
+
+    private SyncRunner(Repository repo, DbPools pools, boolean ownPools) {
         this.repo = repo;
+        this.pools = pools;
+        this.ownPools = ownPools;
+    }
+
+    /** How much one target transaction applies: {@code chunksPerStep} chunks of {@code keysPerChunk} keys. */
+    public SyncRunner stepSize(int keysPerChunk, int chunksPerStep) {
+        this.keysPerChunk = Math.max(1, keysPerChunk);
+        this.chunksPerStep = Math.max(1, chunksPerStep);
+        return this;
+    }
+
+    @Override
+    public void close() {
+        if (ownPools) {
+            pools.closeAll();
+        }
     }
 
     /**
      * Runs the sync once. Writes an ibex.run row (state running, then good/empty/bad) and commits it;
-     * never throws for a failed run (the Result says bad and why), only for programming errors.
+     * never throws for a failed run (the Result says bad and why), only for programming errors
+     * and an unknown sync or unreachable repository.
      */
     public Result runOnce(String sync) {
-        throw new UnsupportedOperationException("replication not implemented yet for " + sync + " on " + repo);
+        SyncPlan plan = repo.plan(sync);
+        long runId = repo.one("INSERT INTO ibex.run (sync) VALUES (?) RETURNING id", rs -> rs.getLong(1), sync)
+                .orElseThrow();
+        repo.commit();
+        String previous = MDC.get("sync");
+        MDC.put("sync", sync);
+        Run run = new Run(runId);
+        try {
+            for (Db source : plan.sources()) {
+                if (!source.active()) {
+                    continue;
+                }
+                try {
+                    new SourceBatch(plan, source, run).run();
+                } catch (IbexException e) {
+                    run.error(e.getMessage());
+                } catch (SQLException e) {
+                    run.error("Reading changes from source db \"" + source.name() + "\" failed: "
+                            + PgErrors.firstLine(e.getMessage()));
+                }
+            }
+            if (plan.sync().onetimecopy() != 0 && run.errors.isEmpty()) {
+                // every target now holds a whole copy as of S_cur and follows the stream from there
+                repo.update("UPDATE ibex.sync SET onetimecopy = 0 WHERE name = ?", sync);
+            }
+            return run.finish();
+        } finally {
+            if (previous == null) {
+                MDC.remove("sync");
+            } else {
+                MDC.put("sync", previous);
+            }
+        }
+    }
+
+    /** The counters and errors of one run, and its row in ibex.run. */
+    private final class Run {
+        final long id;
+        long deletes;
+        long inserts;
+        long truncates;
+        long keys;
+        int steps;
+        String snapshot;
+        final List<String> errors = new ArrayList<>();
+
+        Run(long id) {
+            this.id = id;
+        }
+
+        void error(String message) {
+            LOG.warn("{}", message);
+            errors.add(message);
+        }
+
+        void progress(String detail) {
+            repo.update("UPDATE ibex.run SET detail = ?, deletes = ?, inserts = ?, truncates = ? WHERE id = ?",
+                    detail, deletes, inserts, truncates, id);
+            repo.commit();
+        }
+
+        Result finish() {
+            String state = !errors.isEmpty() ? "bad" : keys + deletes + inserts + truncates > 0 ? "good" : "empty";
+            String error = errors.isEmpty() ? null : String.join("; ", errors);
+            String detail = keys + " keys in " + steps + (steps == 1 ? " step" : " steps");
+            repo.update("""
+                    UPDATE ibex.run SET ended = clock_timestamp(), state = ?, deletes = ?, inserts = ?, truncates = ?,
+                           snapshot = ?, detail = ?, error = ? WHERE id = ?""",
+                    state, deletes, inserts, truncates, snapshot, detail, error, id);
+            repo.commit();
+            return new Result(id, state, deletes, inserts, error);
+        }
+    }
+
+    /** One unit of work: a chunk of keys of one table, or (keys == null) the whole table. */
+    private record Item(TableCopy table, List<String[]> keys, long done, long total) {
+        boolean whole() {
+            return keys == null;
+        }
+    }
+
+    /** Targets fed together: same S_prev, same tables copied whole (one-time copy). */
+    private record Group(String prev, Set<String> whole) {
+    }
+
+    /** Everything read from one source in one snapshot, applied to its targets. */
+    private final class SourceBatch {
+        private final SyncPlan plan;
+        private final Db source;
+        private final Run run;
+        private Connection s;
+        private String current;
+
+        SourceBatch(SyncPlan plan, Db source, Run run) {
+            this.plan = plan;
+            this.source = source;
+            this.run = run;
+        }
+
+        void run() throws SQLException {
+            Map<String, String> states = new LinkedHashMap<>();
+            for (List<String> row : repo.list("SELECT target, snapshot FROM ibex.sync_state WHERE sync = ? AND source = ?",
+                    rs -> List.of(rs.getString(1), rs.getString(2)), plan.sync().name(), source.name())) {
+                states.put(row.get(0), row.get(1));
+            }
+            Map<String, List<Db>> byPrev = new LinkedHashMap<>();
+            for (Db t : plan.targets()) {
+                if (!t.active()) {
+                    continue;
+                }
+                String prev = states.get(t.name());
+                if (prev == null) {
+                    run.error("Target db \"" + t.name() + "\" of sync \"" + plan.sync().name()
+                            + "\" has no starting snapshot from source \"" + source.name()
+                            + "\": capture is not installed for it; activate or reload the sync");
+                    continue;
+                }
+                byPrev.computeIfAbsent(prev, k -> new ArrayList<>()).add(t);
+            }
+            List<Db> fullcopy = plan.fullcopyTargets().stream().filter(Db::active).toList();
+            if (byPrev.isEmpty() && fullcopy.isEmpty()) {
+                return;
+            }
+            s = pools.connection(source);
+            try {
+                s.setAutoCommit(false);
+                s.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                current = scalar("SELECT txid_current_snapshot()::text");
+                run.snapshot = current;
+                List<TableCopy> tables = new ArrayList<>();
+                for (Relation r : plan.tables()) {
+                    tables.add(TableCopy.read(s, source.name(), r));
+                }
+                for (Map.Entry<Group, List<Db>> g : groups(byPrev, tables).entrySet()) {
+                    applyDelta(g.getKey(), g.getValue(), tables);
+                }
+                if (!fullcopy.isEmpty()) {
+                    List<Item> items = tables.stream().map(t -> new Item(t, null, 0, 0)).toList();
+                    List<TargetSession> done = apply(fullcopy, items);
+                    for (TargetSession t : done) {
+                        recordState(t);
+                    }
+                }
+                s.commit();
+            } finally {
+                try {
+                    s.rollback();
+                } catch (SQLException ignored) {
+                    // the connection is broken; the pool discards it
+                }
+                s.close();
+            }
+        }
+
+        /**
+         * Targets that share S_prev (and, during a one-time copy, the set of tables to copy whole)
+         * are fed from one read of the source.
+         */
+        private Map<Group, List<Db>> groups(Map<String, List<Db>> byPrev, List<TableCopy> tables) {
+            Map<Group, List<Db>> groups = new LinkedHashMap<>();
+            int onetimecopy = plan.sync().onetimecopy();
+            for (Map.Entry<String, List<Db>> e : byPrev.entrySet()) {
+                for (Db t : e.getValue()) {
+                    Set<String> whole = new HashSet<>();
+                    if (onetimecopy == 1) {
+                        tables.forEach(tc -> whole.add(tc.display()));
+                    } else if (onetimecopy == 2) {
+                        try {
+                            whole.addAll(emptyTables(t, tables));
+                        } catch (IbexException ex) {
+                            run.error(ex.getMessage());
+                            continue;
+                        }
+                    }
+                    groups.computeIfAbsent(new Group(e.getKey(), whole), k -> new ArrayList<>()).add(t);
+                }
+            }
+            return groups;
+        }
+
+        /** onetimecopy 2 copies only into tables that are empty on the target. */
+        private Set<String> emptyTables(Db target, List<TableCopy> tables) {
+            Set<String> out = new HashSet<>();
+            try (Connection c = pools.connection(target); Statement st = c.createStatement()) {
+                for (TableCopy t : tables) {
+                    try (ResultSet rs = st.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM " + t.relation.quoted() + ")")) {
+                        rs.next();
+                        if (rs.getBoolean(1)) {
+                            out.add(t.display());
+                        }
+                    }
+                }
+            } catch (SQLException e) {
+                throw new IbexException(IbexException.DATABASE, TargetSession.describe(target, e));
+            }
+            return out;
+        }
+
+        /** The changes not visible in S_prev, to the targets that last applied up to it. */
+        private void applyDelta(Group group, List<Db> targets, List<TableCopy> tables) throws SQLException {
+            String prev = group.prev();
+            Set<String> truncated = truncatedSince(prev);
+            List<Item> items = new ArrayList<>();
+            for (TableCopy t : tables) {
+                if (group.whole().contains(t.display())) {
+                    items.add(new Item(t, null, 0, 0));
+                    continue;
+                }
+                if (!t.hasKey()) {
+                    run.error("Table " + t.display() + " has no primary key or unique index: it can only be copied "
+                            + "to fullcopy dbs; add a key, or give the targets role fullcopy");
+                    return;
+                }
+                if (truncated.contains(t.relation.schema() + "\u0000" + t.relation.name())) {
+                    items.add(new Item(t, null, 0, 0));
+                    run.truncates++;
+                    continue;
+                }
+                List<String[]> keys = changedKeys(t, prev);
+                run.keys += keys.size();
+                for (int i = 0; i < keys.size(); i += keysPerChunk) {
+                    List<String[]> chunk = keys.subList(i, Math.min(keys.size(), i + keysPerChunk));
+                    items.add(new Item(t, chunk, i + chunk.size(), keys.size()));
+                }
+            }
+            List<TargetSession> done = items.isEmpty() ? targets.stream().map(TargetSession::new).toList()
+                    : apply(targets, items);
+            for (TargetSession t : done) {
+                recordState(t);
+            }
+        }
+
+        private void recordState(TargetSession t) {
+            repo.update("""
+                    UPDATE ibex.sync_state SET snapshot = ?, suppression = coalesce(?, suppression), updated = now()
+                    WHERE sync = ? AND source = ? AND target = ?""",
+                    current, t.suppressionWord(), plan.sync().name(), source.name(), t.db.name());
+            repo.commit();
+        }
+
+        /** Applies the items in steps; returns the targets that took every step. */
+        private List<TargetSession> apply(List<Db> targets, List<Item> items) throws SQLException {
+            List<TargetSession> sessions = new ArrayList<>();
+            for (Db t : targets) {
+                TargetSession ts = new TargetSession(t);
+                ts.open(pools);
+                sessions.add(ts);
+            }
+            try {
+                List<Item> step = new ArrayList<>();
+                for (Item item : items) {
+                    if (item.whole() && !step.isEmpty() || step.size() >= chunksPerStep) {
+                        step(step, sessions);
+                        step.clear();
+                    }
+                    step.add(item);
+                    if (item.whole()) {
+                        step(step, sessions);
+                        step.clear();
+                    }
+                }
+                if (!step.isEmpty()) {
+                    step(step, sessions);
+                }
+            } finally {
+                for (TargetSession ts : sessions) {
+                    if (!ts.alive()) {
+                        run.error(ts.error);
+                    }
+                    run.deletes += ts.deletes;
+                    run.inserts += ts.inserts;
+                    ts.close();
+                }
+            }
+            return sessions.stream().filter(TargetSession::alive).toList();
+        }
+
+        /** One target transaction on each live target: delete the step's rows, then copy them in. */
+        private void step(List<Item> step, List<TargetSession> sessions) throws SQLException {
+            List<TargetSession> live = sessions.stream().filter(TargetSession::alive).toList();
+            if (live.isEmpty()) {
+                return;
+            }
+            for (TargetSession ts : live) {
+                try {
+                    for (Item item : step) {
+                        ts.check(item.table());
+                        if (item.whole()) {
+                            ts.deleteAll(item.table());
+                        } else {
+                            ts.deleteKeys(item.table(), item.keys());
+                        }
+                    }
+                } catch (SQLException | RuntimeException e) {
+                    ts.fail(TargetSession.describe(ts.db, e), e);
+                }
+            }
+            for (Item item : step) {
+                copy(item, sessions);
+            }
+            for (TargetSession ts : sessions) {
+                if (ts.alive()) {
+                    try {
+                        ts.commit();
+                    } catch (SQLException e) {
+                        ts.fail(TargetSession.describe(ts.db, e), e);
+                    }
+                }
+            }
+            run.steps++;
+            Item last = step.get(step.size() - 1);
+            run.progress(last.whole() ? last.table().display() + " copied whole"
+                    : last.table().display() + " " + last.done() + "/" + last.total() + " keys");
+        }
+
+        /** Streams one COPY out of the source into every live target: bytes, no row objects. */
+        private void copy(Item item, List<TargetSession> sessions) throws SQLException {
+            List<TargetSession> live = new ArrayList<>();
+            for (TargetSession ts : sessions) {
+                if (!ts.alive()) {
+                    continue;
+                }
+                try {
+                    ts.startCopy(item.table());
+                    live.add(ts);
+                } catch (SQLException | RuntimeException e) {
+                    ts.fail(TargetSession.describe(ts.db, e), e);
+                }
+            }
+            if (live.isEmpty()) {
+                return;
+            }
+            String sql = item.whole() ? item.table().copyOutAllSql() : item.table().copyOutKeysSql(item.keys());
+            CopyOut out = s.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
+            try {
+                byte[] row;
+                while ((row = out.readFromCopy()) != null) {
+                    for (TargetSession ts : live) {
+                        if (ts.alive()) {
+                            try {
+                                ts.write(row);
+                            } catch (SQLException | RuntimeException e) {
+                                ts.fail(TargetSession.describe(ts.db, e), e);
+                            }
+                        }
+                    }
+                }
+            } finally {
+                if (out.isActive()) {
+                    out.cancelCopy();
+                }
+            }
+            for (TargetSession ts : live) {
+                if (ts.alive()) {
+                    try {
+                        ts.endCopy();
+                    } catch (SQLException | RuntimeException e) {
+                        ts.fail(TargetSession.describe(ts.db, e), e);
+                    }
+                }
+            }
+        }
+
+        private Set<String> truncatedSince(String prev) throws SQLException {
+            Set<String> out = new HashSet<>();
+            try (PreparedStatement ps = s.prepareStatement("""
+                    SELECT DISTINCT schemaname, tablename FROM ibex.truncate_log
+                    WHERE txid >= txid_snapshot_xmin(?::txid_snapshot) AND NOT txid_visible_in_snapshot(txid, ?::txid_snapshot)""")) {
+                ps.setString(1, prev);
+                ps.setString(2, prev);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1) + "\u0000" + rs.getString(2));
+                    }
+                }
+            } catch (SQLException e) {
+                if ("42P01".equals(e.getSQLState())) {
+                    throw new IbexException(IbexException.BAD_INPUT, "Capture is not installed on source db \""
+                            + source.name() + "\": activate or reload the sync");
+                }
+                throw e;
+            }
+            return out;
+        }
+
+        private List<String[]> changedKeys(TableCopy t, String prev) throws SQLException {
+            int n = t.relation.keyColumns().size();
+            List<String[]> keys = new ArrayList<>();
+            try (PreparedStatement ps = s.prepareStatement(t.changedKeysSql())) {
+                ps.setString(1, prev);
+                ps.setString(2, prev);
+                ps.setFetchSize(50_000);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String[] k = new String[n];
+                        for (int i = 0; i < n; i++) {
+                            k[i] = rs.getString(i + 1);
+                        }
+                        keys.add(k);
+                    }
+                }
+            } catch (SQLException e) {
+                if ("42P01".equals(e.getSQLState())) {
+                    throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " is not captured on source db \""
+                            + source.name() + "\": reload the sync to install its triggers");
+                }
+                throw e;
+            }
+            return keys;
+        }
+
+        private String scalar(String sql) throws SQLException {
+            try (Statement st = s.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
     }
 }

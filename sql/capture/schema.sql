@@ -1,0 +1,44 @@
+-- ibex capture: the objects every captured source database holds once, in schema ibex.
+-- ibex runs this (and the per-table files) in one transaction when a sync starts reading this
+-- database. The repository may live in the same database and schema: nothing here drops or
+-- replaces what is already there.
+-- Applications write through the triggers as their own users (no SECURITY DEFINER: it would cost a
+-- GUC switch per row), so PUBLIC may use the schema and insert keys; a stray inserted key is
+-- harmless because ibex re-copies the row's current state.
+
+CREATE SCHEMA IF NOT EXISTS ibex;
+GRANT USAGE ON SCHEMA ibex TO PUBLIC;
+
+-- Which tables are captured, and the names of their objects (derived names are cut to 63 bytes).
+CREATE TABLE IF NOT EXISTS ibex.captured (
+  schemaname text NOT NULL,
+  tablename  text NOT NULL,
+  delta      text NOT NULL,
+  function   text NOT NULL,
+  PRIMARY KEY (schemaname, tablename)
+);
+
+-- TRUNCATE fires no row triggers: it is logged as its own event, and the batch that sees it
+-- replaces the target table's contents.
+CREATE TABLE IF NOT EXISTS ibex.truncate_log (
+  schemaname text   NOT NULL,
+  tablename  text   NOT NULL,
+  txid       bigint NOT NULL DEFAULT txid_current()
+);
+CREATE INDEX IF NOT EXISTS truncate_log_txid ON ibex.truncate_log (txid);
+GRANT INSERT ON ibex.truncate_log TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION ibex.log_truncate() RETURNS trigger LANGUAGE plpgsql AS $ibex$
+BEGIN
+  INSERT INTO ibex.truncate_log (schemaname, tablename) VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME);
+  RETURN NULL;
+END
+$ibex$;
+
+-- Autokick: wakes the controller's LISTEN on channel ibex; payload schema.table.
+CREATE OR REPLACE FUNCTION ibex.kick() RETURNS trigger LANGUAGE plpgsql AS $ibex$
+BEGIN
+  PERFORM pg_notify('ibex', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
+  RETURN NULL;
+END
+$ibex$;

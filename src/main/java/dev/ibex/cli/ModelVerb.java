@@ -1,0 +1,56 @@
+package dev.ibex.cli;
+
+import dev.ibex.IbexException;
+import dev.ibex.repository.Repository;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * A verb that changes the model: all its writes are one repository transaction, and what it did is
+ * printed only once that transaction has committed.
+ */
+abstract class ModelVerb extends Verb {
+
+    @Option(names = "--force", description = "Go on despite a failed connection test, or remove what depends on it.")
+    boolean force;
+
+    @Parameters(arity = "0..*", paramLabel = "WORD")
+    List<String> words = new ArrayList<>();
+
+    protected int edit(Consumer<Session> work) {
+        List<String> lines = new ArrayList<>();
+        try (Repository repo = openRepository()) {
+            work.accept(new Session(repo, lines::add, force));
+            repo.commit();
+        }
+        lines.forEach(this::say);
+        return 0;
+    }
+
+    /** The noun and the words after it. */
+    protected Noun noun(String verb, String usage) {
+        if (words == null || words.isEmpty()) {
+            throw IbexException.badInput("Missing object for 'ibex " + verb + "': " + usage);
+        }
+        return Noun.of(words.get(0), verb);
+    }
+
+    protected List<String> rest() {
+        return words.subList(1, words.size());
+    }
+
+    /** Exactly one name among the nouns. */
+    static String oneName(Words w, String what, String usage) {
+        if (w.nouns().isEmpty()) {
+            throw IbexException.badInput("Missing " + what + " name: " + usage);
+        }
+        if (w.nouns().size() > 1) {
+            throw IbexException.badInput("Unexpected word \"" + w.nouns().get(1) + "\" after " + what + " name \""
+                    + w.nouns().get(0) + "\": settings are key=value words; " + usage);
+        }
+        return w.nouns().get(0);
+    }
+}

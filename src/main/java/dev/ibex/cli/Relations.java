@@ -1,0 +1,189 @@
+package dev.ibex.cli;
+
+import dev.ibex.IbexException;
+import dev.ibex.pg.Catalog;
+import dev.ibex.pg.Catalog.NamePattern;
+import dev.ibex.repository.Db;
+import dev.ibex.repository.Relation;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** Finding tables and sequences (in a db's catalog or in the repository) and grouping them. */
+final class Relations {
+
+    private final Session s;
+
+    Relations(Session s) {
+        this.s = s;
+    }
+
+    private record Found(Catalog.Rel rel, Catalog.Key key) {
+    }
+
+    /**
+     * Finds every term in the db's catalog and records the relations the repository lacks, with
+     * their keys. Every term must match something, or nothing is recorded.
+     *
+     * @param kind {@link Catalog#TABLE}, {@link Catalog#SEQUENCE}, or null for either
+     */
+    List<Relation> addFromCatalog(Db db, List<String> terms, String kind, Map<String, Object> options) {
+        if (terms.isEmpty()) {
+            throw IbexException.badInput("Which " + what(kind) + "? Name at least one, e.g. 'ibex add "
+                    + (Catalog.SEQUENCE.equals(kind) ? "sequence public.s" : "table public.t crm.\"Line Items\" order%")
+                    + " db=" + db.name() + "'");
+        }
+        List<NamePattern> patterns = terms.stream().map(NamePattern::parse).toList();
+        List<Found> found = s.withCatalog(db, catalog -> {
+            Map<String, Found> out = new LinkedHashMap<>();
+            List<String> missing = new ArrayList<>();
+            for (NamePattern p : patterns) {
+                List<Catalog.Rel> rels = new ArrayList<>();
+                if (kind == null || kind.equals(Catalog.TABLE)) {
+                    rels.addAll(catalog.find(p, Catalog.TABLE));
+                }
+                if (kind == null && rels.isEmpty() || Catalog.SEQUENCE.equals(kind)) {
+                    rels.addAll(catalog.find(p, Catalog.SEQUENCE));
+                }
+                if (rels.isEmpty()) {
+                    missing.add(p.term());
+                }
+                for (Catalog.Rel r : rels) {
+                    out.computeIfAbsent(r.display(), k -> new Found(r, r.isSequence() ? null : catalog.key(r)));
+                }
+            }
+            if (!missing.isEmpty()) {
+                throw IbexException.badInput("No " + what(kind) + " " + missing.stream().map(m -> "\"" + m + "\"")
+                        .collect(Collectors.joining(", ")) + " in db \"" + db.name() + "\": check the name "
+                        + "(schema.name; quote mixed case as '\"Line Items\"'), or create it there first");
+            }
+            return List.copyOf(out.values());
+        });
+        return record(db, found, options);
+    }
+
+    /** Every table (or sequence) of the db, narrowed by -n/-N schema and -t/-T table patterns. */
+    List<Relation> addAll(Db db, String kind, List<String> schemas, List<String> notSchemas, List<String> tables,
+                          List<String> notTables, Map<String, Object> options) {
+        List<Found> found = s.withCatalog(db, catalog -> {
+            List<Found> out = new ArrayList<>();
+            for (Catalog.Rel r : catalog.all(kind)) {
+                if (wanted(r, schemas, notSchemas, tables, notTables)) {
+                    out.add(new Found(r, r.isSequence() ? null : catalog.key(r)));
+                }
+            }
+            return out;
+        });
+        if (found.isEmpty()) {
+            throw IbexException.badInput("No " + what(kind) + " found in db \"" + db.name() + "\""
+                    + (schemas.isEmpty() && notSchemas.isEmpty() && tables.isEmpty() && notTables.isEmpty() ? ""
+                    : " with these -n/-N/-t/-T filters") + ": nothing added");
+        }
+        return record(db, found, options);
+    }
+
+    private static boolean wanted(Catalog.Rel r, List<String> schemas, List<String> notSchemas, List<String> tables,
+                                  List<String> notTables) {
+        return (schemas.isEmpty() || schemas.stream().anyMatch(p -> schemaMatches(p, r.schema())))
+                && notSchemas.stream().noneMatch(p -> schemaMatches(p, r.schema()))
+                && (tables.isEmpty() || tables.stream().anyMatch(p -> NamePattern.parse(p).matches(r.schema(), r.name())))
+                && notTables.stream().noneMatch(p -> NamePattern.parse(p).matches(r.schema(), r.name()));
+    }
+
+    private static boolean schemaMatches(String pattern, String schema) {
+        return NamePattern.parse(pattern).matches("", schema);
+    }
+
+    private List<Relation> record(Db db, List<Found> found, Map<String, Object> options) {
+        List<Relation> all = new ArrayList<>();
+        List<String> added = new ArrayList<>();
+        List<String> already = new ArrayList<>();
+        for (Found f : found) {
+            Catalog.Rel r = f.rel();
+            Relation existing = s.model.relation(db.name(), r.schema(), r.name()).orElse(null);
+            if (existing != null) {
+                all.add(existing);
+                already.add("  " + r.display() + " (DB: " + db.name() + ")");
+                continue;
+            }
+            Map<String, Object> cols = new LinkedHashMap<>(options);
+            if (f.key() != null) {
+                cols.put("keycols", f.key().columns());
+                cols.put("keytypes", f.key().types());
+            }
+            s.model.insertRelation(db.name(), r.schema(), r.name(), r.isSequence() ? "sequence" : "table", cols);
+            Relation rel = s.model.relation(db.name(), r.schema(), r.name()).orElseThrow();
+            all.add(rel);
+            added.add("  " + r.display() + " (DB: " + db.name() + ")" + (f.key() == null ? ""
+                    : f.key().isEmpty() ? "  no primary key or unique index: copied whole only (fullcopy role)"
+                    : "  key: " + String.join(", ", f.key().columns())));
+        }
+        if (!added.isEmpty()) {
+            s.say("Added the following tables or sequences:");
+            added.forEach(s::say);
+        }
+        if (!already.isEmpty()) {
+            s.say("Already added:");
+            already.forEach(s::say);
+        }
+        return all;
+    }
+
+    /** The relations of the repository that the terms name; every term must name one. */
+    List<Relation> inRepository(List<String> terms, String reltype, String db) {
+        List<Relation> candidates = s.model.relations(reltype).stream()
+                .filter(r -> db == null || r.db().equals(db)).toList();
+        Map<Integer, Relation> out = new LinkedHashMap<>();
+        for (String term : terms) {
+            NamePattern p = NamePattern.parse(term);
+            List<Relation> m = candidates.stream().filter(r -> p.matches(r.schema(), r.name())).toList();
+            if (!p.wild() && m.size() > 1 && p.schema() == null) {
+                List<Relation> pub = m.stream().filter(r -> r.schema().equals("public")).toList();
+                m = pub.isEmpty() ? m : pub;
+            }
+            if (!p.wild() && m.size() > 1) {
+                throw IbexException.badInput("\"" + term + "\" means several " + reltype + "s ("
+                        + m.stream().map(r -> r.display() + " in db " + r.db()).collect(Collectors.joining(", "))
+                        + "): say which with schema.name and db=NAME");
+            }
+            if (m.isEmpty()) {
+                throw IbexException.badInput("No " + reltype + " \"" + term + "\"" + (db == null ? "" : " of db \"" + db + "\"")
+                        + " in the repository: see 'ibex list " + reltype + "s', or add it with 'ibex add " + reltype
+                        + " " + term + " db=NAME'");
+            }
+            m.forEach(r -> out.put(r.id(), r));
+        }
+        return List.copyOf(out.values());
+    }
+
+    /** Adds the relations to the relgroup, creating it when missing; a relgroup keeps to one db. */
+    void putInRelgroup(String relgroup, List<Relation> relations) {
+        if (!s.model.relgroupExists(relgroup)) {
+            Session.checkName("relgroup", relgroup, Session.NAME);
+            s.model.insertRelgroup(relgroup);
+            s.say("Created the relgroup named \"" + relgroup + "\"");
+        }
+        List<String> dbs = new ArrayList<>(s.model.relgroupDbs(relgroup));
+        relations.stream().map(Relation::db).distinct().filter(d -> !dbs.contains(d)).forEach(dbs::add);
+        if (dbs.size() > 1) {
+            throw IbexException.badInput("Relgroup \"" + relgroup + "\" would hold tables of several dbs ("
+                    + String.join(", ", dbs) + "): a relgroup's tables come from one source db; use another relgroup");
+        }
+        List<String> now = new ArrayList<>();
+        for (Relation r : relations) {
+            if (s.model.addToRelgroup(relgroup, r.id())) {
+                now.add("  " + r.display());
+            }
+        }
+        if (!now.isEmpty()) {
+            s.say("The following tables or sequences are now part of the relgroup \"" + relgroup + "\":");
+            now.forEach(s::say);
+        }
+    }
+
+    private static String what(String kind) {
+        return Catalog.TABLE.equals(kind) ? "table" : Catalog.SEQUENCE.equals(kind) ? "sequence" : "table or sequence";
+    }
+}

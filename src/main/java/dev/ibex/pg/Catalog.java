@@ -1,0 +1,282 @@
+package dev.ibex.pg;
+
+import dev.ibex.IbexException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Catalog lookups on a user's database: which tables and sequences a name or wildcard means, their
+ * key columns and their columns. Never sees the ibex schema or the system catalogs. Works from
+ * PostgreSQL 9.6 on.
+ */
+public final class Catalog {
+
+    /** A table ('r') or sequence ('S') found in the catalog. */
+    public record Rel(long oid, String schema, String name, String kind) {
+        public boolean isSequence() {
+            return "S".equals(kind);
+        }
+
+        public String display() {
+            return schema + "." + name;
+        }
+    }
+
+    /** One column: name, format_type() and whether it is NOT NULL. */
+    public record Column(String name, String type, boolean notNull) {
+    }
+
+    /** Key columns and their format_type(); empty when the table has no usable key. */
+    public record Key(List<String> columns, List<String> types) {
+        public boolean isEmpty() {
+            return columns.isEmpty();
+        }
+    }
+
+    public static final String TABLE = "r";
+    public static final String SEQUENCE = "S";
+
+    private final Connection connection;
+    private final String label;
+
+    /** @param label the db's name, for messages */
+    public Catalog(Connection connection, String label) {
+        this.connection = connection;
+        this.label = label;
+    }
+
+    // ---- names and wildcards ----------------------------------------------------------------------
+
+    /**
+     * A user's word for a table: {@code t}, {@code crm.t}, {@code "Line Items"}, {@code crm.*},
+     * {@code order%}. Quoted parts are exact; unquoted parts may hold {@code *} or {@code %}.
+     *
+     * @param schema the schema part, null when unqualified
+     */
+    public record NamePattern(String term, Part schema, Part name) {
+
+        /** One dot-separated part of a name, as typed. */
+        public record Part(String text, boolean quoted) {
+            public boolean wild() {
+                return !quoted && (text.contains("*") || text.contains("%"));
+            }
+
+            /** A LIKE pattern (escape character backslash). */
+            String like(boolean fold) {
+                String t = fold && !quoted ? text.toLowerCase(Locale.ROOT) : text;
+                String escaped = t.replace("\\", "\\\\").replace("_", "\\_");
+                return quoted ? escaped.replace("%", "\\%") : escaped.replace('*', '%');
+            }
+
+            boolean matches(String value) {
+                if (!wild()) {
+                    return quoted ? text.equals(value) : text.equals(value) || text.toLowerCase(Locale.ROOT).equals(value);
+                }
+                StringBuilder re = new StringBuilder();
+                for (char c : text.toCharArray()) {
+                    re.append(c == '*' || c == '%' ? ".*" : Pattern.quote(String.valueOf(c)));
+                }
+                return Pattern.matches(re.toString(), value);
+            }
+        }
+
+        public static NamePattern parse(String term) {
+            List<Part> parts = new ArrayList<>();
+            StringBuilder cur = new StringBuilder();
+            boolean quoted = false;
+            boolean inQuotes = false;
+            String t = term.trim();
+            for (int i = 0; i < t.length(); i++) {
+                char c = t.charAt(i);
+                if (inQuotes) {
+                    if (c == '"' && i + 1 < t.length() && t.charAt(i + 1) == '"') {
+                        cur.append('"');
+                        i++;
+                    } else if (c == '"') {
+                        inQuotes = false;
+                    } else {
+                        cur.append(c);
+                    }
+                } else if (c == '"') {
+                    inQuotes = true;
+                    quoted = true;
+                } else if (c == '.') {
+                    parts.add(new Part(cur.toString(), quoted));
+                    cur.setLength(0);
+                    quoted = false;
+                } else {
+                    cur.append(c);
+                }
+            }
+            parts.add(new Part(cur.toString(), quoted));
+            if (inQuotes || parts.size() > 2 || parts.stream().anyMatch(p -> p.text().isEmpty())) {
+                throw IbexException.badInput("Invalid table name " + term + ": use name, schema.name or "
+                        + "\"Quoted Name\" (quote mixed case and spaces, e.g. '\"Line Items\"')");
+            }
+            return parts.size() == 1 ? new NamePattern(term, null, parts.get(0))
+                    : new NamePattern(term, parts.get(0), parts.get(1));
+        }
+
+        public boolean wild() {
+            return name.wild() || (schema != null && schema.wild());
+        }
+
+        /** Whether a (schema, name) from the repository matches; unqualified matches any schema. */
+        public boolean matches(String schemaName, String relName) {
+            return (schema == null || schema.matches(schemaName)) && name.matches(relName);
+        }
+    }
+
+    // ---- lookups ------------------------------------------------------------------------------------
+
+    private static final String USER_RELATIONS = """
+            SELECT c.oid, n.nspname, c.relname, c.relkind::text, pg_table_is_visible(c.oid) AS visible
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind::text = ?
+              AND n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'ibex')
+            """;
+
+    /**
+     * The tables (kind {@link #TABLE}) or sequences ({@link #SEQUENCE}) a word means. Unqualified
+     * words mean the relations visible on the search_path or in schema public; a name without
+     * wildcards means at most one relation (the visible one first). Unquoted words match as typed,
+     * else folded to lower case as PostgreSQL folds them.
+     */
+    public List<Rel> find(NamePattern pattern, String kind) {
+        List<Rel> found = find(pattern, kind, false);
+        if (found.isEmpty()) {
+            found = find(pattern, kind, true);
+        }
+        if (!pattern.wild() && found.size() > 1) {
+            return found.subList(0, 1);
+        }
+        return found;
+    }
+
+    private List<Rel> find(NamePattern pattern, String kind, boolean fold) {
+        StringBuilder sql = new StringBuilder(USER_RELATIONS).append(" AND c.relname LIKE ?");
+        List<Object> params = new ArrayList<>(List.of(kind, pattern.name().like(fold)));
+        if (pattern.schema() != null) {
+            sql.append(" AND n.nspname LIKE ?");
+            params.add(pattern.schema().like(fold));
+        } else {
+            sql.append(" AND (pg_table_is_visible(c.oid) OR n.nspname = 'public')");
+        }
+        sql.append(" ORDER BY pg_table_is_visible(c.oid) DESC, n.nspname, c.relname");
+        return rels(sql.toString(), params.toArray());
+    }
+
+    /** Every table or sequence of the database (outside ibex and the system schemas). */
+    public List<Rel> all(String kind) {
+        return rels(USER_RELATIONS + " ORDER BY n.nspname, c.relname", kind);
+    }
+
+    /** The relation with exactly this schema and name, or null. */
+    public Rel exact(String schema, String name, String kind) {
+        List<Rel> r = rels(USER_RELATIONS + " AND n.nspname = ? AND c.relname = ?", kind, schema, name);
+        return r.isEmpty() ? null : r.get(0);
+    }
+
+    private List<Rel> rels(String sql, Object... params) {
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            List<Rel> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Rel(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw PgErrors.failed("Reading the catalog of db \"" + label + "\"", e);
+        }
+    }
+
+    // ---- keys and columns ---------------------------------------------------------------------------
+
+    /*
+     * Candidate keys: the primary key and every valid unique index without predicate or expression,
+     * best first. indnkeyatts (11+) leaves out INCLUDE columns; 9.6 and 10 have only indnatts.
+     */
+    private static final String KEYS = """
+            SELECT i.indexrelid, i.indisprimary, s.n, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
+            FROM pg_index i
+            CROSS JOIN LATERAL generate_series(0, i.%1$s - 1) AS s(n)
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[s.n]
+            WHERE i.indrelid = ? AND i.indisunique AND i.indisvalid
+              AND i.indpred IS NULL AND i.indexprs IS NULL
+            ORDER BY i.indisprimary DESC, i.%1$s, i.indexrelid DESC, s.n
+            """;
+
+    /**
+     * The primary key; else the narrowest unique index without predicate or expression whose
+     * columns are all NOT NULL (a NULL key could not find its row), the newest on a tie; else none.
+     */
+    public Key key(Rel table) {
+        String nkey = serverVersion() >= 110000 ? "indnkeyatts" : "indnatts";
+        try (PreparedStatement ps = connection.prepareStatement(String.format(KEYS, nkey))) {
+            ps.setLong(1, table.oid());
+            long current = -1;
+            List<String> cols = new ArrayList<>();
+            List<String> types = new ArrayList<>();
+            boolean usable = true;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long index = rs.getLong(1);
+                    if (index != current) {
+                        if (current != -1 && usable) {
+                            return new Key(cols, types);
+                        }
+                        current = index;
+                        cols = new ArrayList<>();
+                        types = new ArrayList<>();
+                        usable = true;
+                    }
+                    cols.add(rs.getString(4));
+                    types.add(rs.getString(5));
+                    usable &= rs.getBoolean(6);
+                }
+            }
+            return current != -1 && usable ? new Key(cols, types) : new Key(List.of(), List.of());
+        } catch (SQLException e) {
+            throw PgErrors.failed("Reading the key of " + table.display() + " in db \"" + label + "\"", e);
+        }
+    }
+
+    /** The columns in table order, without dropped or system columns. */
+    public List<Column> columns(Rel table) {
+        String sql = """
+                SELECT attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute
+                WHERE attrelid = ? AND attnum > 0 AND NOT attisdropped ORDER BY attnum""";
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            ps.setLong(1, table.oid());
+            List<Column> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Column(rs.getString(1), rs.getString(2), rs.getBoolean(3)));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw PgErrors.failed("Reading the columns of " + table.display() + " in db \"" + label + "\"", e);
+        }
+    }
+
+    private int serverVersion() {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT current_setting('server_version_num')::int");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getInt(1);
+        } catch (SQLException e) {
+            throw PgErrors.failed("Reading the server version of db \"" + label + "\"", e);
+        }
+    }
+}

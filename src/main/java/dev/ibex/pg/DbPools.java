@@ -1,0 +1,86 @@
+package dev.ibex.pg;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.ibex.repository.Db;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Small connection pools, one per db, created on first use. Every connection speaks the same text
+ * dialect ({@link #SESSION_SETTINGS}) so that keys and COPY rows read on a source mean the same on
+ * a target.
+ */
+public final class DbPools implements AutoCloseable {
+
+    public static final int MAX_POOL_SIZE = 4;
+    public static final String APPLICATION_NAME = "ibex";
+
+    /**
+     * Text forms that round-trip exactly between any two servers: UTC timestamps, ISO dates,
+     * postgres intervals, every float digit, hex bytea.
+     */
+    public static final String SESSION_SETTINGS = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; "
+            + "SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'";
+
+    private final Map<ConnectionSpec, HikariDataSource> pools = new ConcurrentHashMap<>();
+    private final long connectionTimeoutMillis;
+
+    public DbPools() {
+        this((ConnectionSpec.CONNECT_TIMEOUT_SECONDS + 2) * 1000L);
+    }
+
+    /** @param connectionTimeoutMillis how long a borrower waits for a database that does not answer */
+    public DbPools(long connectionTimeoutMillis) {
+        this.connectionTimeoutMillis = connectionTimeoutMillis;
+    }
+
+    /** A pooled connection to {@code db}, or an error naming the db, the cause and the fix. */
+    public Connection connection(Db db) {
+        ConnectionSpec spec = db.spec();
+        HikariDataSource pool = pools.computeIfAbsent(spec, this::create);
+        try {
+            return pool.getConnection();
+        } catch (SQLException e) {
+            SQLException cause = e.getCause() instanceof SQLException se ? se : e;
+            throw PgErrors.connectFailed(spec, cause);
+        }
+    }
+
+    private HikariDataSource create(ConnectionSpec spec) {
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("ibex-" + spec.label());
+        config.setJdbcUrl(spec.jdbcUrl());
+        Properties props = spec.properties(APPLICATION_NAME);
+        config.setDataSourceProperties(props);
+        config.setMaximumPoolSize(MAX_POOL_SIZE);
+        config.setMinimumIdle(0);
+        config.setIdleTimeout(120_000);
+        config.setConnectionTimeout(Math.max(250, connectionTimeoutMillis));
+        // a db that is down when the pool is made must not fail here: its sync retries later
+        config.setInitializationFailTimeout(-1);
+        config.setConnectionInitSql(SESSION_SETTINGS);
+        return new HikariDataSource(config);
+    }
+
+    /** Closes the pool of one db, e.g. after its connection settings changed. */
+    public void close(Db db) {
+        HikariDataSource pool = pools.remove(db.spec());
+        if (pool != null) {
+            pool.close();
+        }
+    }
+
+    public void closeAll() {
+        pools.values().forEach(HikariDataSource::close);
+        pools.clear();
+    }
+
+    @Override
+    public void close() {
+        closeAll();
+    }
+}

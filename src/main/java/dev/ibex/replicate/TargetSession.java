@@ -1,0 +1,179 @@
+package dev.ibex.replicate;
+
+import dev.ibex.IbexException;
+import dev.ibex.pg.DbPools;
+import dev.ibex.pg.PgErrors;
+import dev.ibex.repository.Db;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.postgresql.copy.CopyManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One target while a batch is applied to it: its connection, its trigger suppression, what it
+ * applied, and whether it failed (a failed target drops out; the others go on).
+ */
+final class TargetSession {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TargetSession.class);
+
+    final Db db;
+    private Connection c;
+    private TriggerSuppression suppression;
+    private CopyIn copy;
+    private boolean inTransaction;
+    private final Set<String> checked = new HashSet<>();
+    long deletes;
+    long inserts;
+    String error;
+
+    TargetSession(Db db) {
+        this.db = db;
+    }
+
+    boolean alive() {
+        return error == null;
+    }
+
+    String suppressionWord() {
+        return suppression == null ? null : suppression.mode().word;
+    }
+
+    /** Connects and probes suppression; on failure the session is failed, not thrown. */
+    void open(DbPools pools) {
+        try {
+            c = pools.connection(db);
+            c.setAutoCommit(false);
+            suppression = TriggerSuppression.probe(c, db.name());
+        } catch (IbexException e) {
+            fail(e.getMessage(), e);
+        } catch (SQLException e) {
+            fail("Connecting to target db \"" + db.name() + "\" failed: " + PgErrors.firstLine(e.getMessage()), e);
+        }
+    }
+
+    /** The target must have every column the source copies. */
+    void check(TableCopy t) throws SQLException {
+        if (!checked.add(t.display())) {
+            return;
+        }
+        List<String> have = TableCopy.columns(c, t.relation.schema(), t.relation.name());
+        if (have.isEmpty()) {
+            throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " does not exist on target db \""
+                    + db.name() + "\": create it there (same columns as the source)");
+        }
+        for (String col : t.columns) {
+            if (!have.contains(col)) {
+                throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " on target db \"" + db.name()
+                        + "\" has no column \"" + col + "\" (or it is generated there): add it as on the source");
+            }
+        }
+    }
+
+    void begin() throws SQLException {
+        if (!inTransaction) {
+            suppression.begin(c);
+            inTransaction = true;
+        }
+    }
+
+    void deleteKeys(TableCopy t, List<String[]> keys) throws SQLException {
+        begin();
+        try (PreparedStatement ps = c.prepareStatement(t.deleteKeysSql())) {
+            for (int k = 0; k < t.relation.keyColumns().size(); k++) {
+                Object[] column = new Object[keys.size()];
+                for (int i = 0; i < keys.size(); i++) {
+                    column[i] = keys.get(i)[k];
+                }
+                ps.setArray(k + 1, c.createArrayOf("text", column));
+            }
+            deletes += ps.executeUpdate();
+        }
+    }
+
+    void deleteAll(TableCopy t) throws SQLException {
+        begin();
+        try (Statement st = c.createStatement()) {
+            deletes += st.executeUpdate(t.deleteAllSql());
+        }
+    }
+
+    void startCopy(TableCopy t) throws SQLException {
+        begin();
+        CopyManager api = c.unwrap(PGConnection.class).getCopyAPI();
+        copy = api.copyIn(t.copyInSql());
+    }
+
+    void write(byte[] row) throws SQLException {
+        copy.writeToCopy(row, 0, row.length);
+    }
+
+    void endCopy() throws SQLException {
+        CopyIn done = copy;
+        copy = null;
+        inserts += done.endCopy();
+    }
+
+    void commit() throws SQLException {
+        if (!inTransaction) {
+            return;
+        }
+        c.commit();
+        inTransaction = false;
+        suppression.end(c);
+    }
+
+    /** Marks the target failed: rolls back its transaction and gives its connection back clean. */
+    void fail(String message, Exception e) {
+        if (error == null) {
+            error = message;
+            LOG.warn("{}", message, e);
+        }
+        close();
+    }
+
+    /** Rolls back whatever is unfinished, resets suppression and returns the connection. */
+    void close() {
+        if (c == null) {
+            return;
+        }
+        try {
+            if (copy != null && copy.isActive()) {
+                copy.cancelCopy();
+            }
+        } catch (SQLException ignored) {
+            // the connection is going away anyway
+        }
+        copy = null;
+        try {
+            c.rollback();
+            if (suppression != null) {
+                suppression.end(c);
+            }
+        } catch (SQLException ignored) {
+            // a broken connection: the pool discards it
+        }
+        inTransaction = false;
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // returned or discarded
+        }
+        c = null;
+    }
+
+    static String describe(Db db, Exception e) {
+        if (e instanceof IbexException ie) {
+            return ie.getMessage();
+        }
+        return "Applying to target db \"" + db.name() + "\" failed: " + PgErrors.firstLine(e.getMessage());
+    }
+}

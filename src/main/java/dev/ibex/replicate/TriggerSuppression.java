@@ -1,0 +1,128 @@
+package dev.ibex.replicate;
+
+import dev.ibex.IbexException;
+import dev.ibex.pg.Identifiers;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Turns off a target's triggers, rules and foreign-key checks for one apply transaction
+ * (session_replication_role = replica), in the first way the connected user may.
+ */
+public final class TriggerSuppression {
+
+    /** How suppression works on one target; the word is stored in ibex.sync_state.suppression. */
+    public enum Mode {
+        /** superuser, or GRANT SET ON PARAMETER session_replication_role (PG 15+): SET LOCAL */
+        SET("set"),
+        /** Aiven's aiven_extras.session_replication_role(text) */
+        AIVEN_EXTRAS("aiven_extras"),
+        /** sql/shims/rds_session_replication_role.sql */
+        RDS_SHIM("rds_shim");
+
+        public final String word;
+
+        Mode(String word) {
+            this.word = word;
+        }
+    }
+
+    private final Mode mode;
+    private final String function;
+
+    private TriggerSuppression(Mode mode, String function) {
+        this.mode = mode;
+        this.function = function;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    /** Superuser, or (PG 15+) the SET privilege on the parameter; %s is where the latter goes. */
+    private static final String PROBE = """
+            SELECT current_setting('is_superuser') = 'on' %s,
+                   (SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname)
+                    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                    WHERE p.oid = to_regprocedure('aiven_extras.session_replication_role(text)')
+                      AND has_schema_privilege(n.oid, 'USAGE') AND has_function_privilege(p.oid, 'EXECUTE')),
+                   (SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname)
+                    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                    WHERE p.oid = to_regprocedure('rds_session_replication_role(text)')
+                      AND has_function_privilege(p.oid, 'EXECUTE'))""";
+
+    /** has_parameter_privilege does not exist before 15, not even in a branch that is never taken. */
+    private static final String PARAMETER_PRIVILEGE =
+            "OR has_parameter_privilege(current_user, 'session_replication_role', 'SET')";
+
+    /**
+     * Finds how this connection's user may suppress triggers, or refuses with what to set up.
+     *
+     * @param db the target's name, for the message
+     */
+    public static TriggerSuppression probe(Connection c, String db) throws SQLException {
+        boolean pg15;
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT current_setting('server_version_num')::int >= 150000")) {
+            rs.next();
+            pg15 = rs.getBoolean(1);
+        }
+        String probe = PROBE.formatted(pg15 ? PARAMETER_PRIVILEGE : "");
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(probe)) {
+            rs.next();
+            if (rs.getBoolean(1)) {
+                return new TriggerSuppression(Mode.SET, null);
+            }
+            if (rs.getString(2) != null) {
+                return new TriggerSuppression(Mode.AIVEN_EXTRAS, rs.getString(2));
+            }
+            if (rs.getString(3) != null) {
+                return new TriggerSuppression(Mode.RDS_SHIM, rs.getString(3));
+            }
+        } finally {
+            if (!c.getAutoCommit()) {
+                c.rollback();
+            }
+        }
+        throw new IbexException(IbexException.BAD_INPUT, "Cannot turn off triggers and foreign keys on db \"" + db
+                + "\" for user " + currentUser(c) + ": make the user superuser or GRANT SET ON PARAMETER "
+                + "session_replication_role TO it (PostgreSQL 15+), or on Aiven let it execute "
+                + "aiven_extras.session_replication_role(text), or have an administrator run "
+                + "sql/shims/rds_session_replication_role.sql for it");
+    }
+
+    /** First statement of an apply transaction. */
+    public void begin(Connection c) throws SQLException {
+        exec(c, mode == Mode.SET ? "SET LOCAL session_replication_role = replica"
+                : "SELECT " + function + "(" + Identifiers.literal("replica") + ")");
+    }
+
+    /**
+     * After the apply transaction committed or rolled back: the functions set the role for the
+     * session, and a pooled connection must go back clean.
+     */
+    public void end(Connection c) throws SQLException {
+        if (mode == Mode.SET) {
+            return;
+        }
+        exec(c, "SELECT " + function + "(" + Identifiers.literal("origin") + ")");
+        if (!c.getAutoCommit()) {
+            c.commit();
+        }
+    }
+
+    private static void exec(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    private static String currentUser(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT current_user")) {
+            rs.next();
+            return Identifiers.quote(rs.getString(1));
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package dev.ibex.capture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ibex.IbexException;
+import dev.ibex.replicate.Model;
+import dev.ibex.test.PgServers;
+import dev.ibex.test.TestDb;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+class CaptureIT {
+
+    private static final String OBJECTS = """
+            SELECT coalesce(string_agg(kind || ':' || name, ',' ORDER BY kind, name), '') FROM (
+              SELECT 'class' AS kind, c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'ibex'
+              UNION ALL SELECT 'proc', p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'ibex'
+              UNION ALL SELECT 'trigger', tgrelid::regclass || '.' || tgname FROM pg_trigger WHERE tgname LIKE 'ibex%'
+              UNION ALL SELECT 'schema', nspname FROM pg_namespace WHERE nspname = 'ibex') o""";
+
+    @Test
+    void capturesKeysOfEveryChangeAndTruncates() {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        src.exec("CREATE TABLE orders (a int, b text, v text, PRIMARY KEY (a, b))");
+        dst.exec("CREATE TABLE orders (a int, b text, v text, PRIMARY KEY (a, b))");
+        try (Model m = Model.create()) {
+            m.db("src", src).db("dst", dst);
+            m.sync("s1", false, List.of(m.table("src", src, "public", "orders", "a", "b")), "src", "dst").capture("src");
+            assertEquals("1", m.repoDb.scalar("SELECT count(*) FROM ibex.sync_state WHERE sync = 's1' AND source = 'src' "
+                    + "AND target = 'dst' AND snapshot ~ '^\\d+:\\d+:'"));
+
+            src.exec("INSERT INTO orders VALUES (1, 'x', 'one'), (2, 'y', 'two')",
+                    "UPDATE orders SET v = 'uno' WHERE a = 1",
+                    "UPDATE orders SET a = 3 WHERE a = 2",
+                    "DELETE FROM orders WHERE a = 1");
+            assertEquals(List.of("1|x", "2|y", "1|x", "2|y", "3|y", "1|x"),
+                    src.column("SELECT a || '|' || b FROM ibex.delta_public_orders ORDER BY txid, ctid"));
+            src.exec("TRUNCATE orders");
+            assertEquals("public.orders", src.scalar("SELECT schemaname || '.' || tablename FROM ibex.truncate_log"));
+            assertEquals("0", dst.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'ibex'"),
+                    "nothing is created on a target");
+        }
+    }
+
+    @Test
+    void reconcileIsIdempotentAndRemovalLeavesNothing() {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        String longName = "t".repeat(40) + "_" + "u".repeat(22);
+        assertEquals(63, longName.length());
+        src.exec("CREATE SCHEMA \"Odd Schema\"",
+                "CREATE TABLE \"Odd Schema\".\"to\" (\"to\" int PRIMARY KEY, \"Mixed \"\"q\"\" col\" text)",
+                "CREATE TABLE public.\"" + longName + "\" (id bigint PRIMARY KEY)",
+                "CREATE TABLE public.\"" + longName.substring(0, 62) + "x\" (id bigint PRIMARY KEY)");
+        String before = src.scalar(OBJECTS);
+        try (Model m = Model.create()) {
+            m.db("src", src).db("dst", dst);
+            m.sync("s1", true, List.of(m.table("src", src, "Odd Schema", "to", "to"),
+                    m.table("src", src, "public", longName, "id"),
+                    m.table("src", src, "public", longName.substring(0, 62) + "x", "id")), "src", "dst");
+            m.capture("src");
+            String once = src.scalar(OBJECTS);
+            m.capture("src");
+            assertEquals(once, src.scalar(OBJECTS));
+            List<String> names = src.column("SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = relnamespace "
+                    + "WHERE nspname = 'ibex' UNION ALL SELECT proname FROM pg_proc p JOIN pg_namespace n "
+                    + "ON n.oid = pronamespace WHERE nspname = 'ibex'");
+            assertEquals("3", src.scalar("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = relnamespace "
+                    + "WHERE nspname = 'ibex' AND relkind = 'r' AND relname LIKE 'delta\\_%'"), names.toString());
+            for (String n : names) {
+                assertTrue(n.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 63, n);
+            }
+            // the kick trigger notifies, the row trigger logs keys, for an ordinary user too
+            String app = "app_" + src.name();
+            src.exec("CREATE ROLE " + app + " LOGIN", "GRANT USAGE ON SCHEMA \"Odd Schema\" TO " + app,
+                    "GRANT INSERT, UPDATE, DELETE, SELECT ON \"Odd Schema\".\"to\" TO " + app);
+            try (Connection listen = src.connect(); Statement st = listen.createStatement();
+                 Connection appConn = src.connect(app, ""); Statement ast = appConn.createStatement()) {
+                st.execute("LISTEN " + Capture.CHANNEL);
+                ast.execute("INSERT INTO \"Odd Schema\".\"to\" VALUES (7, 'seven')");
+                PGNotification[] n = listen.unwrap(PGConnection.class).getNotifications(5000);
+                assertTrue(n != null && n.length == 1 && n[0].getParameter().equals("Odd Schema.to"),
+                        java.util.Arrays.toString(n));
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
+            }
+            assertEquals("1", src.scalar("SELECT count(*) FROM ibex.\"delta_Odd Schema_to\""));
+
+            m.dropSync("s1", "src");
+            assertEquals(before, src.scalar(OBJECTS));
+            assertEquals("0", m.repoDb.scalar("SELECT count(*) FROM ibex.sync_state"));
+            assertEquals("", dst.scalar(OBJECTS));
+            src.exec("DROP OWNED BY " + app, "DROP ROLE " + app);
+        }
+    }
+
+    @Test
+    void schemaSharedWithTheRepositoryIsKept() {
+        try (Model m = Model.create()) {
+            TestDb same = m.repoDb;
+            TestDb dst = PgServers.target();
+            same.exec("CREATE TABLE public.items (id int PRIMARY KEY)");
+            dst.exec("CREATE TABLE public.items (id int PRIMARY KEY)");
+            m.db("src", same).db("dst", dst);
+            m.sync("s1", false, List.of(m.table("src", same, "public", "items", "id")), "src", "dst").capture("src");
+            assertEquals("1", same.scalar("SELECT count(*) FROM pg_trigger WHERE tgname = 'ibex_capture'"));
+            m.dropSync("s1", "src");
+            assertEquals("0", same.scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ibex%'"));
+            assertEquals("0", same.scalar("SELECT count(*) FROM pg_class WHERE relname LIKE 'delta%'"));
+            assertEquals("1", same.scalar("SELECT count(*) FROM ibex.schema_version"), "the repository survives");
+        }
+    }
+
+    @Test
+    void busyTableIsNamedAndNothingChanges() throws Exception {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        src.exec("CREATE TABLE busy (id int PRIMARY KEY)");
+        String before = src.scalar(OBJECTS);
+        try (Model m = Model.create(); Connection locker = src.connect(); Statement st = locker.createStatement()) {
+            m.db("src", src).db("dst", dst);
+            m.sync("s1", false, List.of(m.table("src", src, "public", "busy", "id")), "src", "dst");
+            locker.setAutoCommit(false);
+            st.execute("LOCK TABLE busy IN ROW EXCLUSIVE MODE");
+            IbexException e = assertThrows(IbexException.class, () -> Capture.reconcile(m.repo, m.dbRow("src")));
+            assertTrue(e.getMessage().startsWith("Table public.busy on db \"src\" is busy"), e.getMessage());
+            assertTrue(e.getMessage().contains("lock_timeout"), e.getMessage());
+            locker.rollback();
+            assertEquals(before, src.scalar(OBJECTS));
+        }
+    }
+
+    @Test
+    void missingTableIsBadInput() {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        src.exec("CREATE TABLE here (id int PRIMARY KEY)");
+        try (Model m = Model.create()) {
+            m.db("src", src).db("dst", dst);
+            int id = m.table("src", src, "public", "here", "id");
+            src.exec("DROP TABLE here");
+            m.sync("s1", false, List.of(id), "src", "dst");
+            IbexException e = assertThrows(IbexException.class, () -> Capture.reconcile(m.repo, m.dbRow("src")));
+            assertEquals(IbexException.BAD_INPUT, e.exitCode());
+            assertTrue(e.getMessage().contains("Table public.here does not exist on db \"src\""), e.getMessage());
+            assertEquals("0", src.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'ibex'"));
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dev.ibex.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ibex.test.Cli;
+import dev.ibex.test.PgServers;
+import dev.ibex.test.TestDb;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** Shared steps of the configuration CLI tests: an installed repository, runs, and its contents. */
+final class ModelFixture {
+
+    private static final List<String> TABLES = List.of("db", "relation", "relgroup", "relgroup_member", "dbgroup",
+            "dbgroup_member", "sync", "sync_state");
+
+    private ModelFixture() {
+    }
+
+    static TestDb installedRepository() {
+        TestDb repo = PgServers.repository();
+        ok(Cli.run(repo, "install", "--batch"));
+        return repo;
+    }
+
+    static Cli.Result ok(Cli.Result r) {
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("", r.err(), r.toString());
+        return r;
+    }
+
+    /** Runs and returns the result, asserting success. */
+    static Cli.Result ok(TestDb repo, String... args) {
+        return ok(Cli.run(repo, args));
+    }
+
+    /**
+     * Runs a command that must fail: exit code, one line on stderr (plus at most one indented cause
+     * line) containing every expected text, no stack trace, nothing on stdout, and the repository
+     * exactly as it was.
+     */
+    static Cli.Result fails(TestDb repo, int exit, List<String> expected, String... args) {
+        String before = contents(repo);
+        Cli.Result r = Cli.run(repo, args);
+        assertEquals(exit, r.exit(), r.toString());
+        for (String e : expected) {
+            assertTrue(r.err().contains(e), "expected '" + e + "' in\n" + r);
+        }
+        List<String> lines = r.err().strip().lines().toList();
+        assertTrue(lines.size() == 1 || lines.size() == 2 && lines.get(1).startsWith("  "), r.toString());
+        assertFalse(r.err().contains("\tat "), r.toString());
+        assertFalse(r.err().contains("Exception"), r.toString());
+        assertEquals("", r.out(), r.toString());
+        assertEquals(before, contents(repo), "the repository changed after a failed command");
+        return r;
+    }
+
+    static Cli.Result fails(TestDb repo, String expected, String... args) {
+        return fails(repo, 1, List.of(expected), args);
+    }
+
+    /** Every row of the model, as text: equal before and after exactly when nothing changed. */
+    static String contents(TestDb repo) {
+        StringBuilder sb = new StringBuilder();
+        for (String t : TABLES) {
+            sb.append(t).append(":\n").append(repo.scalar("SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '') "
+                    + "FROM ibex." + t + " t")).append('\n');
+        }
+        return sb.toString();
+    }
+
+    static String[] args(String[] first, String... more) {
+        List<String> all = new ArrayList<>(Arrays.asList(first));
+        all.addAll(Arrays.asList(more));
+        return all.toArray(String[]::new);
+    }
+
+    /** ibex add db NAME with the connection words of the test database. */
+    static Cli.Result addDb(TestDb repo, String name, TestDb db) {
+        return ok(repo, args(new String[] {"add", "db", name}, db.dbWords()));
+    }
+}
