@@ -3,6 +3,7 @@ package dev.ibex.cli;
 import dev.ibex.controller.ControllerClient;
 import dev.ibex.controller.RunningController;
 import dev.ibex.controller.SyncSelector;
+import dev.ibex.pg.DbPools;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.Sync;
 import dev.ibex.status.StatusReader;
@@ -19,6 +20,8 @@ import picocli.CommandLine.Parameters;
     "Reads the repository only, so it works whether or not the controller runs."})
 public class StatusCommand extends Verb {
 
+    private static final long BACKLOG_WAIT_MS = 3000;
+
     @Option(names = "--json", description = "JSON for scripts; fields are listed in README.md, \"Status JSON\".")
     boolean json;
 
@@ -27,11 +30,12 @@ public class StatusCommand extends Verb {
 
     @Override
     public Integer call() {
-        try (Repository repo = openRepository()) {
+        boolean named = words != null && !words.isEmpty();
+        // the table has no backlog column: only the detail and JSON forms read the sources
+        try (Repository repo = openRepository(); DbPools pools = named || json ? new DbPools(BACKLOG_WAIT_MS) : null) {
             Optional<RunningController> controller = new ControllerClient(repo).running();
-            boolean named = words != null && !words.isEmpty();
             List<Sync> syncs = named ? SyncSelector.select(repo, words) : repo.syncs();
-            StatusReport report = new StatusReport(controller, new StatusReader(repo).read(syncs),
+            StatusReport report = new StatusReport(controller, new StatusReader(repo, pools).read(syncs),
                     ZoneId.systemDefault());
             out().print(json ? report.json() : named ? report.details() : report.table());
             out().flush();

@@ -2,7 +2,9 @@ package dev.ibex.controller;
 
 import dev.ibex.IbexException;
 import dev.ibex.capture.Capture;
+import dev.ibex.capture.DeltaPurge;
 import dev.ibex.pg.ConnectionSpec;
+import dev.ibex.pg.DbPools;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.Sync;
@@ -55,7 +57,14 @@ public final class Controller {
             SELECT DISTINCT m.db FROM ibex.sync s JOIN ibex.dbgroup_member m ON m.dbgroup = s.dbgroup
              WHERE m.role = 'source' AND s.name = ANY(?) ORDER BY m.db""";
 
+    private static final String ALL_SOURCES = """
+            SELECT DISTINCT m.db FROM ibex.sync s JOIN ibex.dbgroup_member m ON m.dbgroup = s.dbgroup
+             WHERE m.role = 'source' ORDER BY m.db""";
+
     private final ConnectionSpec spec;
+    /** Shared by the kids and the duties; the autokick listeners have connections of their own. */
+    private final DbPools pools = new DbPools();
+    private final Map<String, Db> knownDbs = new HashMap<>();
     private final PidFile pidFile;
     private final String invocation;
     private final long pid = ProcessHandle.current().pid();
@@ -203,7 +212,7 @@ public final class Controller {
         for (Kid kid : List.copyOf(kids.values())) {
             if (!kid.isAlive()) {
                 log.error("The kid of sync {} died; starting a new one", kid.sync());
-                Kid fresh = new Kid(kid.sync(), spec, settings);
+                Kid fresh = new Kid(kid.sync(), spec, pools, settings);
                 kids.put(kid.sync(), fresh);
                 fresh.start();
                 fresh.kick(false);
@@ -221,6 +230,7 @@ public final class Controller {
     private void reload(String payload, boolean starting) {
         settings = ControllerSettings.read(repo);
         kids.values().forEach(k -> k.settings(settings));
+        forgetChangedDbs();
         Set<String> named = payload.isBlank() ? Set.of() : Set.of(payload.split(","));
         Map<String, Sync> wanted = new LinkedHashMap<>();
         for (Sync s : repo.syncs()) {
@@ -237,7 +247,7 @@ public final class Controller {
         for (Sync s : wanted.values()) {
             boolean isNew = !kids.containsKey(s.name());
             if (isNew) {
-                Kid kid = new Kid(s.name(), spec, settings);
+                Kid kid = new Kid(s.name(), spec, pools, settings);
                 kids.put(s.name(), kid);
                 kid.start();
             }
@@ -255,6 +265,19 @@ public final class Controller {
         listenForAutokick();
         repo.commit();
         log.info("Running {} sync(s): {}", wanted.size(), String.join(", ", wanted.keySet()));
+    }
+
+    /** A db whose connection settings changed (or that went away) gets fresh pooled connections. */
+    private void forgetChangedDbs() {
+        Map<String, Db> now = new HashMap<>();
+        repo.dbs().forEach(d -> now.put(d.name(), d));
+        knownDbs.forEach((name, before) -> {
+            if (!before.equals(now.get(name))) {
+                pools.close(before);
+            }
+        });
+        knownDbs.clear();
+        knownDbs.putAll(now);
     }
 
     private void stopKid(String name) {
@@ -351,7 +374,21 @@ public final class Controller {
 
     private void purgeDeltas() {
         try (Repository r = Repository.open(spec, "ibex purge")) {
-            DeltaPurge.purge(r);
+            for (String name : r.list(ALL_SOURCES, rs -> rs.getString(1))) {
+                Db db = r.db(name).orElse(null);
+                if (db == null || !db.active()) {
+                    continue;
+                }
+                try {
+                    long n = DeltaPurge.purge(r, pools, db);
+                    if (n > 0) {
+                        log.info("Purged {} applied change(s) on db {}", n, name);
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("Could not purge applied changes on db {}: {}", name, Kid.describe(e));
+                }
+            }
+            r.rollback();
         }
     }
 
@@ -447,6 +484,7 @@ public final class Controller {
                 Thread.currentThread().interrupt();
             }
         }
+        pools.closeAll();
         try {
             repo.rollback();
             repo.update("DELETE FROM ibex.controller WHERE pid = ?", pid);

@@ -2,6 +2,7 @@ package dev.ibex.controller;
 
 import dev.ibex.IbexException;
 import dev.ibex.pg.ConnectionSpec;
+import dev.ibex.pg.DbPools;
 import dev.ibex.replicate.SyncRunner;
 import dev.ibex.repository.Repository;
 import java.sql.SQLException;
@@ -28,6 +29,7 @@ final class Kid {
 
     private final String sync;
     private final ConnectionSpec repositorySpec;
+    private final DbPools pools;
     private volatile ControllerSettings settings;
     private final Thread thread;
 
@@ -38,9 +40,10 @@ final class Kid {
 
     private Repository repo;
 
-    Kid(String sync, ConnectionSpec repositorySpec, ControllerSettings settings) {
+    Kid(String sync, ConnectionSpec repositorySpec, DbPools pools, ControllerSettings settings) {
         this.sync = sync;
         this.repositorySpec = repositorySpec;
+        this.pools = pools;
         this.settings = settings;
         this.thread = new Thread(this::loop, "ibex-sync-" + sync);
     }
@@ -132,8 +135,8 @@ final class Kid {
 
     /** One run; true when it went well (good or empty). */
     private boolean runOnce() {
-        try {
-            SyncRunner.Result result = new SyncRunner(repository()).runOnce(sync);
+        try (SyncRunner runner = new SyncRunner(repository(), pools)) {
+            SyncRunner.Result result = runner.runOnce(sync);
             if ("bad".equals(result.state())) {
                 log.error("Run {} failed: {}", result.runId(), result.error());
                 dropRepositoryIfBroken();

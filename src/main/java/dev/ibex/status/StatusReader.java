@@ -1,5 +1,6 @@
 package dev.ibex.status;
 
+import dev.ibex.pg.DbPools;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.Sync;
 import java.sql.ResultSet;
@@ -32,9 +33,12 @@ public final class StatusReader {
              WHERE suppression IS NOT NULL ORDER BY sync, target, updated""";
 
     private final Repository repo;
+    private final DbPools pools;
 
-    public StatusReader(Repository repo) {
+    /** @param pools  to count each sync's backlog on its sources; null leaves backlogs unknown */
+    public StatusReader(Repository repo, DbPools pools) {
         this.repo = repo;
+        this.pools = pools;
     }
 
     public List<SyncStatus> read(List<Sync> syncs) {
@@ -59,7 +63,7 @@ public final class StatusReader {
             out.add(new SyncStatus(s.name(), s.status(), s.paused(), s.relgroup(), s.dbgroup(),
                     sources.getOrDefault(s.dbgroup(), List.of()), targets.getOrDefault(s.dbgroup(), List.of()),
                     tables.getOrDefault(s.relgroup(), 0), s.checktime(), s.stayalive(), s.kidsalive(), s.autokick(),
-                    s.onetimecopy(), r.get("running"), r.get("good"), r.get("bad"), Backlogs.of(repo, s),
+                    s.onetimecopy(), r.get("running"), r.get("good"), r.get("bad"), Backlogs.of(repo, pools, s),
                     suppression.getOrDefault(s.name(), new LinkedHashMap<>()), now));
         }
         return out;

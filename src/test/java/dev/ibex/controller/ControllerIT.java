@@ -63,7 +63,7 @@ class ControllerIT {
 
     private void setUp() throws Exception {
         repo = Model.repository();
-        Model.stubSync(repo, "s");
+        Model.failingSync(repo, "s");
         piddir = Files.createTempDirectory("ibex-pid");
         logDir = Files.createTempDirectory("ibex-log");
     }

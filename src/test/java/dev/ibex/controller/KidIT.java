@@ -9,13 +9,13 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Kids, kicks and the sync switches against a controller running in this JVM (the runner is a stub: runs fail). */
+/** Kids, kicks and the sync switches against a controller running in this JVM (every run fails: the target lacks the table). */
 class KidIT {
 
     @Test
     void failedRunsAreRecordedAndRetriedWithGrowingDelay() throws Exception {
         TestDb repo = Model.repository();
-        Model.stubSync(repo, "s");
+        Model.failingSync(repo, "s");
         repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '0.4'), ('kid_retry_max', '1.6')");
         try (InProcessController c = new InProcessController(repo)) {
             c.assertRunning();
@@ -30,14 +30,14 @@ class KidIT {
         assertTrue(g[2] >= 1.5 && g[2] < 2.6, "third retry at the cap: " + gaps);
         assertTrue(g[3] >= 1.5 && g[3] < 2.6, "the cap holds: " + gaps);
         assertTrue(repo.scalar("SELECT error FROM ibex.run WHERE sync = 's' ORDER BY id DESC LIMIT 1")
-                .contains("not implemented"));
+                .contains("Table public.t does not exist on target db \"s_dst\""));
     }
 
     @Test
     void kickWaitsForARunStartedAfterTheKickAndReportsItsFailure() throws Exception {
         TestDb repo = Model.repository();
-        Model.stubSync(repo, "s");
-        Model.stubSync(repo, "off");
+        Model.failingSync(repo, "s");
+        Model.failingSync(repo, "off");
         repo.exec("UPDATE ibex.sync SET status = 'inactive' WHERE name = 'off'");
         Cli.Result notRunning = Cli.run(repo, "kick", "s", "5");
         assertEquals(1, notRunning.exit(), notRunning.toString());
@@ -51,7 +51,7 @@ class KidIT {
             Cli.Result killed = Cli.run(repo, "kick", "s", "20");
             assertEquals(2, killed.exit(), killed.toString());
             assertTrue(killed.out().startsWith("Kick s: KILLED!"), killed.toString());
-            assertTrue(killed.out().contains("not implemented"), killed.toString());
+            assertTrue(killed.out().contains("Table public.t does not exist on target db \"s_dst\""), killed.toString());
             assertEquals(2, Model.runs(repo, "s", "bad"));
 
             Cli.Result queued = Cli.run(repo, "kick", "s");
@@ -71,7 +71,7 @@ class KidIT {
     @Test
     void kickTimesOutWhenNoRunEnds() throws Exception {
         TestDb repo = Model.repository();
-        Model.stubSync(repo, "s");
+        Model.failingSync(repo, "s");
         try (InProcessController c = new InProcessController(repo)) {
             c.assertRunning();
             Model.eventually(Duration.ofSeconds(20), "the start-up run", () -> Model.runs(repo, "s", "bad") == 1);
@@ -91,7 +91,7 @@ class KidIT {
     @Test
     void pauseStopsTheKidAndResumeRestartsIt() throws Exception {
         TestDb repo = Model.repository();
-        Model.stubSync(repo, "s");
+        Model.failingSync(repo, "s");
         repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '0.2'), ('kid_retry_max', '0.2')");
         try (InProcessController c = new InProcessController(repo)) {
             c.assertRunning();
@@ -129,15 +129,15 @@ class KidIT {
     @Test
     void reloadStartsNewSyncsWithoutRestart() throws Exception {
         TestDb repo = Model.repository();
-        Model.stubSync(repo, "a");
+        Model.failingSync(repo, "a");
         try (InProcessController c = new InProcessController(repo)) {
             c.assertRunning();
-            Model.stubSync(repo, "b");
+            Model.failingSync(repo, "b");
             Cli.Result r = Cli.run(repo, "reload");
             assertEquals(0, r.exit(), r.toString());
             assertEquals("Reloading configuration ... DONE!\n", r.out());
             Model.eventually(Duration.ofSeconds(10), "a run of the new sync", () -> Model.runs(repo, "b", "bad") >= 1);
-            Model.stubSync(repo, "c");
+            Model.failingSync(repo, "c");
             Cli.Result kick = Cli.run(repo, "kick", "c", "20");
             assertEquals(2, kick.exit(), "a kick starts a sync added since the last reload: " + kick);
             assertEquals(1, Model.runs(repo, "c", "bad"));

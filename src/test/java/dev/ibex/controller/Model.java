@@ -2,7 +2,9 @@ package dev.ibex.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.ibex.capture.Capture;
 import dev.ibex.pg.ConnectionSpec;
+import dev.ibex.repository.Repository;
 import dev.ibex.test.Cli;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
@@ -50,11 +52,28 @@ public final class Model {
                 + name + "_dbs')");
     }
 
-    /** A sync over two fresh, empty databases; enough for the stub runner. */
+    /** A sync over two fresh, empty databases: rows in the repository only, nothing on the dbs. */
     public static void stubSync(TestDb repo, String name) {
         db(repo, name + "_src", PgServers.repository());
         db(repo, name + "_dst", PgServers.repository());
         sync(repo, name, name + "_src", name + "_dst", "t");
+    }
+
+    /**
+     * A sync whose every run fails, quickly and for a real reason: a change is pending on the source
+     * and the target lacks the table.
+     */
+    public static void failingSync(TestDb repo, String name) {
+        TestDb src = PgServers.repository();
+        src.exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
+        db(repo, name + "_src", src);
+        db(repo, name + "_dst", PgServers.repository());
+        sync(repo, name, name + "_src", name + "_dst", "t");
+        try (Repository r = Repository.open(spec(repo))) {
+            Capture.reconcile(r, r.db(name + "_src").orElseThrow());
+            r.commit();
+        }
+        src.exec("INSERT INTO t VALUES (1, 'pending')");
     }
 
     public static long runs(TestDb repo, String sync, String state) {

@@ -1,0 +1,167 @@
+package dev.ibex.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ibex.test.Cli;
+import dev.ibex.test.PgServers;
+import dev.ibex.test.TestDb;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** The controller driving the real engine: rows on the target equal rows on the source. */
+class ReplicationIT {
+
+    private static final String TABLE = "CREATE TABLE t (id int PRIMARY KEY, v text)";
+    private static final String CHANGES = "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 1000) g; "
+            + "UPDATE t SET v = 'changed' WHERE id <= 10; DELETE FROM t WHERE id > 990";
+
+    private TestDb repo;
+    private TestDb src;
+
+    private TestDb model(TestDb dst, String syncOptions) {
+        repo = Model.repository();
+        src = PgServers.repository();
+        src.exec(TABLE);
+        dst.exec(TABLE);
+        Model.db(repo, "src", src);
+        Model.db(repo, "dst", dst);
+        Model.sync(repo, "s", "src", "dst", "t");
+        if (!syncOptions.isEmpty()) {
+            repo.exec("UPDATE ibex.sync SET " + syncOptions + " WHERE name = 's'");
+        }
+        return dst;
+    }
+
+    private void awaitStartupRun() throws InterruptedException {
+        Model.eventually(Duration.ofSeconds(30), "the start-up run",
+                () -> Model.runs(repo, "s", "empty") + Model.runs(repo, "s", "good") >= 1);
+    }
+
+    private void assertSameRows(TestDb dst) {
+        assertEquals(src.checksum("t", "id"), dst.checksum("t", "id"));
+    }
+
+    @Test
+    void kickWithATimeoutWaitsForTheRunAndTheTargetThenEqualsTheSource() throws Exception {
+        TestDb dst = model(PgServers.repository(), "autokick = false");
+        try (InProcessController c = new InProcessController(repo)) {
+            c.assertRunning();
+            awaitStartupRun();
+            src.exec(CHANGES);
+            assertEquals(0, dst.count("t"), "nothing moves without a kick");
+            Cli.Result before = Cli.run(repo, "status", "s");
+            assertTrue(before.out().contains("Backlog                  : 1020 change(s)\n"), before.out());
+            Cli.Result r = Cli.run(repo, "kick", "s", "30");
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals("Kick s: DONE!\n", r.out());
+            assertEquals(990, dst.count("t"));
+            assertSameRows(dst);
+            Cli.Result after = Cli.run(repo, "status", "s");
+            assertTrue(after.out().contains("Backlog                  : 0 change(s)\nLag                      : 0s\n"),
+                    after.out());
+            assertTrue(after.out().contains("Rows deleted/inserted    : 0 / 990\n"), after.out());
+        }
+    }
+
+    @Test
+    void autokickReplicatesAWriteWithoutAKick() throws Exception {
+        TestDb dst = model(PgServers.repository(), "");
+        try (InProcessController c = new InProcessController(repo)) {
+            c.assertRunning();
+            awaitStartupRun();
+            src.exec(CHANGES);
+            Model.eventually(Duration.ofSeconds(30), "the target to catch up by autokick",
+                    () -> dst.checksum("t", "id").equals(src.checksum("t", "id")));
+            assertEquals(990, dst.count("t"));
+        }
+    }
+
+    @Test
+    void checktimeRunsASyncThatIsNeverKicked() throws Exception {
+        TestDb dst = model(PgServers.repository(), "autokick = false, checktime = '1 second'");
+        try (InProcessController c = new InProcessController(repo)) {
+            c.assertRunning();
+            awaitStartupRun();
+            src.exec(CHANGES);
+            Model.eventually(Duration.ofSeconds(30), "the target to catch up by checktime",
+                    () -> dst.checksum("t", "id").equals(src.checksum("t", "id")));
+            assertEquals(990, dst.count("t"));
+        }
+    }
+
+    @Test
+    void aTargetRestartedUnderLoadConvergesWithNoCommand() throws Exception {
+        Path data = Files.createTempDirectory("ibex-target");
+        EmbeddedPostgres target = startKeepingData(data, 0);
+        int port = target.getPort();
+        TestDb dst = model(new TestDb(target, "localhost", port, "postgres", "postgres"), "");
+        repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '0.2'), ('kid_retry_max', '1')");
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong writes = new AtomicLong();
+        Thread writer = new Thread(() -> write(stop, writes), "test-writer");
+        try (InProcessController c = new InProcessController(repo)) {
+            c.assertRunning();
+            awaitStartupRun();
+            writer.start();
+            Thread.sleep(1500);
+            long badBefore = Model.runs(repo, "s", "bad");
+            target.close();
+            Model.eventually(Duration.ofSeconds(60), "a failed run while the target is down",
+                    () -> Model.runs(repo, "s", "bad") > badBefore);
+            target = startKeepingData(data, port);
+            Thread.sleep(1500);
+            stop.set(true);
+            writer.join();
+            assertTrue(writes.get() > 100, "the writer wrote " + writes.get());
+            Model.eventually(Duration.ofSeconds(90), "the target to converge after its restart",
+                    () -> dst.checksum("t", "id").equals(src.checksum("t", "id")));
+            c.assertRunning();
+        } finally {
+            stop.set(true);
+            target.close();
+        }
+    }
+
+    private void write(AtomicBoolean stop, AtomicLong writes) {
+        try (Connection c = src.connect(); Statement st = c.createStatement()) {
+            int id = 0;
+            while (!stop.get()) {
+                id++;
+                st.execute("INSERT INTO t VALUES (" + id + ", 'w" + id + "')");
+                if (id % 3 == 0) {
+                    st.execute("UPDATE t SET v = v || '+' WHERE id = " + (id / 2));
+                }
+                if (id % 7 == 0) {
+                    st.execute("DELETE FROM t WHERE id = " + (id / 3));
+                }
+                writes.incrementAndGet();
+                Thread.sleep(2);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A server whose data survives close(), so it can come back on the same port with the same rows. */
+    private static EmbeddedPostgres startKeepingData(Path data, int port) throws IOException {
+        EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
+                .setDataDirectory(data)
+                .setCleanDataDirectory(false)
+                .setServerConfig("fsync", "off")
+                .setServerConfig("listen_addresses", "127.0.0.1")
+                .setPGStartupWait(Duration.ofSeconds(60));
+        if (port > 0) {
+            b.setPort(port);
+        }
+        return b.start();
+    }
+}
