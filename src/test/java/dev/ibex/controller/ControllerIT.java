@@ -128,4 +128,17 @@ class ControllerIT {
         Cli.Result stop = ibex("stop");
         assertEquals(0, stop.exit(), stop.toString());
     }
+
+    @Test
+    void sigtermStopsGracefully() throws Exception {
+        setUp();
+        long pid = start();
+        ProcessHandle p = ProcessHandle.of(pid).orElseThrow();
+        p.destroy();
+        p.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertFalse(Files.exists(piddir.resolve(PidFile.NAME)), "pid file removed");
+        assertEquals("0", repo.scalar("SELECT count(*) FROM ibex.controller"));
+        assertTrue(log().contains("Stopping on a signal") && log().contains("ibex controller stopped"), log());
+        assertTrue(Cli.run(repo, "status").out().startsWith("The ibex controller is not running"));
+    }
 }
