@@ -119,10 +119,12 @@ final class Kid {
         return !stopping;
     }
 
-    /** Waits out the back-off delay (an urgent kick or stop ends it early), then runs again. */
+    /**
+     * Waits out the back-off delay, then runs again. A stop ends the wait, and so does an urgent
+     * kick, also one that came during the failed run.
+     */
     private synchronized void awaitRetry(Duration delay) throws InterruptedException {
         long deadline = System.nanoTime() + delay.toNanos();
-        urgent = false;
         while (!stopping && !urgent) {
             long left = (deadline - System.nanoTime()) / 1_000_000;
             if (left <= 0) {

@@ -69,9 +69,10 @@ class KidIT {
     }
 
     @Test
-    void kickTimesOutWhenNoRunEnds() throws Exception {
+    void kickTimesOutWhenNoRunEndsAndKicksDuringARunCoalesce() throws Exception {
         TestDb repo = Model.repository();
         Model.failingSync(repo, "s");
+        repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '60')");
         try (InProcessController c = new InProcessController(repo)) {
             c.assertRunning();
             Model.eventually(Duration.ofSeconds(20), "the start-up run", () -> Model.runs(repo, "s", "bad") == 1);
@@ -83,8 +84,15 @@ class KidIT {
                 assertEquals(1, r.exit(), r.toString());
                 assertEquals("Kick s: \n", r.out());
                 assertEquals("Timed out!\n", r.err());
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(0, Cli.run(repo, "kick", "s").exit());
+                }
                 lock.rollback();
             }
+            // the blocked run ends, then the three kicks made during it run once, then the back-off holds
+            Model.eventually(Duration.ofSeconds(20), "two more runs", () -> Model.runs(repo, "s", "bad") == 3);
+            Thread.sleep(1500);
+            assertEquals(3, Model.runs(repo, "s", "bad"));
         }
     }
 
