@@ -29,6 +29,7 @@ public final class Capture {
     public static final String CHANNEL = "ibex";
     public static final String LOCK_TIMEOUT_SETTING = "lock_timeout";
     public static final String LOCK_TIMEOUT = "5s";
+    private static final long LOCK_WAIT_NANOS = 5_000_000_000L;
 
     static final String CAPTURE_TRIGGER = "ibex_capture";
     static final String TRUNCATE_TRIGGER = "ibex_truncate";
@@ -151,35 +152,113 @@ public final class Capture {
             try {
                 exec("SET LOCAL " + LOCK_TIMEOUT_SETTING + " = " + Identifiers.literal(LOCK_TIMEOUT));
                 Map<String, String[]> current = registered();
+                List<CapturedTable> changed = new ArrayList<>();
+                Set<String> keep = new HashSet<>();
+                for (CapturedTable t : desired) {
+                    keep.add(key(t.schema(), t.table()));
+                    if (!inPlace(t, current.get(key(t.schema(), t.table())))) {
+                        changed.add(t);
+                    }
+                }
+                List<String[]> stale = current.entrySet().stream().filter(e -> !keep.contains(e.getKey()))
+                        .map(Map.Entry::getValue).toList();
+                boolean dropSchema = desired.isEmpty() && schemaExists();
+                if (changed.isEmpty() && stale.isEmpty() && !dropSchema) {
+                    return; // already as wanted: take no lock at all, so a busy source is not disturbed
+                }
+                lockAll(changed, stale);
                 if (!desired.isEmpty()) {
                     exec(SqlFiles.schema());
                 }
-                Set<String> keep = new HashSet<>();
-                for (CapturedTable t : desired) {
+                for (CapturedTable t : changed) {
                     working = "table " + t.display();
                     capture(t);
-                    keep.add(key(t.schema(), t.table()));
                 }
-                for (Map.Entry<String, String[]> e : current.entrySet()) {
-                    if (!keep.contains(e.getKey())) {
-                        String[] r = e.getValue();
-                        working = "table " + r[0] + "." + r[1];
-                        uncapture(r[0], r[1], r[2], r[3]);
-                    }
+                for (String[] r : stale) {
+                    working = "table " + r[0] + "." + r[1];
+                    uncapture(r[0], r[1], r[2], r[3]);
                 }
-                if (desired.isEmpty() && schemaExists()) {
+                if (dropSchema) {
                     working = "schema ibex";
                     dropSchemaObjects();
                 }
             } catch (SQLException e) {
                 if ("55P03".equals(e.getSQLState())) {
                     throw new IbexException(IbexException.DATABASE, capitalized(working) + " on db \"" + source.name()
-                            + "\" is busy: another transaction held a lock on it for longer than " + LOCK_TIMEOUT_SETTING
-                            + " = " + LOCK_TIMEOUT + ": retry when it is quieter, or raise " + LOCK_TIMEOUT_SETTING
-                            + " (ALTER ROLE ... SET " + LOCK_TIMEOUT_SETTING + ")", PgErrors.firstLine(e.getMessage()), e);
+                            + "\" is busy: other transactions kept it locked for " + LOCK_TIMEOUT
+                            + ": retry when it is quieter (long transactions on it block adding or removing capture)",
+                            PgErrors.firstLine(e.getMessage()), e);
                 }
                 throw new IbexException(IbexException.DATABASE, "Capturing " + working + " on db \"" + source.name()
                         + "\" failed: " + PgErrors.firstLine(e.getMessage()), null, e);
+            }
+        }
+
+        /** Whether a table's capture objects already match: then it needs no DDL and no lock. */
+        private boolean inPlace(CapturedTable t, String[] registered) throws SQLException {
+            if (registered == null || !registered[2].equals(t.delta()) || !registered[3].equals(t.function())) {
+                return false;
+            }
+            long oid = tableOid(t.schema(), t.table());
+            if (oid == 0 || !deltaColumns(t.delta()).equals(t.keys())) {
+                return false;
+            }
+            Set<String> triggers = triggers(oid);
+            return triggers.contains(CAPTURE_TRIGGER) && triggers.contains(TRUNCATE_TRIGGER)
+                    && triggers.contains(KICK_TRIGGER) == t.autokick();
+        }
+
+        /**
+         * Locks every table the DDL will touch, all at once and without waiting, retrying until
+         * lock_timeout. Taking them one by one (as each CREATE TRIGGER would) can deadlock with an
+         * application transaction that writes the same tables in another order, and PostgreSQL may
+         * then cancel the application's transaction; a NOWAIT attempt that fails holds nothing.
+         */
+        private void lockAll(List<CapturedTable> changed, List<String[]> stale) throws SQLException {
+            Map<String, String> names = new java.util.TreeMap<>(); // quoted name -> schema.table
+            for (CapturedTable t : changed) {
+                addIfExists(names, t.schema(), t.table());
+                addIfExists(names, "ibex", t.delta());
+            }
+            for (String[] r : stale) {
+                addIfExists(names, r[0], r[1]);
+                addIfExists(names, "ibex", r[2]);
+            }
+            addIfExists(names, "ibex", "truncate_log");
+            if (names.isEmpty()) {
+                return;
+            }
+            List<String> shown = names.values().stream().filter(n -> !n.startsWith("ibex.")).toList();
+            working = shown.size() == 1 ? "table " + shown.get(0) : "tables " + String.join(", ", shown);
+            String sql = "LOCK TABLE " + String.join(", ", names.keySet()) + " IN ACCESS EXCLUSIVE MODE NOWAIT";
+            long deadline = System.nanoTime() + LOCK_WAIT_NANOS;
+            while (true) {
+                java.sql.Savepoint attempt = c.setSavepoint();
+                try {
+                    exec(sql);
+                    c.releaseSavepoint(attempt);
+                    return;
+                } catch (SQLException e) {
+                    c.rollback(attempt);
+                    if (!"55P03".equals(e.getSQLState()) || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    pause();
+                }
+            }
+        }
+
+        private void addIfExists(Map<String, String> names, String schema, String table) throws SQLException {
+            if (tableOid(schema, table) != 0) {
+                names.put(Identifiers.qualified(schema, table), schema + "." + table);
+            }
+        }
+
+        private static void pause() {
+            try {
+                Thread.sleep(20 + java.util.concurrent.ThreadLocalRandom.current().nextInt(80));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
 
