@@ -332,7 +332,8 @@ public final class SyncRunner implements AutoCloseable {
         /** The changes not visible in S_prev, to the targets that last applied up to it. */
         private void applyDelta(Group group, List<Db> targets, List<TableCopy> tables) throws SQLException {
             String prev = group.prev();
-            Set<String> truncated = truncatedSince(prev);
+            // read only when a table needs the delta: a sync of sequences or whole tables has no capture schema
+            Set<String> truncated = null;
             List<Item> items = new ArrayList<>();
             for (TableCopy t : tables) {
                 if (group.whole().contains(t.display())) {
@@ -343,6 +344,9 @@ public final class SyncRunner implements AutoCloseable {
                     run.error("Table " + t.display() + " has no primary key or unique index: it can only be copied "
                             + "to fullcopy dbs; add a key, or give the targets role fullcopy");
                     return;
+                }
+                if (truncated == null) {
+                    truncated = truncatedSince(prev);
                 }
                 if (truncated.contains(t.relation.schema() + "\u0000" + t.relation.name())) {
                     items.add(new Item(t, null, 0, 0));
