@@ -54,6 +54,7 @@ public class CompareCommand extends Verb {
         if (maxRows < 0 || rangeRows < 1) {
             throw IbexException.badInput("--max-rows must be 0 or more and --range-rows 1 or more");
         }
+        EngineLogs quiet = EngineLogs.quietUnless(debug());
         try (Repository repo = openRepository()) {
             SyncPlan plan = repo.plan(syncName);
             List<Relation> tables = tables(plan);
@@ -70,6 +71,8 @@ public class CompareCommand extends Verb {
                 say(Json.write(out));
             }
             return report.match() ? 0 : IbexException.BAD_INPUT;
+        } finally {
+            quiet.close();
         }
     }
 

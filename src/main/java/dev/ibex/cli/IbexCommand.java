@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
             ValidateCommand.class,
             CopyCommand.class,
             CompareCommand.class,
+            CutoverCommand.class,
             StartCommand.class,
             StopCommand.class,
             RestartCommand.class,

@@ -63,7 +63,7 @@ public final class Repairer {
         long deleted = 0;
         long inserted = 0;
         try {
-            role.set(dst, "replica");
+            role.begin(dst);
             for (int from = 0; from < keys.size(); from += KEYS_PER_CHUNK) {
                 List<List<String>> chunk = keys.subList(from, Math.min(keys.size(), from + KEYS_PER_CHUNK));
                 deleted += delete(dst, sql, chunk);
@@ -83,7 +83,7 @@ public final class Repairer {
     /** Pooled or not, leave the session as we found it; a dead connection is being closed anyway. */
     private static void resetQuietly(ReplicaRole role, Connection dst) {
         try {
-            role.reset(dst);
+            role.end(dst);
         } catch (SQLException e) {
             // the caller closes this connection next
         }

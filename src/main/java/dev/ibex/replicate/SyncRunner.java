@@ -13,6 +13,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,6 +48,12 @@ public final class SyncRunner implements AutoCloseable {
     private final boolean ownPools;
     private int keysPerChunk = KEYS_PER_CHUNK;
     private int chunksPerStep = CHUNKS_PER_STEP;
+    private int copyParallel = EngineSetting.COPY_PARALLEL.defaultValue();
+    private Set<Integer> noAnalyze = Set.of();
+    private long progressMillis = WholeTables.PROGRESS_MILLIS;
+
+    /** pg_advisory_lock(SYNC_LOCK_CLASS, hashtext(sync)) on the repository: 'ibsy' in ASCII. */
+    static final int SYNC_LOCK_CLASS = 0x69627379;
 
     /** @param repo a repository connection the runner may commit on (run rows, sync_state) */
     public SyncRunner(Repository repo) {
@@ -70,6 +77,12 @@ public final class SyncRunner implements AutoCloseable {
         return this;
     }
 
+    /** How often a whole-table copy writes its progress to ibex.run.detail (default every 2 s). */
+    public SyncRunner progressEvery(long millis) {
+        this.progressMillis = Math.max(10, millis);
+        return this;
+    }
+
     @Override
     public void close() {
         if (ownPools) {
@@ -83,7 +96,35 @@ public final class SyncRunner implements AutoCloseable {
      * and an unknown sync or unreachable repository.
      */
     public Result runOnce(String sync) {
-        SyncPlan plan = repo.plan(sync);
+        lock(sync);
+        try {
+            // read after the lock: a run that just ended may have reset onetimecopy
+            return runLocked(repo.plan(sync));
+        } finally {
+            unlock(sync);
+        }
+    }
+
+    /**
+     * One run of a sync at a time, whoever starts it (the controller's kid, compare, cutover): two
+     * runs applying overlapping batches could leave an older row version behind a newer snapshot.
+     */
+    private void lock(String sync) {
+        repo.one("SELECT pg_advisory_lock(?, hashtext(?))", rs -> rs.getString(1), SYNC_LOCK_CLASS, sync);
+        repo.commit();
+    }
+
+    private void unlock(String sync) {
+        repo.rollback();
+        repo.one("SELECT pg_advisory_unlock(?, hashtext(?))", rs -> rs.getString(1), SYNC_LOCK_CLASS, sync);
+        repo.commit();
+    }
+
+    private Result runLocked(SyncPlan plan) {
+        String sync = plan.sync().name();
+        copyParallel = EngineSetting.COPY_PARALLEL.read(repo);
+        noAnalyze = new HashSet<>(repo.list("SELECT id FROM ibex.relation WHERE NOT analyze_after_copy",
+                rs -> rs.getInt(1)));
         long runId = repo.one("INSERT INTO ibex.run (sync) VALUES (?) RETURNING id", rs -> rs.getLong(1), sync)
                 .orElseThrow();
         repo.commit();
@@ -124,6 +165,7 @@ public final class SyncRunner implements AutoCloseable {
         long deletes;
         long inserts;
         long truncates;
+        long sequences;
         long keys;
         int steps;
         String snapshot;
@@ -147,7 +189,8 @@ public final class SyncRunner implements AutoCloseable {
         Result finish() {
             String state = !errors.isEmpty() ? "bad" : keys + deletes + inserts + truncates > 0 ? "good" : "empty";
             String error = errors.isEmpty() ? null : String.join("; ", errors);
-            String detail = keys + " keys in " + steps + (steps == 1 ? " step" : " steps");
+            String detail = keys + " keys in " + steps + (steps == 1 ? " step" : " steps")
+                    + (sequences == 0 ? "" : ", " + sequences + " sequence value" + (sequences == 1 ? "" : "s") + " set");
             repo.update("""
                     UPDATE ibex.run SET ended = clock_timestamp(), state = ?, deletes = ?, inserts = ?, truncates = ?,
                            snapshot = ?, detail = ?, error = ? WHERE id = ?""",
@@ -175,6 +218,11 @@ public final class SyncRunner implements AutoCloseable {
         private final Run run;
         private Connection s;
         private String current;
+        private String exported;
+        /** How each target suppresses triggers, as probed in this run. */
+        private final Map<String, String> suppression = new HashMap<>();
+        /** Targets that took this run's batch. */
+        private final List<Db> applied = new ArrayList<>();
 
         SourceBatch(SyncPlan plan, Db source, Run run) {
             this.plan = plan;
@@ -221,11 +269,11 @@ public final class SyncRunner implements AutoCloseable {
                 }
                 if (!fullcopy.isEmpty()) {
                     List<Item> items = tables.stream().map(t -> new Item(t, null, 0, 0)).toList();
-                    List<TargetSession> done = apply(fullcopy, items);
-                    for (TargetSession t : done) {
+                    for (Db t : apply(fullcopy, items)) {
                         recordState(t);
                     }
                 }
+                copySequences();
                 s.commit();
             } finally {
                 try {
@@ -284,7 +332,8 @@ public final class SyncRunner implements AutoCloseable {
         /** The changes not visible in S_prev, to the targets that last applied up to it. */
         private void applyDelta(Group group, List<Db> targets, List<TableCopy> tables) throws SQLException {
             String prev = group.prev();
-            Set<String> truncated = truncatedSince(prev);
+            // read only when a table needs the delta: a sync of sequences or whole tables has no capture schema
+            Set<String> truncated = null;
             List<Item> items = new ArrayList<>();
             for (TableCopy t : tables) {
                 if (group.whole().contains(t.display())) {
@@ -295,6 +344,9 @@ public final class SyncRunner implements AutoCloseable {
                     run.error("Table " + t.display() + " has no primary key or unique index: it can only be copied "
                             + "to fullcopy dbs; add a key, or give the targets role fullcopy");
                     return;
+                }
+                if (truncated == null) {
+                    truncated = truncatedSince(prev);
                 }
                 if (truncated.contains(t.relation.schema() + "\u0000" + t.relation.name())) {
                     items.add(new Item(t, null, 0, 0));
@@ -308,23 +360,58 @@ public final class SyncRunner implements AutoCloseable {
                     items.add(new Item(t, chunk, i + chunk.size(), keys.size()));
                 }
             }
-            List<TargetSession> done = items.isEmpty() ? targets.stream().map(TargetSession::new).toList()
-                    : apply(targets, items);
-            for (TargetSession t : done) {
+            for (Db t : items.isEmpty() ? targets : apply(targets, items)) {
                 recordState(t);
             }
         }
 
-        private void recordState(TargetSession t) {
+        private void recordState(Db t) {
             repo.update("""
                     UPDATE ibex.sync_state SET snapshot = ?, suppression = coalesce(?, suppression), updated = now()
                     WHERE sync = ? AND source = ? AND target = ?""",
-                    current, t.suppressionWord(), plan.sync().name(), source.name(), t.db.name());
+                    current, suppression.get(t.name()), plan.sync().name(), source.name(), t.name());
             repo.commit();
+            applied.add(t);
         }
 
-        /** Applies the items in steps; returns the targets that took every step. */
-        private List<TargetSession> apply(List<Db> targets, List<Item> items) throws SQLException {
+        /**
+         * Applies the items: whole tables first, copy_parallel at a time, then the key chunks in
+         * steps. Returns the targets that took every item.
+         */
+        private List<Db> apply(List<Db> targets, List<Item> items) throws SQLException {
+            List<Db> live = new ArrayList<>(targets);
+            List<TableCopy> whole = items.stream().filter(Item::whole).map(Item::table).toList();
+            if (!whole.isEmpty()) {
+                WholeTables copy = new WholeTables(plan.sync().name(), source, exportedSnapshot(), live, copyParallel,
+                        t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), progressMillis);
+                for (WholeTables.Outcome o : copy.copy(whole, run::progress)) {
+                    run.deletes += o.deletes;
+                    run.inserts += o.inserts;
+                    if (o.suppression != null) {
+                        suppression.put(o.db.name(), o.suppression);
+                    }
+                    if (o.error != null) {
+                        run.error(o.error);
+                        live.remove(o.db);
+                    }
+                }
+                run.steps += whole.size();
+                run.progress(whole.size() + (whole.size() == 1 ? " table" : " tables") + " copied whole");
+            }
+            List<Item> chunks = items.stream().filter(i -> !i.whole()).toList();
+            return chunks.isEmpty() || live.isEmpty() ? live : applyChunks(live, chunks);
+        }
+
+        /** The snapshot of this batch, for the copy workers to read in (the transaction stays open meanwhile). */
+        private String exportedSnapshot() throws SQLException {
+            if (exported == null) {
+                exported = scalar("SELECT pg_export_snapshot()");
+            }
+            return exported;
+        }
+
+        /** Applies key chunks in steps; returns the targets that took every step. */
+        private List<Db> applyChunks(List<Db> targets, List<Item> items) throws SQLException {
             List<TargetSession> sessions = new ArrayList<>();
             for (Db t : targets) {
                 TargetSession ts = new TargetSession(t);
@@ -334,15 +421,11 @@ public final class SyncRunner implements AutoCloseable {
             try {
                 List<Item> step = new ArrayList<>();
                 for (Item item : items) {
-                    if (item.whole() && !step.isEmpty() || step.size() >= chunksPerStep) {
+                    if (step.size() >= chunksPerStep) {
                         step(step, sessions);
                         step.clear();
                     }
                     step.add(item);
-                    if (item.whole()) {
-                        step(step, sessions);
-                        step.clear();
-                    }
                 }
                 if (!step.isEmpty()) {
                     step(step, sessions);
@@ -354,10 +437,13 @@ public final class SyncRunner implements AutoCloseable {
                     }
                     run.deletes += ts.deletes;
                     run.inserts += ts.inserts;
+                    if (ts.suppressionWord() != null) {
+                        suppression.put(ts.db.name(), ts.suppressionWord());
+                    }
                     ts.close();
                 }
             }
-            return sessions.stream().filter(TargetSession::alive).toList();
+            return sessions.stream().filter(TargetSession::alive).map(ts -> ts.db).toList();
         }
 
         /** One target transaction on each live target: delete the step's rows, then copy them in. */
@@ -370,11 +456,7 @@ public final class SyncRunner implements AutoCloseable {
                 try {
                     for (Item item : step) {
                         ts.check(item.table());
-                        if (item.whole()) {
-                            ts.deleteAll(item.table());
-                        } else {
-                            ts.deleteKeys(item.table(), item.keys());
-                        }
+                        ts.deleteKeys(item.table(), item.keys());
                     }
                 } catch (SQLException | RuntimeException e) {
                     ts.fail(TargetSession.describe(ts.db, e), e);
@@ -394,8 +476,7 @@ public final class SyncRunner implements AutoCloseable {
             }
             run.steps++;
             Item last = step.get(step.size() - 1);
-            run.progress(last.whole() ? last.table().display() + " copied whole"
-                    : last.table().display() + " " + last.done() + "/" + last.total() + " keys");
+            run.progress(last.table().display() + " " + last.done() + "/" + last.total() + " keys");
         }
 
         /** Streams one COPY out of the source into every live target: bytes, no row objects. */
@@ -415,7 +496,7 @@ public final class SyncRunner implements AutoCloseable {
             if (live.isEmpty()) {
                 return;
             }
-            String sql = item.whole() ? item.table().copyOutAllSql() : item.table().copyOutKeysSql(item.keys());
+            String sql = item.table().copyOutKeysSql(item.keys());
             CopyOut out = s.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
             try {
                 byte[] row;
@@ -442,6 +523,57 @@ public final class SyncRunner implements AutoCloseable {
                     } catch (SQLException | RuntimeException e) {
                         ts.fail(TargetSession.describe(ts.db, e), e);
                     }
+                }
+            }
+        }
+
+        /**
+         * Triggers do not see sequences: every run sets each sequence of the relgroup, on every
+         * target that took the batch, to the last_value and is_called the source reads in the
+         * run's transaction (the same on 9.6 and 10+, unlike the pg_sequence columns).
+         */
+        private void copySequences() throws SQLException {
+            List<Relation> sequences = plan.sequences().stream().filter(r -> r.db().equals(source.name())).toList();
+            if (sequences.isEmpty() || applied.isEmpty()) {
+                return;
+            }
+            List<Object[]> values = new ArrayList<>();
+            for (Relation r : sequences) {
+                try (Statement st = s.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM " + r.quoted())) {
+                    rs.next();
+                    values.add(new Object[] {r, rs.getLong(1), rs.getBoolean(2)});
+                } catch (SQLException e) {
+                    if ("42P01".equals(e.getSQLState())) {
+                        throw new IbexException(IbexException.BAD_INPUT, "Sequence " + r.display()
+                                + " does not exist on source db \"" + source.name()
+                                + "\": create it there, or remove it from the relgroup");
+                    }
+                    throw e;
+                }
+            }
+            for (Db t : applied) {
+                try (Connection c = pools.connection(t);
+                     PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.setval(?::regclass, ?, ?)")) {
+                    c.setAutoCommit(true);
+                    for (Object[] v : values) {
+                        Relation r = (Relation) v[0];
+                        ps.setString(1, r.quoted());
+                        ps.setLong(2, (Long) v[1]);
+                        ps.setBoolean(3, (Boolean) v[2]);
+                        try {
+                            ps.executeQuery().close();
+                            run.sequences++;
+                        } catch (SQLException e) {
+                            run.error("42P01".equals(e.getSQLState())
+                                    ? "Sequence " + r.display() + " does not exist on target db \"" + t.name()
+                                            + "\": create it there (ibex copy schema copies sequences)"
+                                    : "Setting sequence " + r.display() + " on target db \"" + t.name() + "\" failed: "
+                                            + PgErrors.firstLine(e.getMessage()));
+                        }
+                    }
+                } catch (SQLException | IbexException e) {
+                    run.error(TargetSession.describe(t, e));
                 }
             }
         }

@@ -49,8 +49,37 @@ final class TargetSession {
 
     /** Connects and probes suppression; on failure the session is failed, not thrown. */
     void open(DbPools pools) {
+        open(() -> pools.connection(db));
+    }
+
+    /**
+     * A connection of its own, outside the pools (a parallel copy may need more than a pool holds),
+     * speaking the pools' text dialect; closing the session closes it.
+     */
+    void openDirect(String applicationName) {
+        open(() -> {
+            Connection direct = db.spec().connect(applicationName);
+            try (Statement st = direct.createStatement()) {
+                st.execute(DbPools.SESSION_SETTINGS);
+            } catch (SQLException e) {
+                try {
+                    direct.close();
+                } catch (SQLException ignored) {
+                    // failing anyway
+                }
+                throw e;
+            }
+            return direct;
+        });
+    }
+
+    private interface Connector {
+        Connection connect() throws SQLException;
+    }
+
+    private void open(Connector connector) {
         try {
-            c = pools.connection(db);
+            c = connector.connect();
             c.setAutoCommit(false);
             suppression = TriggerSuppression.probe(c, db.name());
         } catch (IbexException e) {
@@ -129,6 +158,17 @@ final class TargetSession {
         c.commit();
         inTransaction = false;
         suppression.end(c);
+    }
+
+    /**
+     * Fresh planner statistics after a whole-table copy, in a transaction of its own. A user who
+     * may not analyze the table gets a server WARNING, not an error.
+     */
+    void analyze(TableCopy t) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("ANALYZE " + t.relation.quoted());
+        }
+        c.commit();
     }
 
     /** Marks the target failed: rolls back its transaction and gives its connection back clean. */

@@ -41,6 +41,11 @@ public final class TriggerSuppression {
         return mode;
     }
 
+    /** The function called (schema.name, quoted where needed), or null for a plain SET. */
+    public String function() {
+        return function;
+    }
+
     /** Superuser, or (PG 15+) the SET privilege on the parameter; %s is where the latter goes. */
     private static final String PROBE = """
             SELECT current_setting('is_superuser') = 'on' %s,

@@ -124,13 +124,14 @@ class CompareIT {
     }
 
     @Test
-    void aKeylessFullcopyTableComparesWholeAndCannotBeRepairedByRow() {
+    void aKeylessTableComparesWholeAndCannotBeRepairedByRow() {
         TestDb source = PgServers.source();
         TestDb target = PgServers.target();
         for (TestDb db : List.of(source, target)) {
             db.exec("CREATE TABLE public.log (line text)", "INSERT INTO public.log SELECT 'l' || i FROM generate_series(1, 50) i");
         }
-        Model m = new Model().db("src", source).db("dst", target).sync("s1", "src", List.of("dst:fullcopy"), "public.log:");
+        // a delta target: a fullcopy target would get the whole table again from the drain before comparing
+        Model m = new Model().db("src", source).db("dst", target).sync("s1", "src", List.of("dst"), "public.log:");
         Cli.Result same = m.run("compare", "s1");
         assertEquals(0, same.exit(), same.toString());
         assertTrue(same.out().contains("MATCH  public.log  dst  50 rows"), same.toString());

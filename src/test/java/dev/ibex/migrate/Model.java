@@ -1,5 +1,8 @@
 package dev.ibex.migrate;
 
+import dev.ibex.capture.Capture;
+import dev.ibex.pg.ConnectionSpec;
+import dev.ibex.repository.Repository;
 import dev.ibex.repository.RepositoryInstaller;
 import dev.ibex.test.Cli;
 import dev.ibex.test.PgServers;
@@ -80,6 +83,21 @@ final class Model {
         }
         sql("INSERT INTO ibex.sync (name, relgroup, dbgroup) VALUES (?, ?, ?)", name, rg, dg);
         return this;
+    }
+
+    /** Installs capture on the source and seeds the syncs' snapshots, as 'ibex add sync' would. */
+    Model capture(String source) {
+        try (Repository r = repository()) {
+            Capture.reconcile(r, r.db(source).orElseThrow());
+            r.commit();
+        }
+        return this;
+    }
+
+    /** A repository connection of its own; the caller closes it. */
+    Repository repository() {
+        return Repository.open(new ConnectionSpec("repository", repo.host(), repo.port(), repo.name(), repo.user(),
+                null, null, null));
     }
 
     Cli.Result run(String... args) {

@@ -169,7 +169,7 @@ class ValidateIT {
                 + "RETURN pg_catalog.set_config('session_replication_role', arg, false); END $$");
         Cli.Result aiven = m.run("validate");
         assertEquals(0, aiven.exit(), aiven.toString());
-        assertLine(aiven, "PASS", "suppression", "\"aiven_extras\".\"session_replication_role\"(text)");
+        assertLine(aiven, "PASS", "suppression", "aiven_extras.session_replication_role(text)");
 
         // PostgreSQL 15+: the parameter privilege comes first
         target.exec("GRANT SET ON PARAMETER session_replication_role TO " + user);

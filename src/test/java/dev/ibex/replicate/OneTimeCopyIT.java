@@ -3,12 +3,16 @@ package dev.ibex.replicate;
 import static dev.ibex.replicate.ReplicateIT.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /** onetimecopy copies whole tables in the batch snapshot, then the stream continues from it. */
@@ -65,6 +69,116 @@ class OneTimeCopyIT {
             assertSameRows(src, dst, "full_one", "id");
             assertEquals(List.of("-5", "1", "500"), dst.column("SELECT id::text FROM kept ORDER BY id"));
             assertNotEquals(src.count("kept"), dst.count("kept"));
+        }
+    }
+
+    private static final String TABLE = "(id int PRIMARY KEY, v int, note text) WITH (autovacuum_enabled = false)";
+
+    /**
+     * Three tables copied two at a time while four writers change them: the copy and the stream
+     * that follows it end byte-identical to the source, progress shows in ibex.run.detail, and
+     * ANALYZE runs after the copy except where the relation says not to.
+     */
+    @Test
+    void mode1InParallelUnderConcurrentWritesEndsIdentical() throws Exception {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        for (TestDb db : List.of(src, dst)) {
+            db.exec("CREATE TABLE a " + TABLE, "CREATE TABLE b " + TABLE, "CREATE TABLE c " + TABLE);
+        }
+        src.exec("INSERT INTO a SELECT g, g, 'a' || g FROM generate_series(1, 300000) g",
+                "INSERT INTO b SELECT g, g, 'b' || g FROM generate_series(1, 300000) g",
+                "INSERT INTO c SELECT g, g, 'c' || g FROM generate_series(1, 20000) g", "ANALYZE");
+        dst.exec("INSERT INTO a VALUES (-1, 0, 'stale'), (1, 0, 'stale')", "INSERT INTO c VALUES (7, 7, 'stale')");
+        List<String> details = new CopyOnWriteArrayList<>();
+        AtomicBoolean watching = new AtomicBoolean(true);
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo).progressEvery(50)) {
+            m.db("src", src).db("dst", dst);
+            int c = m.table("src", src, "public", "c", "id");
+            m.sync("s1", false, List.of(m.table("src", src, "public", "a", "id"), m.table("src", src, "public", "b", "id"),
+                    c), "src", "dst");
+            m.repo.update("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's1'");
+            m.repo.update("UPDATE ibex.relation SET analyze_after_copy = false WHERE id = ?", c);
+            m.repo.update("INSERT INTO ibex.config (name, setting) VALUES (?, '2')", EngineSetting.COPY_PARALLEL.key());
+            m.capture("src");
+            Thread watcher = new Thread(() -> watch(m.repoDb, details, watching), "watcher");
+            watcher.start();
+            try (Writers writers = Writers.start(src, 4, 300500, "a", "b", "c")) {
+                writers.awaitCommits(50);
+                SyncRunner.Result r = runner.runOnce("s1");
+                assertEquals("good", r.state(), r.toString());
+                assertEquals("0", m.repoDb.scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's1'"));
+                for (int i = 0; i < 3; i++) {
+                    assertEquals("good", runner.runOnce("s1").state());
+                }
+                assertTrue(writers.committed() > 100, writers.committed() + " transactions");
+            } finally {
+                watching.set(false);
+                watcher.join();
+            }
+            assertEquals("good", runner.runOnce("s1").state());
+            assertEquals("empty", runner.runOnce("s1").state());
+            for (String t : List.of("a", "b", "c")) {
+                assertSameRows(src, dst, t, "id");
+            }
+            assertTrue(details.stream().anyMatch(d -> d.matches("copy public\\.[ab] \\d+/\\d+ rows.*")), details.toString());
+            assertTrue(details.stream().anyMatch(d -> d.matches("copy public\\.[ab] .*; copy public\\.[ab] .*")),
+                    "two tables copied at once: " + details);
+            assertTrue(details.stream().anyMatch(d -> d.contains(" MB/s") && d.contains(" of 3 tables copied)")),
+                    details.toString());
+            assertTrue(Double.parseDouble(dst.scalar("SELECT reltuples FROM pg_class WHERE relname = 'a'")) > 0,
+                    "a was analyzed after its copy");
+            assertTrue(Double.parseDouble(dst.scalar("SELECT reltuples FROM pg_class WHERE relname = 'c'")) <= 0,
+                    "c has analyze_after_copy = false");
+        }
+    }
+
+    /** Empty target tables are copied whole, a table loaded beforehand gets only the changes. */
+    @Test
+    void mode2UnderConcurrentWritesEndsIdentical() throws Exception {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        for (TestDb db : List.of(src, dst)) {
+            db.exec("CREATE TABLE e " + TABLE, "CREATE TABLE k " + TABLE,
+                    "INSERT INTO k SELECT g, g, 'k' || g FROM generate_series(1, 20000) g");
+        }
+        src.exec("INSERT INTO e SELECT g, g, 'e' || g FROM generate_series(1, 20000) g");
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+            m.db("src", src).db("dst", dst);
+            m.sync("s1", false, List.of(m.table("src", src, "public", "e", "id"), m.table("src", src, "public", "k", "id")),
+                    "src", "dst");
+            m.repo.update("UPDATE ibex.sync SET onetimecopy = 2 WHERE name = 's1'");
+            m.capture("src");
+            try (Writers writers = Writers.start(src, 4, 20500, "e", "k")) {
+                writers.awaitCommits(50);
+                SyncRunner.Result r = runner.runOnce("s1");
+                assertEquals("good", r.state(), r.toString());
+                assertTrue(r.inserts() >= 20000 && r.inserts() < 30000, "e copied whole, k only its changes: " + r);
+                assertEquals("0", m.repoDb.scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's1'"));
+                for (int i = 0; i < 3; i++) {
+                    assertEquals("good", runner.runOnce("s1").state());
+                }
+            }
+            assertEquals("good", runner.runOnce("s1").state());
+            assertEquals("empty", runner.runOnce("s1").state());
+            assertSameRows(src, dst, "e", "id");
+            assertSameRows(src, dst, "k", "id");
+        }
+    }
+
+    /** What ibex.run.detail says while a run is running, as `ibex status` would see it. */
+    private static void watch(TestDb repo, List<String> details, AtomicBoolean watching) {
+        try (Connection c = repo.connect(); Statement st = c.createStatement()) {
+            while (watching.get()) {
+                try (ResultSet rs = st.executeQuery("SELECT detail FROM ibex.run WHERE state = 'running' AND detail IS NOT NULL")) {
+                    while (rs.next()) {
+                        details.add(rs.getString(1));
+                    }
+                }
+                Thread.sleep(10);
+            }
+        } catch (Exception e) {
+            details.add("watcher failed: " + e);
         }
     }
 }

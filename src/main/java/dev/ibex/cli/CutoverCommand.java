@@ -1,0 +1,139 @@
+package dev.ibex.cli;
+
+import dev.ibex.IbexException;
+import dev.ibex.migrate.Cutover;
+import dev.ibex.migrate.Json;
+import dev.ibex.repository.Db;
+import dev.ibex.repository.Repository;
+import dev.ibex.repository.SyncPlan;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "cutover", description = {
+    "Check that a sync's targets are ready to take over from its source: run the sync until nothing is pending",
+    "(each run also sets the relgroup's sequences on the targets), compare every table as 'ibex compare' does,",
+    "compare every sequence, and say what is left to do. Exit 0 when everything matches and nothing is pending,",
+    "1 when something differs or is still pending, 2 when a run of the sync failed. --json fields: sync, ready,",
+    "drain {runs, pending, error}, backlog, notes, tables (as compare), sequences (sequence, target, status,",
+    "source_last_value, source_is_called, target_last_value, target_is_called, note), todo."})
+public class CutoverCommand extends Verb {
+
+    @Parameters(index = "0", paramLabel = "SYNC", description = "The sync whose targets take over.")
+    String syncName;
+
+    @Option(names = "--json", description = "Print the report as JSON.")
+    boolean json;
+
+    @Option(names = "--range-rows", paramLabel = "N", defaultValue = "100000",
+            description = "Rows per hashed range of the comparison (default ${DEFAULT-VALUE}).")
+    int rangeRows;
+
+    @Override
+    public Integer call() {
+        if (rangeRows < 1) {
+            throw IbexException.badInput("--range-rows must be 1 or more");
+        }
+        EngineLogs quiet = EngineLogs.quietUnless(debug());
+        try (Repository repo = openRepository()) {
+            SyncPlan plan = repo.plan(syncName);
+            Cutover.Report report = Cutover.check(repo, syncName, rangeRows);
+            List<String> todo = todo(plan, report);
+            if (json) {
+                say(Json.write(json(report, todo)));
+            } else {
+                print(report, todo);
+            }
+            if (report.drain().error() != null) {
+                return IbexException.RUN_FAILED;
+            }
+            return report.match() ? 0 : IbexException.BAD_INPUT;
+        } finally {
+            quiet.close();
+        }
+    }
+
+    private void print(Cutover.Report r, List<String> todo) {
+        say("Cutover check of sync " + r.sync());
+        if (r.drain().error() != null) {
+            say("Drain FAILED in run " + r.drain().runs() + ": " + r.drain().error());
+        } else {
+            say("Drained in " + r.drain().runs() + " run(s); backlog now " + r.backlog() + " change(s)");
+        }
+        // the comparison's own drain failing again is already said above
+        r.tables().notes().stream().filter(n -> r.drain().error() == null || !n.startsWith("draining"))
+                .forEach(n -> say("Note: " + n));
+        r.tables().results().forEach(t -> say(t.line()));
+        r.sequences().forEach(s -> say(s.line()));
+        say(verdict(r));
+        say("Still to do:");
+        for (int i = 0; i < todo.size(); i++) {
+            say("  " + (i + 1) + ". " + todo.get(i));
+        }
+    }
+
+    private static String verdict(Cutover.Report r) {
+        long tables = r.tables().results().stream().filter(t -> !t.match()).count();
+        long sequences = r.sequences().stream().filter(s -> !s.match()).count();
+        if (r.match()) {
+            return "Ready: " + r.tables().results().size() + " table comparison(s) and " + r.sequences().size()
+                    + " sequence comparison(s) match, nothing pending";
+        }
+        List<String> why = new ArrayList<>();
+        if (r.drain().error() != null) {
+            why.add("a sync run failed");
+        }
+        if (tables > 0) {
+            why.add(tables + " of " + r.tables().results().size() + " table comparison(s) differ");
+        }
+        if (sequences > 0) {
+            why.add(sequences + " of " + r.sequences().size() + " sequence comparison(s) differ");
+        }
+        if (r.backlog() > 0) {
+            why.add(r.backlog() + " change(s) still pending");
+        }
+        return "NOT ready: " + String.join(", ", why);
+    }
+
+    private static List<String> todo(SyncPlan plan, Cutover.Report r) {
+        String s = plan.sync().name();
+        String targets = Stream.concat(plan.targets().stream(), plan.fullcopyTargets().stream()).map(Db::name)
+                .collect(Collectors.joining(", "));
+        List<String> out = new ArrayList<>();
+        if (!r.match()) {
+            out.add("Fix what differs first: 'ibex status " + s + "' shows failed runs, 'ibex compare " + s
+                    + " --repair' re-copies differing rows, onetimecopy=1 re-copies whole tables");
+        }
+        out.add("Stop writes to the source (stop the applications, or make their users read-only), then run "
+                + "'ibex cutover " + s + "' again until it says Ready with backlog 0");
+        out.add("Point the applications at the target: " + targets);
+        out.add("If writes went on after the last check, run 'ibex cutover " + s + "' again: it moves the last changes "
+                + "and the sequence values (sequences outside the relgroup need setval by hand)");
+        out.add("Afterwards remove the sync and the capture objects: 'ibex remove sync " + s + "' (the source loses "
+                + "its ibex triggers and schema once no sync reads it), and 'ibex stop' if the controller ran only for this");
+        return out;
+    }
+
+    private static Map<String, Object> json(Cutover.Report r, List<String> todo) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("sync", r.sync());
+        m.put("ready", r.match());
+        Map<String, Object> drain = new LinkedHashMap<>();
+        drain.put("runs", r.drain().runs());
+        drain.put("pending", r.drain().pending());
+        drain.put("error", r.drain().error());
+        m.put("drain", drain);
+        m.put("backlog", r.backlog());
+        m.put("notes", r.tables().notes());
+        m.put("tables", r.tables().results().stream().map(t -> t.json(20)).toList());
+        m.put("sequences", r.sequences().stream().map(Cutover.SequenceState::json).toList());
+        m.put("todo", todo);
+        return m;
+    }
+}

@@ -1,0 +1,340 @@
+package dev.ibex.replicate;
+
+import dev.ibex.IbexException;
+import dev.ibex.pg.DbPools;
+import dev.ibex.pg.Identifiers;
+import dev.ibex.repository.Db;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyOut;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Copies whole tables (one-time copy, fullcopy targets, truncated tables) from one source snapshot
+ * into targets, copy_parallel tables at a time. Every worker imports the batch's exported snapshot
+ * (SET TRANSACTION SNAPSHOT), so each table is read exactly as of S_cur, and has its own source and
+ * target connections. Per table and target one transaction (triggers and FKs suppressed): delete
+ * everything, COPY the source's rows in, commit, then ANALYZE. A target that fails drops out of
+ * every worker; the others go on. Progress (rows, MB/s, ETA per table) is reported every few seconds.
+ */
+final class WholeTables {
+
+    static final long PROGRESS_MILLIS = 2_000;
+    /** Below this size the expected row count is counted in the snapshot; above, pg_class.reltuples. */
+    private static final long COUNT_BELOW_BYTES = 64L << 20;
+    private static final String APPLICATION = "ibex copy";
+
+    private static final Logger LOG = LoggerFactory.getLogger(WholeTables.class);
+
+    /** What the copy did on one target; error is null when every table arrived. */
+    static final class Outcome {
+        final Db db;
+        long deletes;
+        long inserts;
+        String suppression;
+        String error;
+
+        Outcome(Db db) {
+            this.db = db;
+        }
+    }
+
+    private final String sync;
+    private final Db source;
+    private final String snapshotId;
+    private final List<Db> targets;
+    private final int parallel;
+    private final Predicate<TableCopy> analyze;
+    private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
+    private final Map<String, String> failed = new ConcurrentHashMap<>();
+    private final List<CopyProgress> running = new CopyOnWriteArrayList<>();
+    private final AtomicInteger copied = new AtomicInteger();
+    private final AtomicReference<Exception> sourceError = new AtomicReference<>();
+    private final Queue<TableCopy> queue = new ConcurrentLinkedQueue<>();
+    private final long progressMillis;
+    private int total;
+
+    /**
+     * @param snapshotId pg_export_snapshot() of the batch's source transaction, which stays open meanwhile
+     * @param analyze    which tables get ANALYZE on the targets after their copy
+     * @param progressMillis how often {@link #copy} reports progress
+     */
+    WholeTables(String sync, Db source, String snapshotId, List<Db> targets, int parallel, Predicate<TableCopy> analyze,
+                long progressMillis) {
+        this.progressMillis = progressMillis;
+        this.sync = sync;
+        this.source = source;
+        this.snapshotId = snapshotId;
+        this.targets = targets;
+        this.parallel = parallel;
+        this.analyze = analyze;
+        targets.forEach(t -> outcomes.put(t.name(), new Outcome(t)));
+    }
+
+    /**
+     * Copies the tables; {@code progress} gets a detail line every few seconds, on this thread.
+     * Throws when the source could not be read (then no target is complete).
+     */
+    List<Outcome> copy(List<TableCopy> tables, Consumer<String> progress) throws SQLException {
+        queue.addAll(tables);
+        total = tables.size();
+        List<Thread> workers = new ArrayList<>();
+        int n = Math.max(1, Math.min(parallel, tables.size()));
+        for (int i = 0; i < n; i++) {
+            Thread t = new Thread(this::work, "ibex-copy-" + sync + "-" + (i + 1));
+            t.start();
+            workers.add(t);
+        }
+        try {
+            for (Thread t : workers) {
+                while (t.isAlive()) {
+                    t.join(progressMillis);
+                    if (t.isAlive()) {
+                        progress.accept(detail());
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            sourceError.compareAndSet(null, new IbexException(IbexException.RUN_FAILED, "Copy of sync " + sync
+                    + " was interrupted"));
+            queue.clear();
+            for (Thread t : workers) {
+                try {
+                    t.join();
+                } catch (InterruptedException again) {
+                    break;
+                }
+            }
+        }
+        Exception e = sourceError.get();
+        if (e instanceof SQLException se) {
+            throw se;
+        }
+        if (e instanceof RuntimeException re) {
+            throw re;
+        }
+        failed.forEach((db, error) -> {
+            Outcome o = outcomes.get(db);
+            if (o.error == null) {
+                o.error = error;
+            }
+        });
+        return List.copyOf(outcomes.values());
+    }
+
+    /** e.g. "copy public.a 1200/5000 rows 3.1 MB/s ETA 00:04; copy public.b 10/10 rows (1 of 3 tables copied)". */
+    String detail() {
+        long now = System.nanoTime();
+        String lines = running.stream().map(p -> p.line(now)).collect(Collectors.joining("; "));
+        return (lines.isEmpty() ? "copy" : lines) + " (" + copied.get() + " of " + total + " tables copied)";
+    }
+
+    // ---- one worker -----------------------------------------------------------------------------
+
+    private void work() {
+        MDC.put("sync", sync);
+        Connection src = null;
+        List<TargetSession> sessions = new ArrayList<>();
+        try {
+            src = openSource();
+            for (Db t : targets) {
+                TargetSession ts = new TargetSession(t);
+                if (!failed.containsKey(t.name())) {
+                    ts.openDirect(APPLICATION);
+                    noteFailure(ts);
+                }
+                sessions.add(ts);
+            }
+            TableCopy table;
+            while (sourceError.get() == null && (table = queue.poll()) != null) {
+                dropFailed(sessions);
+                if (sessions.stream().noneMatch(TargetSession::alive)) {
+                    queue.clear();
+                    break;
+                }
+                copyTable(src, table, sessions);
+                copied.incrementAndGet();
+            }
+        } catch (SQLException | RuntimeException e) {
+            sourceError.compareAndSet(null, e);
+            queue.clear();
+        } finally {
+            synchronized (outcomes) {
+                for (TargetSession ts : sessions) {
+                    Outcome o = outcomes.get(ts.db.name());
+                    o.deletes += ts.deletes;
+                    o.inserts += ts.inserts;
+                    if (ts.suppressionWord() != null) {
+                        o.suppression = ts.suppressionWord();
+                    }
+                    ts.close();
+                }
+            }
+            if (src != null) {
+                try {
+                    src.close();
+                } catch (SQLException ignored) {
+                    // closing anyway
+                }
+            }
+            MDC.remove("sync");
+        }
+    }
+
+    private Connection openSource() throws SQLException {
+        Connection c = source.spec().connect(APPLICATION);
+        try (Statement st = c.createStatement()) {
+            st.execute(DbPools.SESSION_SETTINGS);
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            st.execute("SET TRANSACTION SNAPSHOT " + Identifiers.literal(snapshotId));
+            return c;
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    private void copyTable(Connection src, TableCopy table, List<TargetSession> sessions) throws SQLException {
+        CopyProgress p = new CopyProgress(table.display(), expectedRows(src, table), System.nanoTime());
+        running.add(p);
+        try {
+            List<TargetSession> live = new ArrayList<>();
+            for (TargetSession ts : sessions) {
+                if (ts.alive()) {
+                    try {
+                        ts.check(table);
+                        ts.deleteAll(table);
+                        ts.startCopy(table);
+                        live.add(ts);
+                    } catch (SQLException | RuntimeException e) {
+                        fail(ts, e);
+                    }
+                }
+            }
+            if (live.isEmpty()) {
+                return;
+            }
+            CopyOut out = src.unwrap(PGConnection.class).getCopyAPI().copyOut(table.copyOutAllSql());
+            try {
+                byte[] row;
+                while ((row = out.readFromCopy()) != null) {
+                    p.row(row.length);
+                    for (TargetSession ts : live) {
+                        if (ts.alive()) {
+                            try {
+                                ts.write(row);
+                            } catch (SQLException | RuntimeException e) {
+                                fail(ts, e);
+                            }
+                        }
+                    }
+                }
+            } finally {
+                if (out.isActive()) {
+                    out.cancelCopy();
+                }
+            }
+            for (TargetSession ts : live) {
+                if (ts.alive()) {
+                    try {
+                        ts.endCopy();
+                        ts.commit();
+                    } catch (SQLException | RuntimeException e) {
+                        fail(ts, e);
+                    }
+                }
+            }
+            if (analyze.test(table)) {
+                for (TargetSession ts : live) {
+                    if (ts.alive()) {
+                        analyze(ts, table);
+                    }
+                }
+            }
+            LOG.info("Copied {}: {} rows", table.display(), p.rows());
+        } finally {
+            running.remove(p);
+        }
+    }
+
+    /** Statistics are a nicety: a failed ANALYZE is logged, the copied rows stand. */
+    private static void analyze(TargetSession ts, TableCopy table) {
+        try {
+            ts.analyze(table);
+        } catch (SQLException e) {
+            LOG.warn("ANALYZE {} on db \"{}\" failed: {}", table.display(), ts.db.name(), e.getMessage());
+            try {
+                ts.commit();
+            } catch (SQLException ignored) {
+                // the next table's work reports a broken connection
+            }
+        }
+    }
+
+    /** The rows the source holds in this snapshot: counted when the table is small, else the planner's estimate. */
+    private static long expectedRows(Connection src, TableCopy table) throws SQLException {
+        long estimate;
+        boolean small;
+        try (PreparedStatement ps = src.prepareStatement(
+                "SELECT c.reltuples::bigint, pg_catalog.pg_relation_size(c.oid) < ? FROM pg_catalog.pg_class c "
+                        + "WHERE c.oid = ?::regclass")) {
+            ps.setLong(1, COUNT_BELOW_BYTES);
+            ps.setString(2, table.relation.quoted());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                estimate = rs.getLong(1);
+                small = rs.getBoolean(2);
+            }
+        }
+        if (!small) {
+            return estimate > 0 ? estimate : -1;
+        }
+        try (Statement st = src.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM ONLY " + table.relation.quoted())) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private void fail(TargetSession ts, Exception e) {
+        ts.fail(TargetSession.describe(ts.db, e), e);
+        noteFailure(ts);
+    }
+
+    private void noteFailure(TargetSession ts) {
+        if (!ts.alive()) {
+            failed.putIfAbsent(ts.db.name(), ts.error);
+        }
+    }
+
+    /** A target another worker lost is given up here too. */
+    private void dropFailed(List<TargetSession> sessions) {
+        for (TargetSession ts : sessions) {
+            String error = failed.get(ts.db.name());
+            if (error != null && ts.alive()) {
+                ts.fail(error, null);
+            }
+        }
+    }
+}
