@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
     "Add a db, tables or sequences, a relgroup (herd), a dbgroup or a sync, in Bucardo's words:",
     "  add db NAME dbname=DB [host=H] [port=P] [user=U] [pass=PW] [conn='sslmode=require'] [service=S]",
     "         [status=active|inactive] [group=DBGROUP[:ROLE]]     (Bucardo 4: add db DBNAME name=NAME ...)",
-    "  add table|sequence NAME... [db=DB] [relgroup=R]   (schema.name, '\"Quoted Name\"', wildcards * %)",
+    "  add table|sequence NAME... [db=DB] [relgroup=R]   (schema.name, '\"Quoted Name\"', wildcards * %%)",
     "  add all tables|sequences [db=DB] [relgroup=R] [-n SCHEMA] [-N SCHEMA] [-t TABLE] [-T TABLE]",
     "  add relgroup R [TABLE...] [db=DB]",
     "  add dbgroup G DB:source DB:target DB:fullcopy ...",

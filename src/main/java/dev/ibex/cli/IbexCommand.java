@@ -22,7 +22,6 @@ import picocli.CommandLine.Spec;
         versionProvider = IbexCommand.Version.class,
         description = {"Trigger-based PostgreSQL replication, in the tradition of Bucardo.", ""},
         synopsisSubcommandLabel = "VERB",
-        usageHelpAutoWidth = true,
         subcommands = {
             HelpVerb.class,
             InstallCommand.class,
@@ -143,6 +142,7 @@ public class IbexCommand implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new IbexCommand());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setUsageHelpWidth(120); // the verbs' Bucardo-style synopses are pre-formatted lines
         cl.setExecutionExceptionHandler(IbexCommand::handleExecutionException);
         cl.setParameterExceptionHandler(IbexCommand::handleParameterException);
         return cl;

@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "list", aliases = {"l", "lsit", "liast", "lisy", "lit"}, description = {
     "Show the configuration in Bucardo's layout; passwords are never shown:",
-    "  list dbs|tables|sequences|relgroups|herds|dbgroups|syncs|all [NAME or PATTERN with * or %...]"})
+    "  list dbs|tables|sequences|relgroups|herds|dbgroups|syncs|all [NAME or PATTERN with * or %%...]"})
 public class ListCommand extends Verb {
 
     @Parameters(arity = "0..*", paramLabel = "WORD")
