@@ -284,16 +284,25 @@ public final class Capture {
                 // the key changed: the old delta table cannot hold the new key
                 exec("DROP TABLE ibex." + Identifiers.quote(t.delta()));
             }
+            if (!deltaColumns.equals(t.keys())) {
+                // A new delta table knows nothing of changes made before it (while the table was not
+                // captured, or under the old key): logging a truncate makes every sync whose S_prev
+                // is older copy the table whole once; snapshots seeded from now on already see it.
+                logTruncate(t);
+            }
             exec(SqlFiles.table().fill(names(t, types)));
             Set<String> triggers = triggers(oid);
             Map<String, String> n = names(t, types);
             if (!triggers.contains(CAPTURE_TRIGGER)) {
+                exec("DROP TRIGGER IF EXISTS " + CAPTURE_TRIGGER + " ON " + t.quoted()); // disabled by hand
                 exec(SqlFiles.captureTrigger().fill(n));
             }
             if (!triggers.contains(TRUNCATE_TRIGGER)) {
+                exec("DROP TRIGGER IF EXISTS " + TRUNCATE_TRIGGER + " ON " + t.quoted());
                 exec(SqlFiles.truncateTrigger().fill(n));
             }
             if (t.autokick() && !triggers.contains(KICK_TRIGGER)) {
+                exec("DROP TRIGGER IF EXISTS " + KICK_TRIGGER + " ON " + t.quoted());
                 exec(SqlFiles.kickTrigger().fill(n));
             } else if (!t.autokick() && triggers.contains(KICK_TRIGGER)) {
                 exec("DROP TRIGGER " + KICK_TRIGGER + " ON " + t.quoted());
@@ -436,10 +445,20 @@ public final class Capture {
             return out;
         }
 
+        private void logTruncate(CapturedTable t) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO ibex.truncate_log (schemaname, tablename) VALUES (?, ?)")) {
+                ps.setString(1, t.schema());
+                ps.setString(2, t.table());
+                ps.executeUpdate();
+            }
+        }
+
+        /** The table's ibex triggers that fire: one disabled by hand counts as missing. */
         private Set<String> triggers(long oid) throws SQLException {
             Set<String> out = new HashSet<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT tgname FROM pg_catalog.pg_trigger WHERE tgrelid = ? AND tgname LIKE 'ibex\\_%'")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT tgname FROM pg_catalog.pg_trigger "
+                    + "WHERE tgrelid = ? AND tgname LIKE 'ibex\\_%' AND tgenabled <> 'D'")) {
                 ps.setLong(1, oid);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {

@@ -32,14 +32,15 @@ public final class DeltaPurge {
 
     /** @return the number of rows deleted */
     public static long purge(Repository repo, DbPools pools, Db source) {
-        Map<CapturedTable, Long> horizons = new HashMap<>();
+        // keyed by the delta table: two relations naming one table share it, and the lower bound wins
+        Map<String, Long> horizons = new HashMap<>();
         long everyone = Long.MAX_VALUE;
         for (Object[] row : repo.list(CONSUMERS, rs -> new Object[] {
             new CapturedTable(rs.getString(1), rs.getString(2), java.util.List.of((String[]) rs.getArray(3).getArray()), false),
             rs.getString(4)}, source.name())) {
             CapturedTable t = (CapturedTable) row[0];
             long xmin = row[1] == null ? 0 : xmin((String) row[1]);
-            horizons.merge(t, xmin, Math::min);
+            horizons.merge(t.delta(), xmin, Math::min);
             everyone = Math.min(everyone, xmin);
         }
         if (horizons.isEmpty()) {
@@ -47,8 +48,8 @@ public final class DeltaPurge {
         }
         long deleted = 0;
         try (Connection c = pools.connection(source)) {
-            for (Map.Entry<CapturedTable, Long> h : horizons.entrySet()) {
-                deleted += delete(c, "ibex." + Identifiers.quote(h.getKey().delta()), h.getValue());
+            for (Map.Entry<String, Long> h : horizons.entrySet()) {
+                deleted += delete(c, "ibex." + Identifiers.quote(h.getKey()), h.getValue());
             }
             deleted += delete(c, "ibex.truncate_log", everyone);
         } catch (SQLException e) {

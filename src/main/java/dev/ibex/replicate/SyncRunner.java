@@ -39,6 +39,7 @@ public final class SyncRunner implements AutoCloseable {
     }
 
     public static final int KEYS_PER_CHUNK = 10_000;
+    private static final String UNIQUE_VIOLATION = "23505";
     public static final int CHUNKS_PER_STEP = 10;
 
     private static final Logger LOG = LoggerFactory.getLogger(SyncRunner.class);
@@ -145,9 +146,12 @@ public final class SyncRunner implements AutoCloseable {
                             + PgErrors.firstLine(e.getMessage()));
                 }
             }
-            if (plan.sync().onetimecopy() != 0 && run.errors.isEmpty()) {
-                // every target now holds a whole copy as of S_cur and follows the stream from there
-                repo.update("UPDATE ibex.sync SET onetimecopy = 0 WHERE name = ?", sync);
+            boolean everyDbTookPart = plan.members().stream().allMatch(m -> m.db().active());
+            if (plan.sync().onetimecopy() != 0 && run.errors.isEmpty() && everyDbTookPart) {
+                // every target now holds a whole copy as of S_cur and follows the stream from there;
+                // an inactive db has not had its copy yet, and a new onetimecopy set meanwhile stays
+                repo.update("UPDATE ibex.sync SET onetimecopy = 0 WHERE name = ? AND onetimecopy = ?", sync,
+                        plan.sync().onetimecopy());
             }
             return run.finish();
         } finally {
@@ -316,7 +320,7 @@ public final class SyncRunner implements AutoCloseable {
             Set<String> out = new HashSet<>();
             try (Connection c = pools.connection(target); Statement st = c.createStatement()) {
                 for (TableCopy t : tables) {
-                    try (ResultSet rs = st.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM " + t.relation.quoted() + ")")) {
+                    try (ResultSet rs = st.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM ONLY " + t.relation.quoted() + ")")) {
                         rs.next();
                         if (rs.getBoolean(1)) {
                             out.add(t.display());
@@ -430,6 +434,9 @@ public final class SyncRunner implements AutoCloseable {
                 if (!step.isEmpty()) {
                     step(step, sessions);
                 }
+                if (items.size() > chunksPerStep) {
+                    retryUniqueConflictsInOneStep(sessions, items);
+                }
             } finally {
                 for (TargetSession ts : sessions) {
                     if (!ts.alive()) {
@@ -444,6 +451,28 @@ public final class SyncRunner implements AutoCloseable {
                 }
             }
             return sessions.stream().filter(TargetSession::alive).map(ts -> ts.db).toList();
+        }
+
+        /**
+         * Two rows that swapped the values of a unique column may land in different steps, and the
+         * target then refuses the first step for ever. A target that failed so gets the whole batch
+         * again in one transaction, where every delete comes before every copy.
+         */
+        private void retryUniqueConflictsInOneStep(List<TargetSession> sessions, List<Item> items)
+                throws SQLException {
+            for (int i = 0; i < sessions.size(); i++) {
+                TargetSession failed = sessions.get(i);
+                if (failed.alive() || !UNIQUE_VIOLATION.equals(failed.failState)) {
+                    continue;
+                }
+                LOG.info("Applying the batch to db \"{}\" again in one transaction after a unique conflict "
+                        + "between steps", failed.db.name());
+                TargetSession again = new TargetSession(failed.db);
+                again.open(pools);
+                sessions.set(i, again);
+                failed.close();
+                step(items, List.of(again));
+            }
         }
 
         /** One target transaction on each live target: delete the step's rows, then copy them in. */

@@ -102,15 +102,16 @@ final class TableCopy {
 
     /** DELETE of the rows whose keys are bound as one text array per key column. */
     String deleteKeysSql() {
-        StringBuilder sql = new StringBuilder("DELETE FROM ").append(relation.quoted()).append(" AS ").append(ALIAS)
+        StringBuilder sql = new StringBuilder("DELETE FROM ONLY ").append(relation.quoted()).append(" AS ").append(ALIAS)
                 .append(" USING unnest(");
         sql.append(relation.keyColumns().stream().map(k -> "?::text[]").collect(Collectors.joining(", ")));
         sql.append(") AS ").append(KEYS_ALIAS).append('(').append(keyAliases()).append(") WHERE ").append(keyJoin());
         return sql.toString();
     }
 
+    /** ONLY, as in the copy: an inheritance child is replicated as its own table, not with its parent. */
     String deleteAllSql() {
-        return "DELETE FROM " + relation.quoted();
+        return "DELETE FROM ONLY " + relation.quoted();
     }
 
     /** COPY cannot bind parameters: the keys are inlined as quoted literals. */

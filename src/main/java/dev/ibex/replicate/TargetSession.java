@@ -34,6 +34,8 @@ final class TargetSession {
     long deletes;
     long inserts;
     String error;
+    /** The SQLSTATE of the failure, if it was a database error. */
+    String failState;
 
     TargetSession(Db db) {
         this.db = db;
@@ -175,6 +177,7 @@ final class TargetSession {
     void fail(String message, Exception e) {
         if (error == null) {
             error = message;
+            failState = e instanceof SQLException se ? se.getSQLState() : null;
             LOG.warn("{}", message, e);
         }
         close();

@@ -26,7 +26,8 @@ class DeltaPurgeIT {
             m.sync("s1", false, List.of(m.table("src", src, "public", "t", "id")), "src", "a", "b").capture("src");
             src.exec("INSERT INTO t SELECT g, 'v' FROM generate_series(1, 100) g", "TRUNCATE t",
                     "INSERT INTO t SELECT g, 'w' FROM generate_series(1, 50) g");
-            assertEquals(0, DeltaPurge.purge(m.repo, pools, m.dbRow("src")), "nothing applied yet");
+            assertEquals(1, DeltaPurge.purge(m.repo, pools, m.dbRow("src")),
+                    "nothing applied yet, but the truncate logged when the delta table was created, which every S_prev sees");
             m.repo.update("UPDATE ibex.db SET port = 1 WHERE name = 'b'");
             m.repo.commit();
             assertEquals("bad", runner.runOnce("s1").state());
