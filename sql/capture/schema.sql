@@ -26,9 +26,11 @@ CREATE TABLE IF NOT EXISTS ibex.truncate_log (
   txid       bigint NOT NULL DEFAULT txid_current()
 );
 CREATE INDEX IF NOT EXISTS truncate_log_txid ON ibex.truncate_log (txid);
-GRANT INSERT ON ibex.truncate_log TO PUBLIC;
+-- written only through log_truncate(), which runs as its owner: nobody can force whole-table copies
+REVOKE ALL ON ibex.truncate_log FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION ibex.log_truncate() RETURNS trigger LANGUAGE plpgsql AS $ibex$
+CREATE OR REPLACE FUNCTION ibex.log_truncate() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $ibex$
 BEGIN
   INSERT INTO ibex.truncate_log (schemaname, tablename) VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME);
   RETURN NULL;

@@ -8,7 +8,8 @@ CREATE TABLE IF NOT EXISTS ibex.{{delta}} (
   txid bigint NOT NULL DEFAULT txid_current()
 );
 CREATE INDEX IF NOT EXISTS {{delta_index}} ON ibex.{{delta}} (txid);
-GRANT INSERT ON ibex.{{delta}} TO PUBLIC;
+-- the key columns only: txid always comes from the writer's own transaction
+GRANT INSERT ({{keys}}) ON ibex.{{delta}} TO PUBLIC;
 
 -- Branches on TG_OP: on 9.6 and 10, NEW is unassigned in a DELETE trigger and touching it fails.
 CREATE OR REPLACE FUNCTION ibex.{{function}}() RETURNS trigger LANGUAGE plpgsql AS $ibex$

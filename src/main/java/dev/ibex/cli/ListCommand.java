@@ -114,7 +114,7 @@ public class ListCommand extends Verb {
             sb.append(" -h ").append(d.host());
         }
         if (d.conn() != null) {
-            sb.append("  (").append(d.conn().replaceAll("(?i)(password\\s*=\\s*)\\S+", "$1***")).append(')');
+            sb.append("  (").append(dev.ibex.pg.ConnectionSpec.maskPasswords(d.conn())).append(')');
         }
         return sb.toString();
     }

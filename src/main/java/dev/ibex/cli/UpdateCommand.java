@@ -1,6 +1,7 @@
 package dev.ibex.cli;
 
 import dev.ibex.IbexException;
+import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Role;
@@ -78,6 +79,8 @@ public class UpdateCommand extends ModelVerb {
         }
         s.model.updateDb(name, changes);
         changes.forEach((col, value) -> s.say(col.equals("password") ? "Changed db \"" + name + "\" password"
+                : col.equals("conn") ? "Changed db \"" + name + "\" conn: " + show(ConnectionSpec.maskPasswords((String) was.get(col)))
+                        + " -> " + show(ConnectionSpec.maskPasswords((String) value))
                 : "Changed db \"" + name + "\" " + col + ": " + show(was.get(col)) + " -> " + show(value)));
     }
 

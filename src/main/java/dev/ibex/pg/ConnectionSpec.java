@@ -29,6 +29,11 @@ public record ConnectionSpec(String label, String host, Integer port, String dbn
         return p == null ? this : new ConnectionSpec(label, host, port, dbname, user, p, conn, service);
     }
 
+    /** Extra connection parameters as they may be shown: any password in them replaced by ***. */
+    public static String maskPasswords(String conn) {
+        return conn == null ? null : conn.replaceAll("(?i)(password\\s*=\\s*)\\S+", "$1***");
+    }
+
     public String hostPort() {
         return (host == null ? "localhost" : host) + ":" + (port == null ? 5432 : port);
     }

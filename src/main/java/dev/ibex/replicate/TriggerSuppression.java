@@ -56,11 +56,20 @@ public final class TriggerSuppression {
                    (SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname)
                     FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
                     WHERE p.oid = to_regprocedure('rds_session_replication_role(text)')
-                      AND has_function_privilege(p.oid, 'EXECUTE'))""";
+                      AND has_function_privilege(p.oid, 'EXECUTE')
+                      -- found through search_path, where anyone may create functions on older
+                      -- servers: only a SECURITY DEFINER function of a privileged owner is the shim
+                      AND p.prosecdef
+                      AND (EXISTS (SELECT 1 FROM pg_catalog.pg_roles o WHERE o.oid = p.proowner AND o.rolsuper)
+                           OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = 'rds_superuser'
+                                      AND pg_catalog.pg_has_role(p.proowner, r.oid, 'MEMBER'))
+                           %s))""";
 
     /** has_parameter_privilege does not exist before 15, not even in a branch that is never taken. */
     private static final String PARAMETER_PRIVILEGE =
             "OR has_parameter_privilege(current_user, 'session_replication_role', 'SET')";
+    private static final String OWNER_PARAMETER_PRIVILEGE =
+            "OR has_parameter_privilege(p.proowner, 'session_replication_role', 'SET')";
 
     /**
      * Finds how this connection's user may suppress triggers, or refuses with what to set up.
@@ -74,7 +83,7 @@ public final class TriggerSuppression {
             rs.next();
             pg15 = rs.getBoolean(1);
         }
-        String probe = PROBE.formatted(pg15 ? PARAMETER_PRIVILEGE : "");
+        String probe = PROBE.formatted(pg15 ? PARAMETER_PRIVILEGE : "", pg15 ? OWNER_PARAMETER_PRIVILEGE : "");
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(probe)) {
             rs.next();
             if (rs.getBoolean(1)) {

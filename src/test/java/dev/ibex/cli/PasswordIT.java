@@ -92,6 +92,7 @@ class PasswordIT {
                 "user=app", "pass=Secret123", "--frob"));
         all.append(Cli.run(repo, "add", "db", "y", "dbname=shop", "pass=Secret123", "conn=password=Secret123",
                 "host=127.0.0.1", "port=1", "--force"));
+        all.append(ok(repo, "update", "db", "y", "conn=sslmode=disable password=Secret123", "--force"));
         all.append(ok(repo, "list", "dbs"));
         assertTrue(all.toString().contains("Changed db \"shop\" password"), all.toString());
         assertFalse(all.toString().contains("Secret123"), all.toString());
