@@ -148,8 +148,9 @@ final class Kid {
             }
             announceRunEnd();
             return !"bad".equals(result.state());
-        } catch (RuntimeException e) {
-            String error = describe(e);
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            // an Error too: the run row must not stay "running", and the kid must back off, not die
+            String error = e instanceof Error ? e + " (give the controller more memory: JAVA_OPTS=-Xmx...)" : describe(e);
             log.error("Run failed: {}", error);
             log.debug("Run failure", e);
             recordFailure(error);
