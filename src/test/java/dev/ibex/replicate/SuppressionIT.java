@@ -151,6 +151,25 @@ class SuppressionIT {
     }
 
     @Test
+    void aFunctionPlantedInPublicByAPlainUserIsNotTheShim() {
+        Setup s = setup();
+        String mallory = "mallory_" + s.dst().name();
+        try (Model m = Model.create(); DbPools pools = new DbPools()) {
+            s.dst().exec("CREATE ROLE " + mallory, "GRANT CREATE ON SCHEMA public TO " + mallory,
+                    "SET ROLE " + mallory + "; CREATE FUNCTION public.rds_session_replication_role(role text) "
+                            + "RETURNS text LANGUAGE sql SECURITY DEFINER AS $$SELECT role$$; "
+                            + "GRANT EXECUTE ON FUNCTION public.rds_session_replication_role(text) TO " + s.role()
+                            + "; RESET ROLE");
+            SyncRunner.Result r = replicate(s, m, pools);
+            assertEquals("bad", r.state(), r.toString());
+            assertTrue(r.error().startsWith("Cannot turn off triggers and foreign keys"), r.error());
+        } finally {
+            s.dst().exec("DROP OWNED BY " + mallory, "DROP ROLE " + mallory);
+            dropRole(s);
+        }
+    }
+
+    @Test
     void superuserIsPlainSet() {
         TestDb src = PgServers.source();
         TestDb dst = PgServers.target();
