@@ -494,6 +494,9 @@ public final class SyncRunner implements AutoCloseable {
             for (Item item : step) {
                 copy(item, sessions);
             }
+            // The per-sync lock lives in the repository session: if that session died, another run
+            // may hold the lock now and must not see this older step commit after its newer one.
+            repo.one("SELECT 1", rs -> rs.getInt(1));
             for (TargetSession ts : sessions) {
                 if (ts.alive()) {
                     try {
