@@ -44,6 +44,8 @@ import picocli.CommandLine.Spec;
             DeactivateCommand.class,
             PauseCommand.class,
             ResumeCommand.class,
+            SetCommand.class,
+            ShowCommand.class,
             DemoCommand.class,
         },
         footer = {"", "Run 'ibex help VERB' for one verb's words. Exit codes: 0 ok, 1 bad input, "

@@ -1,57 +1,28 @@
 package dev.ibex.controller;
 
+import dev.ibex.config.Tunable;
 import dev.ibex.repository.Repository;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 
-/**
- * The controller's timings, from ibex.config rows (seconds; `ibex set` writes them), else these
- * defaults. Read at start and on every reload.
- *
- * @param retryMin          first delay before a failed run is retried (kid_retry_min, 1 s)
- * @param retryMax          cap of that delay, doubling after each failure (kid_retry_max, 60 s)
- * @param purgeInterval     how often delta rows every consumer has applied are purged (purge_interval, 60 s)
- * @param trimInterval      how often old run rows are deleted (run_trim_interval, 600 s)
- * @param keepRuns          runs kept per sync (run_history_keep, 1000)
- * @param keepDays          days of runs kept (run_history_days, 7)
- * @param stopWait          how long a stopping controller waits for running batches (stop_timeout, 60 s)
- */
+/** The controller's timings (see {@link Tunable}), read at start and on every reload. */
 public record ControllerSettings(Duration retryMin, Duration retryMax, Duration purgeInterval, Duration trimInterval,
                                  int keepRuns, int keepDays, Duration stopWait) {
 
-    public static final ControllerSettings DEFAULTS = new ControllerSettings(Duration.ofSeconds(1),
-            Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(600), 1000, 7, Duration.ofSeconds(60));
+    public static final ControllerSettings DEFAULTS = from(Map.of());
 
     public static ControllerSettings read(Repository repo) {
-        Map<String, String> rows = new HashMap<>();
-        repo.list("SELECT name, setting FROM ibex.config", rs -> rows.put(rs.getString(1), rs.getString(2)));
-        return new ControllerSettings(
-                seconds(rows, "kid_retry_min", DEFAULTS.retryMin),
-                seconds(rows, "kid_retry_max", DEFAULTS.retryMax),
-                seconds(rows, "purge_interval", DEFAULTS.purgeInterval),
-                seconds(rows, "run_trim_interval", DEFAULTS.trimInterval),
-                (int) number(rows, "run_history_keep", DEFAULTS.keepRuns),
-                (int) number(rows, "run_history_days", DEFAULTS.keepDays),
-                seconds(rows, "stop_timeout", DEFAULTS.stopWait));
+        return from(Tunable.rows(repo));
     }
 
-    private static Duration seconds(Map<String, String> rows, String name, Duration fallback) {
-        double s = number(rows, name, fallback.toMillis() / 1000.0);
-        return s <= 0 ? fallback : Duration.ofMillis(Math.round(s * 1000));
+    private static ControllerSettings from(Map<String, String> rows) {
+        return new ControllerSettings(seconds(Tunable.KID_RETRY_MIN, rows), seconds(Tunable.KID_RETRY_MAX, rows),
+                seconds(Tunable.PURGE_INTERVAL, rows), seconds(Tunable.RUN_TRIM_INTERVAL, rows),
+                (int) Tunable.RUN_HISTORY_KEEP.read(rows), (int) Tunable.RUN_HISTORY_DAYS.read(rows),
+                seconds(Tunable.STOP_TIMEOUT, rows));
     }
 
-    private static double number(Map<String, String> rows, String name, double fallback) {
-        String v = rows.get(name);
-        if (v == null) {
-            return fallback;
-        }
-        try {
-            return Double.parseDouble(v.trim());
-        } catch (NumberFormatException e) {
-            org.slf4j.LoggerFactory.getLogger(ControllerSettings.class)
-                    .warn("Setting {} = \"{}\" is not a number of seconds; using {}", name, v, fallback);
-            return fallback;
-        }
+    private static Duration seconds(Tunable t, Map<String, String> rows) {
+        return Duration.ofMillis(Math.round(t.read(rows) * 1000));
     }
 }

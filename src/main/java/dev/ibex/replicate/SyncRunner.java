@@ -1,6 +1,7 @@
 package dev.ibex.replicate;
 
 import dev.ibex.IbexException;
+import dev.ibex.config.Tunable;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
@@ -49,7 +50,7 @@ public final class SyncRunner implements AutoCloseable {
     private final boolean ownPools;
     private int keysPerChunk = KEYS_PER_CHUNK;
     private int chunksPerStep = CHUNKS_PER_STEP;
-    private int copyParallel = EngineSetting.COPY_PARALLEL.defaultValue();
+    private int copyParallel = (int) Tunable.COPY_PARALLEL.defaultValue();
     private Set<Integer> noAnalyze = Set.of();
     private long progressMillis = WholeTables.PROGRESS_MILLIS;
 
@@ -123,7 +124,7 @@ public final class SyncRunner implements AutoCloseable {
 
     private Result runLocked(SyncPlan plan) {
         String sync = plan.sync().name();
-        copyParallel = EngineSetting.COPY_PARALLEL.read(repo);
+        copyParallel = (int) Tunable.COPY_PARALLEL.read(repo);
         noAnalyze = new HashSet<>(repo.list("SELECT id FROM ibex.relation WHERE NOT analyze_after_copy",
                 rs -> rs.getInt(1)));
         long runId = repo.one("INSERT INTO ibex.run (sync) VALUES (?) RETURNING id", rs -> rs.getLong(1), sync)

@@ -99,7 +99,7 @@ class OneTimeCopyIT {
                     c), "src", "dst");
             m.repo.update("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's1'");
             m.repo.update("UPDATE ibex.relation SET analyze_after_copy = false WHERE id = ?", c);
-            m.repo.update("INSERT INTO ibex.config (name, setting) VALUES (?, '2')", EngineSetting.COPY_PARALLEL.key());
+            m.repo.update("INSERT INTO ibex.config (name, setting) VALUES (?, '2')", dev.ibex.config.Tunable.COPY_PARALLEL.key());
             m.capture("src");
             Thread watcher = new Thread(() -> watch(m.repoDb, details, watching), "watcher");
             watcher.start();
