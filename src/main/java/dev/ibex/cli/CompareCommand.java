@@ -2,7 +2,7 @@ package dev.ibex.cli;
 
 import dev.ibex.IbexException;
 import dev.ibex.migrate.Comparer;
-import dev.ibex.migrate.Json;
+import dev.ibex.Json;
 import dev.ibex.migrate.Repairer;
 import dev.ibex.migrate.RowDiff;
 import dev.ibex.migrate.TableResult;

@@ -2,7 +2,7 @@ package dev.ibex.cli;
 
 import dev.ibex.IbexException;
 import dev.ibex.migrate.Cutover;
-import dev.ibex.migrate.Json;
+import dev.ibex.Json;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncPlan;

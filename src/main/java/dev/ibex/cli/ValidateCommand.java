@@ -3,7 +3,7 @@ package dev.ibex.cli;
 import dev.ibex.IbexException;
 import dev.ibex.migrate.CheckResult;
 import dev.ibex.migrate.CheckStatus;
-import dev.ibex.migrate.Json;
+import dev.ibex.Json;
 import dev.ibex.migrate.Validator;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.Sync;

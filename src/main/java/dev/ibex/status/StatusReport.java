@@ -1,5 +1,6 @@
 package dev.ibex.status;
 
+import dev.ibex.Json;
 import dev.ibex.controller.RunningController;
 import java.time.Duration;
 import java.time.ZoneId;
@@ -174,7 +175,7 @@ public final class StatusReport {
             list.add(m);
         }
         root.put("syncs", list);
-        return Json.write(root) + "\n";
+        return Json.pretty(root) + "\n";
     }
 
     private static Map<String, Object> run(SyncStatus.Run r, SyncStatus s) {

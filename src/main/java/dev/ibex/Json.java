@@ -1,16 +1,27 @@
-package dev.ibex.status;
+package dev.ibex;
 
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
 
-/** Just enough JSON writing for status: maps, lists, strings, numbers, booleans, instants, null. */
-final class Json {
+/**
+ * Just enough JSON writing for the --json outputs: maps, lists, strings, numbers, booleans,
+ * instants, null. Compact on one line, or pretty with two-space indents.
+ */
+public final class Json {
 
     private Json() {
     }
 
-    static String write(Object value) {
+    /** On one line. */
+    public static String write(Object value) {
+        StringBuilder b = new StringBuilder();
+        write(b, value, null);
+        return b.toString();
+    }
+
+    /** Indented, one member per line. */
+    public static String pretty(Object value) {
         StringBuilder b = new StringBuilder();
         write(b, value, "");
         return b.toString();
@@ -30,31 +41,31 @@ final class Json {
                 b.append("{}");
                 return;
             }
-            b.append("{\n");
-            String inner = indent + "  ";
+            String inner = indent == null ? null : indent + "  ";
+            b.append(indent == null ? "{" : "{\n");
             int i = 0;
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                b.append(inner);
+                b.append(inner == null ? "" : inner);
                 string(b, String.valueOf(e.getKey()));
-                b.append(": ");
+                b.append(indent == null ? ":" : ": ");
                 write(b, e.getValue(), inner);
-                b.append(++i < m.size() ? ",\n" : "\n");
+                b.append(++i < m.size() ? "," : "").append(indent == null ? "" : "\n");
             }
-            b.append(indent).append('}');
+            b.append(indent == null ? "" : indent).append('}');
         } else if (v instanceof Collection<?> c) {
             if (c.isEmpty()) {
                 b.append("[]");
                 return;
             }
-            b.append("[\n");
-            String inner = indent + "  ";
+            String inner = indent == null ? null : indent + "  ";
+            b.append(indent == null ? "[" : "[\n");
             int i = 0;
             for (Object o : c) {
-                b.append(inner);
+                b.append(inner == null ? "" : inner);
                 write(b, o, inner);
-                b.append(++i < c.size() ? ",\n" : "\n");
+                b.append(++i < c.size() ? "," : "").append(indent == null ? "" : "\n");
             }
-            b.append(indent).append(']');
+            b.append(indent == null ? "" : indent).append(']');
         } else {
             string(b, v.toString());
         }
