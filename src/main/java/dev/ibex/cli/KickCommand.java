@@ -72,6 +72,9 @@ public class KickCommand extends Verb {
         }
     }
 
+    private static final String RUNNING_DETAIL = """
+            SELECT detail FROM ibex.run WHERE sync = ? AND state = 'running' ORDER BY id DESC LIMIT 1""";
+
     private int awaitRuns(Repository repo, ControllerClient client, List<Sync> syncs, OffsetDateTime kicked,
                           int wait) throws InterruptedException {
         long start = System.nanoTime();
@@ -92,8 +95,13 @@ public class KickCommand extends Verb {
                     break;
                 }
                 if (timer) {
-                    String now = "[" + (System.nanoTime() - start) / 1_000_000_000 + " s] ";
-                    out().print("\b".repeat(shown.length()) + now);
+                    // the counter, and what the run is doing (a one-time copy's rows, MB/s and ETA)
+                    String detail = repo.one(RUNNING_DETAIL, rs -> rs.getString(1), s.name()).orElse("");
+                    repo.commit();
+                    String now = "[" + (System.nanoTime() - start) / 1_000_000_000 + " s] "
+                            + (detail == null ? "" : detail);
+                    int pad = Math.max(0, shown.length() - now.length());
+                    out().print("\b".repeat(shown.length()) + now + " ".repeat(pad) + "\b".repeat(pad));
                     shown = now;
                 }
                 out().flush();
