@@ -2,6 +2,7 @@ package dev.ibex.demo;
 
 import dev.ibex.IbexException;
 import dev.ibex.cli.IbexCommand;
+import dev.ibex.repository.SqlFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -35,6 +36,9 @@ public final class Demo {
                                                qty int NOT NULL, attrs jsonb, PRIMARY KEY (order_id, line));
             """;
 
+    /** The target's tables belong to a plain user, the way a managed service hands them out. */
+    private static final String TARGET_USER = "avnadmin";
+
     private static final String[] TABLES = {"public.customers", "public.orders", "public.\"Order Items\""};
     private static final String[] ORDER_BY = {"id", "id", "order_id, line"};
 
@@ -61,7 +65,11 @@ public final class Demo {
             exec(src + "postgres", "CREATE DATABASE shop", "CREATE DATABASE ibex");
             exec(dst + "postgres", "CREATE DATABASE shop");
             exec(src + "shop", SCHEMA);
-            exec(dst + "shop", SCHEMA);
+            exec(dst + "shop", "CREATE ROLE " + TARGET_USER + " LOGIN", SCHEMA,
+                    "ALTER TABLE public.customers OWNER TO " + TARGET_USER,
+                    "ALTER TABLE public.orders OWNER TO " + TARGET_USER,
+                    "ALTER TABLE public.\"Order Items\" OWNER TO " + TARGET_USER,
+                    SqlFiles.read("sql/shims/rds_session_replication_role.sql").replace(":\"grantee\"", TARGET_USER));
             seed(src + "shop");
 
             List<String> repo = List.of("--db-host", "127.0.0.1", "--db-port", Integer.toString(servers.sourcePort()),
@@ -70,8 +78,10 @@ public final class Demo {
             ibex(repo, "install", "--batch");
             ibex(repo, "add", "db", "src", "dbname=shop", "host=127.0.0.1", "port=" + servers.sourcePort(),
                     "user=postgres");
+            step("The target's user " + TARGET_USER + " is no superuser, as on a managed service: the RDS shim "
+                    + "from sql/shims lets it turn off triggers and foreign keys while ibex applies");
             ibex(repo, "add", "db", "dst", "dbname=shop", "host=127.0.0.1", "port=" + servers.targetPort(),
-                    "user=postgres");
+                    "user=" + TARGET_USER);
             ibex(repo, "add", "all", "tables", "db=src", "relgroup=shop");
             ibex(repo, "add", "dbgroup", "src_to_dst", "src:source", "dst:target");
             ibex(repo, "add", "sync", "shop", "relgroup=shop", "dbs=src_to_dst", "onetimecopy=1");
