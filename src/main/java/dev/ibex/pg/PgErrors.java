@@ -21,7 +21,9 @@ public final class PgErrors {
                     + "\": fix pass= (or ~/.pgpass / PGPASSWORD)";
             case "28000" -> what + ": the server refused user \"" + spec.user()
                     + "\": check that the role exists and pg_hba.conf lets it in";
-            case "3D000" -> what + ": database \"" + spec.dbname() + "\" does not exist: create it or fix dbname=";
+            case "3D000" -> what + ": database \"" + spec.dbname() + "\" does not exist: "
+                    + ("repository".equals(spec.label()) ? "run 'ibex install' to create it, or point --db-name at it"
+                            : "create it or fix dbname=");
             case "53300" -> what + ": the server has too many connections: raise max_connections or retry later";
             case "57P03" -> what + ": the server is starting up or shutting down: retry in a moment";
             default -> {
