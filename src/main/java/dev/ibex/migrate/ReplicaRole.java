@@ -34,8 +34,8 @@ public record ReplicaRole(Route route, TriggerSuppression suppression) {
     public static String fixFor(String user) {
         return "let user \"" + user + "\" set session_replication_role in one of three ways: "
                 + "GRANT SET ON PARAMETER session_replication_role TO \"" + user + "\" (PostgreSQL 15+, as superuser); "
-                + "CREATE EXTENSION aiven_extras (Aiven); or install a SECURITY DEFINER function "
-                + "rds_session_replication_role(text) and GRANT EXECUTE on it to \"" + user + "\" (RDS and others)";
+                + "CREATE EXTENSION aiven_extras (Aiven); or, as the service's administrator (RDS and others), "
+                + "psql -v grantee=" + user + " -f sql/shims/rds_session_replication_role.sql";
     }
 
     public static ReplicaRole probe(DbSession s) throws SQLException {
