@@ -1,8 +1,8 @@
 package dev.ibex.cli;
 
-import static dev.ibex.cli.ModelFixture.args;
-import static dev.ibex.cli.ModelFixture.fails;
-import static dev.ibex.cli.ModelFixture.ok;
+import static dev.ibex.cli.CliChecks.args;
+import static dev.ibex.cli.CliChecks.fails;
+import static dev.ibex.cli.CliChecks.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.IbexException;
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -24,7 +25,7 @@ class AddDbIT {
 
     @BeforeEach
     void setUp() {
-        repo = ModelFixture.installedRepository();
+        repo = Model.create().repoDb();
         src = PgServers.source();
     }
 
@@ -84,7 +85,7 @@ class AddDbIT {
 
     @Test
     void duplicateNameIsRefused() {
-        ModelFixture.addDb(repo, "src", src);
+        CliChecks.addDb(repo, "src", src);
         fails(repo, "Cannot add database: the name \"src\" already exists", args(new String[] {"add", "db", "src"},
                 src.dbWords()));
     }

@@ -1,13 +1,14 @@
 package dev.ibex.cli;
 
-import static dev.ibex.cli.ModelFixture.addDb;
-import static dev.ibex.cli.ModelFixture.args;
-import static dev.ibex.cli.ModelFixture.fails;
-import static dev.ibex.cli.ModelFixture.ok;
+import static dev.ibex.cli.CliChecks.addDb;
+import static dev.ibex.cli.CliChecks.args;
+import static dev.ibex.cli.CliChecks.fails;
+import static dev.ibex.cli.CliChecks.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,7 +39,7 @@ class AddTablesIT {
 
     @BeforeEach
     void setUp() {
-        repo = ModelFixture.installedRepository();
+        repo = Model.create().repoDb();
         src = PgServers.source();
         src.exec(SCHEMA);
         addDb(repo, "src", src);

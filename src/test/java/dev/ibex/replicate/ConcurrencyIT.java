@@ -4,6 +4,7 @@ import static dev.ibex.replicate.ReplicateIT.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
@@ -28,10 +29,10 @@ class ConcurrencyIT {
             db.exec("CREATE TABLE acct (id int PRIMARY KEY, v int NOT NULL, note text)",
                     "CREATE TABLE pair (a int, b int, v int, PRIMARY KEY (a, b))");
         }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", true, List.of(m.table("src", src, "public", "acct", "id"),
-                    m.table("src", src, "public", "pair", "a", "b")), "src", "dst").capture("src");
+            m.sync("s1", true, List.of(m.table("src", "public", "acct", "id"),
+                    m.table("src", "public", "pair", "a", "b")), "src", "dst").capture("src");
 
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong committed = new AtomicLong();
