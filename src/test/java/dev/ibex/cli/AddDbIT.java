@@ -1,6 +1,5 @@
 package dev.ibex.cli;
 
-import static dev.ibex.cli.CliChecks.args;
 import static dev.ibex.cli.CliChecks.fails;
 import static dev.ibex.cli.CliChecks.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,7 +49,7 @@ class AddDbIT {
         assertEquals(src.name(), repo.scalar("SELECT dbname FROM ibex.db WHERE name = 'a'"));
         assertEquals("sslmode=disable", repo.scalar("SELECT conn FROM ibex.db WHERE name = 'b'"));
         // add_db is Bucardo's spelling of add db; the launcher rewrites it
-        assertEquals(0, dev.ibex.cli.IbexCommand.run(args(new String[] {"add_db", "c", "dbname=" + src.name(),
+        assertEquals(0, dev.ibex.cli.IbexCommand.run(Cli.args(new String[] {"add_db", "c", "dbname=" + src.name(),
             "host=" + src.host(), "port=" + src.port(), "user=" + src.user(), "--quiet"}, repo.repositoryOptions())));
         assertEquals("3", repo.scalar("SELECT count(*) FROM ibex.db"));
     }
@@ -65,10 +64,10 @@ class AddDbIT {
 
     @Test
     void groupCreatesTheDbgroupWithTheRole() {
-        Cli.Result r = ok(repo, args(new String[] {"add", "db", "a", "group=g1:source"}, src.dbWords()));
+        Cli.Result r = ok(repo, Cli.args(new String[] {"add", "db", "a", "group=g1:source"}, src.dbWords()));
         assertTrue(r.out().contains("Created dbgroup \"g1\""), r.toString());
         assertTrue(r.out().contains("Added database \"a\" to dbgroup \"g1\" as source"), r.toString());
-        ok(repo, args(new String[] {"add", "db", "b", "dbgroup=g1"}, src.dbWords()));
+        ok(repo, Cli.args(new String[] {"add", "db", "b", "dbgroup=g1"}, src.dbWords()));
         assertEquals("a:source,b:target", repo.scalar("SELECT string_agg(db || ':' || role, ',' ORDER BY db) "
                 + "FROM ibex.dbgroup_member WHERE dbgroup = 'g1'"));
     }
@@ -86,20 +85,20 @@ class AddDbIT {
     @Test
     void duplicateNameIsRefused() {
         CliChecks.addDb(repo, "src", src);
-        fails(repo, "Cannot add database: the name \"src\" already exists", args(new String[] {"add", "db", "src"},
+        fails(repo, "Cannot add database: the name \"src\" already exists", Cli.args(new String[] {"add", "db", "src"},
                 src.dbWords()));
     }
 
     @Test
     void unknownKeyIsNamed() {
-        Cli.Result r = fails(repo, "Unknown option 'colour'", args(new String[] {"add", "db", "x", "colour=red"},
+        Cli.Result r = fails(repo, "Unknown option 'colour'", Cli.args(new String[] {"add", "db", "x", "colour=red"},
                 src.dbWords()));
         assertTrue(r.err().contains("dbname, host, port"), r.toString());
     }
 
     @Test
     void unknownOptionAndVerbAreNamed() {
-        fails(repo, "Unknown option: '--frobnicate'", args(new String[] {"add", "db", "x", "--frobnicate"},
+        fails(repo, "Unknown option: '--frobnicate'", Cli.args(new String[] {"add", "db", "x", "--frobnicate"},
                 src.dbWords()));
         fails(repo, "Unknown verb \"frob\": see 'ibex --help'", "frob", "db");
         fails(repo, "Unknown object \"gizmo\"", "add", "gizmo", "x");
@@ -130,10 +129,10 @@ class AddDbIT {
     @Test
     void missingDbnameAndBadValues() {
         fails(repo, "must supply a database name", "add", "db", "x", "host=" + src.host());
-        fails(repo, "Invalid port=abc", args(new String[] {"add", "db", "x"}, "dbname=a", "port=abc"));
-        fails(repo, "Invalid status=maybe", args(new String[] {"add", "db", "x", "status=maybe"}, src.dbWords()));
-        fails(repo, "Invalid db name \"a b\"", args(new String[] {"add", "db", "a b"}, src.dbWords()));
+        fails(repo, "Invalid port=abc", Cli.args(new String[] {"add", "db", "x"}, "dbname=a", "port=abc"));
+        fails(repo, "Invalid status=maybe", Cli.args(new String[] {"add", "db", "x", "status=maybe"}, src.dbWords()));
+        fails(repo, "Invalid db name \"a b\"", Cli.args(new String[] {"add", "db", "a b"}, src.dbWords()));
         fails(repo, "Missing db name", "add", "db");
-        fails(repo, "Invalid role \"boss\"", args(new String[] {"add", "db", "x", "group=g:boss"}, src.dbWords()));
+        fails(repo, "Invalid role \"boss\"", Cli.args(new String[] {"add", "db", "x", "group=g:boss"}, src.dbWords()));
     }
 }

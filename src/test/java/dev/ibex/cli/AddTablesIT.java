@@ -1,7 +1,6 @@
 package dev.ibex.cli;
 
 import static dev.ibex.cli.CliChecks.addDb;
-import static dev.ibex.cli.CliChecks.args;
 import static dev.ibex.cli.CliChecks.fails;
 import static dev.ibex.cli.CliChecks.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -161,6 +160,6 @@ class AddTablesIT {
     void addWithoutObjectOrWithUnknownOneExplains() {
         fails(repo, "Missing object for 'ibex add'", "add");
         fails(repo, "Add all what?", "add", "all", "dbs");
-        fails(repo, "Which table? Name at least one", args(new String[] {"add", "table", "db=src"}));
+        fails(repo, "Which table? Name at least one", Cli.args(new String[] {"add", "table", "db=src"}));
     }
 }

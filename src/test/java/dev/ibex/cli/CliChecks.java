@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
 import dev.ibex.test.TestDb;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /** The checks of the configuration CLI tests: a verb that succeeds, one that fails cleanly, and the model it leaves. */
@@ -65,14 +63,8 @@ final class CliChecks {
         return sb.toString();
     }
 
-    static String[] args(String[] first, String... more) {
-        List<String> all = new ArrayList<>(Arrays.asList(first));
-        all.addAll(Arrays.asList(more));
-        return all.toArray(String[]::new);
-    }
-
     /** ibex add db NAME with the connection words of the test database. */
     static Cli.Result addDb(TestDb repo, String name, TestDb db) {
-        return ok(repo, args(new String[] {"add", "db", name}, db.dbWords()));
+        return ok(repo, Cli.args(new String[] {"add", "db", name}, db.dbWords()));
     }
 }

@@ -63,7 +63,7 @@ class PasswordIT {
     }
 
     String[] words(String... more) {
-        return CliChecks.args(new String[] {"dbname=" + database, "host=127.0.0.1", "port=" + server.getPort(),
+        return Cli.args(new String[] {"dbname=" + database, "host=127.0.0.1", "port=" + server.getPort(),
             "user=app"}, more);
     }
 
@@ -72,21 +72,21 @@ class PasswordIT {
         TestDb repo = Model.create().repoDb();
         Cli.Result r = fails(repo, 3, List.of("Cannot connect to shop at 127.0.0.1:" + server.getPort(),
                 "password authentication failed for user \"app\"", "fix pass="),
-                CliChecks.args(new String[] {"add", "db", "shop"}, words("pass=Wrong999")));
+                Cli.args(new String[] {"add", "db", "shop"}, words("pass=Wrong999")));
         assertFalse(r.err().contains("Wrong999"), r.toString());
         fails(repo, 3, List.of("Cannot connect to shop", "no password was provided"),
-                CliChecks.args(new String[] {"add", "db", "shop"}, words()));
+                Cli.args(new String[] {"add", "db", "shop"}, words()));
     }
 
     @Test
     void rightPasswordIsStoredButNeverShown() {
         TestDb repo = Model.create().repoDb();
-        ok(repo, CliChecks.args(new String[] {"add", "db", "shop"}, words("pass=Secret123")));
+        ok(repo, Cli.args(new String[] {"add", "db", "shop"}, words("pass=Secret123")));
         assertEquals("Secret123", repo.scalar("SELECT password FROM ibex.db"));
         StringBuilder all = new StringBuilder();
         all.append(ok(repo, "list", "all"));
         all.append(ok(repo, "list", "dbs"));
-        all.append(Cli.run(repo, CliChecks.args(new String[] {"add", "db", "shop", "--debug"}, words("pass=Secret123"))));
+        all.append(Cli.run(repo, Cli.args(new String[] {"add", "db", "shop", "--debug"}, words("pass=Secret123"))));
         all.append(Cli.run(repo, "update", "db", "shop", "port=1", "pass=Secret123", "--debug"));
         all.append(ok(repo, "update", "db", "shop", "pass=Other456", "--force"));
         all.append(Cli.run(repo, "add", "db", "x", "dbname=shop", "host=127.0.0.1", "port=" + server.getPort(),
