@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.IbexException;
-import dev.ibex.replicate.Model;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
@@ -34,8 +34,8 @@ class CaptureIT {
         dst.exec("CREATE TABLE orders (a int, b text, v text, PRIMARY KEY (a, b))");
         try (Model m = Model.create()) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "orders", "a", "b")), "src", "dst").capture("src");
-            assertEquals("1", m.repoDb.scalar("SELECT count(*) FROM ibex.sync_state WHERE sync = 's1' AND source = 'src' "
+            m.sync("s1", false, List.of(m.table("src", "public", "orders", "a", "b")), "src", "dst").capture("src");
+            assertEquals("1", m.repoDb().scalar("SELECT count(*) FROM ibex.sync_state WHERE sync = 's1' AND source = 'src' "
                     + "AND target = 'dst' AND snapshot ~ '^\\d+:\\d+:'"));
 
             src.exec("INSERT INTO orders VALUES (1, 'x', 'one'), (2, 'y', 'two')",
@@ -58,7 +58,7 @@ class CaptureIT {
         src.exec("CREATE TABLE a (id int PRIMARY KEY)", "CREATE TABLE b (id int PRIMARY KEY)");
         try (Model m = Model.create()) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", true, List.of(m.table("src", src, "public", "a", "id"), m.table("src", src, "public", "b", "id")),
+            m.sync("s1", true, List.of(m.table("src", "public", "a", "id"), m.table("src", "public", "b", "id")),
                     "src", "dst").capture("src");
             try (Connection writer = src.connect()) {
                 writer.setAutoCommit(false);
@@ -88,9 +88,9 @@ class CaptureIT {
         String before = src.scalar(OBJECTS);
         try (Model m = Model.create()) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", true, List.of(m.table("src", src, "Odd Schema", "to", "to"),
-                    m.table("src", src, "public", longName, "id"),
-                    m.table("src", src, "public", longName.substring(0, 62) + "x", "id")), "src", "dst");
+            m.sync("s1", true, List.of(m.table("src", "Odd Schema", "to", "to"),
+                    m.table("src", "public", longName, "id"),
+                    m.table("src", "public", longName.substring(0, 62) + "x", "id")), "src", "dst");
             m.capture("src");
             String once = src.scalar(OBJECTS);
             m.capture("src");
@@ -121,7 +121,7 @@ class CaptureIT {
 
             m.dropSync("s1", "src");
             assertEquals(before, src.scalar(OBJECTS));
-            assertEquals("0", m.repoDb.scalar("SELECT count(*) FROM ibex.sync_state"));
+            assertEquals("0", m.repoDb().scalar("SELECT count(*) FROM ibex.sync_state"));
             assertEquals("", dst.scalar(OBJECTS));
             src.exec("DROP OWNED BY " + app, "DROP ROLE " + app);
         }
@@ -130,12 +130,12 @@ class CaptureIT {
     @Test
     void schemaSharedWithTheRepositoryIsKept() {
         try (Model m = Model.create()) {
-            TestDb same = m.repoDb;
+            TestDb same = m.repoDb();
             TestDb dst = PgServers.target();
             same.exec("CREATE TABLE public.items (id int PRIMARY KEY)");
             dst.exec("CREATE TABLE public.items (id int PRIMARY KEY)");
             m.db("src", same).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", same, "public", "items", "id")), "src", "dst").capture("src");
+            m.sync("s1", false, List.of(m.table("src", "public", "items", "id")), "src", "dst").capture("src");
             assertEquals("1", same.scalar("SELECT count(*) FROM pg_trigger WHERE tgname = 'ibex_capture'"));
             m.dropSync("s1", "src");
             assertEquals("0", same.scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ibex%'"));
@@ -152,10 +152,10 @@ class CaptureIT {
         String before = src.scalar(OBJECTS);
         try (Model m = Model.create(); Connection locker = src.connect(); Statement st = locker.createStatement()) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "busy", "id")), "src", "dst");
+            m.sync("s1", false, List.of(m.table("src", "public", "busy", "id")), "src", "dst");
             locker.setAutoCommit(false);
             st.execute("LOCK TABLE busy IN ROW EXCLUSIVE MODE");
-            IbexException e = assertThrows(IbexException.class, () -> Capture.reconcile(m.repo, m.dbRow("src")));
+            IbexException e = assertThrows(IbexException.class, () -> Capture.reconcile(m.repo(), m.dbRow("src")));
             assertTrue(e.getMessage().startsWith("Table public.busy on db \"src\" is busy"), e.getMessage());
             assertTrue(e.getMessage().contains("retry when it is quieter"), e.getMessage());
             locker.rollback();
@@ -170,10 +170,10 @@ class CaptureIT {
         src.exec("CREATE TABLE here (id int PRIMARY KEY)");
         try (Model m = Model.create()) {
             m.db("src", src).db("dst", dst);
-            int id = m.table("src", src, "public", "here", "id");
+            int id = m.table("src", "public", "here", "id");
             src.exec("DROP TABLE here");
             m.sync("s1", false, List.of(id), "src", "dst");
-            IbexException e = assertThrows(IbexException.class, () -> Capture.reconcile(m.repo, m.dbRow("src")));
+            IbexException e = assertThrows(IbexException.class, () -> Capture.reconcile(m.repo(), m.dbRow("src")));
             assertEquals(IbexException.BAD_INPUT, e.exitCode());
             assertTrue(e.getMessage().contains("Table public.here does not exist on db \"src\""), e.getMessage());
             assertEquals("0", src.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'ibex'"));

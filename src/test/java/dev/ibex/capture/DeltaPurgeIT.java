@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.pg.DbPools;
-import dev.ibex.replicate.Model;
 import dev.ibex.replicate.SyncRunner;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -21,24 +21,24 @@ class DeltaPurgeIT {
         for (TestDb db : List.of(src, a, b)) {
             db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
         }
-        try (Model m = Model.create(); DbPools pools = new DbPools(2000); SyncRunner runner = new SyncRunner(m.repo, pools)) {
+        try (Model m = Model.create(); DbPools pools = new DbPools(2000); SyncRunner runner = new SyncRunner(m.repo(), pools)) {
             m.db("src", src).db("a", a).db("b", b);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "t", "id")), "src", "a", "b").capture("src");
+            m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "a", "b").capture("src");
             src.exec("INSERT INTO t SELECT g, 'v' FROM generate_series(1, 100) g", "TRUNCATE t",
                     "INSERT INTO t SELECT g, 'w' FROM generate_series(1, 50) g");
-            assertEquals(1, DeltaPurge.purge(m.repo, pools, m.dbRow("src")),
+            assertEquals(1, DeltaPurge.purge(m.repo(), pools, m.dbRow("src")),
                     "nothing applied yet, but the truncate logged when the delta table was created, which every S_prev sees");
-            m.repo.update("UPDATE ibex.db SET port = 1 WHERE name = 'b'");
-            m.repo.commit();
+            m.repo().update("UPDATE ibex.db SET port = 1 WHERE name = 'b'");
+            m.repo().commit();
             assertEquals("bad", runner.runOnce("s1").state());
-            assertEquals(0, DeltaPurge.purge(m.repo, pools, m.dbRow("src")), "b has not applied them");
+            assertEquals(0, DeltaPurge.purge(m.repo(), pools, m.dbRow("src")), "b has not applied them");
 
-            m.repo.update("UPDATE ibex.db SET port = ? WHERE name = 'b'", b.port());
-            m.repo.commit();
+            m.repo().update("UPDATE ibex.db SET port = ? WHERE name = 'b'", b.port());
+            m.repo().commit();
             assertEquals("good", runner.runOnce("s1").state());
             src.exec("SELECT 1"); // any later transaction moves the snapshot's xmin past the writers
             assertEquals("empty", runner.runOnce("s1").state());
-            long purged = DeltaPurge.purge(m.repo, pools, m.dbRow("src"));
+            long purged = DeltaPurge.purge(m.repo(), pools, m.dbRow("src"));
             assertEquals(151, purged, "150 delta rows and one truncate");
             assertEquals("0", src.scalar("SELECT count(*) FROM ibex.delta_public_t"));
             src.exec("UPDATE t SET v = 'x' WHERE id = 1");

@@ -1,8 +1,7 @@
 package dev.ibex.cli;
 
-import static dev.ibex.cli.ModelFixture.args;
-import static dev.ibex.cli.ModelFixture.fails;
-import static dev.ibex.cli.ModelFixture.ok;
+import static dev.ibex.cli.CliChecks.fails;
+import static dev.ibex.cli.CliChecks.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -10,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.IbexException;
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -24,7 +24,7 @@ class AddDbIT {
 
     @BeforeEach
     void setUp() {
-        repo = ModelFixture.installedRepository();
+        repo = Model.create().repoDb();
         src = PgServers.source();
     }
 
@@ -49,7 +49,7 @@ class AddDbIT {
         assertEquals(src.name(), repo.scalar("SELECT dbname FROM ibex.db WHERE name = 'a'"));
         assertEquals("sslmode=disable", repo.scalar("SELECT conn FROM ibex.db WHERE name = 'b'"));
         // add_db is Bucardo's spelling of add db; the launcher rewrites it
-        assertEquals(0, dev.ibex.cli.IbexCommand.run(args(new String[] {"add_db", "c", "dbname=" + src.name(),
+        assertEquals(0, dev.ibex.cli.IbexCommand.run(Cli.args(new String[] {"add_db", "c", "dbname=" + src.name(),
             "host=" + src.host(), "port=" + src.port(), "user=" + src.user(), "--quiet"}, repo.repositoryOptions())));
         assertEquals("3", repo.scalar("SELECT count(*) FROM ibex.db"));
     }
@@ -64,10 +64,10 @@ class AddDbIT {
 
     @Test
     void groupCreatesTheDbgroupWithTheRole() {
-        Cli.Result r = ok(repo, args(new String[] {"add", "db", "a", "group=g1:source"}, src.dbWords()));
+        Cli.Result r = ok(repo, Cli.args(new String[] {"add", "db", "a", "group=g1:source"}, src.dbWords()));
         assertTrue(r.out().contains("Created dbgroup \"g1\""), r.toString());
         assertTrue(r.out().contains("Added database \"a\" to dbgroup \"g1\" as source"), r.toString());
-        ok(repo, args(new String[] {"add", "db", "b", "dbgroup=g1"}, src.dbWords()));
+        ok(repo, Cli.args(new String[] {"add", "db", "b", "dbgroup=g1"}, src.dbWords()));
         assertEquals("a:source,b:target", repo.scalar("SELECT string_agg(db || ':' || role, ',' ORDER BY db) "
                 + "FROM ibex.dbgroup_member WHERE dbgroup = 'g1'"));
     }
@@ -84,21 +84,21 @@ class AddDbIT {
 
     @Test
     void duplicateNameIsRefused() {
-        ModelFixture.addDb(repo, "src", src);
-        fails(repo, "Cannot add database: the name \"src\" already exists", args(new String[] {"add", "db", "src"},
+        CliChecks.addDb(repo, "src", src);
+        fails(repo, "Cannot add database: the name \"src\" already exists", Cli.args(new String[] {"add", "db", "src"},
                 src.dbWords()));
     }
 
     @Test
     void unknownKeyIsNamed() {
-        Cli.Result r = fails(repo, "Unknown option 'colour'", args(new String[] {"add", "db", "x", "colour=red"},
+        Cli.Result r = fails(repo, "Unknown option 'colour'", Cli.args(new String[] {"add", "db", "x", "colour=red"},
                 src.dbWords()));
         assertTrue(r.err().contains("dbname, host, port"), r.toString());
     }
 
     @Test
     void unknownOptionAndVerbAreNamed() {
-        fails(repo, "Unknown option: '--frobnicate'", args(new String[] {"add", "db", "x", "--frobnicate"},
+        fails(repo, "Unknown option: '--frobnicate'", Cli.args(new String[] {"add", "db", "x", "--frobnicate"},
                 src.dbWords()));
         fails(repo, "Unknown verb \"frob\": see 'ibex --help'", "frob", "db");
         fails(repo, "Unknown object \"gizmo\"", "add", "gizmo", "x");
@@ -129,10 +129,10 @@ class AddDbIT {
     @Test
     void missingDbnameAndBadValues() {
         fails(repo, "must supply a database name", "add", "db", "x", "host=" + src.host());
-        fails(repo, "Invalid port=abc", args(new String[] {"add", "db", "x"}, "dbname=a", "port=abc"));
-        fails(repo, "Invalid status=maybe", args(new String[] {"add", "db", "x", "status=maybe"}, src.dbWords()));
-        fails(repo, "Invalid db name \"a b\"", args(new String[] {"add", "db", "a b"}, src.dbWords()));
+        fails(repo, "Invalid port=abc", Cli.args(new String[] {"add", "db", "x"}, "dbname=a", "port=abc"));
+        fails(repo, "Invalid status=maybe", Cli.args(new String[] {"add", "db", "x", "status=maybe"}, src.dbWords()));
+        fails(repo, "Invalid db name \"a b\"", Cli.args(new String[] {"add", "db", "a b"}, src.dbWords()));
         fails(repo, "Missing db name", "add", "db");
-        fails(repo, "Invalid role \"boss\"", args(new String[] {"add", "db", "x", "group=g:boss"}, src.dbWords()));
+        fails(repo, "Invalid role \"boss\"", Cli.args(new String[] {"add", "db", "x", "group=g:boss"}, src.dbWords()));
     }
 }

@@ -1,12 +1,13 @@
 package dev.ibex.cli;
 
-import static dev.ibex.cli.ModelFixture.addDb;
-import static dev.ibex.cli.ModelFixture.fails;
-import static dev.ibex.cli.ModelFixture.ok;
+import static dev.ibex.cli.CliChecks.addDb;
+import static dev.ibex.cli.CliChecks.fails;
+import static dev.ibex.cli.CliChecks.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,7 +22,7 @@ class AddSyncIT {
 
     @BeforeEach
     void setUp() {
-        repo = ModelFixture.installedRepository();
+        repo = Model.create().repoDb();
         src = PgServers.source();
         dst = PgServers.target();
         src.exec(AddTablesIT.SCHEMA);

@@ -1,13 +1,13 @@
 package dev.ibex.cli;
 
-import static dev.ibex.cli.ModelFixture.addDb;
-import static dev.ibex.cli.ModelFixture.args;
-import static dev.ibex.cli.ModelFixture.fails;
-import static dev.ibex.cli.ModelFixture.ok;
+import static dev.ibex.cli.CliChecks.addDb;
+import static dev.ibex.cli.CliChecks.fails;
+import static dev.ibex.cli.CliChecks.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,7 +38,7 @@ class AddTablesIT {
 
     @BeforeEach
     void setUp() {
-        repo = ModelFixture.installedRepository();
+        repo = Model.create().repoDb();
         src = PgServers.source();
         src.exec(SCHEMA);
         addDb(repo, "src", src);
@@ -160,6 +160,6 @@ class AddTablesIT {
     void addWithoutObjectOrWithUnknownOneExplains() {
         fails(repo, "Missing object for 'ibex add'", "add");
         fails(repo, "Add all what?", "add", "all", "dbs");
-        fails(repo, "Which table? Name at least one", args(new String[] {"add", "table", "db=src"}));
+        fails(repo, "Which table? Name at least one", Cli.args(new String[] {"add", "table", "db=src"}));
     }
 }

@@ -1,12 +1,13 @@
 package dev.ibex.cli;
 
-import static dev.ibex.cli.ModelFixture.fails;
-import static dev.ibex.cli.ModelFixture.ok;
+import static dev.ibex.cli.CliChecks.fails;
+import static dev.ibex.cli.CliChecks.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -62,30 +63,30 @@ class PasswordIT {
     }
 
     String[] words(String... more) {
-        return ModelFixture.args(new String[] {"dbname=" + database, "host=127.0.0.1", "port=" + server.getPort(),
+        return Cli.args(new String[] {"dbname=" + database, "host=127.0.0.1", "port=" + server.getPort(),
             "user=app"}, more);
     }
 
     @Test
     void wrongPasswordIsRefusedAndNotEchoed() {
-        TestDb repo = ModelFixture.installedRepository();
+        TestDb repo = Model.create().repoDb();
         Cli.Result r = fails(repo, 3, List.of("Cannot connect to shop at 127.0.0.1:" + server.getPort(),
                 "password authentication failed for user \"app\"", "fix pass="),
-                ModelFixture.args(new String[] {"add", "db", "shop"}, words("pass=Wrong999")));
+                Cli.args(new String[] {"add", "db", "shop"}, words("pass=Wrong999")));
         assertFalse(r.err().contains("Wrong999"), r.toString());
         fails(repo, 3, List.of("Cannot connect to shop", "no password was provided"),
-                ModelFixture.args(new String[] {"add", "db", "shop"}, words()));
+                Cli.args(new String[] {"add", "db", "shop"}, words()));
     }
 
     @Test
     void rightPasswordIsStoredButNeverShown() {
-        TestDb repo = ModelFixture.installedRepository();
-        ok(repo, ModelFixture.args(new String[] {"add", "db", "shop"}, words("pass=Secret123")));
+        TestDb repo = Model.create().repoDb();
+        ok(repo, Cli.args(new String[] {"add", "db", "shop"}, words("pass=Secret123")));
         assertEquals("Secret123", repo.scalar("SELECT password FROM ibex.db"));
         StringBuilder all = new StringBuilder();
         all.append(ok(repo, "list", "all"));
         all.append(ok(repo, "list", "dbs"));
-        all.append(Cli.run(repo, ModelFixture.args(new String[] {"add", "db", "shop", "--debug"}, words("pass=Secret123"))));
+        all.append(Cli.run(repo, Cli.args(new String[] {"add", "db", "shop", "--debug"}, words("pass=Secret123"))));
         all.append(Cli.run(repo, "update", "db", "shop", "port=1", "pass=Secret123", "--debug"));
         all.append(ok(repo, "update", "db", "shop", "pass=Other456", "--force"));
         all.append(Cli.run(repo, "add", "db", "x", "dbname=shop", "host=127.0.0.1", "port=" + server.getPort(),

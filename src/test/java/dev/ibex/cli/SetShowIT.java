@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.config.Tunable;
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.TestDb;
 import org.junit.jupiter.api.Test;
 
@@ -12,16 +13,16 @@ class SetShowIT {
 
     @Test
     void setWritesCheckedValuesAndShowReadsThem() {
-        TestDb repo = ModelFixture.installedRepository();
-        Cli.Result set = ModelFixture.ok(repo, "set", "copy_parallel=4", "kid_retry_max:30");
+        TestDb repo = Model.create().repoDb();
+        Cli.Result set = CliChecks.ok(repo, "set", "copy_parallel=4", "kid_retry_max:30");
         assertEquals("Set \"copy_parallel\" to \"4\"\nSet \"kid_retry_max\" to \"30\"\n", set.out());
         assertEquals("4", repo.scalar("SELECT setting FROM ibex.config WHERE name = 'copy_parallel'"));
 
-        Cli.Result changed = ModelFixture.ok(repo, "show", "changed");
+        Cli.Result changed = CliChecks.ok(repo, "show", "changed");
         assertEquals(2, changed.out().lines().count(), changed.toString());
         assertTrue(changed.out().startsWith("kid_retry_max = 30   # default 60: "), changed.toString());
-        assertEquals(Tunable.values().length, ModelFixture.ok(repo, "show", "all").out().lines().count());
-        assertTrue(ModelFixture.ok(repo, "show", "stop_timeout").out().startsWith("stop_timeout = 60 "));
+        assertEquals(Tunable.values().length, CliChecks.ok(repo, "show", "all").out().lines().count());
+        assertTrue(CliChecks.ok(repo, "show", "stop_timeout").out().startsWith("stop_timeout = 60 "));
 
         String before = repo.scalar("SELECT string_agg(name || '=' || setting, ',' ORDER BY name) FROM ibex.config");
         Cli.Result range = Cli.run(repo, "set", "kid_retry_min=5", "copy_parallel=99");

@@ -1,11 +1,13 @@
 package dev.ibex.controller;
 
+import static dev.ibex.test.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +26,7 @@ class ControllerIT {
 
     private static final Pattern STARTED = Pattern.compile("Started the ibex controller \\(pid (\\d+)\\); log: (.+)");
 
+    private Model model;
     private TestDb repo;
     private Path piddir;
     private Path logDir;
@@ -62,8 +65,8 @@ class ControllerIT {
     }
 
     private void setUp() throws Exception {
-        repo = Model.repository();
-        Model.failingSync(repo, "s");
+        model = Model.create().failingSync("s");
+        repo = model.repoDb();
         piddir = Files.createTempDirectory("ibex-pid");
         logDir = Files.createTempDirectory("ibex-log");
     }
@@ -111,11 +114,11 @@ class ControllerIT {
     void startAfterKill9TakesOverTheLockAndTheStalePidFile() throws Exception {
         setUp();
         long pid = start();
-        Model.eventually(Duration.ofSeconds(20), "the start-up run", () -> Model.runs(repo, "s", "bad") >= 1);
+        eventually(Duration.ofSeconds(20), "the start-up run", () -> model.runs("s", "bad") >= 1);
         repo.exec("INSERT INTO ibex.run (sync) VALUES ('s')");  // a run the killed controller leaves open
         ProcessHandle.of(pid).get().destroyForcibly();
         ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
-        Model.eventually(Duration.ofSeconds(20), "the lock to be released",
+        eventually(Duration.ofSeconds(20), "the lock to be released",
                 () -> Cli.run(repo, "status").out().startsWith("The ibex controller is not running"));
         assertTrue(Files.exists(piddir.resolve(PidFile.NAME)), "kill -9 leaves the pid file");
 

@@ -3,6 +3,7 @@ package dev.ibex.controller;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.repository.Repository;
+import dev.ibex.test.Model;
 import dev.ibex.test.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,11 @@
 package dev.ibex.controller;
 
+import static dev.ibex.test.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.TestDb;
 import java.time.Duration;
 import java.util.List;
@@ -14,12 +16,12 @@ class KidIT {
 
     @Test
     void failedRunsAreRecordedAndRetriedWithGrowingDelay() throws Exception {
-        TestDb repo = Model.repository();
-        Model.failingSync(repo, "s");
+        Model m = Model.create().failingSync("s");
+        TestDb repo = m.repoDb();
         repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '0.4'), ('kid_retry_max', '1.6')");
         try (InProcessController c = new InProcessController(repo)) {
             c.assertRunning();
-            Model.eventually(Duration.ofSeconds(30), "five failed runs", () -> Model.runs(repo, "s", "bad") >= 5);
+            eventually(Duration.ofSeconds(30), "five failed runs", () -> m.runs("s", "bad") >= 5);
         }
         List<String> gaps = repo.column("SELECT extract(epoch FROM started - lag(started) OVER (ORDER BY id)) "
                 + "FROM ibex.run WHERE sync = 's' ORDER BY id");
@@ -35,9 +37,9 @@ class KidIT {
 
     @Test
     void kickWaitsForARunStartedAfterTheKickAndReportsItsFailure() throws Exception {
-        TestDb repo = Model.repository();
-        Model.failingSync(repo, "s");
-        Model.failingSync(repo, "off");
+        Model m = Model.create().failingSync("s");
+        TestDb repo = m.repoDb();
+        m.failingSync("off");
         repo.exec("UPDATE ibex.sync SET status = 'inactive' WHERE name = 'off'");
         Cli.Result notRunning = Cli.run(repo, "kick", "s", "5");
         assertEquals(1, notRunning.exit(), notRunning.toString());
@@ -46,13 +48,13 @@ class KidIT {
         repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '60')");
         try (InProcessController c = new InProcessController(repo)) {
             c.assertRunning();
-            Model.eventually(Duration.ofSeconds(20), "the start-up run", () -> Model.runs(repo, "s", "bad") == 1);
+            eventually(Duration.ofSeconds(20), "the start-up run", () -> m.runs("s", "bad") == 1);
             // the kid now waits 60 s before retrying; an urgent kick cuts that short
             Cli.Result killed = Cli.run(repo, "kick", "s", "20");
             assertEquals(2, killed.exit(), killed.toString());
             assertTrue(killed.out().startsWith("Kick s: KILLED!"), killed.toString());
             assertTrue(killed.out().contains("Table public.t does not exist on target db \"s_dst\""), killed.toString());
-            assertEquals(2, Model.runs(repo, "s", "bad"));
+            assertEquals(2, m.runs("s", "bad"));
 
             Cli.Result queued = Cli.run(repo, "kick", "s");
             assertEquals(0, queued.exit(), queued.toString());
@@ -70,12 +72,12 @@ class KidIT {
 
     @Test
     void kickTimesOutWhenNoRunEndsAndKicksDuringARunCoalesce() throws Exception {
-        TestDb repo = Model.repository();
-        Model.failingSync(repo, "s");
+        Model m = Model.create().failingSync("s");
+        TestDb repo = m.repoDb();
         repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '60')");
         try (InProcessController c = new InProcessController(repo)) {
             c.assertRunning();
-            Model.eventually(Duration.ofSeconds(20), "the start-up run", () -> Model.runs(repo, "s", "bad") == 1);
+            eventually(Duration.ofSeconds(20), "the start-up run", () -> m.runs("s", "bad") == 1);
             // a run that never ends: the kid cannot record its failure while the run table is locked
             try (var lock = repo.connect()) {
                 lock.setAutoCommit(false);
@@ -90,26 +92,26 @@ class KidIT {
                 lock.rollback();
             }
             // the blocked run ends, then the three kicks made during it run once, then the back-off holds
-            Model.eventually(Duration.ofSeconds(20), "two more runs", () -> Model.runs(repo, "s", "bad") == 3);
+            eventually(Duration.ofSeconds(20), "two more runs", () -> m.runs("s", "bad") == 3);
             Thread.sleep(1500);
-            assertEquals(3, Model.runs(repo, "s", "bad"));
+            assertEquals(3, m.runs("s", "bad"));
         }
     }
 
     @Test
     void pauseStopsTheKidAndResumeRestartsIt() throws Exception {
-        TestDb repo = Model.repository();
-        Model.failingSync(repo, "s");
+        Model m = Model.create().failingSync("s");
+        TestDb repo = m.repoDb();
         repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '0.2'), ('kid_retry_max', '0.2')");
         try (InProcessController c = new InProcessController(repo)) {
             c.assertRunning();
-            Model.eventually(Duration.ofSeconds(20), "runs", () -> Model.runs(repo, "s", "bad") >= 2);
+            eventually(Duration.ofSeconds(20), "runs", () -> m.runs("s", "bad") >= 2);
             Cli.Result paused = Cli.run(repo, "pause", "s", "10");
             assertEquals(0, paused.exit(), paused.toString());
             assertEquals("Syncs paused: s...OK\n", paused.out());
-            long after = Model.runs(repo, "s", "bad");
+            long after = m.runs("s", "bad");
             Thread.sleep(1500);
-            assertEquals(after, Model.runs(repo, "s", "bad"), "a paused sync does not run");
+            assertEquals(after, m.runs("s", "bad"), "a paused sync does not run");
             Cli.Result kick = Cli.run(repo, "kick", "s");
             assertEquals(1, kick.exit(), kick.toString());
             assertTrue(kick.err().contains("Cannot kick paused sync \"s\""), kick.toString());
@@ -117,38 +119,38 @@ class KidIT {
             Cli.Result resumed = Cli.run(repo, "resume", "s");
             assertEquals(0, resumed.exit(), resumed.toString());
             assertEquals("Syncs resumed: s\n", resumed.out());
-            Model.eventually(Duration.ofSeconds(10), "runs after resume", () -> Model.runs(repo, "s", "bad") > after);
+            eventually(Duration.ofSeconds(10), "runs after resume", () -> m.runs("s", "bad") > after);
 
             Cli.Result off = Cli.run(repo, "deactivate", "s", "10");
             assertEquals(0, off.exit(), off.toString());
             assertEquals("Deactivating sync s...OK\n", off.out());
-            long stopped = Model.runs(repo, "s", "bad");
+            long stopped = m.runs("s", "bad");
             Thread.sleep(1000);
-            assertEquals(stopped, Model.runs(repo, "s", "bad"), "an inactive sync does not run");
+            assertEquals(stopped, m.runs("s", "bad"), "an inactive sync does not run");
             assertEquals("inactive", repo.scalar("SELECT status FROM ibex.sync WHERE name = 's'"));
 
             Cli.Result on = Cli.run(repo, "activate", "s");
             assertEquals(0, on.exit(), on.toString());
             assertEquals("Activating sync s\n", on.out());
-            Model.eventually(Duration.ofSeconds(10), "runs after activate", () -> Model.runs(repo, "s", "bad") > stopped);
+            eventually(Duration.ofSeconds(10), "runs after activate", () -> m.runs("s", "bad") > stopped);
         }
     }
 
     @Test
     void reloadStartsNewSyncsWithoutRestart() throws Exception {
-        TestDb repo = Model.repository();
-        Model.failingSync(repo, "a");
+        Model m = Model.create().failingSync("a");
+        TestDb repo = m.repoDb();
         try (InProcessController c = new InProcessController(repo)) {
             c.assertRunning();
-            Model.failingSync(repo, "b");
+            m.failingSync("b");
             Cli.Result r = Cli.run(repo, "reload");
             assertEquals(0, r.exit(), r.toString());
             assertEquals("Reloading configuration ... DONE!\n", r.out());
-            Model.eventually(Duration.ofSeconds(10), "a run of the new sync", () -> Model.runs(repo, "b", "bad") >= 1);
-            Model.failingSync(repo, "c");
+            eventually(Duration.ofSeconds(10), "a run of the new sync", () -> m.runs("b", "bad") >= 1);
+            m.failingSync("c");
             Cli.Result kick = Cli.run(repo, "kick", "c", "20");
             assertEquals(2, kick.exit(), "a kick starts a sync added since the last reload: " + kick);
-            assertEquals(1, Model.runs(repo, "c", "bad"));
+            assertEquals(1, m.runs("c", "bad"));
         }
         Cli.Result r = Cli.run(repo, "reload");
         assertEquals(1, r.exit(), r.toString());

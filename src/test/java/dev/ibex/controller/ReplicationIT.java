@@ -1,9 +1,11 @@
 package dev.ibex.controller;
 
+import static dev.ibex.test.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -13,6 +15,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -24,17 +27,17 @@ class ReplicationIT {
     private static final String CHANGES = "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 1000) g; "
             + "UPDATE t SET v = 'changed' WHERE id <= 10; DELETE FROM t WHERE id > 990";
 
+    private Model model;
     private TestDb repo;
     private TestDb src;
 
     private TestDb model(TestDb dst, String syncOptions) {
-        repo = Model.repository();
+        model = Model.create();
+        repo = model.repoDb();
         src = PgServers.repository();
         src.exec(TABLE);
         dst.exec(TABLE);
-        Model.db(repo, "src", src);
-        Model.db(repo, "dst", dst);
-        Model.sync(repo, "s", "src", "dst", "t");
+        model.db("src", src).db("dst", dst).sync("s", "src", List.of("dst"), "public.t:id");
         if (!syncOptions.isEmpty()) {
             repo.exec("UPDATE ibex.sync SET " + syncOptions + " WHERE name = 's'");
         }
@@ -42,8 +45,8 @@ class ReplicationIT {
     }
 
     private void awaitStartupRun() throws InterruptedException {
-        Model.eventually(Duration.ofSeconds(30), "the start-up run",
-                () -> Model.runs(repo, "s", "empty") + Model.runs(repo, "s", "good") >= 1);
+        eventually(Duration.ofSeconds(30), "the start-up run",
+                () -> model.runs("s", "empty") + model.runs("s", "good") >= 1);
     }
 
     private void assertSameRows(TestDb dst) {
@@ -79,7 +82,7 @@ class ReplicationIT {
             c.assertRunning();
             awaitStartupRun();
             src.exec(CHANGES);
-            Model.eventually(Duration.ofSeconds(30), "the target to catch up by autokick",
+            eventually(Duration.ofSeconds(30), "the target to catch up by autokick",
                     () -> dst.checksum("t", "id").equals(src.checksum("t", "id")));
             assertEquals(990, dst.count("t"));
         }
@@ -92,7 +95,7 @@ class ReplicationIT {
             c.assertRunning();
             awaitStartupRun();
             src.exec(CHANGES);
-            Model.eventually(Duration.ofSeconds(30), "the target to catch up by checktime",
+            eventually(Duration.ofSeconds(30), "the target to catch up by checktime",
                     () -> dst.checksum("t", "id").equals(src.checksum("t", "id")));
             assertEquals(990, dst.count("t"));
         }
@@ -113,16 +116,16 @@ class ReplicationIT {
             awaitStartupRun();
             writer.start();
             Thread.sleep(1500);
-            long badBefore = Model.runs(repo, "s", "bad");
+            long badBefore = model.runs("s", "bad");
             target.close();
-            Model.eventually(Duration.ofSeconds(60), "a failed run while the target is down",
-                    () -> Model.runs(repo, "s", "bad") > badBefore);
+            eventually(Duration.ofSeconds(60), "a failed run while the target is down",
+                    () -> model.runs("s", "bad") > badBefore);
             target = startKeepingData(data, port);
             Thread.sleep(1500);
             stop.set(true);
             writer.join();
             assertTrue(writes.get() > 100, "the writer wrote " + writes.get());
-            Model.eventually(Duration.ofSeconds(90), "the target to converge after its restart",
+            eventually(Duration.ofSeconds(90), "the target to converge after its restart",
                     () -> dst.checksum("t", "id").equals(src.checksum("t", "id")));
             c.assertRunning();
         } finally {

@@ -3,6 +3,7 @@ package dev.ibex.controller;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.ibex.repository.Repository;
+import dev.ibex.test.Model;
 import dev.ibex.test.TestDb;
 import org.junit.jupiter.api.Test;
 
@@ -10,8 +11,7 @@ class RunHistoryIT {
 
     @Test
     void keepsTheNewestRunsAndTheLastOfEachStateForStatus() {
-        TestDb repo = Model.repository();
-        Model.stubSync(repo, "s");
+        TestDb repo = Model.create().stubSync("s").repoDb();
         repo.exec("INSERT INTO ibex.run (sync, started, ended, state, error) VALUES "
                         + "('s', now() - interval '30 days', now() - interval '30 days', 'bad', 'old failure'), "
                         + "('s', now() - interval '20 days', now() - interval '20 days', 'empty', null), "

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -21,7 +22,7 @@ class CompareDrainIT {
             db.exec("CREATE TABLE public.items (id int PRIMARY KEY, name text)",
                     "INSERT INTO public.items SELECT i, 'item ' || i FROM generate_series(1, 500) i");
         }
-        Model m = new Model().db("src", source).db("dst", target).sync("s1", "src", List.of("dst"), "public.items:id")
+        Model m = Model.create().db("src", source).db("dst", target).sync("s1", "src", List.of("dst"), "public.items:id")
                 .capture("src");
         source.exec("UPDATE public.items SET name = 'renamed' WHERE id % 10 = 0", "DELETE FROM public.items WHERE id > 490",
                 "INSERT INTO public.items VALUES (1000, 'new'), (1001, 'new')");
@@ -32,7 +33,7 @@ class CompareDrainIT {
         assertTrue(r.out().contains("MATCH  public.items  dst  492 rows"), r.toString());
         assertTrue(!r.out().contains("Note:"), r.toString());
         assertEquals(source.checksum("public.items", "id"), target.checksum("public.items", "id"));
-        assertEquals("good", m.repo.scalar("SELECT state FROM ibex.run WHERE sync = 's1' ORDER BY id LIMIT 1"));
+        assertEquals("good", m.repoDb().scalar("SELECT state FROM ibex.run WHERE sync = 's1' ORDER BY id LIMIT 1"));
     }
 
     @Test
@@ -42,7 +43,7 @@ class CompareDrainIT {
         for (TestDb db : List.of(source, target)) {
             db.exec("CREATE TABLE public.items (id int PRIMARY KEY, name text)");
         }
-        Model m = new Model().db("src", source).db("dst", target).sync("s1", "src", List.of("dst"), "public.items:id")
+        Model m = Model.create().db("src", source).db("dst", target).sync("s1", "src", List.of("dst"), "public.items:id")
                 .capture("src");
         source.exec("INSERT INTO public.items VALUES (1, 'x')");
         target.exec("ALTER TABLE public.items ADD CHECK (name <> 'x')");

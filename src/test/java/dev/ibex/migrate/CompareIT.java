@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -29,7 +30,7 @@ class CompareIT {
         for (TestDb db : List.of(source, target)) {
             db.exec(ITEMS, FILL_ITEMS, PAIRS, FILL_PAIRS);
         }
-        return new Model().db("src", source).db("dst", target)
+        return Model.create().db("src", source).db("dst", target)
                 .sync("s1", "src", List.of("dst"), "public.items:id", "public.pairs:k,n");
     }
 
@@ -131,7 +132,7 @@ class CompareIT {
             db.exec("CREATE TABLE public.log (line text)", "INSERT INTO public.log SELECT 'l' || i FROM generate_series(1, 50) i");
         }
         // a delta target: a fullcopy target would get the whole table again from the drain before comparing
-        Model m = new Model().db("src", source).db("dst", target).sync("s1", "src", List.of("dst"), "public.log:");
+        Model m = Model.create().db("src", source).db("dst", target).sync("s1", "src", List.of("dst"), "public.log:");
         Cli.Result same = m.run("compare", "s1");
         assertEquals(0, same.exit(), same.toString());
         assertTrue(same.out().contains("MATCH  public.log  dst  50 rows"), same.toString());
@@ -153,7 +154,7 @@ class CompareIT {
         }
         target.exec("DELETE FROM public.items WHERE id = 9", "CREATE ROLE " + user + " LOGIN",
                 "GRANT SELECT, INSERT, DELETE, TRUNCATE ON public.items TO " + user);
-        Model m = new Model().db("src", source).db("dst", target, user, null)
+        Model m = Model.create().db("src", source).db("dst", target, user, null)
                 .sync("s1", "src", List.of("dst"), "public.items:id");
         Cli.Result r = m.run("compare", "s1", "--repair");
         assertEquals(1, r.exit(), r.toString());

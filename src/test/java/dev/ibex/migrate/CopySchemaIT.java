@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -77,7 +78,7 @@ class CopySchemaIT {
         TestDb source = PgServers.database("9.6.24");
         TestDb target = PgServers.database("default");
         source.exec(SCHEMA);
-        Model m = new Model().db("src", source, source.user(), PASSWORD).db("dst", target, target.user(), PASSWORD);
+        Model m = Model.create().db("src", source, source.user(), PASSWORD).db("dst", target, target.user(), PASSWORD);
 
         Cli.Result r = m.run("copy", "schema", "src", "dst");
         assertEquals(0, r.exit(), r.toString());
@@ -100,7 +101,7 @@ class CopySchemaIT {
         source.exec(SCHEMA);
         target.exec("CREATE TABLE public.orders (id int)");
         String before = target.scalar(DESCRIBE);
-        Model m = new Model().db("src", source).db("dst", target);
+        Model m = Model.create().db("src", source).db("dst", target);
 
         Cli.Result r = m.run("copy", "schema", "src", "dst");
         assertEquals(3, r.exit(), r.toString());
@@ -119,7 +120,7 @@ class CopySchemaIT {
         }
         TestDb source = PgServers.database(version);
         TestDb target = PgServers.database(version);
-        Model m = new Model().db("src", source).db("dst", target);
+        Model m = Model.create().db("src", source).db("dst", target);
         Cli.Result r = m.run("copy", "schema", "src", "dst");
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.err().contains("is older than source db src (PostgreSQL "), r.toString());
@@ -131,7 +132,7 @@ class CopySchemaIT {
     void missingToolsUnknownDbsAndOtherWordsAreOneLine() {
         TestDb source = PgServers.database("9.6.24");
         TestDb target = PgServers.database("default");
-        Model m = new Model().db("src", source).db("dst", target);
+        Model m = Model.create().db("src", source).db("dst", target);
 
         Cli.Result noTools = m.run("copy", "schema", "src", "dst", "--pg-bin", "/nonexistent/bin");
         assertEquals(1, noTools.exit(), noTools.toString());

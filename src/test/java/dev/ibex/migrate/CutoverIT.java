@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -16,10 +17,9 @@ class CutoverIT {
             db.exec("CREATE SEQUENCE public.ids", "CREATE TABLE public.items (id bigint PRIMARY KEY DEFAULT nextval('public.ids'), "
                     + "name text)", "INSERT INTO public.items (name) SELECT 'item ' || i FROM generate_series(1, 300) i");
         }
-        Model m = new Model().db("src", source).db("dst", target).sync("s1", "src", List.of("dst"), "public.items:id");
-        m.sql("INSERT INTO ibex.relation (db, schemaname, tablename, reltype) VALUES ('src', 'public', 'ids', 'sequence')");
-        m.sql("INSERT INTO ibex.relgroup_member (relgroup, relation) SELECT 'rg_s1', id FROM ibex.relation WHERE tablename = 'ids'");
-        return m.capture("src");
+        Model m = Model.create().db("src", source).db("dst", target);
+        return m.sync("s1", true, List.of(m.table("src", "public", "items", "id"), m.sequence("src", "ids")), "src", "dst")
+                .capture("src");
     }
 
     @Test

@@ -3,15 +3,13 @@ package dev.ibex.migrate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.replicate.SyncRunner;
 import dev.ibex.replicate.Writers;
 import dev.ibex.repository.Repository;
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -42,8 +40,8 @@ class MigrationPathIT {
                 "INSERT INTO public.counters SELECT g, g, 'n' FROM generate_series(1, 5000) g");
 
         ok(repo, "install", "--batch");
-        ok(repo, words(new String[] {"add", "db", "src"}, src.dbWords()));
-        ok(repo, words(new String[] {"add", "db", "dst"}, dst.dbWords()));
+        ok(repo, Cli.args(new String[] {"add", "db", "src"}, src.dbWords()));
+        ok(repo, Cli.args(new String[] {"add", "db", "dst"}, dst.dbWords()));
         ok(repo, "copy", "schema", "src", "dst");
         assertEquals("3", dst.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"));
         ok(repo, "add", "all", "tables", "db=src", "relgroup=shop");
@@ -51,8 +49,7 @@ class MigrationPathIT {
         ok(repo, "add", "sync", "shop", "relgroup=shop", "dbs=src:source,dst:target", "onetimecopy=1");
         assertEquals("1", repo.scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 'shop'"));
 
-        try (Repository r = Repository.open(new ConnectionSpec("repository", repo.host(), repo.port(), repo.name(),
-                repo.user(), null, null, null)); SyncRunner runner = new SyncRunner(r)) {
+        try (Repository r = Repository.open(Model.spec(repo)); SyncRunner runner = new SyncRunner(r)) {
             try (Writers writers = Writers.start(src, 3, 6000, "public.counters")) {
                 writers.awaitCommits(30);
                 src.exec("INSERT INTO public.orders (customer, total) VALUES (1, 1.00), (2, 2.00)");
@@ -92,11 +89,5 @@ class MigrationPathIT {
         Cli.Result r = Cli.run(repo, args);
         assertEquals(0, r.exit(), r.toString());
         return r;
-    }
-
-    private static String[] words(String[] first, String... more) {
-        List<String> all = new ArrayList<>(Arrays.asList(first));
-        all.addAll(Arrays.asList(more));
-        return all.toArray(String[]::new);
     }
 }

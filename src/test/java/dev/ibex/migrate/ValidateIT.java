@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -14,17 +15,22 @@ class ValidateIT {
     private static final String TABLE = "CREATE TABLE public.items (id int PRIMARY KEY, name text, price numeric(10,2))";
 
     private static Model pair(TestDb source, TestDb target) {
-        return new Model().db("src", source).db("dst", target);
+        return Model.create().db("src", source).db("dst", target);
+    }
+
+    /** Lines of the output that start with the given status and mention the check. */
+    private static List<String> lines(Cli.Result r, String status, String check) {
+        return r.out().lines().filter(l -> l.startsWith(status + " ") && l.substring(6).startsWith(check + " ")).toList();
     }
 
     private static void assertLine(Cli.Result r, String status, String check, String... fragments) {
-        List<String> lines = Model.lines(r, status, check);
+        List<String> lines = lines(r, status, check);
         assertTrue(lines.stream().anyMatch(l -> List.of(fragments).stream().allMatch(l::contains)),
                 "expected a " + status + " " + check + " line with " + List.of(fragments) + "\n" + r);
     }
 
     private static void assertNoLine(Cli.Result r, String status, String check) {
-        assertTrue(Model.lines(r, status, check).isEmpty(), "unexpected " + status + " " + check + "\n" + r);
+        assertTrue(lines(r, status, check).isEmpty(), "unexpected " + status + " " + check + "\n" + r);
     }
 
     @Test
@@ -153,7 +159,7 @@ class ValidateIT {
         source.exec(TABLE);
         target.exec(TABLE, "CREATE ROLE " + user + " LOGIN",
                 "GRANT INSERT, DELETE, TRUNCATE ON public.items TO " + user);
-        Model m = new Model().db("src", source).db("dst", target, user, null)
+        Model m = Model.create().db("src", source).db("dst", target, user, null)
                 .sync("s1", "src", List.of("dst"), "public.items:id");
 
         Cli.Result r = m.run("validate");
@@ -187,7 +193,7 @@ class ValidateIT {
                 "REVOKE CREATE ON SCHEMA public FROM PUBLIC");
         target.exec(TABLE, "CREATE ROLE " + "writer_" + source.name() + " LOGIN",
                 "GRANT INSERT ON public.items TO writer_" + source.name());
-        Model m = new Model().db("src", source, user, null).db("dst", target, "writer_" + source.name(), null)
+        Model m = Model.create().db("src", source, user, null).db("dst", target, "writer_" + source.name(), null)
                 .sync("s1", "src", List.of("dst"), "public.items:id");
         Cli.Result r = m.run("validate");
         assertEquals(1, r.exit(), r.toString());
@@ -231,7 +237,7 @@ class ValidateIT {
     void unreachableDbFailsAndTheOtherChecksStillRun() {
         TestDb source = PgServers.source();
         source.exec(TABLE);
-        Model m = new Model().db("src", source).unreachableDb("dst").sync("s1", "src", List.of("dst"), "public.items:id");
+        Model m = Model.create().db("src", source).unreachableDb("dst").sync("s1", "src", List.of("dst"), "public.items:id");
         Cli.Result r = m.run("validate");
         assertEquals(1, r.exit(), r.toString());
         assertLine(r, "FAIL", "connection", "Cannot connect to dst at 127.0.0.1:1", "ibex update db dst");
@@ -242,7 +248,7 @@ class ValidateIT {
 
     @Test
     void unknownSyncIsOneLine() {
-        Model m = new Model();
+        Model m = Model.create();
         Cli.Result r = m.run("validate", "nosuch");
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.err().contains("No sync named \"nosuch\""), r.toString());

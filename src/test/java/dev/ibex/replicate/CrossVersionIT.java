@@ -3,6 +3,7 @@ package dev.ibex.replicate;
 import static dev.ibex.replicate.ReplicateIT.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -21,9 +22,9 @@ class CrossVersionIT {
             db.exec("CREATE TABLE orders (region text, id bigint, placed timestamptz, amount numeric(12,2), "
                     + "tags text[], doc jsonb, blob bytea, note text, PRIMARY KEY (region, id))");
         }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", true, List.of(m.table("src", src, "public", "orders", "region", "id")), "src", "dst")
+            m.sync("s1", true, List.of(m.table("src", "public", "orders", "region", "id")), "src", "dst")
                     .capture("src");
             src.exec("INSERT INTO orders SELECT CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, g, "
                     + "'2020-01-01 00:00:00+00'::timestamptz + g * interval '1 hour', g * 1.25, ARRAY['t' || g, NULL], "

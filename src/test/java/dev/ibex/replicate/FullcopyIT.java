@@ -4,6 +4,7 @@ import static dev.ibex.replicate.ReplicateIT.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -22,9 +23,9 @@ class FullcopyIT {
         full.exec("INSERT INTO log VALUES (0, 'stale'), (0, 'stale')");
         src.exec("INSERT INTO log SELECT g % 7, 'line ' || g FROM generate_series(1, 3000) g",
                 "INSERT INTO log VALUES (1, NULL), (1, NULL)", "INSERT INTO t VALUES (1, 'a')");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("full", full);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "log"), m.table("src", src, "public", "t", "id")),
+            m.sync("s1", false, List.of(m.table("src", "public", "log"), m.table("src", "public", "t", "id")),
                     "src", "full:fullcopy").capture("src");
             SyncRunner.Result r = runner.runOnce("s1");
             assertEquals("good", r.state(), r.toString());
@@ -48,9 +49,9 @@ class FullcopyIT {
         for (TestDb db : List.of(src, dst)) {
             db.exec("CREATE TABLE log (line text)");
         }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "log")), "src", "dst").capture("src");
+            m.sync("s1", false, List.of(m.table("src", "public", "log")), "src", "dst").capture("src");
             src.exec("INSERT INTO log VALUES ('x')");
             SyncRunner.Result r = runner.runOnce("s1");
             assertEquals("bad", r.state());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
@@ -27,18 +28,18 @@ class OneTimeCopyIT {
         }
         src.exec("INSERT INTO t SELECT g, 'old' FROM generate_series(1, 5000) g");
         dst.exec("INSERT INTO t VALUES (-1, 'stale'), (1, 'stale')");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo);
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo());
              Connection open = src.connect(); Statement st = open.createStatement()) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "t", "id")), "src", "dst");
-            m.repo.update("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's1'");
+            m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst");
+            m.repo().update("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's1'");
             m.capture("src");
             src.exec("UPDATE t SET v = 'during' WHERE id <= 10");
             open.setAutoCommit(false);
             st.execute("INSERT INTO t VALUES (9000, 'committed after the copy snapshot')");
             SyncRunner.Result r = runner.runOnce("s1");
             assertEquals("good", r.state(), r.toString());
-            assertEquals("0", m.repoDb.scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's1'"));
+            assertEquals("0", m.repoDb().scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's1'"));
             assertEquals("5000", dst.scalar("SELECT count(*) FROM t"));
             open.commit();
             src.exec("DELETE FROM t WHERE id = 2");
@@ -58,11 +59,11 @@ class OneTimeCopyIT {
         }
         src.exec("INSERT INTO full_one SELECT generate_series(1, 100)", "INSERT INTO kept SELECT generate_series(1, 100)");
         dst.exec("INSERT INTO kept VALUES (1), (-5)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "full_one", "id"),
-                    m.table("src", src, "public", "kept", "id")), "src", "dst");
-            m.repo.update("UPDATE ibex.sync SET onetimecopy = 2 WHERE name = 's1'");
+            m.sync("s1", false, List.of(m.table("src", "public", "full_one", "id"),
+                    m.table("src", "public", "kept", "id")), "src", "dst");
+            m.repo().update("UPDATE ibex.sync SET onetimecopy = 2 WHERE name = 's1'");
             m.capture("src");
             src.exec("INSERT INTO kept VALUES (500)");
             assertEquals("good", runner.runOnce("s1").state());
@@ -92,22 +93,22 @@ class OneTimeCopyIT {
         dst.exec("INSERT INTO a VALUES (-1, 0, 'stale'), (1, 0, 'stale')", "INSERT INTO c VALUES (7, 7, 'stale')");
         List<String> details = new CopyOnWriteArrayList<>();
         AtomicBoolean watching = new AtomicBoolean(true);
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo).progressEvery(50)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo()).progressEvery(50)) {
             m.db("src", src).db("dst", dst);
-            int c = m.table("src", src, "public", "c", "id");
-            m.sync("s1", false, List.of(m.table("src", src, "public", "a", "id"), m.table("src", src, "public", "b", "id"),
+            int c = m.table("src", "public", "c", "id");
+            m.sync("s1", false, List.of(m.table("src", "public", "a", "id"), m.table("src", "public", "b", "id"),
                     c), "src", "dst");
-            m.repo.update("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's1'");
-            m.repo.update("UPDATE ibex.relation SET analyze_after_copy = false WHERE id = ?", c);
-            m.repo.update("INSERT INTO ibex.config (name, setting) VALUES (?, '2')", dev.ibex.config.Tunable.COPY_PARALLEL.key());
+            m.repo().update("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's1'");
+            m.repo().update("UPDATE ibex.relation SET analyze_after_copy = false WHERE id = ?", c);
+            m.repo().update("INSERT INTO ibex.config (name, setting) VALUES (?, '2')", dev.ibex.config.Tunable.COPY_PARALLEL.key());
             m.capture("src");
-            Thread watcher = new Thread(() -> watch(m.repoDb, details, watching), "watcher");
+            Thread watcher = new Thread(() -> watch(m.repoDb(), details, watching), "watcher");
             watcher.start();
             try (Writers writers = Writers.start(src, 4, 300500, "a", "b", "c")) {
                 writers.awaitCommits(50);
                 SyncRunner.Result r = runner.runOnce("s1");
                 assertEquals("good", r.state(), r.toString());
-                assertEquals("0", m.repoDb.scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's1'"));
+                assertEquals("0", m.repoDb().scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's1'"));
                 for (int i = 0; i < 3; i++) {
                     assertEquals("good", runner.runOnce("s1").state());
                 }
@@ -143,18 +144,18 @@ class OneTimeCopyIT {
                     "INSERT INTO k SELECT g, g, 'k' || g FROM generate_series(1, 20000) g");
         }
         src.exec("INSERT INTO e SELECT g, g, 'e' || g FROM generate_series(1, 20000) g");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "e", "id"), m.table("src", src, "public", "k", "id")),
+            m.sync("s1", false, List.of(m.table("src", "public", "e", "id"), m.table("src", "public", "k", "id")),
                     "src", "dst");
-            m.repo.update("UPDATE ibex.sync SET onetimecopy = 2 WHERE name = 's1'");
+            m.repo().update("UPDATE ibex.sync SET onetimecopy = 2 WHERE name = 's1'");
             m.capture("src");
             try (Writers writers = Writers.start(src, 4, 20500, "e", "k")) {
                 writers.awaitCommits(50);
                 SyncRunner.Result r = runner.runOnce("s1");
                 assertEquals("good", r.state(), r.toString());
                 assertTrue(r.inserts() >= 20000 && r.inserts() < 30000, "e copied whole, k only its changes: " + r);
-                assertEquals("0", m.repoDb.scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's1'"));
+                assertEquals("0", m.repoDb().scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's1'"));
                 for (int i = 0; i < 3; i++) {
                     assertEquals("good", runner.runOnce("s1").state());
                 }

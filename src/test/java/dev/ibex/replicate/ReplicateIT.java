@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.pg.DbPools;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
@@ -36,10 +37,10 @@ class ReplicateIT {
         TestDb dst = PgServers.target();
         bothExec(src, dst, "CREATE TABLE orders (a int, b text, v text, PRIMARY KEY (a, b))",
                 "CREATE TABLE items (id bigint PRIMARY KEY, n int)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", true, List.of(m.table("src", src, "public", "orders", "a", "b"),
-                    m.table("src", src, "public", "items", "id")), "src", "dst").capture("src");
+            m.sync("s1", true, List.of(m.table("src", "public", "orders", "a", "b"),
+                    m.table("src", "public", "items", "id")), "src", "dst").capture("src");
 
             assertEquals("empty", runner.runOnce("s1").state());
             src.exec("INSERT INTO orders SELECT g, 'k' || g, 'v' || g FROM generate_series(1, 100) g",
@@ -68,9 +69,9 @@ class ReplicateIT {
             assertEquals("good", r.state(), r.toString());
             assertSameRows(src, dst, "items", "id");
             assertSameRows(src, dst, "orders", "a, b");
-            assertEquals("1", m.repoDb.scalar("SELECT truncates FROM ibex.run WHERE id = " + r.runId()));
-            assertEquals("good", m.repoDb.scalar("SELECT state FROM ibex.run WHERE id = " + r.runId()));
-            assertEquals("set", m.repoDb.scalar("SELECT suppression FROM ibex.sync_state WHERE sync = 's1'"));
+            assertEquals("1", m.repoDb().scalar("SELECT truncates FROM ibex.run WHERE id = " + r.runId()));
+            assertEquals("good", m.repoDb().scalar("SELECT state FROM ibex.run WHERE id = " + r.runId()));
+            assertEquals("set", m.repoDb().scalar("SELECT suppression FROM ibex.sync_state WHERE sync = 's1'"));
             assertEquals("0", dst.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'ibex'"));
         }
     }
@@ -92,10 +93,10 @@ class ReplicateIT {
                 "CREATE TABLE \"" + longName + "\" (id numeric PRIMARY KEY, x text"
                         + (generated ? ", g text GENERATED ALWAYS AS (upper(x)) STORED" : "") + ")");
         String table = "\"My Schema\".\"to\"";
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "My Schema", "to", "to", "Key \"2\""),
-                    m.table("src", src, "public", longName, "id")), "src", "dst").capture("src");
+            m.sync("s1", false, List.of(m.table("src", "My Schema", "to", "to", "Key \"2\""),
+                    m.table("src", "public", longName, "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO " + table + " VALUES ('a', '2024-02-29 23:59:59.123456+05:30', 12345678901234567890.0123456789, "
                     + "'\\x00ff10'::bytea, '{\"k\": [1, \"two\", null], \"é\": \"\\u00e9\"}', '{1,NULL,3}', "
                     + "ARRAY['a b', E'c\\\\\"d', NULL], E'tab\\there\\nnew line\\\\back\\rcr', 'ünïcødé ✓ 日本 🐐', "
@@ -129,10 +130,10 @@ class ReplicateIT {
         TestDb src = PgServers.source();
         TestDb dst = PgServers.target();
         bothExec(src, dst, "CREATE TABLE t (id int PRIMARY KEY, v text)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo);
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo());
              Connection slow = src.connect(); Statement st = slow.createStatement()) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "t", "id")), "src", "dst").capture("src");
+            m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst").capture("src");
             slow.setAutoCommit(false);
             st.execute("SELECT txid_current()");
             st.execute("INSERT INTO t VALUES (1, 'slow')");
@@ -153,17 +154,17 @@ class ReplicateIT {
         TestDb dst = PgServers.target();
         bothExec(src, dst, "CREATE TABLE t (id int PRIMARY KEY, v text)");
         try (Model m = Model.create(); DbPools pools = new DbPools();
-             SyncRunner runner = new SyncRunner(m.repo, pools).stepSize(10_000, 2)) {
+             SyncRunner runner = new SyncRunner(m.repo(), pools).stepSize(10_000, 2)) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "t", "id")), "src", "dst").capture("src");
+            m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 200000) g");
-            assertEquals(200_000, Backlog.pending(m.repo, pools, "s1"));
+            assertEquals(200_000, Backlog.pending(m.repo(), pools, "s1"));
             SyncRunner.Result r = runner.runOnce("s1");
             assertEquals("good", r.state(), r.toString());
             assertEquals(200_000, r.inserts());
-            assertEquals("200000 keys in 10 steps", m.repoDb.scalar("SELECT detail FROM ibex.run WHERE id = " + r.runId()));
+            assertEquals("200000 keys in 10 steps", m.repoDb().scalar("SELECT detail FROM ibex.run WHERE id = " + r.runId()));
             assertSameRows(src, dst, "t", "id");
-            assertEquals(0, Backlog.pending(m.repo, pools, "s1"));
+            assertEquals(0, Backlog.pending(m.repo(), pools, "s1"));
         }
     }
 }

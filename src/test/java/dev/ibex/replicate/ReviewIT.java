@@ -2,6 +2,7 @@ package dev.ibex.replicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -19,10 +20,10 @@ class ReviewIT {
             db.exec("CREATE TABLE m (id int PRIMARY KEY, v text)",
                     "CREATE TABLE m_2020 (PRIMARY KEY (id)) INHERITS (m)");
         }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "m", "id"),
-                    m.table("src", src, "public", "m_2020", "id")), "src", "dst").capture("src");
+            m.sync("s1", false, List.of(m.table("src", "public", "m", "id"),
+                    m.table("src", "public", "m_2020", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO m VALUES (1, 'parent')", "INSERT INTO m_2020 SELECT g, 'c' FROM generate_series(2, 100) g");
             assertEquals("good", runner.runOnce("s1").state());
             assertEquals("99", dst.scalar("SELECT count(*) FROM ONLY m_2020"));
@@ -40,15 +41,15 @@ class ReviewIT {
         for (TestDb db : List.of(src, dst)) {
             db.exec("CREATE TABLE k (id int PRIMARY KEY, code text NOT NULL UNIQUE, v text)");
         }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
-            int rel = m.table("src", src, "public", "k", "id");
+            int rel = m.table("src", "public", "k", "id");
             m.sync("s1", false, List.of(rel), "src", "dst").capture("src");
             src.exec("INSERT INTO k SELECT g, 'c' || g, 'v' FROM generate_series(1, 10) g");
             assertEquals("good", runner.runOnce("s1").state());
             src.exec("UPDATE k SET v = 'changed' WHERE id <= 5");
             // what 'ibex validate' does when the source's key moved to another column set
-            m.repo.update("UPDATE ibex.relation SET keycols = '{code}', keytypes = '{text}' WHERE id = ?", rel);
+            m.repo().update("UPDATE ibex.relation SET keycols = '{code}', keytypes = '{text}' WHERE id = ?", rel);
             m.capture("src");
             assertEquals("good", runner.runOnce("s1").state());
             assertEquals(src.checksum("k", "id"), dst.checksum("k", "id"), "updates made before the key change");
@@ -64,15 +65,15 @@ class ReviewIT {
             db.exec("CREATE TABLE o (id int PRIMARY KEY, v text)");
         }
         src.exec("INSERT INTO o SELECT g, 'v' FROM generate_series(1, 10) g");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "o", "id")), "src", "dst").capture("src");
-            m.repo.update("UPDATE ibex.sync SET onetimecopy = 1");
-            m.repo.update("UPDATE ibex.db SET status = 'inactive' WHERE name = 'dst'");
-            m.repo.commit();
+            m.sync("s1", false, List.of(m.table("src", "public", "o", "id")), "src", "dst").capture("src");
+            m.repo().update("UPDATE ibex.sync SET onetimecopy = 1");
+            m.repo().update("UPDATE ibex.db SET status = 'inactive' WHERE name = 'dst'");
+            m.repo().commit();
             runner.runOnce("s1");
-            m.repo.update("UPDATE ibex.db SET status = 'active' WHERE name = 'dst'");
-            m.repo.commit();
+            m.repo().update("UPDATE ibex.db SET status = 'active' WHERE name = 'dst'");
+            m.repo().commit();
             runner.runOnce("s1");
             assertEquals(src.checksum("o", "id"), dst.checksum("o", "id"), "the one-time copy reached the target");
         }
@@ -86,10 +87,10 @@ class ReviewIT {
         for (TestDb db : List.of(src, dst)) {
             db.exec("CREATE TABLE u (id int PRIMARY KEY, code text NOT NULL UNIQUE)");
         }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             runner.stepSize(1, 1);
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "u", "id")), "src", "dst").capture("src");
+            m.sync("s1", false, List.of(m.table("src", "public", "u", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO u VALUES (1, 'a'), (2, 'b')");
             assertEquals("good", runner.runOnce("s1").state());
             src.exec("BEGIN; UPDATE u SET code = 'tmp' WHERE id = 1; UPDATE u SET code = 'a' WHERE id = 2; UPDATE u SET code = 'b' WHERE id = 1; COMMIT");

@@ -4,6 +4,7 @@ import static dev.ibex.replicate.ReplicateIT.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -11,11 +12,6 @@ import org.junit.jupiter.api.Test;
 
 /** Sequences in a relgroup: their state reaches the targets on every run. */
 class SequencesIT {
-
-    static int sequence(Model m, String db, String name) {
-        return m.repo.one("INSERT INTO ibex.relation (db, schemaname, tablename, reltype) VALUES (?, 'public', ?, "
-                + "'sequence') RETURNING id", rs -> rs.getInt(1), db, name).orElseThrow();
-    }
 
     static String state(TestDb db, String sequence) {
         return db.scalar("SELECT last_value || ' ' || is_called FROM " + sequence);
@@ -30,10 +26,10 @@ class SequencesIT {
             db.exec("CREATE SEQUENCE ids", "CREATE SEQUENCE fresh START 10",
                     "CREATE TABLE t (id bigint PRIMARY KEY DEFAULT nextval('ids'), v text)");
         }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst).db("full", full);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "t", "id"), sequence(m, "src", "ids"),
-                    sequence(m, "src", "fresh")), "src", "dst", "full:fullcopy").capture("src");
+            m.sync("s1", false, List.of(m.table("src", "public", "t", "id"), m.sequence("src", "ids"),
+                    m.sequence("src", "fresh")), "src", "dst", "full:fullcopy").capture("src");
             src.exec("INSERT INTO t (v) SELECT 'v' || g FROM generate_series(1, 25) g");
             SyncRunner.Result r = runner.runOnce("s1");
             assertEquals("good", r.state(), r.toString());
@@ -42,7 +38,7 @@ class SequencesIT {
                 assertEquals("25 true", state(target, "ids"));
                 assertEquals("10 false", state(target, "fresh"));
             }
-            assertTrue(m.repoDb.scalar("SELECT detail FROM ibex.run WHERE id = " + r.runId()).endsWith("4 sequence values set"));
+            assertTrue(m.repoDb().scalar("SELECT detail FROM ibex.run WHERE id = " + r.runId()).endsWith("4 sequence values set"));
 
             src.exec("SELECT nextval('ids') FROM generate_series(1, 5)", "SELECT setval('fresh', 42, false)");
             r = runner.runOnce("s1");
@@ -62,9 +58,9 @@ class SequencesIT {
         TestDb dst = PgServers.target();
         src.exec("CREATE SEQUENCE only_here");
         src.exec("SELECT nextval('only_here')");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(sequence(m, "src", "only_here")), "src", "dst").capture("src");
+            m.sync("s1", false, List.of(m.sequence("src", "only_here")), "src", "dst").capture("src");
             SyncRunner.Result r = runner.runOnce("s1");
             assertEquals("bad", r.state(), r.toString());
             assertEquals("Sequence public.only_here does not exist on target db \"dst\": create it there "

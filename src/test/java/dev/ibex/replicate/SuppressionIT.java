@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.repository.SqlFiles;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
@@ -49,10 +50,10 @@ class SuppressionIT {
 
     private static SyncRunner.Result replicate(Setup s, Model m, DbPools pools) {
         m.db("src", s.src()).db("dst", s.dst(), s.role(), null);
-        m.sync("s1", false, List.of(m.table("src", s.src(), "public", "child", "id")), "src", "dst").capture("src");
+        m.sync("s1", false, List.of(m.table("src", "public", "child", "id")), "src", "dst").capture("src");
         s.src().exec("INSERT INTO child SELECT g, g, 'v' || g FROM generate_series(21, 40) g",
                 "UPDATE child SET v = 'changed' WHERE id % 2 = 0", "DELETE FROM child WHERE id = 3");
-        return new SyncRunner(m.repo, pools).runOnce("s1");
+        return new SyncRunner(m.repo(), pools).runOnce("s1");
     }
 
     private static void assertAppliedSilently(Setup s, Model m, DbPools pools, SyncRunner.Result r, String mode)
@@ -61,7 +62,7 @@ class SuppressionIT {
         assertEquals("2", s.dst().scalar("SELECT count(*) FROM audit"), "no trigger fired during apply");
         String srcRows = s.src().checksum("(SELECT * FROM child WHERE id > 20)", "id");
         assertEquals(srcRows, s.dst().checksum("(SELECT * FROM child WHERE id > 20)", "id"));
-        assertEquals(mode, m.repoDb.scalar("SELECT suppression FROM ibex.sync_state WHERE sync = 's1'"));
+        assertEquals(mode, m.repoDb().scalar("SELECT suppression FROM ibex.sync_state WHERE sync = 's1'"));
         // every pooled connection went back with the role reset
         for (int i = 0; i < DbPools.MAX_POOL_SIZE; i++) {
             try (Connection c = pools.connection(m.dbRow("dst")); Statement st = c.createStatement();
@@ -144,7 +145,7 @@ class SuppressionIT {
             assertTrue(r.error().contains("sql/shims/rds_session_replication_role.sql"), r.error());
             assertEquals(1, r.error().lines().count());
             assertEquals(before, s.dst().checksum("child", "id"));
-            assertEquals(r.error(), m.repoDb.scalar("SELECT error FROM ibex.run WHERE id = " + r.runId()));
+            assertEquals(r.error(), m.repoDb().scalar("SELECT error FROM ibex.run WHERE id = " + r.runId()));
         } finally {
             dropRole(s);
         }
@@ -175,13 +176,13 @@ class SuppressionIT {
         TestDb dst = PgServers.target();
         src.exec("CREATE TABLE child (id int PRIMARY KEY, parent int)");
         dst.exec("CREATE TABLE parent (id int PRIMARY KEY)", "CREATE TABLE child (id int PRIMARY KEY, parent int REFERENCES parent)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "child", "id")), "src", "dst").capture("src");
+            m.sync("s1", false, List.of(m.table("src", "public", "child", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO child VALUES (1, 99)");
             assertEquals("good", runner.runOnce("s1").state());
             assertSameRows(src, dst, "child", "id");
-            assertEquals("set", m.repoDb.scalar("SELECT suppression FROM ibex.sync_state"));
+            assertEquals("set", m.repoDb().scalar("SELECT suppression FROM ibex.sync_state"));
         }
     }
 }

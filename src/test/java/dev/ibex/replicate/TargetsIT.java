@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.pg.DbPools;
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -22,9 +23,9 @@ class TargetsIT {
             db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
         }
         try (Model m = Model.create(); DbPools pools = new DbPools(2000);
-             SyncRunner runner = new SyncRunner(m.repo, pools)) {
+             SyncRunner runner = new SyncRunner(m.repo(), pools)) {
             m.db("src", src).db("a", a).db("b", b);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "t", "id")), "src", "a", "b").capture("src");
+            m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "a", "b").capture("src");
             src.exec("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 1000) g");
             SyncRunner.Result r = runner.runOnce("s1");
             assertEquals("good", r.state(), r.toString());
@@ -32,25 +33,25 @@ class TargetsIT {
             assertSameRows(src, a, "t", "id");
             assertSameRows(src, b, "t", "id");
 
-            m.repo.update("UPDATE ibex.db SET port = 1 WHERE name = 'b'");
-            m.repo.commit();
+            m.repo().update("UPDATE ibex.db SET port = 1 WHERE name = 'b'");
+            m.repo().commit();
             src.exec("UPDATE t SET v = 'x' WHERE id <= 500", "DELETE FROM t WHERE id > 900");
             r = runner.runOnce("s1");
             assertEquals("bad", r.state(), r.toString());
             assertTrue(r.error().contains("Cannot connect to b at localhost:1"), r.error());
             assertSameRows(src, a, "t", "id");
             assertNotEquals(src.checksum("t", "id"), b.checksum("t", "id"));
-            assertEquals("2", m.repoDb.scalar("SELECT count(DISTINCT snapshot) FROM ibex.sync_state"),
+            assertEquals("2", m.repoDb().scalar("SELECT count(DISTINCT snapshot) FROM ibex.sync_state"),
                     "the down target keeps its old snapshot");
 
             src.exec("INSERT INTO t VALUES (5000, 'while b was down')");
-            m.repo.update("UPDATE ibex.db SET port = ? WHERE name = 'b'", b.port());
-            m.repo.commit();
+            m.repo().update("UPDATE ibex.db SET port = ? WHERE name = 'b'", b.port());
+            m.repo().commit();
             r = runner.runOnce("s1");
             assertEquals("good", r.state(), r.toString());
             assertSameRows(src, a, "t", "id");
             assertSameRows(src, b, "t", "id");
-            assertEquals("1", m.repoDb.scalar("SELECT count(DISTINCT snapshot) FROM ibex.sync_state"));
+            assertEquals("1", m.repoDb().scalar("SELECT count(DISTINCT snapshot) FROM ibex.sync_state"));
             assertEquals("empty", runner.runOnce("s1").state());
         }
     }
@@ -65,9 +66,9 @@ class TargetsIT {
         }
         full.exec("INSERT INTO t VALUES (-1, 'stale')");
         src.exec("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst).db("full", full);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "t", "id")), "src", "dst", "full:fullcopy")
+            m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst", "full:fullcopy")
                     .capture("src");
             src.exec("UPDATE t SET v = 'new' WHERE id = 1");
             SyncRunner.Result r = runner.runOnce("s1");

@@ -3,6 +3,7 @@ package dev.ibex.replicate;
 import static dev.ibex.replicate.ReplicateIT.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
@@ -19,10 +20,10 @@ class TruncateIT {
             db.exec("CREATE TABLE parent (id int PRIMARY KEY, v text)",
                     "CREATE TABLE child (id int PRIMARY KEY, parent int REFERENCES parent, v text)");
         }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo)) {
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", src, "public", "parent", "id"),
-                    m.table("src", src, "public", "child", "id")), "src", "dst").capture("src");
+            m.sync("s1", false, List.of(m.table("src", "public", "parent", "id"),
+                    m.table("src", "public", "child", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO parent SELECT g, 'p' || g FROM generate_series(1, 1000) g",
                     "INSERT INTO child SELECT g, g, 'c' || g FROM generate_series(1, 1000) g");
             assertEquals("good", runner.runOnce("s1").state());
@@ -34,7 +35,7 @@ class TruncateIT {
                     "INSERT INTO child VALUES (1, 1, 'x')");
             SyncRunner.Result r = runner.runOnce("s1");
             assertEquals("good", r.state(), r.toString());
-            assertEquals("2", m.repoDb.scalar("SELECT truncates FROM ibex.run WHERE id = " + r.runId()));
+            assertEquals("2", m.repoDb().scalar("SELECT truncates FROM ibex.run WHERE id = " + r.runId()));
             assertSameRows(src, dst, "parent", "id");
             assertSameRows(src, dst, "child", "id");
 
@@ -43,7 +44,7 @@ class TruncateIT {
                     "DELETE FROM child", "DELETE FROM parent WHERE id = 1", "INSERT INTO child VALUES (9, 500, 'y')");
             r = runner.runOnce("s1");
             assertEquals("good", r.state(), r.toString());
-            assertEquals("0", m.repoDb.scalar("SELECT truncates FROM ibex.run WHERE id = " + r.runId()));
+            assertEquals("0", m.repoDb().scalar("SELECT truncates FROM ibex.run WHERE id = " + r.runId()));
             assertEquals(3, r.deletes(), "parent 1 and 2, child 1: " + r);
             assertEquals(3, r.inserts(), "parent 2 and 500, child 9: " + r);
             assertSameRows(src, dst, "parent", "id");

@@ -12,10 +12,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Threads that insert, update, delete and re-key rows of tables shaped (id int PRIMARY KEY, v int,
- * note text) on a source until stopped, some transactions staying open for a while.
+ * Threads that change a source until stopped, in transactions of one to four statements, some of
+ * them staying open for a while. Unique violations and deadlocks between writers roll back.
  */
 public final class Writers implements AutoCloseable {
+
+    /** The next statement of a transaction. */
+    @FunctionalInterface
+    public interface Workload {
+        String statement(ThreadLocalRandom rnd);
+    }
 
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicLong committed = new AtomicLong();
@@ -25,11 +31,29 @@ public final class Writers implements AutoCloseable {
     private Writers() {
     }
 
-    /** Starts {@code n} writers on {@code tables}; ids stay below {@code maxId}. */
+    /**
+     * Starts {@code n} writers that insert, update, delete and re-key rows of {@code tables}, shaped
+     * (id int PRIMARY KEY, v int, note text); ids stay below {@code maxId}.
+     */
     public static Writers start(TestDb db, int n, int maxId, String... tables) {
+        return start(db, n, 30, rnd -> {
+            String t = tables[rnd.nextInt(tables.length)];
+            int id = rnd.nextInt(maxId);
+            return switch (rnd.nextInt(5)) {
+                case 0 -> "INSERT INTO " + t + " VALUES (" + id + ", " + rnd.nextInt() + ", 'new') ON CONFLICT (id) DO NOTHING";
+                case 1 -> "UPDATE " + t + " SET v = v + 1, note = note || 'u' WHERE id = " + id;
+                case 2 -> "DELETE FROM " + t + " WHERE id = " + id;
+                case 3 -> "UPDATE " + t + " SET id = " + rnd.nextInt(maxId) + " WHERE id = " + id;
+                default -> "UPDATE " + t + " SET v = v - 1 WHERE id BETWEEN " + id + " AND " + (id + 20);
+            };
+        });
+    }
+
+    /** Starts {@code n} writers running {@code workload}; one transaction in ten stays open up to {@code holdMillis}. */
+    public static Writers start(TestDb db, int n, int holdMillis, Workload workload) {
         Writers w = new Writers();
         for (int i = 0; i < n; i++) {
-            Thread t = new Thread(() -> w.write(db, maxId, tables), "writer-" + i);
+            Thread t = new Thread(() -> w.write(db, holdMillis, workload), "writer-" + i);
             t.start();
             w.threads.add(t);
         }
@@ -68,7 +92,7 @@ public final class Writers implements AutoCloseable {
         }
     }
 
-    private void write(TestDb db, int maxId, String[] tables) {
+    private void write(TestDb db, int holdMillis, Workload workload) {
         ThreadLocalRandom rnd = ThreadLocalRandom.current();
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             c.setAutoCommit(false);
@@ -76,25 +100,15 @@ public final class Writers implements AutoCloseable {
                 try {
                     int statements = 1 + rnd.nextInt(4);
                     for (int i = 0; i < statements; i++) {
-                        String t = tables[rnd.nextInt(tables.length)];
-                        int id = rnd.nextInt(maxId);
-                        switch (rnd.nextInt(5)) {
-                            case 0 -> st.execute("INSERT INTO " + t + " VALUES (" + id + ", " + rnd.nextInt()
-                                    + ", 'new') ON CONFLICT (id) DO NOTHING");
-                            case 1 -> st.execute("UPDATE " + t + " SET v = v + 1, note = note || 'u' WHERE id = " + id);
-                            case 2 -> st.execute("DELETE FROM " + t + " WHERE id = " + id);
-                            case 3 -> st.execute("UPDATE " + t + " SET id = " + rnd.nextInt(maxId) + " WHERE id = " + id);
-                            default -> st.execute("UPDATE " + t + " SET v = v - 1 WHERE id BETWEEN " + id + " AND "
-                                    + (id + 20));
-                        }
+                        st.execute(workload.statement(rnd));
                     }
                     if (rnd.nextInt(10) == 0) {
-                        Thread.sleep(rnd.nextInt(30)); // a transaction that stays open across a snapshot
+                        Thread.sleep(rnd.nextInt(holdMillis)); // a transaction that stays open across a snapshot
                     }
                     c.commit();
                     committed.incrementAndGet();
                 } catch (SQLException e) {
-                    c.rollback(); // unique violations and deadlocks between writers are expected
+                    c.rollback();
                 }
             }
         } catch (Throwable t) {

@@ -3,8 +3,8 @@ package dev.ibex.status;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ibex.controller.Model;
 import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
 import dev.ibex.test.TestDb;
 import java.time.LocalTime;
 import java.util.List;
@@ -16,7 +16,7 @@ class StatusIT {
 
     @Test
     void noSyncs() {
-        TestDb repo = Model.repository();
+        TestDb repo = Model.create().repoDb();
         Cli.Result r = Cli.run(repo, "status");
         assertEquals(0, r.exit(), r.toString());
         assertEquals("The ibex controller is not running\nNo syncs have been created yet.\n", r.out());
@@ -40,8 +40,7 @@ class StatusIT {
     void bucardosTableLayoutForOneSync() {
         // the time of day must not cross midnight between the run and now
         Assumptions.assumeTrue(LocalTime.now().isAfter(LocalTime.of(0, 30)));
-        TestDb repo = Model.repository();
-        Model.stubSync(repo, "mysync");
+        TestDb repo = Model.create().stubSync("mysync").repoDb();
         repo.exec("INSERT INTO ibex.run (sync, started, ended, state, deletes, inserts) "
                 + "VALUES ('mysync', now() - interval '26 min 16 s', now() - interval '26 min 15 s', 'good', 0, 9)");
         Cli.Result r = Cli.run(repo, "status");
@@ -54,9 +53,10 @@ class StatusIT {
 
     @Test
     void runsOfEachStateInTableDetailAndJson() {
-        TestDb repo = Model.repository();
+        Model m = Model.create();
+        TestDb repo = m.repoDb();
         for (String s : List.of("failing", "fine", "busy", "fresh")) {
-            Model.stubSync(repo, s);
+            m.stubSync(s);
         }
         repo.exec("UPDATE ibex.sync SET paused = true, checktime = '5 minutes' WHERE name = 'fine'",
                 "UPDATE ibex.sync SET status = 'inactive' WHERE name = 'fresh'",

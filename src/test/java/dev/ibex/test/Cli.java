@@ -28,6 +28,13 @@ public final class Cli {
     private Cli() {
     }
 
+    /** The words {@code first} followed by {@code more}: a verb and the options of a db, say. */
+    public static String[] args(String[] first, String... more) {
+        List<String> all = new ArrayList<>(Arrays.asList(first));
+        all.addAll(Arrays.asList(more));
+        return all.toArray(String[]::new);
+    }
+
     /** In this JVM: fast; environment variables are this JVM's. */
     public static Result run(TestDb repository, String... args) {
         List<String> all = new ArrayList<>(Arrays.asList(args));

@@ -5,25 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
-import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
-/** Shared steps of the configuration CLI tests: an installed repository, runs, and its contents. */
-final class ModelFixture {
+/** The checks of the configuration CLI tests: a verb that succeeds, one that fails cleanly, and the model it leaves. */
+final class CliChecks {
 
     private static final List<String> TABLES = List.of("db", "relation", "relgroup", "relgroup_member", "dbgroup",
             "dbgroup_member", "sync", "sync_state");
 
-    private ModelFixture() {
-    }
-
-    static TestDb installedRepository() {
-        TestDb repo = PgServers.repository();
-        ok(Cli.run(repo, "install", "--batch"));
-        return repo;
+    private CliChecks() {
     }
 
     static Cli.Result ok(Cli.Result r) {
@@ -72,14 +63,8 @@ final class ModelFixture {
         return sb.toString();
     }
 
-    static String[] args(String[] first, String... more) {
-        List<String> all = new ArrayList<>(Arrays.asList(first));
-        all.addAll(Arrays.asList(more));
-        return all.toArray(String[]::new);
-    }
-
     /** ibex add db NAME with the connection words of the test database. */
     static Cli.Result addDb(TestDb repo, String name, TestDb db) {
-        return ok(repo, args(new String[] {"add", "db", name}, db.dbWords()));
+        return ok(repo, Cli.args(new String[] {"add", "db", name}, db.dbWords()));
     }
 }
