@@ -177,9 +177,11 @@ public final class Controller {
         switch (channel) {
             case Channels.KICK -> {
                 if (!kick(payload, true)) {
-                    // a sync added since the last reload: read it now rather than make the user reload
+                    // a sync added since the last reload: read it now rather than make the user reload;
+                    // that starts its kid with a kick, which answers this one (a second, urgent kick
+                    // could skip the back-off after a failed first run)
                     reload(payload, false);
-                    if (!kick(payload, true)) {
+                    if (!kids.containsKey(payload)) {
                         log.warn("Kick of sync {} ignored: it is not active, or paused", payload);
                     }
                 }
