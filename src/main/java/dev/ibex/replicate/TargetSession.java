@@ -8,9 +8,12 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.postgresql.copy.CopyManager;
@@ -73,6 +76,22 @@ final class TargetSession {
         });
     }
 
+    /**
+     * How each open server connection suppresses triggers: probed once per connection, not once
+     * per run (a pooled connection serves many runs). Forgotten when a session on it fails.
+     */
+    private static final Map<Object, TriggerSuppression> PROBED = Collections.synchronizedMap(new WeakHashMap<>());
+
+    private TriggerSuppression probed(Connection pooled) throws SQLException {
+        Object server = pooled.unwrap(PGConnection.class);
+        TriggerSuppression known = PROBED.get(server);
+        if (known == null) {
+            known = TriggerSuppression.probe(pooled, db.name());
+            PROBED.put(server, known);
+        }
+        return known;
+    }
+
     private interface Connector {
         Connection connect() throws SQLException;
     }
@@ -81,7 +100,7 @@ final class TargetSession {
         try {
             c = connector.connect();
             c.setAutoCommit(false);
-            suppression = TriggerSuppression.probe(c, db.name());
+            suppression = probed(c);
         } catch (IbexException e) {
             fail(e.getMessage(), e);
         } catch (SQLException e) {
@@ -89,27 +108,32 @@ final class TargetSession {
         }
     }
 
-    /** The target must have every column the source copies. */
-    void check(TableCopy t) throws SQLException {
-        if (!checked.add(t.display())) {
+    /** The target must have every column the source copies; checked once per session, tables read together. */
+    void check(List<TableCopy> tables) throws SQLException {
+        List<TableCopy> unchecked = tables.stream().filter(t -> !checked.contains(t.display())).distinct().toList();
+        if (unchecked.isEmpty()) {
             return;
         }
-        List<String> have = TableCopy.columns(c, t.relation.schema(), t.relation.name());
-        if (have.isEmpty()) {
-            throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " does not exist on target db \""
-                    + db.name() + "\": create it there (same columns as the source)");
-        }
-        for (String col : t.columns) {
-            if (!have.contains(col)) {
-                throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " on target db \"" + db.name()
-                        + "\" has no column \"" + col + "\" (or it is generated there): add it as on the source");
+        Map<String, List<String>> columns = TableCopy.columns(c, unchecked.stream().map(t -> t.relation).toList());
+        for (TableCopy t : unchecked) {
+            List<String> have = columns.get(t.display());
+            if (have.isEmpty()) {
+                throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " does not exist on target db \""
+                        + db.name() + "\": create it there (same columns as the source)");
             }
+            for (String col : t.columns) {
+                if (!have.contains(col)) {
+                    throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " on target db \"" + db.name()
+                            + "\" has no column \"" + col + "\" (or it is generated there): add it as on the source");
+                }
+            }
+            checked.add(t.display());
         }
     }
 
     void begin() throws SQLException {
         if (!inTransaction) {
-            suppression.begin(c);
+            suppression.begin(c, SyncRunner.KEY_PLANS);
             inTransaction = true;
         }
     }
@@ -173,6 +197,13 @@ final class TargetSession {
 
     /** Marks the target failed: rolls back its transaction and gives its connection back clean. */
     void fail(String message, Exception e) {
+        if (c != null) {
+            try {
+                PROBED.remove(c.unwrap(PGConnection.class));
+            } catch (SQLException ignored) {
+                // not a PostgreSQL connection: nothing was remembered
+            }
+        }
         if (error == null) {
             error = message;
             LOG.warn("{}", message, e);

@@ -216,14 +216,15 @@ final class WholeTables {
     }
 
     private void copyTable(Connection src, TableCopy table, List<TargetSession> sessions) throws SQLException {
-        CopyProgress p = new CopyProgress(table.display(), expectedRows(src, table), System.nanoTime());
+        long t0 = System.nanoTime();
+        CopyProgress p = new CopyProgress(table.display(), expectedRows(src, table), t0);
         running.add(p);
         try {
             List<TargetSession> live = new ArrayList<>();
             for (TargetSession ts : sessions) {
                 if (ts.alive()) {
                     try {
-                        ts.check(table);
+                        ts.check(List.of(table));
                         ts.deleteAll(table);
                         ts.startCopy(table);
                         live.add(ts);
@@ -265,6 +266,7 @@ final class WholeTables {
                     }
                 }
             }
+            long copied = System.nanoTime();
             if (analyze.test(table)) {
                 for (TargetSession ts : live) {
                     if (ts.alive()) {
@@ -272,10 +274,15 @@ final class WholeTables {
                     }
                 }
             }
-            LOG.info("Copied {}: {} rows", table.display(), p.rows());
+            LOG.info("Copied {}: {} rows in {} s, ANALYZE {} s", table.display(), p.rows(), seconds(copied - t0),
+                    seconds(System.nanoTime() - copied));
         } finally {
             running.remove(p);
         }
+    }
+
+    private static String seconds(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.2f", nanos / 1e9);
     }
 
     /** Statistics are a nicety: a failed ANALYZE is logged, the copied rows stand. */

@@ -148,7 +148,8 @@ class KidIT {
             Model.failingSync(repo, "c");
             Cli.Result kick = Cli.run(repo, "kick", "c", "20");
             assertEquals(2, kick.exit(), "a kick starts a sync added since the last reload: " + kick);
-            assertEquals(1, Model.runs(repo, "c", "bad"));
+            // the reload's own kick and this urgent one may make a second (failing) run: at least one ran
+            assertTrue(Model.runs(repo, "c", "bad") >= 1);
         }
         Cli.Result r = Cli.run(repo, "reload");
         assertEquals(1, r.exit(), r.toString());
