@@ -31,7 +31,11 @@ final class TargetSession {
     final Db db;
     private Connection c;
     private TriggerSuppression suppression;
+    private static final int BATCH = 64 * 1024;
+
     private CopyIn copy;
+    private final byte[] buffer = new byte[BATCH];
+    private int buffered;
     private boolean inTransaction;
     private final Set<String> checked = new HashSet<>();
     long deletes;
@@ -165,11 +169,32 @@ final class TargetSession {
         copy = api.copyIn(t.copyInSql());
     }
 
+    /**
+     * Rows go out in CopyData messages of up to {@link #BATCH} bytes, not one message per row as
+     * they arrive from the source: fewer messages for the target to parse and the driver to frame.
+     */
     void write(byte[] row) throws SQLException {
-        copy.writeToCopy(row, 0, row.length);
+        if (row.length >= BATCH) {
+            flush();
+            copy.writeToCopy(row, 0, row.length);
+            return;
+        }
+        if (buffered + row.length > BATCH) {
+            flush();
+        }
+        System.arraycopy(row, 0, buffer, buffered, row.length);
+        buffered += row.length;
+    }
+
+    private void flush() throws SQLException {
+        if (buffered > 0) {
+            copy.writeToCopy(buffer, 0, buffered);
+            buffered = 0;
+        }
     }
 
     void endCopy() throws SQLException {
+        flush();
         CopyIn done = copy;
         copy = null;
         inserts += done.endCopy();
@@ -224,6 +249,7 @@ final class TargetSession {
             // the connection is going away anyway
         }
         copy = null;
+        buffered = 0;
         try {
             c.rollback();
             if (suppression != null) {

@@ -420,7 +420,9 @@ public final class Bench {
     }
 
     /** CPU ticks so far of the source's and the target's server processes and of the controller. */
-    private long[] cpuTicks() throws IOException {
+    private long[] cpuTicks() throws IOException, InterruptedException {
+        // pgbench's backends are exiting: their time counts once the postmaster has reaped them
+        Thread.sleep(300);
         long daemon = 0;
         Path run = work.resolve("run");
         if (Files.isDirectory(run)) {
