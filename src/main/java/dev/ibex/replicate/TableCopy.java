@@ -26,15 +26,18 @@ final class TableCopy {
     final Relation relation;
     final List<String> columns;
     final List<String> keyTypes;
+    /** A plain table, not partitioned: COPY can read it directly. */
+    private final boolean plain;
 
-    private TableCopy(Relation relation, List<String> columns, List<String> keyTypes) {
+    private TableCopy(Relation relation, List<String> columns, List<String> keyTypes, boolean plain) {
         this.relation = relation;
         this.columns = columns;
         this.keyTypes = keyTypes;
+        this.plain = plain;
     }
 
     /** One column as the catalog has it; a domain's type is given as its base type. */
-    private record Attribute(String name, String type, boolean generated) {
+    private record Attribute(String name, String type, boolean generated, boolean plain) {
     }
 
     /** Every table's attributes (not dropped, in attnum order), in one catalog query; %s says whether generated. */
@@ -42,7 +45,7 @@ final class TableCopy {
             SELECT n.nspname, c.relname, a.attname,
                    CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
                         ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END,
-                   %s
+                   %s, c.relkind = 'r'
             FROM unnest(?::text[], ?::text[]) AS w(schemaname, tablename)
             JOIN pg_catalog.pg_namespace n ON n.nspname = w.schemaname
             JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.tablename AND c.relkind IN ('r', 'p')
@@ -69,7 +72,7 @@ final class TableCopy {
                                 + "\": update the relation's key columns"));
                 types.add(type);
             }
-            out.add(new TableCopy(r, columns, types));
+            out.add(new TableCopy(r, columns, types, attributes.get(0).plain()));
         }
         return out;
     }
@@ -95,7 +98,7 @@ final class TableCopy {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.computeIfAbsent(rs.getString(1) + "\u0000" + rs.getString(2), k -> new ArrayList<>())
-                            .add(new Attribute(rs.getString(3), rs.getString(4), rs.getBoolean(5)));
+                            .add(new Attribute(rs.getString(3), rs.getString(4), rs.getBoolean(5), rs.getBoolean(6)));
                 }
             }
         }
@@ -172,7 +175,14 @@ final class TableCopy {
         return sql.toString();
     }
 
+    /**
+     * A plain table is copied by name (COPY of a table reads only it, not its inheritance children),
+     * which skips the executor's per-row work of the query form a partitioned table needs.
+     */
     String copyOutAllSql() {
+        if (plain) {
+            return "COPY " + relation.quoted() + " (" + Identifiers.quoteList(columns) + ") TO STDOUT";
+        }
         return "COPY (SELECT " + selectList() + " FROM ONLY " + relation.quoted() + " AS " + ALIAS + ") TO STDOUT";
     }
 

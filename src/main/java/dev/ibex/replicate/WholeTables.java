@@ -40,7 +40,7 @@ final class WholeTables {
 
     static final long PROGRESS_MILLIS = 2_000;
     /** Below this size the expected row count is counted in the snapshot; above, pg_class.reltuples. */
-    private static final long COUNT_BELOW_BYTES = 64L << 20;
+    private static final long COUNT_BELOW_BYTES = 8L << 20;
     private static final String APPLICATION = "ibex copy";
 
     private static final Logger LOG = LoggerFactory.getLogger(WholeTables.class);
