@@ -29,6 +29,14 @@ public final class Launcher {
 
     public static final Duration START_WAIT = Duration.ofSeconds(60);
 
+    /**
+     * The daemon waits on sockets and moves bytes: C2's compile work cost it more CPU than all its
+     * runs under load (taken from the source's transactions on a small machine), and a parallel
+     * collector and 1 MB stacks per thread only add memory. JAVA_OPTS overrides any of these.
+     */
+    static final List<String> DAEMON_JVM_DEFAULTS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+            "-Xss512k", "-XX:ReservedCodeCacheSize=32m");
+
     /** What happened: the controller's pid, or why it did not come up. */
     public record Started(long pid, Path logFile) {
     }
@@ -62,7 +70,11 @@ public final class Launcher {
         List<String> cmd = new ArrayList<>();
         setsid().ifPresent(cmd::add);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+        List<String> inherited = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        // first, so that the same flags in JAVA_OPTS (passed on below) override them; two collectors would not start
+        boolean ownCollector = inherited.stream().anyMatch(a -> a.startsWith("-XX:+Use") && a.endsWith("GC"));
+        DAEMON_JVM_DEFAULTS.stream().filter(a -> !(ownCollector && a.endsWith("GC"))).forEach(cmd::add);
+        for (String arg : inherited) {
             if (!arg.startsWith("-agentlib") && !arg.startsWith("-javaagent") && !arg.startsWith("-Xrunjdwp")) {
                 cmd.add(arg);
             }

@@ -3,6 +3,7 @@ package dev.ibex.replicate;
 import dev.ibex.IbexException;
 import dev.ibex.config.Tunable;
 import dev.ibex.pg.DbPools;
+import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
@@ -50,9 +51,19 @@ public final class SyncRunner implements AutoCloseable {
     private final boolean ownPools;
     private int keysPerChunk = KEYS_PER_CHUNK;
     private int chunksPerStep = CHUNKS_PER_STEP;
-    private int copyParallel = (int) Tunable.COPY_PARALLEL.defaultValue();
-    private Set<Integer> noAnalyze = Set.of();
     private long progressMillis = WholeTables.PROGRESS_MILLIS;
+
+    /**
+     * A batch reads its keys by the delta tables' txid index and its rows by the table's key
+     * index. Statistics of a fast-growing table lag behind (an empty-looking pgbench_history got
+     * a hash join over the whole table for every 200 keys), so the plans are pinned: with these off
+     * every key lookup is an index probe, bounded by the number of keys, never by the table size.
+     */
+    static final String KEY_PLANS = "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; "
+            + "SET LOCAL enable_mergejoin = off";
+
+    private static final String BEGIN_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; "
+            + "SELECT txid_current_snapshot()::text; " + KEY_PLANS;
 
     /** pg_advisory_lock(SYNC_LOCK_CLASS, hashtext(sync)) on the repository: 'ibsy' in ASCII. */
     static final int SYNC_LOCK_CLASS = 0x69627379;
@@ -112,8 +123,8 @@ public final class SyncRunner implements AutoCloseable {
      * runs applying overlapping batches could leave an older row version behind a newer snapshot.
      */
     private void lock(String sync) {
+        // no commit: the lock is the session's, and the run's first commit ends this transaction
         repo.one("SELECT pg_advisory_lock(?, hashtext(?))", rs -> rs.getString(1), SYNC_LOCK_CLASS, sync);
-        repo.commit();
     }
 
     private void unlock(String sync) {
@@ -124,9 +135,6 @@ public final class SyncRunner implements AutoCloseable {
 
     private Result runLocked(SyncPlan plan) {
         String sync = plan.sync().name();
-        copyParallel = (int) Tunable.COPY_PARALLEL.read(repo);
-        noAnalyze = new HashSet<>(repo.list("SELECT id FROM ibex.relation WHERE NOT analyze_after_copy",
-                rs -> rs.getInt(1)));
         long runId = repo.one("INSERT INTO ibex.run (sync) VALUES (?) RETURNING id", rs -> rs.getLong(1), sync)
                 .orElseThrow();
         repo.commit();
@@ -212,6 +220,12 @@ public final class SyncRunner implements AutoCloseable {
         }
     }
 
+    /** What changed on a source since one S_prev: truncated tables ("schema\0table") and changed keys. */
+    private static final class Changes {
+        final Set<String> truncated = new HashSet<>();
+        final Map<Relation, List<String[]>> keys = new HashMap<>();
+    }
+
     /** Targets fed together: same S_prev, same tables copied whole (one-time copy). */
     private record Group(String prev, Set<String> whole) {
     }
@@ -224,6 +238,7 @@ public final class SyncRunner implements AutoCloseable {
         private Connection s;
         private String current;
         private String exported;
+        private Map<Relation, TableCopy> shapes;
         /** How each target suppresses triggers, as probed in this run. */
         private final Map<String, String> suppression = new HashMap<>();
         /** Targets that took this run's batch. */
@@ -262,18 +277,13 @@ public final class SyncRunner implements AutoCloseable {
             s = pools.connection(source);
             try {
                 s.setAutoCommit(false);
-                s.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-                current = scalar("SELECT txid_current_snapshot()::text");
+                current = beginSnapshot();
                 run.snapshot = current;
-                List<TableCopy> tables = new ArrayList<>();
-                for (Relation r : plan.tables()) {
-                    tables.add(TableCopy.read(s, source.name(), r));
-                }
-                for (Map.Entry<Group, List<Db>> g : groups(byPrev, tables).entrySet()) {
-                    applyDelta(g.getKey(), g.getValue(), tables);
+                for (Map.Entry<Group, List<Db>> g : groups(byPrev).entrySet()) {
+                    applyDelta(g.getKey(), g.getValue());
                 }
                 if (!fullcopy.isEmpty()) {
-                    List<Item> items = tables.stream().map(t -> new Item(t, null, 0, 0)).toList();
+                    List<Item> items = shapes().values().stream().map(t -> new Item(t, null, 0, 0)).toList();
                     for (Db t : apply(fullcopy, items)) {
                         recordState(t);
                     }
@@ -291,20 +301,34 @@ public final class SyncRunner implements AutoCloseable {
         }
 
         /**
+         * The shapes of the plan's tables, read from the source's catalog in one query the first
+         * time a run needs them: a run with nothing to apply reads no catalog.
+         */
+        private Map<Relation, TableCopy> shapes() throws SQLException {
+            if (shapes == null) {
+                shapes = new LinkedHashMap<>();
+                for (TableCopy t : TableCopy.readAll(s, source.name(), plan.tables())) {
+                    shapes.put(t.relation, t);
+                }
+            }
+            return shapes;
+        }
+
+        /**
          * Targets that share S_prev (and, during a one-time copy, the set of tables to copy whole)
          * are fed from one read of the source.
          */
-        private Map<Group, List<Db>> groups(Map<String, List<Db>> byPrev, List<TableCopy> tables) {
+        private Map<Group, List<Db>> groups(Map<String, List<Db>> byPrev) {
             Map<Group, List<Db>> groups = new LinkedHashMap<>();
             int onetimecopy = plan.sync().onetimecopy();
             for (Map.Entry<String, List<Db>> e : byPrev.entrySet()) {
                 for (Db t : e.getValue()) {
                     Set<String> whole = new HashSet<>();
                     if (onetimecopy == 1) {
-                        tables.forEach(tc -> whole.add(tc.display()));
+                        plan.tables().forEach(r -> whole.add(r.display()));
                     } else if (onetimecopy == 2) {
                         try {
-                            whole.addAll(emptyTables(t, tables));
+                            whole.addAll(emptyTables(t));
                         } catch (IbexException ex) {
                             run.error(ex.getMessage());
                             continue;
@@ -317,14 +341,14 @@ public final class SyncRunner implements AutoCloseable {
         }
 
         /** onetimecopy 2 copies only into tables that are empty on the target. */
-        private Set<String> emptyTables(Db target, List<TableCopy> tables) {
+        private Set<String> emptyTables(Db target) {
             Set<String> out = new HashSet<>();
             try (Connection c = pools.connection(target); Statement st = c.createStatement()) {
-                for (TableCopy t : tables) {
-                    try (ResultSet rs = st.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM ONLY " + t.relation.quoted() + ")")) {
+                for (Relation r : plan.tables()) {
+                    try (ResultSet rs = st.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM ONLY " + r.quoted() + ")")) {
                         rs.next();
                         if (rs.getBoolean(1)) {
-                            out.add(t.display());
+                            out.add(r.display());
                         }
                     }
                 }
@@ -335,34 +359,36 @@ public final class SyncRunner implements AutoCloseable {
         }
 
         /** The changes not visible in S_prev, to the targets that last applied up to it. */
-        private void applyDelta(Group group, List<Db> targets, List<TableCopy> tables) throws SQLException {
-            String prev = group.prev();
-            // read only when a table needs the delta: a sync of sequences or whole tables has no capture schema
-            Set<String> truncated = null;
-            List<Item> items = new ArrayList<>();
-            for (TableCopy t : tables) {
-                if (group.whole().contains(t.display())) {
-                    items.add(new Item(t, null, 0, 0));
-                    continue;
-                }
-                if (!t.hasKey()) {
-                    run.error("Table " + t.display() + " has no primary key or unique index: it can only be copied "
+        private void applyDelta(Group group, List<Db> targets) throws SQLException {
+            List<Relation> whole = new ArrayList<>();
+            List<Relation> streamed = new ArrayList<>();
+            for (Relation r : plan.tables()) {
+                if (group.whole().contains(r.display())) {
+                    whole.add(r);
+                } else if (!r.hasKey()) {
+                    run.error("Table " + r.display() + " has no primary key or unique index: it can only be copied "
                             + "to fullcopy dbs; add a key, or give the targets role fullcopy");
                     return;
+                } else {
+                    streamed.add(r);
                 }
-                if (truncated == null) {
-                    truncated = truncatedSince(prev);
-                }
-                if (truncated.contains(t.relation.schema() + "\u0000" + t.relation.name())) {
-                    items.add(new Item(t, null, 0, 0));
+            }
+            // read only when a table needs the delta: a sync of sequences or whole tables has no capture schema
+            Changes changes = streamed.isEmpty() ? new Changes() : changesSince(group.prev(), streamed);
+            List<Item> items = new ArrayList<>();
+            for (Relation r : plan.tables()) {
+                if (whole.contains(r)) {
+                    items.add(new Item(shapes().get(r), null, 0, 0));
+                } else if (changes.truncated.contains(r.schema() + "\u0000" + r.name())) {
+                    items.add(new Item(shapes().get(r), null, 0, 0));
                     run.truncates++;
-                    continue;
-                }
-                List<String[]> keys = changedKeys(t, prev);
-                run.keys += keys.size();
-                for (int i = 0; i < keys.size(); i += keysPerChunk) {
-                    List<String[]> chunk = keys.subList(i, Math.min(keys.size(), i + keysPerChunk));
-                    items.add(new Item(t, chunk, i + chunk.size(), keys.size()));
+                } else {
+                    List<String[]> keys = changes.keys.getOrDefault(r, List.of());
+                    run.keys += keys.size();
+                    for (int i = 0; i < keys.size(); i += keysPerChunk) {
+                        List<String[]> chunk = keys.subList(i, Math.min(keys.size(), i + keysPerChunk));
+                        items.add(new Item(shapes().get(r), chunk, i + chunk.size(), keys.size()));
+                    }
                 }
             }
             for (Db t : items.isEmpty() ? targets : apply(targets, items)) {
@@ -375,7 +401,7 @@ public final class SyncRunner implements AutoCloseable {
                     UPDATE ibex.sync_state SET snapshot = ?, suppression = coalesce(?, suppression), updated = now()
                     WHERE sync = ? AND source = ? AND target = ?""",
                     current, suppression.get(t.name()), plan.sync().name(), source.name(), t.name());
-            repo.commit();
+            // committed with the run row: a crash before that re-applies the batch, which is harmless
             applied.add(t);
         }
 
@@ -387,6 +413,9 @@ public final class SyncRunner implements AutoCloseable {
             List<Db> live = new ArrayList<>(targets);
             List<TableCopy> whole = items.stream().filter(Item::whole).map(Item::table).toList();
             if (!whole.isEmpty()) {
+                int copyParallel = (int) Tunable.COPY_PARALLEL.read(repo);
+                Set<Integer> noAnalyze = new HashSet<>(repo.list(
+                        "SELECT id FROM ibex.relation WHERE NOT analyze_after_copy", rs -> rs.getInt(1)));
                 WholeTables copy = new WholeTables(plan.sync().name(), source, exportedSnapshot(), live, copyParallel,
                         t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), progressMillis);
                 for (WholeTables.Outcome o : copy.copy(whole, run::progress)) {
@@ -428,11 +457,14 @@ public final class SyncRunner implements AutoCloseable {
                 for (Item item : items) {
                     if (step.size() >= chunksPerStep) {
                         step(step, sessions);
+                        Item last = step.get(step.size() - 1);
+                        run.progress(last.table().display() + " " + last.done() + "/" + last.total() + " keys");
                         step.clear();
                     }
                     step.add(item);
                 }
                 if (!step.isEmpty()) {
+                    // the run's end records the last step
                     step(step, sessions);
                 }
                 if (items.size() > chunksPerStep) {
@@ -484,8 +516,8 @@ public final class SyncRunner implements AutoCloseable {
             }
             for (TargetSession ts : live) {
                 try {
+                    ts.check(step.stream().map(Item::table).toList());
                     for (Item item : step) {
-                        ts.check(item.table());
                         ts.deleteKeys(item.table(), item.keys());
                     }
                 } catch (SQLException | RuntimeException e) {
@@ -508,8 +540,6 @@ public final class SyncRunner implements AutoCloseable {
                 }
             }
             run.steps++;
-            Item last = step.get(step.size() - 1);
-            run.progress(last.table().display() + " " + last.done() + "/" + last.total() + " keys");
         }
 
         /** Streams one COPY out of the source into every live target: bytes, no row objects. */
@@ -611,52 +641,107 @@ public final class SyncRunner implements AutoCloseable {
             }
         }
 
-        private Set<String> truncatedSince(String prev) throws SQLException {
-            Set<String> out = new HashSet<>();
-            try (PreparedStatement ps = s.prepareStatement("""
-                    SELECT DISTINCT schemaname, tablename FROM ibex.truncate_log
-                    WHERE txid >= txid_snapshot_xmin(?::txid_snapshot) AND NOT txid_visible_in_snapshot(txid, ?::txid_snapshot)""")) {
-                ps.setString(1, prev);
-                ps.setString(2, prev);
+        /**
+         * The truncated tables and the changed keys of every streamed table since S_prev, in one
+         * query: an idle sync's run costs one round trip here.
+         */
+        private Changes changesSince(String prev, List<Relation> tables) throws SQLException {
+            int width = Math.max(2, tables.stream().mapToInt(r -> r.keyColumns().size()).max().orElse(0));
+            List<String> branches = new ArrayList<>();
+            List<String> pad = new ArrayList<>();
+            for (int i = 2; i < width; i++) {
+                pad.add(", NULL::text");
+            }
+            branches.add("SELECT -1, schemaname::text, tablename::text" + String.join("", pad)
+                    + " FROM (SELECT DISTINCT schemaname, tablename FROM ibex.truncate_log WHERE txid >= "
+                    + "txid_snapshot_xmin(?::txid_snapshot) AND NOT txid_visible_in_snapshot(txid, ?::txid_snapshot)) t");
+            for (int i = 0; i < tables.size(); i++) {
+                branches.add(TableCopy.changedKeysSql(i, tables.get(i), width));
+            }
+            Changes out = new Changes();
+            try (PreparedStatement ps = s.prepareStatement(String.join("\nUNION ALL\n", branches))) {
+                for (int i = 1; i <= 2 * branches.size(); i++) {
+                    ps.setString(i, prev);
+                }
+                ps.setFetchSize(50_000);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(rs.getString(1) + "\u0000" + rs.getString(2));
+                        int table = rs.getInt(1);
+                        if (table < 0) {
+                            out.truncated.add(rs.getString(2) + "\u0000" + rs.getString(3));
+                            continue;
+                        }
+                        Relation r = tables.get(table);
+                        String[] k = new String[r.keyColumns().size()];
+                        for (int i = 0; i < k.length; i++) {
+                            k[i] = rs.getString(i + 2);
+                        }
+                        out.keys.computeIfAbsent(r, x -> new ArrayList<>()).add(k);
                     }
                 }
             } catch (SQLException e) {
                 if ("42P01".equals(e.getSQLState())) {
-                    throw new IbexException(IbexException.BAD_INPUT, "Capture is not installed on source db \""
-                            + source.name() + "\": activate or reload the sync");
+                    throw notCaptured(tables);
                 }
                 throw e;
             }
             return out;
         }
 
-        private List<String[]> changedKeys(TableCopy t, String prev) throws SQLException {
-            int n = t.relation.keyColumns().size();
-            List<String[]> keys = new ArrayList<>();
-            try (PreparedStatement ps = s.prepareStatement(t.changedKeysSql())) {
-                ps.setString(1, prev);
-                ps.setString(2, prev);
-                ps.setFetchSize(50_000);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        String[] k = new String[n];
-                        for (int i = 0; i < n; i++) {
-                            k[i] = rs.getString(i + 1);
-                        }
-                        keys.add(k);
+        /** Which capture object is missing, after the query that needed it failed. */
+        private IbexException notCaptured(List<Relation> tables) {
+            try {
+                s.rollback();
+                if (!exists("ibex.truncate_log")) {
+                    return new IbexException(IbexException.BAD_INPUT, "Capture is not installed on source db \""
+                            + source.name() + "\": activate or reload the sync");
+                }
+                for (Relation r : tables) {
+                    if (!exists("ibex." + Identifiers.quote(TableCopy.deltaName(r)))) {
+                        return new IbexException(IbexException.BAD_INPUT, "Table " + r.display()
+                                + " is not captured on source db \"" + source.name()
+                                + "\": reload the sync to install its triggers");
                     }
                 }
             } catch (SQLException e) {
-                if ("42P01".equals(e.getSQLState())) {
-                    throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " is not captured on source db \""
-                            + source.name() + "\": reload the sync to install its triggers");
-                }
-                throw e;
+                // fall through to the general message
             }
-            return keys;
+            return new IbexException(IbexException.BAD_INPUT, "Capture is not complete on source db \"" + source.name()
+                    + "\": reload the sync to install its triggers");
+        }
+
+        private boolean exists(String relation) throws SQLException {
+            try (PreparedStatement ps = s.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+                ps.setString(1, relation);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getBoolean(1);
+                }
+            }
+        }
+
+        /**
+         * Opens the batch's REPEATABLE READ transaction, S_cur its first snapshot, in one round trip
+         * (a SET TRANSACTION inside it leaves the pooled connection's default alone, so the pool
+         * needs no reset either); key lookups then go by index whatever the statistics say.
+         */
+        private String beginSnapshot() throws SQLException {
+            try (Statement st = s.createStatement()) {
+                st.execute(BEGIN_SNAPSHOT);
+                while (st.getResultSet() == null) {
+                    if (!st.getMoreResults() && st.getUpdateCount() == -1) {
+                        throw new SQLException("no snapshot returned by the source");
+                    }
+                }
+                try (ResultSet rs = st.getResultSet()) {
+                    rs.next();
+                    String snapshot = rs.getString(1);
+                    while (st.getMoreResults() || st.getUpdateCount() != -1) {
+                        // the SET LOCALs after it
+                    }
+                    return snapshot;
+                }
+            }
         }
 
         private String scalar(String sql) throws SQLException {

@@ -9,7 +9,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -24,61 +26,87 @@ final class TableCopy {
     final Relation relation;
     final List<String> columns;
     final List<String> keyTypes;
+    /** A plain table, not partitioned: COPY can read it directly. */
+    private final boolean plain;
 
-    private TableCopy(Relation relation, List<String> columns, List<String> keyTypes) {
+    private TableCopy(Relation relation, List<String> columns, List<String> keyTypes, boolean plain) {
         this.relation = relation;
         this.columns = columns;
         this.keyTypes = keyTypes;
+        this.plain = plain;
     }
 
-    /** Reads the table's shape from the source's catalog. */
-    static TableCopy read(Connection source, String sourceName, Relation r) throws SQLException {
-        List<String> columns = columns(source, r.schema(), r.name());
-        if (columns.isEmpty()) {
-            throw new IbexException(IbexException.BAD_INPUT, "Table " + r.display() + " does not exist on source db \""
-                    + sourceName + "\": create it there, or remove it from the relgroup");
-        }
-        List<String> types = new ArrayList<>();
-        try (PreparedStatement ps = source.prepareStatement("""
-                SELECT CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
-                            ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END
-                FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-                JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = ? AND c.relname = ? AND a.attname = ? AND NOT a.attisdropped""")) {
-            for (String k : r.keyColumns()) {
-                ps.setString(1, r.schema());
-                ps.setString(2, r.name());
-                ps.setString(3, k);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new IbexException(IbexException.BAD_INPUT, "Table " + r.display() + " on source db \""
-                                + sourceName + "\" has no key column \"" + k + "\": update the relation's key columns");
-                    }
-                    types.add(rs.getString(1));
-                }
+    /** One column as the catalog has it; a domain's type is given as its base type. */
+    private record Attribute(String name, String type, boolean generated, boolean plain) {
+    }
+
+    /** Every table's attributes (not dropped, in attnum order), in one catalog query; %s says whether generated. */
+    private static final String ATTRIBUTES = """
+            SELECT n.nspname, c.relname, a.attname,
+                   CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
+                        ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END,
+                   %s, c.relkind = 'r'
+            FROM unnest(?::text[], ?::text[]) AS w(schemaname, tablename)
+            JOIN pg_catalog.pg_namespace n ON n.nspname = w.schemaname
+            JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.tablename AND c.relkind IN ('r', 'p')
+            JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+            ORDER BY 1, 2, a.attnum""";
+
+    /** Reads the tables' shapes from the source's catalog, all in one query. */
+    static List<TableCopy> readAll(Connection source, String sourceName, List<Relation> tables) throws SQLException {
+        Map<String, List<Attribute>> all = attributes(source, tables);
+        List<TableCopy> out = new ArrayList<>();
+        for (Relation r : tables) {
+            List<Attribute> attributes = all.getOrDefault(key(r), List.of());
+            List<String> columns = attributes.stream().filter(a -> !a.generated()).map(Attribute::name).toList();
+            if (columns.isEmpty()) {
+                throw new IbexException(IbexException.BAD_INPUT, "Table " + r.display() + " does not exist on source db \""
+                        + sourceName + "\": create it there, or remove it from the relgroup");
             }
+            List<String> types = new ArrayList<>();
+            for (String k : r.keyColumns()) {
+                String type = attributes.stream().filter(a -> a.name().equals(k)).map(Attribute::type).findFirst()
+                        .orElseThrow(() -> new IbexException(IbexException.BAD_INPUT, "Table " + r.display()
+                                + " on source db \"" + sourceName + "\" has no key column \"" + k
+                                + "\": update the relation's key columns"));
+                types.add(type);
+            }
+            out.add(new TableCopy(r, columns, types, attributes.get(0).plain()));
         }
-        return new TableCopy(r, columns, types);
+        return out;
     }
 
-    /** The columns a COPY can write: not dropped, not generated (attgenerated exists from 12 on). */
-    static List<String> columns(Connection c, String schema, String table) throws SQLException {
+    /** The columns a COPY can write (not dropped, not generated, in attnum order) of each table, by display name. */
+    static Map<String, List<String>> columns(Connection c, List<Relation> tables) throws SQLException {
+        Map<String, List<Attribute>> all = attributes(c, tables);
+        Map<String, List<String>> out = new HashMap<>();
+        for (Relation r : tables) {
+            out.put(r.display(), all.getOrDefault(key(r), List.of()).stream().filter(a -> !a.generated())
+                    .map(Attribute::name).toList());
+        }
+        return out;
+    }
+
+    private static Map<String, List<Attribute>> attributes(Connection c, List<Relation> tables) throws SQLException {
+        // attgenerated exists from 12 on
         boolean generated = c.getMetaData().getDatabaseMajorVersion() >= 12;
-        List<String> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT a.attname FROM pg_catalog.pg_attribute a
-                JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-                """ + (generated ? " AND a.attgenerated = ''" : "") + " ORDER BY a.attnum")) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
+        Map<String, List<Attribute>> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(ATTRIBUTES.formatted(generated ? "a.attgenerated <> ''" : "false"))) {
+            ps.setArray(1, c.createArrayOf("text", tables.stream().map(Relation::schema).toArray()));
+            ps.setArray(2, c.createArrayOf("text", tables.stream().map(Relation::name).toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(rs.getString(1));
+                    out.computeIfAbsent(rs.getString(1) + "\u0000" + rs.getString(2), k -> new ArrayList<>())
+                            .add(new Attribute(rs.getString(3), rs.getString(4), rs.getBoolean(5), rs.getBoolean(6)));
                 }
             }
         }
         return out;
+    }
+
+    private static String key(Relation r) {
+        return r.schema() + "\u0000" + r.name();
     }
 
     boolean hasKey() {
@@ -89,15 +117,26 @@ final class TableCopy {
         return relation.display();
     }
 
-    /** The changed keys, as text, of the delta rows not visible in S_prev (bind S_prev twice). */
-    String changedKeysSql() {
+    /**
+     * The changed keys of one table as a branch of the batch's UNION ALL: the table's number, then
+     * its key values as text, padded with NULLs to {@code width} columns (key columns are NOT NULL
+     * in the delta table, so a NULL is padding). Binds S_prev twice.
+     */
+    static String changedKeysSql(int number, Relation relation, int width) {
         String keys = Identifiers.quoteList(relation.keyColumns());
-        String delta = "ibex." + Identifiers.quote(new CapturedTable(relation.schema(), relation.name(),
-                relation.keyColumns(), false).delta());
+        String delta = "ibex." + Identifiers.quote(deltaName(relation));
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < width; i++) {
+            out.add(i < relation.keyColumns().size() ? Identifiers.quote(relation.keyColumns().get(i)) + "::text"
+                    : "NULL::text");
+        }
         // DISTINCT on the typed values: 1.0 and 1.00 are one numeric key, and must be copied once
-        return "SELECT " + relation.keyColumns().stream().map(k -> Identifiers.quote(k) + "::text")
-                .collect(Collectors.joining(", ")) + " FROM (SELECT DISTINCT " + keys + " FROM " + delta
+        return "SELECT " + number + ", " + String.join(", ", out) + " FROM (SELECT DISTINCT " + keys + " FROM " + delta
                 + " WHERE txid >= txid_snapshot_xmin(?::txid_snapshot) AND NOT txid_visible_in_snapshot(txid, ?::txid_snapshot)) d";
+    }
+
+    static String deltaName(Relation relation) {
+        return new CapturedTable(relation.schema(), relation.name(), relation.keyColumns(), false).delta();
     }
 
     /** DELETE of the rows whose keys are bound as one text array per key column. */
@@ -137,7 +176,14 @@ final class TableCopy {
         return sql.toString();
     }
 
+    /**
+     * A plain table is copied by name (COPY of a table reads only it, not its inheritance children),
+     * which skips the executor's per-row work of the query form a partitioned table needs.
+     */
     String copyOutAllSql() {
+        if (plain) {
+            return "COPY " + relation.quoted() + " (" + Identifiers.quoteList(columns) + ") TO STDOUT";
+        }
         return "COPY (SELECT " + selectList() + " FROM ONLY " + relation.quoted() + " AS " + ALIAS + ") TO STDOUT";
     }
 

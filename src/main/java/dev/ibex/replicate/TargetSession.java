@@ -8,9 +8,12 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.postgresql.copy.CopyManager;
@@ -28,7 +31,11 @@ final class TargetSession {
     final Db db;
     private Connection c;
     private TriggerSuppression suppression;
+    private static final int BATCH = 64 * 1024;
+
     private CopyIn copy;
+    private final byte[] buffer = new byte[BATCH];
+    private int buffered;
     private boolean inTransaction;
     private final Set<String> checked = new HashSet<>();
     long deletes;
@@ -75,6 +82,22 @@ final class TargetSession {
         });
     }
 
+    /**
+     * How each open server connection suppresses triggers: probed once per connection, not once
+     * per run (a pooled connection serves many runs). Forgotten when a session on it fails.
+     */
+    private static final Map<Object, TriggerSuppression> PROBED = Collections.synchronizedMap(new WeakHashMap<>());
+
+    private TriggerSuppression probed(Connection pooled) throws SQLException {
+        Object server = pooled.unwrap(PGConnection.class);
+        TriggerSuppression known = PROBED.get(server);
+        if (known == null) {
+            known = TriggerSuppression.probe(pooled, db.name());
+            PROBED.put(server, known);
+        }
+        return known;
+    }
+
     private interface Connector {
         Connection connect() throws SQLException;
     }
@@ -83,7 +106,7 @@ final class TargetSession {
         try {
             c = connector.connect();
             c.setAutoCommit(false);
-            suppression = TriggerSuppression.probe(c, db.name());
+            suppression = probed(c);
         } catch (IbexException e) {
             fail(e.getMessage(), e);
         } catch (SQLException e) {
@@ -91,27 +114,32 @@ final class TargetSession {
         }
     }
 
-    /** The target must have every column the source copies. */
-    void check(TableCopy t) throws SQLException {
-        if (!checked.add(t.display())) {
+    /** The target must have every column the source copies; checked once per session, tables read together. */
+    void check(List<TableCopy> tables) throws SQLException {
+        List<TableCopy> unchecked = tables.stream().filter(t -> !checked.contains(t.display())).distinct().toList();
+        if (unchecked.isEmpty()) {
             return;
         }
-        List<String> have = TableCopy.columns(c, t.relation.schema(), t.relation.name());
-        if (have.isEmpty()) {
-            throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " does not exist on target db \""
-                    + db.name() + "\": create it there (same columns as the source)");
-        }
-        for (String col : t.columns) {
-            if (!have.contains(col)) {
-                throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " on target db \"" + db.name()
-                        + "\" has no column \"" + col + "\" (or it is generated there): add it as on the source");
+        Map<String, List<String>> columns = TableCopy.columns(c, unchecked.stream().map(t -> t.relation).toList());
+        for (TableCopy t : unchecked) {
+            List<String> have = columns.get(t.display());
+            if (have.isEmpty()) {
+                throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " does not exist on target db \""
+                        + db.name() + "\": create it there (same columns as the source)");
             }
+            for (String col : t.columns) {
+                if (!have.contains(col)) {
+                    throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " on target db \"" + db.name()
+                            + "\" has no column \"" + col + "\" (or it is generated there): add it as on the source");
+                }
+            }
+            checked.add(t.display());
         }
     }
 
     void begin() throws SQLException {
         if (!inTransaction) {
-            suppression.begin(c);
+            suppression.begin(c, SyncRunner.KEY_PLANS);
             inTransaction = true;
         }
     }
@@ -143,11 +171,32 @@ final class TargetSession {
         copy = api.copyIn(t.copyInSql());
     }
 
+    /**
+     * Rows go out in CopyData messages of up to {@link #BATCH} bytes, not one message per row as
+     * they arrive from the source: fewer messages for the target to parse and the driver to frame.
+     */
     void write(byte[] row) throws SQLException {
-        copy.writeToCopy(row, 0, row.length);
+        if (row.length >= BATCH) {
+            flush();
+            copy.writeToCopy(row, 0, row.length);
+            return;
+        }
+        if (buffered + row.length > BATCH) {
+            flush();
+        }
+        System.arraycopy(row, 0, buffer, buffered, row.length);
+        buffered += row.length;
+    }
+
+    private void flush() throws SQLException {
+        if (buffered > 0) {
+            copy.writeToCopy(buffer, 0, buffered);
+            buffered = 0;
+        }
     }
 
     void endCopy() throws SQLException {
+        flush();
         CopyIn done = copy;
         copy = null;
         inserts += done.endCopy();
@@ -175,6 +224,13 @@ final class TargetSession {
 
     /** Marks the target failed: rolls back its transaction and gives its connection back clean. */
     void fail(String message, Exception e) {
+        if (c != null) {
+            try {
+                PROBED.remove(c.unwrap(PGConnection.class));
+            } catch (SQLException ignored) {
+                // not a PostgreSQL connection: nothing was remembered
+            }
+        }
         if (error == null) {
             error = message;
             failState = e instanceof SQLException se ? se.getSQLState() : null;
@@ -196,6 +252,7 @@ final class TargetSession {
             // the connection is going away anyway
         }
         copy = null;
+        buffered = 0;
         try {
             c.rollback();
             if (suppression != null) {

@@ -109,8 +109,17 @@ public final class TriggerSuppression {
 
     /** First statement of an apply transaction. */
     public void begin(Connection c) throws SQLException {
-        exec(c, mode == Mode.SET ? "SET LOCAL session_replication_role = replica"
-                : "SELECT " + function + "(" + Identifiers.literal("replica") + ")");
+        exec(c, beginSql());
+    }
+
+    /** First statement of an apply transaction, sent in the same round trip as {@code more}. */
+    public void begin(Connection c, String more) throws SQLException {
+        exec(c, beginSql() + "; " + more);
+    }
+
+    private String beginSql() {
+        return mode == Mode.SET ? "SET LOCAL session_replication_role = replica"
+                : "SELECT " + function + "(" + Identifiers.literal("replica") + ")";
     }
 
     /**

@@ -40,7 +40,7 @@ final class WholeTables {
 
     static final long PROGRESS_MILLIS = 2_000;
     /** Below this size the expected row count is counted in the snapshot; above, pg_class.reltuples. */
-    private static final long COUNT_BELOW_BYTES = 64L << 20;
+    private static final long COUNT_BELOW_BYTES = 8L << 20;
     private static final String APPLICATION = "ibex copy";
 
     private static final Logger LOG = LoggerFactory.getLogger(WholeTables.class);
@@ -216,14 +216,15 @@ final class WholeTables {
     }
 
     private void copyTable(Connection src, TableCopy table, List<TargetSession> sessions) throws SQLException {
-        CopyProgress p = new CopyProgress(table.display(), expectedRows(src, table), System.nanoTime());
+        long t0 = System.nanoTime();
+        CopyProgress p = new CopyProgress(table.display(), expectedRows(src, table), t0);
         running.add(p);
         try {
             List<TargetSession> live = new ArrayList<>();
             for (TargetSession ts : sessions) {
                 if (ts.alive()) {
                     try {
-                        ts.check(table);
+                        ts.check(List.of(table));
                         ts.deleteAll(table);
                         ts.startCopy(table);
                         live.add(ts);
@@ -265,6 +266,7 @@ final class WholeTables {
                     }
                 }
             }
+            long copied = System.nanoTime();
             if (analyze.test(table)) {
                 for (TargetSession ts : live) {
                     if (ts.alive()) {
@@ -272,10 +274,15 @@ final class WholeTables {
                     }
                 }
             }
-            LOG.info("Copied {}: {} rows", table.display(), p.rows());
+            LOG.info("Copied {}: {} rows in {} s, ANALYZE {} s", table.display(), p.rows(), seconds(copied - t0),
+                    seconds(System.nanoTime() - copied));
         } finally {
             running.remove(p);
         }
+    }
+
+    private static String seconds(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.2f", nanos / 1e9);
     }
 
     /** Statistics are a nicety: a failed ANALYZE is logged, the copied rows stand. */

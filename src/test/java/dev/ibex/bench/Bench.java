@@ -42,6 +42,7 @@ public final class Bench {
     private final int duration;
     private final int idleSyncs;
     private final Path json;
+    private final int statements;
     private final String pgbench;
 
     private EmbeddedPostgres source;
@@ -55,6 +56,7 @@ public final class Bench {
         duration = Integer.parseInt(flags.getOrDefault("duration", "60"));
         idleSyncs = Integer.parseInt(flags.getOrDefault("syncs", "50"));
         json = flags.containsKey("json") ? Path.of(flags.get("json")) : null;
+        statements = Integer.parseInt(flags.getOrDefault("statements", "0"));
         pgbench = flags.getOrDefault("pgbench", findPgbench());
     }
 
@@ -63,7 +65,9 @@ public final class Bench {
         for (String a : args) {
             if (a.equals("--help")) {
                 System.out.println("usage: ibex-bench [--scale=10] [--clients=4] [--duration=60] [--syncs=50] "
-                        + "[--json=FILE] [--pgbench=PATH]");
+                        + "[--json=FILE] [--pgbench=PATH] [--statements=N]");
+                System.out.println("  --statements=N  print each server's N costliest statements of the ibex phase "
+                        + "(pg_stat_statements) to stderr");
                 return;
             }
             if (!a.startsWith("--") || !a.contains("=")) {
@@ -104,7 +108,11 @@ public final class Bench {
         exec(source, "bench", "INSERT INTO bench_heartbeat VALUES (1, clock_timestamp())");
 
         // 1. plain PostgreSQL
+        long[] plain0 = cpuTicks();
         figure("plain_tps", pgbenchRun());
+        long[] plain1 = cpuTicks();
+        figure("plain_cpu_us_per_txn", String.format(java.util.Locale.ROOT, "source %.0f",
+                (plain1[0] - plain0[0]) * tickMicros() / (((Number) figures.get("plain_tps")).doubleValue() * duration)));
 
         // 4 (done first: it also gives the target its starting data). Raw pipe, then ibex's copy.
         long rows = Long.parseLong(scalar(source, "bench", "SELECT count(*) FROM pgbench_accounts"));
@@ -122,13 +130,33 @@ public final class Bench {
         addIdleSyncs();
         ibex("add", "sync", "bench", "relgroup=bench", "dbs=src:source,dst:target", "onetimecopy=1");
         ibex("start");
-        figure("copy_s", seconds(() -> ibex("kick", "bench", "0")));
+        // the controller's start kicks the sync: the kick below returns once that copy run has ended
+        figure("copy_kick_s", seconds(() -> ibex("kick", "bench", "0")));
+        figure("copy_run_s", firstRunSeconds());
+        figure("copy_s", tableCopySeconds("public.pgbench_accounts"));
 
         // 2. the same load with capture and the controller running, a heartbeat giving the lag
+        if (statements > 0) {
+            for (EmbeddedPostgres pg : List.of(source, target)) {
+                exec(pg, "postgres", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+                        "SELECT pg_stat_statements_reset()");
+            }
+        }
         Heartbeat beat = new Heartbeat();
         beat.start();
+        long[] cpu0 = cpuTicks();
         figure("ibex_tps", pgbenchRun());
+        long[] cpu1 = cpuTicks();
         beat.finish();
+        // where the CPU went during the load, per transaction: the source, the target (+ repository), the daemon
+        double txns = ((Number) figures.get("ibex_tps")).doubleValue() * duration;
+        figure("ibex_cpu_us_per_txn", String.format(java.util.Locale.ROOT, "source %.0f target %.0f daemon %.0f",
+                (cpu1[0] - cpu0[0]) * tickMicros() / txns, (cpu1[1] - cpu0[1]) * tickMicros() / txns,
+                (cpu1[2] - cpu0[2]) * tickMicros() / txns));
+        if (statements > 0) {
+            topStatements(source, "source");
+            topStatements(target, "target");
+        }
         figure("lag_p50_ms", beat.percentile(50));
         figure("lag_p95_ms", beat.percentile(95));
         figure("lag_max_ms", beat.percentile(100));
@@ -137,13 +165,21 @@ public final class Bench {
 
         // 3. triggers only, then the backlog worked off
         ibex("stop");
+        long[] trig0 = cpuTicks();
         figure("trigonly_tps", pgbenchRun());
+        long[] trig1 = cpuTicks();
+        figure("trigonly_cpu_us_per_txn", String.format(java.util.Locale.ROOT, "source %.0f",
+                (trig1[0] - trig0[0]) * tickMicros() / (((Number) figures.get("trigonly_tps")).doubleValue() * duration)));
         long backlog = backlogRows();
         figure("backlog_rows", backlog);
-        double backlogS = seconds(() -> {
+        String before = scalar(target, "ibex", "SELECT clock_timestamp()::text");
+        figure("backlog_wall_s", seconds(() -> {
             ibex("start");
             ibex("kick", "bench", "0");
-        });
+        }));
+        // the work-off itself, from the first run the new controller started to the last one's end
+        double backlogS = Double.parseDouble(scalar(target, "ibex", "SELECT round(extract(epoch FROM max(ended) - "
+                + "min(started)), 2) FROM ibex.run WHERE sync = 'bench' AND started >= '" + before + "'"));
         figure("backlog_s", backlogS);
         figure("backlog_rows_per_s", Math.round(backlog / Math.max(backlogS, 0.001)));
         converged &= equal();
@@ -206,10 +242,33 @@ public final class Bench {
         }
     }
 
+    /** Delta rows the sync has not applied yet: txids not visible in its S_prev (rows applied but not purged do not count). */
     private long backlogRows() {
-        String sql = "SELECT coalesce(sum(n_live_tup), 0) FROM pg_stat_user_tables WHERE schemaname = 'ibex' "
-                + "AND relname LIKE 'delta%'";
-        return Long.parseLong(scalar(source, "bench", sql));
+        String prev = scalar(target, "ibex", "SELECT snapshot FROM ibex.sync_state WHERE sync = 'bench'");
+        String deltas = scalar(source, "bench", "SELECT string_agg(format('SELECT count(*) FROM ibex.%I WHERE txid >= "
+                + "txid_snapshot_xmin(%L::txid_snapshot) AND NOT txid_visible_in_snapshot(txid, %L::txid_snapshot)', "
+                + "delta, '" + prev + "', '" + prev + "'), ' UNION ALL ') FROM ibex.captured");
+        return Long.parseLong(scalar(source, "bench", "SELECT sum(count) FROM (" + deltas + ") d"));
+    }
+
+    /** The one-time copy run, from its run row. */
+    private double firstRunSeconds() {
+        return Double.parseDouble(scalar(target, "ibex", "SELECT round(extract(epoch FROM ended - started), 2) "
+                + "FROM ibex.run WHERE sync = 'bench' ORDER BY id LIMIT 1"));
+    }
+
+    /** The COPY of one table within the one-time copy, as the controller logged it ("Copied t: N rows in S s"). */
+    private double tableCopySeconds(String table) throws IOException {
+        Pattern p = Pattern.compile("Copied " + Pattern.quote(table) + ": [0-9]+ rows in ([0-9.]+) s");
+        try (var files = Files.list(work.resolve("log"))) {
+            for (Path f : files.toList()) {
+                Matcher m = p.matcher(Files.readString(f, StandardCharsets.UTF_8));
+                if (m.find()) {
+                    return Double.parseDouble(m.group(1));
+                }
+            }
+        }
+        throw new IllegalStateException("no copy time of " + table + " in the controller's log");
     }
 
     private boolean equal() {
@@ -256,15 +315,22 @@ public final class Bench {
                  Statement ss = s.createStatement(); Statement ts = t.createStatement()) {
                 long nextBeat = 0;
                 String lastSeen = "";
+                String first = null;
                 while (!done) {
                     long now = System.nanoTime();
                     if (now >= nextBeat) {
-                        ss.executeUpdate("UPDATE bench_heartbeat SET beat = clock_timestamp() WHERE id = 1");
+                        try (ResultSet rs = ss.executeQuery(
+                                "UPDATE bench_heartbeat SET beat = clock_timestamp() WHERE id = 1 RETURNING beat::text")) {
+                            rs.next();
+                            first = first == null ? rs.getString(1) : first;
+                        }
                         nextBeat = now + 200_000_000L;
                     }
+                    // the row the copy brought over is not a beat: count from the first beat this thread wrote
                     try (ResultSet rs = ts.executeQuery("SELECT beat::text, "
-                            + "(extract(epoch FROM clock_timestamp() - beat) * 1000)::bigint FROM bench_heartbeat")) {
-                        if (rs.next() && !rs.getString(1).equals(lastSeen)) {
+                            + "(extract(epoch FROM clock_timestamp() - beat) * 1000)::bigint, beat >= '" + first
+                            + "'::timestamptz FROM bench_heartbeat")) {
+                        if (rs.next() && rs.getBoolean(3) && !rs.getString(1).equals(lastSeen)) {
                             lastSeen = rs.getString(1);
                             synchronized (lags) {
                                 lags.add(rs.getLong(2));
@@ -353,8 +419,69 @@ public final class Bench {
         }
     }
 
-    private static EmbeddedPostgres server(Path dir) throws IOException {
-        return EmbeddedPostgres.builder().setDataDirectory(dir).setCleanDataDirectory(true)
+    /** CPU ticks so far of the source's and the target's server processes and of the controller. */
+    private long[] cpuTicks() throws IOException, InterruptedException {
+        // pgbench's backends are exiting: their time counts once the postmaster has reaped them
+        Thread.sleep(300);
+        long daemon = 0;
+        Path run = work.resolve("run");
+        if (Files.isDirectory(run)) {
+            try (var files = Files.list(run)) {
+                for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".pid")).toList()) {
+                    daemon += ticks(Long.parseLong(Files.readAllLines(f).get(0).trim()), false);
+                }
+            }
+        }
+        return new long[] {serverTicks(work.resolve("source")), serverTicks(work.resolve("target")), daemon};
+    }
+
+    /** The postmaster, its reaped children and its live children. */
+    private static long serverTicks(Path dataDir) throws IOException {
+        long pm = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
+        long sum = ticks(pm, true);
+        for (ProcessHandle child : ProcessHandle.of(pm).map(h -> h.children().toList()).orElse(List.of())) {
+            sum += ticks(child.pid(), false);
+        }
+        return sum;
+    }
+
+    private static long ticks(long pid, boolean withChildren) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // fields 14-17 of stat (utime, stime, cutime, cstime), counted from the state field (3)
+            long t = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            return withChildren ? t + Long.parseLong(f[13]) + Long.parseLong(f[14]) : t;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    private static double tickMicros() {
+        return 1_000_000.0 / 100; // USER_HZ is 100 on Linux
+    }
+
+    private void topStatements(EmbeddedPostgres pg, String label) {
+        String sql = "SELECT round(total_exec_time)::text || ' ms ' || calls || ' calls ' || rows || ' rows: ' "
+                + "|| left(regexp_replace(query, '\\s+', ' ', 'g'), 160) FROM pg_stat_statements "
+                + "ORDER BY total_exec_time DESC LIMIT " + statements;
+        try (Connection c = connect(pg, "postgres"); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                System.err.println("ibex-bench: " + label + ": " + rs.getString(1));
+            }
+        } catch (SQLException e) {
+            System.err.println("ibex-bench: no statements of " + label + ": " + e.getMessage());
+        }
+    }
+
+    private EmbeddedPostgres server(Path dir) throws IOException {
+        EmbeddedPostgres.Builder b = EmbeddedPostgres.builder();
+        if (statements > 0) {
+            b.setServerConfig("shared_preload_libraries", "pg_stat_statements")
+                    .setServerConfig("pg_stat_statements.track", "all");
+        }
+        return b.setDataDirectory(dir).setCleanDataDirectory(true)
                 .setServerConfig("listen_addresses", "127.0.0.1")
                 .setServerConfig("max_connections", "300")
                 .setServerConfig("shared_buffers", "256MB")

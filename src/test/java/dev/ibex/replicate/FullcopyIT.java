@@ -42,6 +42,31 @@ class FullcopyIT {
         }
     }
 
+    /** A whole-table copy of a parent reads the parent's own rows only (COPY t, like FROM ONLY). */
+    @Test
+    void inheritanceParentIsCopiedWithoutItsChildrenRows() {
+        TestDb src = PgServers.source();
+        TestDb full = PgServers.target();
+        for (TestDb db : List.of(src, full)) {
+            db.exec("CREATE TABLE parent (id int PRIMARY KEY, v text)",
+                    "CREATE TABLE child (extra int) INHERITS (parent)");
+        }
+        src.exec("INSERT INTO parent SELECT g, 'p' || g FROM generate_series(1, 50) g",
+                "INSERT INTO child SELECT g, 'c' || g, g FROM generate_series(100, 130) g");
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
+            m.db("src", src).db("full", full);
+            m.sync("s1", false, List.of(m.table("src", "public", "parent", "id")), "src", "full:fullcopy")
+                    .capture("src");
+            SyncRunner.Result r = runner.runOnce("s1");
+            assertEquals("good", r.state(), r.toString());
+            assertEquals(50, r.inserts());
+            assertEquals("50", full.scalar("SELECT count(*) FROM ONLY parent"));
+            assertEquals("0", full.scalar("SELECT count(*) FROM child"));
+            assertEquals(src.scalar("SELECT string_agg(id || v, ',' ORDER BY id) FROM ONLY parent"),
+                    full.scalar("SELECT string_agg(id || v, ',' ORDER BY id) FROM ONLY parent"));
+        }
+    }
+
     @Test
     void aKeylessTableCannotGoToADeltaTarget() {
         TestDb src = PgServers.source();
