@@ -98,8 +98,7 @@ public class KickCommand extends Verb {
                     // the counter, and what the run is doing (a one-time copy's rows, MB/s and ETA)
                     String detail = repo.one(RUNNING_DETAIL, rs -> rs.getString(1), s.name()).orElse("");
                     repo.commit();
-                    String now = "[" + (System.nanoTime() - start) / 1_000_000_000 + " s] "
-                            + (detail == null ? "" : detail);
+                    String now = "[" + (System.nanoTime() - start) / 1_000_000_000 + " s] " + detail;
                     int pad = Math.max(0, shown.length() - now.length());
                     out().print("\b".repeat(shown.length()) + now + " ".repeat(pad) + "\b".repeat(pad));
                     shown = now;
