@@ -32,6 +32,14 @@ public class KickCommand extends Verb {
     @Parameters(arity = "1..*", paramLabel = "SYNC", description = "Syncs (names, all, wildcards) [N].")
     List<String> words;
 
+    @picocli.CommandLine.Option(names = "--timer", negatable = true,
+            description = "Show the seconds counter and the run's progress while waiting (default: on a terminal; "
+                    + "--no-timer or Bucardo's --notimer turns it off).")
+    Boolean timerOption;
+
+    @picocli.CommandLine.Option(names = "--notimer", hidden = true)
+    boolean notimer;
+
     private record Ended(String state, Instant started, Instant ended, String error) {
     }
 
@@ -79,7 +87,7 @@ public class KickCommand extends Verb {
                           int wait) throws InterruptedException {
         long start = System.nanoTime();
         long deadline = wait == 0 ? Long.MAX_VALUE : start + Duration.ofSeconds(wait).toNanos();
-        boolean timer = System.console() != null;
+        boolean timer = !notimer && (timerOption != null ? timerOption : System.console() != null);
         int exit = 0;
         for (Sync s : syncs) {
             out().print("Kick " + s.name() + ": ");
