@@ -55,7 +55,10 @@ public final class TriggerSuppression {
                       AND has_schema_privilege(n.oid, 'USAGE') AND has_function_privilege(p.oid, 'EXECUTE')),
                    (SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname)
                     FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-                    WHERE p.oid = to_regprocedure('rds_session_replication_role(text)')
+                    -- through search_path, else in public where the shipped shim puts it (a session
+                    -- may have pinned search_path to pg_catalog)
+                    WHERE p.oid = coalesce(to_regprocedure('rds_session_replication_role(text)'),
+                                           to_regprocedure('public.rds_session_replication_role(text)'))
                       AND has_function_privilege(p.oid, 'EXECUTE')
                       -- found through search_path, where anyone may create functions on older
                       -- servers: only a SECURITY DEFINER function of a privileged owner is the shim

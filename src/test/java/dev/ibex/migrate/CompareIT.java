@@ -145,6 +145,26 @@ class CompareIT {
     }
 
     @Test
+    void repairGoesThroughTheRdsShimForAPlainTargetUser() {
+        TestDb source = PgServers.source();
+        TestDb target = PgServers.target();
+        String user = "shim_" + target.name();
+        for (TestDb db : List.of(source, target)) {
+            db.exec(ITEMS, FILL_ITEMS);
+        }
+        target.exec("DELETE FROM public.items WHERE id = 9", "CREATE ROLE " + user + " LOGIN",
+                "GRANT SELECT, INSERT, DELETE, TRUNCATE ON public.items TO " + user,
+                dev.ibex.repository.SqlFiles.read("sql/shims/rds_session_replication_role.sql")
+                        .replace(":\"grantee\"", dev.ibex.pg.Identifiers.quote(user)));
+        Model m = Model.create().db("src", source).db("dst", target, user, null)
+                .sync("s1", "src", List.of("dst"), "public.items:id");
+        Cli.Result r = m.run("compare", "s1", "--repair");
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().contains("After repair: All 1 table comparison(s) match"), r.toString());
+        assertEquals(itemsChecksum(source), itemsChecksum(target));
+    }
+
+    @Test
     void repairRefusesATargetWithoutTriggerSuppressionAndChangesNothing() {
         TestDb source = PgServers.source();
         TestDb target = PgServers.target();
