@@ -1,6 +1,8 @@
 package dev.ibex.cli;
 
 import dev.ibex.IbexException;
+import dev.ibex.controller.Channels;
+import dev.ibex.controller.ControllerClient;
 import dev.ibex.repository.Repository;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +12,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * A verb that changes the model: all its writes are one repository transaction, and what it did is
- * printed only once that transaction has committed.
+ * printed only once that transaction has committed; a running controller is told to reload.
  */
 abstract class ModelVerb extends Verb {
 
@@ -24,6 +26,8 @@ abstract class ModelVerb extends Verb {
         List<String> lines = new ArrayList<>();
         try (Repository repo = openRepository()) {
             work.accept(new Session(repo, lines::add, force));
+            // a running controller picks the change up at commit, with no 'ibex reload' needed
+            new ControllerClient(repo).notify(Channels.RELOAD, "");
             repo.commit();
         }
         lines.forEach(this::say);

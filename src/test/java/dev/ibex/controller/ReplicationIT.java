@@ -77,6 +77,30 @@ class ReplicationIT {
     }
 
     @Test
+    void syncsAddedAndRemovedWithTheCliReachARunningControllerWithoutReload() throws Exception {
+        TestDb dst = model(PgServers.repository(), "");
+        try (InProcessController c = new InProcessController(repo)) {
+            c.assertRunning();
+            awaitStartupRun();
+            Cli.Result add = Cli.run(repo, "add", "sync", "second", "relgroup=s_rel", "dbs=s_dbs");
+            assertEquals(0, add.exit(), add.toString());
+            eventually(Duration.ofSeconds(20), "a worker for the new sync", () -> kidThreadRuns("second"));
+            eventually(Duration.ofSeconds(20), "a run of the new sync",
+                    () -> model.runs("second", "empty") + model.runs("second", "good") >= 1);
+            Cli.Result remove = Cli.run(repo, "remove", "sync", "second");
+            assertEquals(0, remove.exit(), remove.toString());
+            eventually(Duration.ofSeconds(20), "the worker of the removed sync to stop", () -> !kidThreadRuns("second"));
+            src.exec(CHANGES);
+            eventually(Duration.ofSeconds(30), "the remaining sync replicating",
+                    () -> dst.checksum("t", "id").equals(src.checksum("t", "id")));
+        }
+    }
+
+    private static boolean kidThreadRuns(String sync) {
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("ibex-sync-" + sync));
+    }
+
+    @Test
     void autokickReplicatesAWriteWithoutAKick() throws Exception {
         TestDb dst = model(PgServers.repository(), "");
         try (InProcessController c = new InProcessController(repo)) {
