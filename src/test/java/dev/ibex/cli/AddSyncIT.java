@@ -1,14 +1,11 @@
 package dev.ibex.cli;
 
-import static dev.ibex.cli.CliChecks.addDb;
 import static dev.ibex.cli.CliChecks.fails;
 import static dev.ibex.cli.CliChecks.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
-import dev.ibex.test.Model;
-import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,14 +19,10 @@ class AddSyncIT {
 
     @BeforeEach
     void setUp() {
-        repo = Model.create().repoDb();
-        src = PgServers.source();
-        dst = PgServers.target();
-        src.exec(AddTablesIT.SCHEMA);
-        dst.exec(AddTablesIT.SCHEMA);
-        addDb(repo, "src", src);
-        addDb(repo, "dst", dst);
-        ok(repo, "add", "table", "orders", "order_items", "db=src", "relgroup=shop");
+        CliChecks.Shop shop = CliChecks.Shop.create();
+        repo = shop.repo();
+        src = shop.src();
+        dst = shop.dst();
     }
 
     String members(String dbgroup) {

@@ -64,6 +64,20 @@ final class CliChecks {
     }
 
     /** ibex add db NAME with the connection words of the test database. */
+    /** A repository with dbs src and dst holding AddTablesIT's shop schema, and relgroup shop on src. */
+    record Shop(TestDb repo, TestDb src, TestDb dst) {
+        static Shop create() {
+            Shop shop = new Shop(dev.ibex.test.Model.create().repoDb(), dev.ibex.test.PgServers.source(),
+                    dev.ibex.test.PgServers.target());
+            shop.src.exec(AddTablesIT.SCHEMA);
+            shop.dst.exec(AddTablesIT.SCHEMA);
+            addDb(shop.repo, "src", shop.src);
+            addDb(shop.repo, "dst", shop.dst);
+            ok(shop.repo, "add", "table", "orders", "order_items", "db=src", "relgroup=shop");
+            return shop;
+        }
+    }
+
     static Cli.Result addDb(TestDb repo, String name, TestDb db) {
         return ok(repo, Cli.args(new String[] {"add", "db", name}, db.dbWords()));
     }

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
-import dev.ibex.test.Model;
-import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,14 +21,10 @@ class UpdateRemoveIT {
 
     @BeforeEach
     void setUp() {
-        repo = Model.create().repoDb();
-        src = PgServers.source();
-        dst = PgServers.target();
-        src.exec(AddTablesIT.SCHEMA);
-        dst.exec(AddTablesIT.SCHEMA);
-        addDb(repo, "src", src);
-        addDb(repo, "dst", dst);
-        ok(repo, "add", "table", "orders", "order_items", "db=src", "relgroup=shop");
+        CliChecks.Shop shop = CliChecks.Shop.create();
+        repo = shop.repo();
+        src = shop.src();
+        dst = shop.dst();
         ok(repo, "add", "table", "keyless", "db=src", "relgroup=loose");
         ok(repo, "add", "dbgroup", "pair", "src:source", "dst:target");
         ok(repo, "add", "sync", "s1", "relgroup=shop", "dbs=pair");
