@@ -15,10 +15,9 @@ public final class PgErrors {
     public static IbexException connectFailed(ConnectionSpec spec, SQLException e) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         String what = "Cannot connect to " + spec.label() + " at " + spec.hostPort();
-        String server = serverLine(e);
         String message = switch (state) {
             case "28P01" -> what + ": password authentication failed for user \"" + spec.user()
-                    + "\": fix pass= (or ~/.pgpass / PGPASSWORD)";
+                    + "\": fix " + key(spec, "pass") + " (or ~/.pgpass / PGPASSWORD)";
             case "28000" -> what + ": the server refused user \"" + spec.user()
                     + "\": check that the role exists and pg_hba.conf lets it in";
             case "3D000" -> what + ": database \"" + spec.dbname() + "\" does not exist: "
@@ -29,18 +28,18 @@ public final class PgErrors {
             default -> {
                 Throwable root = rootCause(e);
                 if (root instanceof UnknownHostException) {
-                    yield what + ": unknown host \"" + spec.host() + "\": fix host=";
+                    yield what + ": unknown host \"" + spec.host() + "\": fix " + key(spec, "host");
                 } else if (root instanceof ConnectException) {
                     yield what + ": connection refused: is PostgreSQL running there and listening on TCP port "
-                            + (spec.port() == null ? 5432 : spec.port()) + "? fix host= / port=";
+                            + (spec.port() == null ? 5432 : spec.port()) + "? fix " + key(spec, "host") + " / " + key(spec, "port");
                 } else if (root instanceof SocketTimeoutException) {
                     yield what + ": no answer within " + ConnectionSpec.CONNECT_TIMEOUT_SECONDS
-                            + " s: check host=, port= and firewalls";
+                            + " s: check " + key(spec, "host") + ", " + key(spec, "port") + " and firewalls";
                 }
                 yield what + ": " + firstLine(e.getMessage());
             }
         };
-        return new IbexException(IbexException.DATABASE, message, server, e);
+        return new IbexException(IbexException.DATABASE, message, null, e);
     }
 
     /** A failure while working in a database that we are connected to. */
@@ -48,8 +47,9 @@ public final class PgErrors {
         return new IbexException(IbexException.DATABASE, doing + " failed: " + firstLine(e.getMessage()), null, e);
     }
 
-    private static String serverLine(SQLException e) {
-        return null;
+    /** How the user sets a connection key: --db-host for the repository, host= for a db. */
+    private static String key(ConnectionSpec spec, String name) {
+        return "repository".equals(spec.label()) ? "--db-" + name : name + "=";
     }
 
     public static Throwable rootCause(Throwable t) {
