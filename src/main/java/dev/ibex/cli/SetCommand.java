@@ -2,6 +2,8 @@ package dev.ibex.cli;
 
 import dev.ibex.IbexException;
 import dev.ibex.config.Tunable;
+import dev.ibex.controller.Channels;
+import dev.ibex.controller.ControllerClient;
 import dev.ibex.repository.Repository;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,7 +13,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "set", description = {
     "Change settings kept in the repository: ibex set name=value... ('ibex show all' lists them).",
-    "A running controller applies them on 'ibex reload'; the engine on its next run."})
+    "A running controller applies them at once; the engine on its next run."})
 public class SetCommand extends Verb {
 
     @Parameters(arity = "1..*", paramLabel = "NAME=VALUE")
@@ -32,6 +34,7 @@ public class SetCommand extends Verb {
             changes.forEach((t, v) -> repo.update("""
                     INSERT INTO ibex.config (name, setting) VALUES (?, ?)
                     ON CONFLICT (name) DO UPDATE SET setting = EXCLUDED.setting, cdate = now()""", t.key(), v));
+            new ControllerClient(repo).notify(Channels.RELOAD, ""); // a running controller applies them at commit
             repo.commit();
         }
         changes.forEach((t, v) -> say("Set \"" + t.key() + "\" to \"" + v + "\""));
