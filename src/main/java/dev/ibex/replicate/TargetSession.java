@@ -139,7 +139,7 @@ final class TargetSession {
 
     void begin() throws SQLException {
         if (!inTransaction) {
-            suppression.begin(c, SyncRunner.KEY_PLANS);
+            suppression.begin(c, SourceBatch.KEY_PLANS);
             inTransaction = true;
         }
     }

@@ -1,0 +1,62 @@
+package dev.ibex.replicate;
+
+import dev.ibex.repository.Repository;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The counters and errors of one run, and its row in ibex.run. */
+final class RunRecord {
+
+    /** Logged as the runner: these are the run's errors. */
+    private static final Logger LOG = LoggerFactory.getLogger(SyncRunner.class);
+
+    private final Repository repo;
+    final long id;
+    long deletes;
+    long inserts;
+    long truncates;
+    long sequences;
+    long keys;
+    int steps;
+    String snapshot;
+    final List<String> errors = new ArrayList<>();
+
+    private RunRecord(Repository repo, long id) {
+        this.repo = repo;
+        this.id = id;
+    }
+
+    /** Inserts the run row (state running) and commits it, so the run shows while it works. */
+    static RunRecord start(Repository repo, String sync) {
+        long id = repo.one("INSERT INTO ibex.run (sync) VALUES (?) RETURNING id", rs -> rs.getLong(1), sync)
+                .orElseThrow();
+        repo.commit();
+        return new RunRecord(repo, id);
+    }
+
+    void error(String message) {
+        LOG.warn("{}", message);
+        errors.add(message);
+    }
+
+    void progress(String detail) {
+        repo.update("UPDATE ibex.run SET detail = ?, deletes = ?, inserts = ?, truncates = ? WHERE id = ?",
+                detail, deletes, inserts, truncates, id);
+        repo.commit();
+    }
+
+    SyncRunner.Result finish() {
+        String state = !errors.isEmpty() ? "bad" : keys + deletes + inserts + truncates > 0 ? "good" : "empty";
+        String error = errors.isEmpty() ? null : String.join("; ", errors);
+        String detail = keys + " keys in " + steps + (steps == 1 ? " step" : " steps")
+                + (sequences == 0 ? "" : ", " + sequences + " sequence value" + (sequences == 1 ? "" : "s") + " set");
+        repo.update("""
+                UPDATE ibex.run SET ended = clock_timestamp(), state = ?, deletes = ?, inserts = ?, truncates = ?,
+                       snapshot = ?, detail = ?, error = ? WHERE id = ?""",
+                state, deletes, inserts, truncates, snapshot, detail, error, id);
+        repo.commit();
+        return new SyncRunner.Result(id, state, deletes, inserts, error);
+    }
+}

@@ -1,0 +1,512 @@
+package dev.ibex.replicate;
+
+import dev.ibex.IbexException;
+import dev.ibex.config.Tunable;
+import dev.ibex.pg.DbPools;
+import dev.ibex.pg.PgErrors;
+import dev.ibex.repository.Db;
+import dev.ibex.repository.Relation;
+import dev.ibex.repository.Repository;
+import dev.ibex.repository.SyncPlan;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyOut;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything read from one source in one snapshot, applied to its targets: the changed keys since
+ * each S_prev, grouped by the targets that share it, applied in bounded steps (delete the step's
+ * keys, then stream COPY from the source into every target), and each target's new S_prev.
+ */
+final class SourceBatch {
+
+    /** How much one target transaction applies, and how often a whole-table copy reports progress. */
+    record Pace(int keysPerChunk, int chunksPerStep, long progressMillis) {
+    }
+
+    /**
+     * A batch reads its keys by the delta tables' txid index and its rows by the table's key
+     * index. Statistics of a fast-growing table lag behind (an empty-looking pgbench_history got
+     * a hash join over the whole table for every 200 keys), so the plans are pinned: with these off
+     * every key lookup is an index probe, bounded by the number of keys, never by the table size.
+     */
+    static final String KEY_PLANS = "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; "
+            + "SET LOCAL enable_mergejoin = off";
+
+    private static final String BEGIN_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; "
+            + "SELECT txid_current_snapshot()::text; " + KEY_PLANS;
+
+    private static final String UNIQUE_VIOLATION = "23505";
+
+    /** Logged as the runner: the batch is one step of a run. */
+    private static final Logger LOG = LoggerFactory.getLogger(SyncRunner.class);
+
+    /** One unit of work: a chunk of keys of one table, or (keys == null) the whole table. */
+    private record Item(TableCopy table, List<String[]> keys, long done, long total) {
+        boolean whole() {
+            return keys == null;
+        }
+    }
+
+    /** Targets fed together: same S_prev, same tables copied whole (one-time copy). */
+    private record Group(String prev, Set<String> whole) {
+    }
+
+    private final Repository repo;
+    private final DbPools pools;
+    private final Pace pace;
+    private final SyncPlan plan;
+    private final Db source;
+    private final RunRecord run;
+    private Connection s;
+    private String current;
+    private String exported;
+    private Map<Relation, TableCopy> shapes;
+    /** How each target suppresses triggers, as probed in this run. */
+    private final Map<String, String> suppression = new HashMap<>();
+    /** Targets that took this run's batch. */
+    private final List<Db> applied = new ArrayList<>();
+
+    SourceBatch(Repository repo, DbPools pools, Pace pace, SyncPlan plan, Db source, RunRecord run) {
+        this.repo = repo;
+        this.pools = pools;
+        this.pace = pace;
+        this.plan = plan;
+        this.source = source;
+        this.run = run;
+    }
+
+    void run() throws SQLException {
+        Map<String, String> states = new LinkedHashMap<>();
+        for (List<String> row : repo.list("SELECT target, snapshot FROM ibex.sync_state WHERE sync = ? AND source = ?",
+                rs -> List.of(rs.getString(1), rs.getString(2)), plan.sync().name(), source.name())) {
+            states.put(row.get(0), row.get(1));
+        }
+        Map<String, List<Db>> byPrev = new LinkedHashMap<>();
+        for (Db t : plan.targets()) {
+            if (!t.active()) {
+                continue;
+            }
+            String prev = states.get(t.name());
+            if (prev == null) {
+                run.error("Target db \"" + t.name() + "\" of sync \"" + plan.sync().name()
+                        + "\" has no starting snapshot from source \"" + source.name()
+                        + "\": capture is not installed for it; activate or reload the sync");
+                continue;
+            }
+            byPrev.computeIfAbsent(prev, k -> new ArrayList<>()).add(t);
+        }
+        List<Db> fullcopy = plan.fullcopyTargets().stream().filter(Db::active).toList();
+        if (byPrev.isEmpty() && fullcopy.isEmpty()) {
+            return;
+        }
+        s = pools.connection(source);
+        try {
+            s.setAutoCommit(false);
+            current = beginSnapshot();
+            run.snapshot = current;
+            for (Map.Entry<Group, List<Db>> g : groups(byPrev).entrySet()) {
+                applyDelta(g.getKey(), g.getValue());
+            }
+            if (!fullcopy.isEmpty()) {
+                List<Item> items = shapes().values().stream().map(t -> new Item(t, null, 0, 0)).toList();
+                for (Db t : apply(fullcopy, items)) {
+                    recordState(t);
+                }
+            }
+            copySequences();
+            s.commit();
+        } finally {
+            try {
+                s.rollback();
+            } catch (SQLException ignored) {
+                // the connection is broken; the pool discards it
+            }
+            s.close();
+        }
+    }
+
+    /**
+     * The shapes of the plan's tables, read from the source's catalog in one query the first
+     * time a run needs them: a run with nothing to apply reads no catalog.
+     */
+    private Map<Relation, TableCopy> shapes() throws SQLException {
+        if (shapes == null) {
+            shapes = new LinkedHashMap<>();
+            for (TableCopy t : TableCopy.readAll(s, source.name(), plan.tables())) {
+                shapes.put(t.relation, t);
+            }
+        }
+        return shapes;
+    }
+
+    /**
+     * Targets that share S_prev (and, during a one-time copy, the set of tables to copy whole)
+     * are fed from one read of the source.
+     */
+    private Map<Group, List<Db>> groups(Map<String, List<Db>> byPrev) {
+        Map<Group, List<Db>> groups = new LinkedHashMap<>();
+        int onetimecopy = plan.sync().onetimecopy();
+        for (Map.Entry<String, List<Db>> e : byPrev.entrySet()) {
+            for (Db t : e.getValue()) {
+                Set<String> whole = new HashSet<>();
+                if (onetimecopy == 1) {
+                    plan.tables().forEach(r -> whole.add(r.display()));
+                } else if (onetimecopy == 2) {
+                    try {
+                        whole.addAll(emptyTables(t));
+                    } catch (IbexException ex) {
+                        run.error(ex.getMessage());
+                        continue;
+                    }
+                }
+                groups.computeIfAbsent(new Group(e.getKey(), whole), k -> new ArrayList<>()).add(t);
+            }
+        }
+        return groups;
+    }
+
+    /** onetimecopy 2 copies only into tables that are empty on the target. */
+    private Set<String> emptyTables(Db target) {
+        Set<String> out = new HashSet<>();
+        try (Connection c = pools.connection(target); Statement st = c.createStatement()) {
+            for (Relation r : plan.tables()) {
+                try (ResultSet rs = st.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM ONLY " + r.quoted() + ")")) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        out.add(r.display());
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new IbexException(IbexException.DATABASE, TargetSession.describe(target, e));
+        }
+        return out;
+    }
+
+    /** The changes not visible in S_prev, to the targets that last applied up to it. */
+    private void applyDelta(Group group, List<Db> targets) throws SQLException {
+        List<Relation> whole = new ArrayList<>();
+        List<Relation> streamed = new ArrayList<>();
+        for (Relation r : plan.tables()) {
+            if (group.whole().contains(r.display())) {
+                whole.add(r);
+            } else if (!r.hasKey()) {
+                run.error("Table " + r.display() + " has no primary key or unique index: it can only be copied "
+                        + "to fullcopy dbs; add a key, or give the targets role fullcopy");
+                return;
+            } else {
+                streamed.add(r);
+            }
+        }
+        // read only when a table needs the delta: a sync of sequences or whole tables has no capture schema
+        Changes changes = streamed.isEmpty() ? new Changes() : Changes.since(s, source, group.prev(), streamed);
+        List<Item> items = new ArrayList<>();
+        for (Relation r : plan.tables()) {
+            if (whole.contains(r)) {
+                items.add(new Item(shapes().get(r), null, 0, 0));
+            } else if (changes.truncated.contains(r.schema() + "\u0000" + r.name())) {
+                items.add(new Item(shapes().get(r), null, 0, 0));
+                run.truncates++;
+            } else {
+                List<String[]> keys = changes.keys.getOrDefault(r, List.of());
+                run.keys += keys.size();
+                for (int i = 0; i < keys.size(); i += pace.keysPerChunk()) {
+                    List<String[]> chunk = keys.subList(i, Math.min(keys.size(), i + pace.keysPerChunk()));
+                    items.add(new Item(shapes().get(r), chunk, i + chunk.size(), keys.size()));
+                }
+            }
+        }
+        for (Db t : items.isEmpty() ? targets : apply(targets, items)) {
+            recordState(t);
+        }
+    }
+
+    private void recordState(Db t) {
+        repo.update("""
+                UPDATE ibex.sync_state SET snapshot = ?, suppression = coalesce(?, suppression), updated = now()
+                WHERE sync = ? AND source = ? AND target = ?""",
+                current, suppression.get(t.name()), plan.sync().name(), source.name(), t.name());
+        // committed with the run row: a crash before that re-applies the batch, which is harmless
+        applied.add(t);
+    }
+
+    /**
+     * Applies the items: whole tables first, copy_parallel at a time, then the key chunks in
+     * steps. Returns the targets that took every item.
+     */
+    private List<Db> apply(List<Db> targets, List<Item> items) throws SQLException {
+        List<Db> live = new ArrayList<>(targets);
+        List<TableCopy> whole = items.stream().filter(Item::whole).map(Item::table).toList();
+        if (!whole.isEmpty()) {
+            int copyParallel = (int) Tunable.COPY_PARALLEL.read(repo);
+            Set<Integer> noAnalyze = new HashSet<>(repo.list(
+                    "SELECT id FROM ibex.relation WHERE NOT analyze_after_copy", rs -> rs.getInt(1)));
+            WholeTables copy = new WholeTables(plan.sync().name(), source, exportedSnapshot(), live, copyParallel,
+                    t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), pace.progressMillis());
+            for (WholeTables.Outcome o : copy.copy(whole, run::progress)) {
+                run.deletes += o.deletes;
+                run.inserts += o.inserts;
+                if (o.suppression != null) {
+                    suppression.put(o.db.name(), o.suppression);
+                }
+                if (o.error != null) {
+                    run.error(o.error);
+                    live.remove(o.db);
+                }
+            }
+            run.steps += whole.size();
+            run.progress(whole.size() + (whole.size() == 1 ? " table" : " tables") + " copied whole");
+        }
+        List<Item> chunks = items.stream().filter(i -> !i.whole()).toList();
+        return chunks.isEmpty() || live.isEmpty() ? live : applyChunks(live, chunks);
+    }
+
+    /** The snapshot of this batch, for the copy workers to read in (the transaction stays open meanwhile). */
+    private String exportedSnapshot() throws SQLException {
+        if (exported == null) {
+            exported = scalar("SELECT pg_export_snapshot()");
+        }
+        return exported;
+    }
+
+    /** Applies key chunks in steps; returns the targets that took every step. */
+    private List<Db> applyChunks(List<Db> targets, List<Item> items) throws SQLException {
+        List<TargetSession> sessions = new ArrayList<>();
+        for (Db t : targets) {
+            TargetSession ts = new TargetSession(t);
+            ts.open(pools);
+            sessions.add(ts);
+        }
+        try {
+            List<Item> step = new ArrayList<>();
+            for (Item item : items) {
+                if (step.size() >= pace.chunksPerStep()) {
+                    step(step, sessions);
+                    Item last = step.get(step.size() - 1);
+                    run.progress(last.table().display() + " " + last.done() + "/" + last.total() + " keys");
+                    step.clear();
+                }
+                step.add(item);
+            }
+            if (!step.isEmpty()) {
+                // the run's end records the last step
+                step(step, sessions);
+            }
+            if (items.size() > pace.chunksPerStep()) {
+                retryUniqueConflictsInOneStep(sessions, items);
+            }
+        } finally {
+            for (TargetSession ts : sessions) {
+                if (!ts.alive()) {
+                    run.error(ts.error);
+                }
+                run.deletes += ts.deletes;
+                run.inserts += ts.inserts;
+                if (ts.suppressionWord() != null) {
+                    suppression.put(ts.db.name(), ts.suppressionWord());
+                }
+                ts.close();
+            }
+        }
+        return sessions.stream().filter(TargetSession::alive).map(ts -> ts.db).toList();
+    }
+
+    /**
+     * Two rows that swapped the values of a unique column may land in different steps, and the
+     * target then refuses the first step for ever. A target that failed so gets the whole batch
+     * again in one transaction, where every delete comes before every copy.
+     */
+    private void retryUniqueConflictsInOneStep(List<TargetSession> sessions, List<Item> items)
+            throws SQLException {
+        for (int i = 0; i < sessions.size(); i++) {
+            TargetSession failed = sessions.get(i);
+            if (failed.alive() || !UNIQUE_VIOLATION.equals(failed.failState)) {
+                continue;
+            }
+            LOG.info("Applying the batch to db \"{}\" again in one transaction after a unique conflict "
+                    + "between steps", failed.db.name());
+            TargetSession again = new TargetSession(failed.db);
+            again.open(pools);
+            sessions.set(i, again);
+            failed.close();
+            step(items, List.of(again));
+        }
+    }
+
+    /** One target transaction on each live target: delete the step's rows, then copy them in. */
+    private void step(List<Item> step, List<TargetSession> sessions) throws SQLException {
+        List<TargetSession> live = sessions.stream().filter(TargetSession::alive).toList();
+        if (live.isEmpty()) {
+            return;
+        }
+        for (TargetSession ts : live) {
+            try {
+                ts.check(step.stream().map(Item::table).toList());
+                for (Item item : step) {
+                    ts.deleteKeys(item.table(), item.keys());
+                }
+            } catch (SQLException | RuntimeException e) {
+                ts.fail(TargetSession.describe(ts.db, e), e);
+            }
+        }
+        for (Item item : step) {
+            copy(item, sessions);
+        }
+        // The per-sync lock lives in the repository session: if that session died, another run
+        // may hold the lock now and must not see this older step commit after its newer one.
+        repo.one("SELECT 1", rs -> rs.getInt(1));
+        for (TargetSession ts : sessions) {
+            if (ts.alive()) {
+                try {
+                    ts.commit();
+                } catch (SQLException e) {
+                    ts.fail(TargetSession.describe(ts.db, e), e);
+                }
+            }
+        }
+        run.steps++;
+    }
+
+    /** Streams one COPY out of the source into every live target: bytes, no row objects. */
+    private void copy(Item item, List<TargetSession> sessions) throws SQLException {
+        List<TargetSession> live = new ArrayList<>();
+        for (TargetSession ts : sessions) {
+            if (!ts.alive()) {
+                continue;
+            }
+            try {
+                ts.startCopy(item.table());
+                live.add(ts);
+            } catch (SQLException | RuntimeException e) {
+                ts.fail(TargetSession.describe(ts.db, e), e);
+            }
+        }
+        if (live.isEmpty()) {
+            return;
+        }
+        String sql = item.table().copyOutKeysSql(item.keys());
+        CopyOut out = s.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
+        try {
+            byte[] row;
+            while ((row = out.readFromCopy()) != null) {
+                for (TargetSession ts : live) {
+                    if (ts.alive()) {
+                        try {
+                            ts.write(row);
+                        } catch (SQLException | RuntimeException e) {
+                            ts.fail(TargetSession.describe(ts.db, e), e);
+                        }
+                    }
+                }
+            }
+        } finally {
+            if (out.isActive()) {
+                out.cancelCopy();
+            }
+        }
+        for (TargetSession ts : live) {
+            if (ts.alive()) {
+                try {
+                    ts.endCopy();
+                } catch (SQLException | RuntimeException e) {
+                    ts.fail(TargetSession.describe(ts.db, e), e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Triggers do not see sequences: every run sets each sequence of the relgroup, on every
+     * target that took the batch, to the last_value and is_called the source reads in the
+     * run's transaction (the same on 9.6 and 10+, unlike the pg_sequence columns).
+     */
+    private void copySequences() throws SQLException {
+        List<Relation> sequences = plan.sequences().stream().filter(r -> r.db().equals(source.name())).toList();
+        if (sequences.isEmpty() || applied.isEmpty()) {
+            return;
+        }
+        List<Object[]> values = new ArrayList<>();
+        for (Relation r : sequences) {
+            try (Statement st = s.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM " + r.quoted())) {
+                rs.next();
+                values.add(new Object[] {r, rs.getLong(1), rs.getBoolean(2)});
+            } catch (SQLException e) {
+                if ("42P01".equals(e.getSQLState())) {
+                    throw new IbexException(IbexException.BAD_INPUT, "Sequence " + r.display()
+                            + " does not exist on source db \"" + source.name()
+                            + "\": create it there, or remove it from the relgroup");
+                }
+                throw e;
+            }
+        }
+        for (Db t : applied) {
+            try (Connection c = pools.connection(t);
+                 PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.setval(?::regclass, ?, ?)")) {
+                c.setAutoCommit(true);
+                for (Object[] v : values) {
+                    Relation r = (Relation) v[0];
+                    ps.setString(1, r.quoted());
+                    ps.setLong(2, (Long) v[1]);
+                    ps.setBoolean(3, (Boolean) v[2]);
+                    try {
+                        ps.executeQuery().close();
+                        run.sequences++;
+                    } catch (SQLException e) {
+                        run.error("42P01".equals(e.getSQLState())
+                                ? "Sequence " + r.display() + " does not exist on target db \"" + t.name()
+                                        + "\": create it there (ibex copy schema copies sequences)"
+                                : "Setting sequence " + r.display() + " on target db \"" + t.name() + "\" failed: "
+                                        + PgErrors.firstLine(e.getMessage()));
+                    }
+                }
+            } catch (SQLException | IbexException e) {
+                run.error(TargetSession.describe(t, e));
+            }
+        }
+    }
+
+    /**
+     * Opens the batch's REPEATABLE READ transaction, S_cur its first snapshot, in one round trip
+     * (a SET TRANSACTION inside it leaves the pooled connection's default alone, so the pool
+     * needs no reset either); key lookups then go by index whatever the statistics say.
+     */
+    private String beginSnapshot() throws SQLException {
+        try (Statement st = s.createStatement()) {
+            st.execute(BEGIN_SNAPSHOT);
+            while (st.getResultSet() == null) {
+                if (!st.getMoreResults() && st.getUpdateCount() == -1) {
+                    throw new SQLException("no snapshot returned by the source");
+                }
+            }
+            try (ResultSet rs = st.getResultSet()) {
+                rs.next();
+                String snapshot = rs.getString(1);
+                while (st.getMoreResults() || st.getUpdateCount() != -1) {
+                    // the SET LOCALs after it
+                }
+                return snapshot;
+            }
+        }
+    }
+
+    private String scalar(String sql) throws SQLException {
+        try (Statement st = s.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}
