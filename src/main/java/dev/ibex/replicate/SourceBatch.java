@@ -399,33 +399,7 @@ final class SourceBatch {
         }
         String sql = item.table().copyOutKeysSql(item.keys());
         CopyOut out = s.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
-        try {
-            byte[] row;
-            while ((row = out.readFromCopy()) != null) {
-                for (TargetSession ts : live) {
-                    if (ts.alive()) {
-                        try {
-                            ts.write(row);
-                        } catch (SQLException | RuntimeException e) {
-                            ts.fail(TargetSession.describe(ts.db, e), e);
-                        }
-                    }
-                }
-            }
-        } finally {
-            if (out.isActive()) {
-                out.cancelCopy();
-            }
-        }
-        for (TargetSession ts : live) {
-            if (ts.alive()) {
-                try {
-                    ts.endCopy();
-                } catch (SQLException | RuntimeException e) {
-                    ts.fail(TargetSession.describe(ts.db, e), e);
-                }
-            }
-        }
+        TargetSession.fanOut(out, live, bytes -> { }, (ts, e) -> ts.fail(TargetSession.describe(ts.db, e), e));
     }
 
     /**

@@ -14,9 +14,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.function.BiConsumer;
+import java.util.function.IntConsumer;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.postgresql.copy.CopyManager;
+import org.postgresql.copy.CopyOut;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -200,6 +203,43 @@ final class TargetSession {
         CopyIn done = copy;
         copy = null;
         inserts += done.endCopy();
+    }
+
+    /**
+     * Streams one COPY out of the source into every session of {@code live} (bytes, no row
+     * objects), then ends each session's COPY. A session that fails is handed to
+     * {@code onFailure} and left out of the rest; the others go on.
+     */
+    static void fanOut(CopyOut out, List<TargetSession> live, IntConsumer onRow,
+                       BiConsumer<TargetSession, Exception> onFailure) throws SQLException {
+        try {
+            byte[] row;
+            while ((row = out.readFromCopy()) != null) {
+                onRow.accept(row.length);
+                for (TargetSession ts : live) {
+                    if (ts.alive()) {
+                        try {
+                            ts.write(row);
+                        } catch (SQLException | RuntimeException e) {
+                            onFailure.accept(ts, e);
+                        }
+                    }
+                }
+            }
+        } finally {
+            if (out.isActive()) {
+                out.cancelCopy();
+            }
+        }
+        for (TargetSession ts : live) {
+            if (ts.alive()) {
+                try {
+                    ts.endCopy();
+                } catch (SQLException | RuntimeException e) {
+                    onFailure.accept(ts, e);
+                }
+            }
+        }
     }
 
     void commit() throws SQLException {

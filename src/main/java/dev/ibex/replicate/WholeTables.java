@@ -237,29 +237,10 @@ final class WholeTables {
                 return;
             }
             CopyOut out = src.unwrap(PGConnection.class).getCopyAPI().copyOut(table.copyOutAllSql());
-            try {
-                byte[] row;
-                while ((row = out.readFromCopy()) != null) {
-                    p.row(row.length);
-                    for (TargetSession ts : live) {
-                        if (ts.alive()) {
-                            try {
-                                ts.write(row);
-                            } catch (SQLException | RuntimeException e) {
-                                fail(ts, e);
-                            }
-                        }
-                    }
-                }
-            } finally {
-                if (out.isActive()) {
-                    out.cancelCopy();
-                }
-            }
+            TargetSession.fanOut(out, live, p::row, this::fail);
             for (TargetSession ts : live) {
                 if (ts.alive()) {
                     try {
-                        ts.endCopy();
                         ts.commit();
                     } catch (SQLException | RuntimeException e) {
                         fail(ts, e);
