@@ -37,10 +37,5 @@ BEGIN
 END
 $ibex$;
 
--- Autokick: wakes the controller's LISTEN on channel ibex; payload schema.table.
-CREATE OR REPLACE FUNCTION ibex.kick() RETURNS trigger LANGUAGE plpgsql AS $ibex$
-BEGIN
-  PERFORM pg_notify('ibex', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
-  RETURN NULL;
-END
-$ibex$;
+-- Autokick needs nothing here: the controller polls the delta tables by txid (no NOTIFY, whose
+-- commit-time lock would serialize every writing transaction of this database).

@@ -21,14 +21,11 @@ import java.util.Set;
  */
 public final class Capture {
 
-    /** The NOTIFY channel of the autokick triggers; the payload is schema.table. */
-    public static final String CHANNEL = "ibex";
     public static final String LOCK_TIMEOUT_SETTING = "lock_timeout";
     public static final String LOCK_TIMEOUT = "5s";
 
     static final String CAPTURE_TRIGGER = "ibex_capture";
     static final String TRUNCATE_TRIGGER = "ibex_truncate";
-    static final String KICK_TRIGGER = "ibex_kick";
 
     private Capture() {
     }
@@ -36,8 +33,7 @@ public final class Capture {
     /**
      * Makes the capture objects on one source match what the repository (as seen through
      * {@code repo}'s connection, uncommitted rows included) says: every table read by a sync whose
-     * dbgroup has this db as a source is captured (NOTIFY trigger when one of those syncs has
-     * autokick), tables no sync reads lose their objects, and a source with none is left with no
+     * dbgroup has this db as a source is captured, tables no sync reads lose their objects, and a source with none is left with no
      * ibex objects. Seeds ibex.sync_state for new (sync, source, target) combinations with the
      * snapshot taken after the triggers went in. Idempotent; one transaction on the source, with a
      * lock_timeout. Throws IbexException naming the table on failure. Does not commit {@code repo}.
@@ -61,22 +57,20 @@ public final class Capture {
 
     /** The tables the source's syncs read, with their key columns; keyless tables are copied whole. */
     static final String DESIRED = """
-            SELECT r.schemaname, r.tablename, r.keycols, bool_or(coalesce(r.autokick, s.autokick)) AS autokick
+            SELECT DISTINCT r.schemaname, r.tablename, r.keycols
             FROM ibex.sync s
             JOIN ibex.dbgroup_member src ON src.dbgroup = s.dbgroup AND src.role = 'source' AND src.db = ?
             JOIN ibex.relgroup_member rm ON rm.relgroup = s.relgroup
             JOIN ibex.relation r ON r.id = rm.relation
             WHERE r.reltype = 'table' AND r.keycols <> '{}'
-            GROUP BY r.schemaname, r.tablename, r.keycols
             ORDER BY r.schemaname, r.tablename""";
 
     static List<CapturedTable> desiredTables(Repository repo, String source) {
         Map<String, CapturedTable> byName = new LinkedHashMap<>();
         for (CapturedTable t : repo.list(DESIRED, rs -> new CapturedTable(rs.getString(1), rs.getString(2),
-                strings(rs.getArray(3)), rs.getBoolean(4)), source)) {
-            // two relations naming one table with different keys: the first wins, autokick if any wants it
-            byName.merge(t.schema() + "\u0000" + t.table(), t, (a, b) -> new CapturedTable(a.schema(), a.table(),
-                    a.keys(), a.autokick() || b.autokick()));
+                strings(rs.getArray(3))), source)) {
+            // two relations naming one table with different keys: the first wins
+            byName.putIfAbsent(t.schema() + "\u0000" + t.table(), t);
         }
         return new ArrayList<>(byName.values());
     }

@@ -1,7 +1,6 @@
 package dev.ibex.capture;
 
 import static dev.ibex.capture.Capture.CAPTURE_TRIGGER;
-import static dev.ibex.capture.Capture.KICK_TRIGGER;
 import static dev.ibex.capture.Capture.LOCK_TIMEOUT;
 import static dev.ibex.capture.Capture.LOCK_TIMEOUT_SETTING;
 import static dev.ibex.capture.Capture.TRUNCATE_TRIGGER;
@@ -93,8 +92,7 @@ final class CaptureInstaller {
             return false;
         }
         Set<String> triggers = triggers(oid);
-        return triggers.contains(CAPTURE_TRIGGER) && triggers.contains(TRUNCATE_TRIGGER)
-                && triggers.contains(KICK_TRIGGER) == t.autokick();
+        return triggers.contains(CAPTURE_TRIGGER) && triggers.contains(TRUNCATE_TRIGGER);
     }
 
     /**
@@ -190,12 +188,6 @@ final class CaptureInstaller {
             exec("DROP TRIGGER IF EXISTS " + TRUNCATE_TRIGGER + " ON " + t.quoted());
             exec(CaptureSql.truncateTrigger().fill(n));
         }
-        if (t.autokick() && !triggers.contains(KICK_TRIGGER)) {
-            exec("DROP TRIGGER IF EXISTS " + KICK_TRIGGER + " ON " + t.quoted());
-            exec(CaptureSql.kickTrigger().fill(n));
-        } else if (!t.autokick() && triggers.contains(KICK_TRIGGER)) {
-            exec("DROP TRIGGER " + KICK_TRIGGER + " ON " + t.quoted());
-        }
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO ibex.captured (schemaname, tablename, delta, function) VALUES (?, ?, ?, ?)
                 ON CONFLICT (schemaname, tablename) DO UPDATE SET delta = EXCLUDED.delta, function = EXCLUDED.function""")) {
@@ -210,7 +202,7 @@ final class CaptureInstaller {
     private void uncapture(String schema, String table, String delta, String function) throws SQLException {
         String quoted = Identifiers.qualified(schema, table);
         if (tableOid(schema, table) != 0) {
-            for (String trigger : List.of(CAPTURE_TRIGGER, TRUNCATE_TRIGGER, KICK_TRIGGER)) {
+            for (String trigger : List.of(CAPTURE_TRIGGER, TRUNCATE_TRIGGER)) {
                 exec("DROP TRIGGER IF EXISTS " + trigger + " ON " + quoted);
             }
         }

@@ -33,10 +33,6 @@ final class CaptureSql {
         return get("truncate_trigger.sql");
     }
 
-    static SqlTemplate kickTrigger() {
-        return get("kick_trigger.sql");
-    }
-
     static SqlTemplate dropTable() {
         return get("drop_table.sql");
     }

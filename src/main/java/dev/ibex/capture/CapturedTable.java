@@ -10,10 +10,9 @@ import java.util.List;
 /**
  * One captured source table and the names of its capture objects in schema ibex.
  *
- * @param keys      key column names, in key order
- * @param autokick  whether a statement trigger notifies the controller
+ * @param keys key column names, in key order
  */
-public record CapturedTable(String schema, String table, List<String> keys, boolean autokick) {
+public record CapturedTable(String schema, String table, List<String> keys) {
 
     /** The delta table's name in schema ibex (unquoted, at most 63 bytes). */
     public String delta() {

@@ -36,7 +36,7 @@ public final class DeltaPurge {
         Map<String, Long> horizons = new HashMap<>();
         long everyone = Long.MAX_VALUE;
         for (Object[] row : repo.list(CONSUMERS, rs -> new Object[] {
-            new CapturedTable(rs.getString(1), rs.getString(2), java.util.List.of((String[]) rs.getArray(3).getArray()), false),
+            new CapturedTable(rs.getString(1), rs.getString(2), java.util.List.of((String[]) rs.getArray(3).getArray())),
             rs.getString(4)}, source.name())) {
             CapturedTable t = (CapturedTable) row[0];
             long xmin = row[1] == null ? 0 : xmin((String) row[1]);

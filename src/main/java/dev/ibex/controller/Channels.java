@@ -1,8 +1,8 @@
 package dev.ibex.controller;
 
 /**
- * The NOTIFY channels between the CLI and the controller, all on the repository database, and the
- * one sources use for autokick. Payloads are sync names unless said otherwise.
+ * The NOTIFY channels between the CLI and the controller, all on the repository database. Payloads
+ * are sync names unless said otherwise.
  */
 public final class Channels {
 
@@ -16,8 +16,6 @@ public final class Channels {
     public static final String RELOADED = "ibex_reloaded";
     /** controller -> CLI: a run of this sync ended (payload: sync name). */
     public static final String RUN_END = "ibex_run_end";
-    /** source statement triggers -> controller: a captured table changed (payload: schema.table). */
-    public static final String SOURCE = "ibex";
 
     private Channels() {
     }

@@ -17,7 +17,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The daemon: holds the repository's advisory lock, runs one {@link Kid} per active, unpaused sync,
- * listens for kicks, reloads and stop on the repository and for autokicks on the sources, and runs
- * the periodic duties. Everything but the kids, listeners and duties happens on the calling thread.
+ * listens for kicks, reloads and stop on the repository and watches the sources for autokick, and runs
+ * the periodic duties. Everything but the kids, source watches and duties happens on the calling thread.
  */
 public final class Controller {
 
@@ -62,7 +62,7 @@ public final class Controller {
              WHERE m.role = 'source' ORDER BY m.db""";
 
     private final ConnectionSpec spec;
-    /** Shared by the kids and the duties; the autokick listeners have connections of their own. */
+    /** Shared by the kids and the duties; the source watches have connections of their own. */
     private final DbPools pools = new DbPools();
     private final Map<String, Db> knownDbs = new HashMap<>();
     private final PidFile pidFile;
@@ -71,8 +71,8 @@ public final class Controller {
     private final String host = hostname();
     private final CountDownLatch finished = new CountDownLatch(1);
     private final Map<String, Kid> kids = new ConcurrentHashMap<>();
-    private final Map<String, SourceListener> listeners = new HashMap<>();
-    private final Map<String, Db> listenedDbs = new HashMap<>();
+    private final Map<String, SourceWatch> watches = new HashMap<>();
+    private final Map<String, Db> watchedDbs = new HashMap<>();
     private final Map<String, Long> checktimes = new HashMap<>();
 
     private volatile boolean stopRequested;
@@ -225,7 +225,7 @@ public final class Controller {
     // ---- reload -------------------------------------------------------------------------------
 
     /**
-     * Makes the running kids, checktime timers and autokick listeners match the repository.
+     * Makes the running kids, checktime timers and source watches match the repository.
      *
      * @param payload  empty for every sync, else the comma-separated syncs to re-activate (and kick)
      */
@@ -264,7 +264,7 @@ public final class Controller {
                 checktimes.remove(name);
             }
         }
-        listenForAutokick();
+        watchForAutokick();
         repo.commit();
         log.info("Running {} sync(s): {}", wanted.size(), String.join(", ", wanted.keySet()));
     }
@@ -330,32 +330,34 @@ public final class Controller {
         checktimes.put(name, s.checktime());
     }
 
-    private void listenForAutokick() {
+    private void watchForAutokick() {
         Map<String, List<String>> map = new HashMap<>();
-        Set<String> dbs = new LinkedHashSet<>();
+        Map<String, Set<String>> tables = new LinkedHashMap<>();
         repo.list(AUTOKICK_TABLES, rs -> {
             map.computeIfAbsent(rs.getString(2) + "\0" + rs.getString(3), k -> new ArrayList<>()).add(rs.getString(1));
-            dbs.add(rs.getString(2));
+            tables.computeIfAbsent(rs.getString(2), k -> new HashSet<>()).add(rs.getString(3));
             return null;
         });
         autokick = map;
-        for (String name : List.copyOf(listeners.keySet())) {
+        for (String name : List.copyOf(watches.keySet())) {
             Db now = repo.db(name).orElse(null);
-            if (!dbs.contains(name) || now == null || !now.equals(listenedDbs.get(name))) {
-                listeners.remove(name).stop();
-                listenedDbs.remove(name);
+            if (!tables.containsKey(name) || now == null || !now.equals(watchedDbs.get(name))) {
+                watches.remove(name).stop();
+                watchedDbs.remove(name);
             }
         }
-        for (String name : dbs) {
-            if (!listeners.containsKey(name)) {
-                Db db = repo.db(name).orElseThrow();
-                SourceListener l = new SourceListener(db, settings, table -> autokick(name, table),
-                        () -> kickReaders(name));
-                listeners.put(name, l);
-                listenedDbs.put(name, db);
-                l.start();
+        tables.forEach((name, watched) -> {
+            SourceWatch w = watches.get(name);
+            if (w != null) {
+                w.watch(watched, settings);
+                return;
             }
-        }
+            Db db = repo.db(name).orElseThrow();
+            w = new SourceWatch(db, watched, settings, table -> autokick(name, table), () -> kickReaders(name));
+            watches.put(name, w);
+            watchedDbs.put(name, db);
+            w.start();
+        });
     }
 
     private void autokick(String db, String table) {
@@ -470,7 +472,7 @@ public final class Controller {
     }
 
     private void shutdown() {
-        listeners.values().forEach(SourceListener::stop);
+        watches.values().forEach(SourceWatch::stop);
         if (duties != null) {
             duties.close();
         }

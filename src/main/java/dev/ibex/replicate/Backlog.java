@@ -56,7 +56,7 @@ public final class Backlog {
     }
 
     private static long count(Connection c, Relation r, String snapshot) throws SQLException {
-        String delta = new CapturedTable(r.schema(), r.name(), r.keyColumns(), false).delta();
+        String delta = new CapturedTable(r.schema(), r.name(), r.keyColumns()).delta();
         try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM ibex." + Identifiers.quote(delta)
                 + " WHERE txid >= txid_snapshot_xmin(?::txid_snapshot) AND NOT txid_visible_in_snapshot(txid, ?::txid_snapshot)")) {
             ps.setString(1, snapshot);

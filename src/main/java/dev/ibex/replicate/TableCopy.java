@@ -136,7 +136,7 @@ final class TableCopy {
     }
 
     static String deltaName(Relation relation) {
-        return new CapturedTable(relation.schema(), relation.name(), relation.keyColumns(), false).delta();
+        return new CapturedTable(relation.schema(), relation.name(), relation.keyColumns()).delta();
     }
 
     /** DELETE of the rows whose keys are bound as one text array per key column. */

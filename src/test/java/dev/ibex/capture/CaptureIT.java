@@ -12,8 +12,6 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
 
 class CaptureIT {
 
@@ -103,17 +101,12 @@ class CaptureIT {
             for (String n : names) {
                 assertTrue(n.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 63, n);
             }
-            // the kick trigger notifies, the row trigger logs keys, for an ordinary user too
+            // the row trigger logs keys, for an ordinary user too
             String app = "app_" + src.name();
             src.exec("CREATE ROLE " + app + " LOGIN", "GRANT USAGE ON SCHEMA \"Odd Schema\" TO " + app,
                     "GRANT INSERT, UPDATE, DELETE, SELECT ON \"Odd Schema\".\"to\" TO " + app);
-            try (Connection listen = src.connect(); Statement st = listen.createStatement();
-                 Connection appConn = src.connect(app, ""); Statement ast = appConn.createStatement()) {
-                st.execute("LISTEN " + Capture.CHANNEL);
+            try (Connection appConn = src.connect(app, ""); Statement ast = appConn.createStatement()) {
                 ast.execute("INSERT INTO \"Odd Schema\".\"to\" VALUES (7, 'seven')");
-                PGNotification[] n = listen.unwrap(PGConnection.class).getNotifications(5000);
-                assertTrue(n != null && n.length == 1 && n[0].getParameter().equals("Odd Schema.to"),
-                        java.util.Arrays.toString(n));
             } catch (java.sql.SQLException e) {
                 throw new IllegalStateException(e);
             }

@@ -113,6 +113,51 @@ class ReplicationIT {
         }
     }
 
+    /**
+     * Autokick looks for committed changes: a transaction that was still open when the run it
+     * caused began must be picked up once it commits, with no other write and no kick.
+     */
+    @Test
+    void autokickSeesATransactionThatCommitsAfterTheRunItsWriteStarted() throws Exception {
+        TestDb dst = model(PgServers.repository(), "");
+        try (InProcessController c = new InProcessController(repo);
+             Connection late = src.connect(); Statement st = late.createStatement()) {
+            c.assertRunning();
+            awaitStartupRun();
+            late.setAutoCommit(false);
+            st.execute("INSERT INTO t VALUES (1, 'late')");
+            src.exec("INSERT INTO t VALUES (2, 'early')");
+            eventually(Duration.ofSeconds(30), "the committed row by autokick", () -> dst.count("t") == 1);
+            long runs = model.runs("s", "good") + model.runs("s", "empty");
+            late.commit();
+            eventually(Duration.ofSeconds(30), "the late row by autokick", () -> dst.count("t") == 2);
+            assertSameRows(dst);
+            assertTrue(model.runs("s", "good") + model.runs("s", "empty") > runs);
+        }
+    }
+
+    /** A long transaction elsewhere on the source keeps its xid in every snapshot; autokick still works. */
+    @Test
+    void autokickIsNotHeldBackByALongTransactionElsewhere() throws Exception {
+        TestDb dst = model(PgServers.repository(), "");
+        src.exec("CREATE TABLE uncaptured (id int)");
+        try (InProcessController c = new InProcessController(repo);
+             Connection longOne = src.connect(); Statement st = longOne.createStatement()) {
+            c.assertRunning();
+            awaitStartupRun();
+            longOne.setAutoCommit(false);
+            st.execute("INSERT INTO uncaptured VALUES (1)");
+            for (int round = 1; round <= 3; round++) {
+                src.exec("INSERT INTO t SELECT g, 'r' FROM generate_series(" + round * 100 + ", " + (round * 100 + 9)
+                        + ") g");
+                int expected = round * 10;
+                eventually(Duration.ofSeconds(30), "round " + round + " by autokick", () -> dst.count("t") == expected);
+            }
+            longOne.rollback();
+            assertSameRows(dst);
+        }
+    }
+
     @Test
     void checktimeRunsASyncThatIsNeverKicked() throws Exception {
         TestDb dst = model(PgServers.repository(), "autokick = false, checktime = '1 second'");

@@ -1,0 +1,231 @@
+package dev.ibex.controller;
+
+import dev.ibex.pg.Identifiers;
+import dev.ibex.repository.Db;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Autokick: finds committed changes to one source's captured tables, on a dedicated unpooled
+ * connection, and reports each changed table ("schema.table"). Every autokick_poll it takes a txid
+ * snapshot; when a transaction may have ended since the previous probe, a probe looks in each
+ * watched delta table for rows that probe's snapshot could not see (txid at or above its xmax, or
+ * one of its in-progress xids: index lookups, whatever the table's size).
+ *
+ * <p>Polling instead of a NOTIFY trigger: NOTIFY takes a database-wide lock at commit, which
+ * serializes every writing transaction of the source, and wakes the listener once per transaction.
+ * A change is reported by the first probe whose snapshot sees it committed, so the run it kicks
+ * sees it too. Reconnects by itself with back-off; after a reconnect, and when the watched tables
+ * change, every sync reading the source is kicked, since changes made meanwhile went unseen.
+ */
+final class SourceWatch {
+
+    private static final Logger log = LoggerFactory.getLogger(SourceWatch.class);
+
+    private static final String SNAPSHOT = "SELECT txid_current_snapshot()::text";
+    private static final String CAPTURED = "SELECT schemaname || '.' || tablename, delta FROM ibex.captured";
+    private static final String TRUNCATED = """
+            SELECT DISTINCT schemaname || '.' || tablename FROM ibex.truncate_log
+             WHERE txid >= ? OR txid = ANY(?::bigint[])""";
+    private static final String UNDEFINED_TABLE = "42P01";
+
+    private final Db db;
+    private final Consumer<String> onTable;
+    private final Runnable onKickAll;
+    private final Backoff backoff;
+    private final Duration cap;
+    private final Thread thread;
+    private volatile Duration poll;
+    private volatile Set<String> tables;
+    private volatile boolean tablesChanged;
+    private volatile boolean stopping;
+    private volatile Connection connection;
+
+    /** Per connection: the probe for the watched tables, and the snapshot of the previous probe. */
+    private PreparedStatement probe;
+    private List<String> probed;
+    private TxidSnapshot previous;
+
+    /**
+     * @param tables   "schema.table" of the tables to watch
+     * @param onKickAll kicks every sync reading the source
+     */
+    SourceWatch(Db db, Set<String> tables, ControllerSettings settings, Consumer<String> onTable, Runnable onKickAll) {
+        this.db = db;
+        this.tables = Set.copyOf(tables);
+        this.onTable = onTable;
+        this.onKickAll = onKickAll;
+        this.backoff = new Backoff(settings.retryMin(), settings.retryMax());
+        this.cap = settings.retryMax();
+        this.poll = settings.autokickPoll();
+        this.thread = new Thread(this::loop, "ibex-watch-" + db.name());
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Watches these tables from the next poll on. */
+    void watch(Set<String> now, ControllerSettings settings) {
+        poll = settings.autokickPoll();
+        if (!now.equals(tables)) {
+            tables = Set.copyOf(now);
+            tablesChanged = true;
+        }
+    }
+
+    void stop() {
+        stopping = true;
+        thread.interrupt();
+        Connection c = connection;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // closing anyway
+            }
+        }
+    }
+
+    private void loop() {
+        boolean failed = false;
+        while (!stopping) {
+            try (Connection c = db.spec().connect("ibex autokick")) {
+                connection = c;
+                c.setAutoCommit(true);
+                try (Statement st = c.createStatement()) {
+                    // the probe's lookups go by the txid index, whatever the statistics of a young delta table say
+                    st.execute("SET enable_seqscan = off");
+                }
+                start(c);
+                if (failed) {
+                    log.info("Watching for changes on db {} again", db.name());
+                    failed = false;
+                }
+                backoff.reset();
+                watch(c);
+            } catch (RuntimeException | SQLException e) {
+                if (stopping) {
+                    break;
+                }
+                Duration delay = backoff.next();
+                if (!failed) {
+                    log.warn("Not watching for changes on db {}: {}; retrying every {} at most", db.name(),
+                            Kid.describe(e), dev.ibex.status.Durations.age(cap));
+                }
+                failed = true;
+                sleep(delay);
+            } finally {
+                connection = null;
+                probe = null;
+            }
+        }
+    }
+
+    private void watch(Connection c) throws SQLException {
+        while (!stopping) {
+            sleep(poll);
+            if (stopping) {
+                return;
+            }
+            if (tablesChanged) {
+                start(c);
+                continue;
+            }
+            if (!snapshot(c).nothingEndedSince(previous)) {
+                probe(c);
+            }
+        }
+    }
+
+    /**
+     * Reads which delta tables to probe and takes the first snapshot; changes committed before it
+     * are left to the runs that kicking every reader starts.
+     */
+    private void start(Connection c) throws SQLException {
+        tablesChanged = false;
+        Set<String> wanted = tables;
+        List<String> names = new ArrayList<>();
+        StringBuilder sql = new StringBuilder(SNAPSHOT + ", NULL");
+        sql.append("\nUNION ALL SELECT NULL, t.* FROM (").append(TRUNCATED).append(") t");
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(CAPTURED)) {
+            while (rs.next()) {
+                if (wanted.contains(rs.getString(1))) {
+                    names.add(rs.getString(1));
+                    String delta = "ibex." + Identifiers.quote(rs.getString(2));
+                    sql.append("\nUNION ALL SELECT NULL, ? WHERE EXISTS (SELECT 1 FROM ").append(delta)
+                            .append(" WHERE txid >= ?) OR EXISTS (SELECT 1 FROM ").append(delta)
+                            .append(" WHERE txid = ANY(?::bigint[]))");
+                }
+            }
+        }
+        if (probe != null) {
+            probe.close();
+        }
+        probe = c.prepareStatement(sql.toString());
+        probed = names;
+        previous = snapshot(c);
+        onKickAll.run();
+    }
+
+    private TxidSnapshot snapshot(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(SNAPSHOT)) {
+            rs.next();
+            return TxidSnapshot.parse(rs.getString(1));
+        }
+    }
+
+    /** Reports the tables with changes the previous probe could not see; this probe's snapshot becomes the previous. */
+    private void probe(Connection c) throws SQLException {
+        Long[] xip = java.util.Arrays.stream(previous.xip()).boxed().toArray(Long[]::new);
+        java.sql.Array inProgress = c.createArrayOf("int8", xip);
+        int i = 1;
+        probe.setLong(i++, previous.xmax());
+        probe.setArray(i++, inProgress);
+        for (String table : probed) {
+            probe.setString(i++, table);
+            probe.setLong(i++, previous.xmax());
+            probe.setArray(i++, inProgress);
+        }
+        TxidSnapshot seen = null;
+        List<String> changed = new ArrayList<>();
+        try (ResultSet rs = probe.executeQuery()) {
+            while (rs.next()) {
+                if (rs.getString(1) != null) {
+                    seen = TxidSnapshot.parse(rs.getString(1));
+                } else {
+                    changed.add(rs.getString(2));
+                }
+            }
+        } catch (SQLException e) {
+            if (!UNDEFINED_TABLE.equals(e.getSQLState())) {
+                throw e;
+            }
+            // a delta table went away under us (a reload removed its capture): read the tables again
+            tablesChanged = true;
+            return;
+        }
+        previous = seen;
+        changed.forEach(onTable);
+    }
+
+    private void sleep(Duration d) {
+        try {
+            Thread.sleep(Math.max(1, d.toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopping = true;
+        }
+    }
+}
