@@ -19,7 +19,7 @@ public enum Tunable {
     KID_RETRY_MAX("kid_retry_max", 60, 0.1, 86400, "cap of that delay, which doubles after each failure (seconds)"),
     AUTOKICK_POLL("autokick_poll", 0.02, 0.001, 60, "how often the controller looks for committed changes on "
             + "each source that autokick syncs read (seconds); an idle source costs one tiny query per look"),
-    PURGE_INTERVAL("purge_interval", 60, 1, 86400, "how often delta rows every target has applied are purged (seconds)"),
+    PURGE_INTERVAL("purge_interval", 10, 1, 86400, "how often delta rows every target has applied are purged (seconds)"),
     RUN_TRIM_INTERVAL("run_trim_interval", 600, 1, 86400, "how often old run history is deleted (seconds)"),
     RUN_HISTORY_KEEP("run_history_keep", 1000, 1, 10_000_000, "runs kept per sync"),
     RUN_HISTORY_DAYS("run_history_days", 7, 1, 36500, "days of run history kept"),
