@@ -44,6 +44,9 @@ public final class Bench {
     private final Path json;
     private final int statements;
     private final String pgbench;
+    /** "all" (the default) or "copy": only the raw pipe and ibex's one-time copy, alternating, {@code rounds} times. */
+    private final String phases;
+    private final int rounds;
 
     private EmbeddedPostgres source;
     private EmbeddedPostgres target;
@@ -58,6 +61,11 @@ public final class Bench {
         json = flags.containsKey("json") ? Path.of(flags.get("json")) : null;
         statements = Integer.parseInt(flags.getOrDefault("statements", "0"));
         pgbench = flags.getOrDefault("pgbench", findPgbench());
+        phases = flags.getOrDefault("phases", "all");
+        rounds = Integer.parseInt(flags.getOrDefault("rounds", "3"));
+        if (!phases.equals("all") && !phases.equals("copy")) {
+            throw new IllegalArgumentException("--phases is all or copy, not " + phases);
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -65,9 +73,11 @@ public final class Bench {
         for (String a : args) {
             if (a.equals("--help")) {
                 System.out.println("usage: ibex-bench [--scale=10] [--clients=4] [--duration=60] [--syncs=50] "
-                        + "[--json=FILE] [--pgbench=PATH] [--statements=N]");
+                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy] [--rounds=3]");
                 System.out.println("  --statements=N  print each server's N costliest statements of the ibex phase "
                         + "(pg_stat_statements) to stderr");
+                System.out.println("  --phases=copy   only the raw COPY pipe and ibex's one-time copy of pgbench_accounts, "
+                        + "alternating --rounds times, with their medians");
                 return;
             }
             if (!a.startsWith("--") || !a.contains("=")) {
@@ -85,7 +95,7 @@ public final class Bench {
         source = server(work.resolve("source"));
         target = server(work.resolve("target"));
         try {
-            return measure();
+            return phases.equals("copy") ? measureCopy() : measure();
         } finally {
             ibexQuietly("stop");
             source.close();
@@ -199,6 +209,66 @@ public final class Bench {
         return 0;
     }
 
+    /**
+     * The copy figures alone: each round truncates the target's pgbench_accounts, times the raw
+     * pipe, truncates again and times ibex's one-time copy (the controller's log line), so both
+     * always write into an empty table with its primary key.
+     */
+    private int measureCopy() throws Exception {
+        figure("scale", scale);
+        exec(source, "postgres", "CREATE DATABASE bench");
+        exec(target, "postgres", "CREATE DATABASE bench", "CREATE DATABASE ibex");
+        pgbenchInit(source, "dtgvp");
+        pgbenchInit(target, "dtp");
+        for (EmbeddedPostgres pg : List.of(source, target)) {
+            exec(pg, "bench", "ALTER TABLE pgbench_history ADD COLUMN hid bigserial PRIMARY KEY",
+                    "CREATE TABLE bench_heartbeat (id int PRIMARY KEY, beat timestamptz NOT NULL)");
+        }
+        exec(source, "bench", "INSERT INTO bench_heartbeat VALUES (1, clock_timestamp())", "VACUUM ANALYZE");
+        figure("copy_rows", Long.parseLong(scalar(source, "bench", "SELECT count(*) FROM pgbench_accounts")));
+        repo = List.of("--db-host", "127.0.0.1", "--db-port", Integer.toString(target.getPort()), "--db-name", "ibex",
+                "--db-user", "postgres", "--piddir", work.resolve("run").toString(),
+                "--log-dir", work.resolve("log").toString());
+        ibex("install", "--batch");
+        ibex("add", "db", "src", "dbname=bench", "host=127.0.0.1", "port=" + source.getPort(), "user=postgres");
+        ibex("add", "db", "dst", "dbname=bench", "host=127.0.0.1", "port=" + target.getPort(), "user=postgres");
+        ibex("add", "all", "tables", "db=src", "relgroup=bench");
+        addIdleSyncs();
+        ibex("add", "sync", "bench", "relgroup=bench", "dbs=src:source,dst:target", "onetimecopy=0");
+        ibex("start");
+        ibex("kick", "bench", "0");
+        List<Double> raw = new ArrayList<>();
+        List<Double> copy = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            exec(target, "bench", "TRUNCATE pgbench_accounts", "CHECKPOINT");
+            exec(source, "bench", "CHECKPOINT");
+            raw.add(seconds(this::rawCopy));
+            exec(target, "bench", "TRUNCATE pgbench_accounts", "CHECKPOINT");
+            exec(target, "ibex", "UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 'bench'");
+            ibex("kick", "bench", "0");
+            List<Double> logged = tableCopyTimes("public.pgbench_accounts");
+            if (logged.size() != round) {
+                throw new IllegalStateException("expected " + round + " copies in the log, found " + logged);
+            }
+            copy.add(logged.get(round - 1));
+            out.println("round " + round + ": rawcopy_s=" + raw.get(round - 1) + " copy_s=" + copy.get(round - 1));
+        }
+        figure("rawcopy_s", median(raw));
+        figure("copy_s", median(copy));
+        figure("copy_vs_raw", ratio("copy_s", "rawcopy_s"));
+        boolean converged = equal();
+        figure("converged", converged ? "yes" : "no");
+        writeJson();
+        return converged ? 0 : 1;
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> sorted = new ArrayList<>(xs);
+        sorted.sort(null);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : Math.round((sorted.get(n / 2 - 1) + sorted.get(n / 2)) * 50) / 100.0;
+    }
+
     // ---- pieces ---------------------------------------------------------------------------------
 
     private void addIdleSyncs() {
@@ -259,16 +329,26 @@ public final class Bench {
 
     /** The COPY of one table within the one-time copy, as the controller logged it ("Copied t: N rows in S s"). */
     private double tableCopySeconds(String table) throws IOException {
+        List<Double> times = tableCopyTimes(table);
+        if (times.isEmpty()) {
+            throw new IllegalStateException("no copy time of " + table + " in the controller's log");
+        }
+        return times.get(0);
+    }
+
+    /** Every logged copy time of the table, oldest first. */
+    private List<Double> tableCopyTimes(String table) throws IOException {
         Pattern p = Pattern.compile("Copied " + Pattern.quote(table) + ": [0-9]+ rows in ([0-9.]+) s");
+        List<Double> times = new ArrayList<>();
         try (var files = Files.list(work.resolve("log"))) {
             for (Path f : files.toList()) {
                 Matcher m = p.matcher(Files.readString(f, StandardCharsets.UTF_8));
-                if (m.find()) {
-                    return Double.parseDouble(m.group(1));
+                while (m.find()) {
+                    times.add(Double.parseDouble(m.group(1)));
                 }
             }
         }
-        throw new IllegalStateException("no copy time of " + table + " in the controller's log");
+        return times;
     }
 
     private boolean equal() {
