@@ -255,7 +255,8 @@ final class SourceBatch {
             Set<Integer> noAnalyze = new HashSet<>(repo.list(
                     "SELECT id FROM ibex.relation WHERE NOT analyze_after_copy", rs -> rs.getInt(1)));
             WholeTables copy = new WholeTables(plan.sync().name(), source, exportedSnapshot(), live, copyParallel,
-                    t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), pace.progressMillis());
+                    t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), pace.progressMillis(),
+                    (long) (Tunable.COPY_SPLIT_MB.read(repo) * (1 << 20)));
             for (WholeTables.Outcome o : copy.copy(whole, run::progress)) {
                 run.deletes += o.deletes;
                 run.inserts += o.inserts;

@@ -260,6 +260,12 @@ public final class Bench {
         figure("rawcopy_s", median(raw));
         figure("copy_s", median(copy));
         figure("copy_vs_raw", ratio("copy_s", "rawcopy_s"));
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < rounds; i++) {
+            ratios.add(Math.round(copy.get(i) / raw.get(i) * 100) / 100.0);
+        }
+        figure("copy_vs_raw_per_round", ratios.toString().replace(" ", ""));
+        figure("copy_vs_raw_median_of_rounds", median(ratios));
         boolean converged = equal();
         figure("converged", converged ? "yes" : "no");
         writeJson();
