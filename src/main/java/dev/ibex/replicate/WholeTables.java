@@ -34,8 +34,8 @@ import org.slf4j.MDC;
  * (SET TRANSACTION SNAPSHOT), so each table is read exactly as of S_cur, and has its own source and
  * target connections. A table is one transaction per target (triggers and FKs suppressed): delete
  * everything, COPY the source's rows in, commit, then ANALYZE. A table of copy_split_mb or more is
- * read in parts ({@link TableParts}) by several workers at once: the first worker to reach it deletes
- * its rows on every target and commits, then each part is one target transaction, and whichever part
+ * read in parts ({@link TableParts}) by several workers at once: the first worker to reach it empties
+ * it on every target and commits, then each part is one target transaction, and whichever part
  * ends last runs ANALYZE. A target that fails drops out of every worker (the run is bad for it, and
  * a one-time copy stays pending, so it is copied again whole); the others go on. Progress (rows,
  * MB/s, ETA per table, parts counted together) is reported every few seconds.
@@ -377,8 +377,7 @@ final class WholeTables {
                 if (ts.alive()) {
                     try {
                         ts.check(List.of(table));
-                        ts.deleteAll(table);
-                        ts.commit();
+                        ts.emptyTable(table);
                     } catch (SQLException | RuntimeException e) {
                         fail(ts, e);
                     }

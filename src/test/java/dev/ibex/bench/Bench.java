@@ -47,6 +47,8 @@ public final class Bench {
     /** "all" (the default) or "copy": only the raw pipe and ibex's one-time copy, alternating, {@code rounds} times. */
     private final String phases;
     private final int rounds;
+    /** "empty" (the default): ibex copies into an empty table, as the raw pipe; "full": over the raw pipe's rows. */
+    private final String into;
 
     private EmbeddedPostgres source;
     private EmbeddedPostgres target;
@@ -63,6 +65,7 @@ public final class Bench {
         pgbench = flags.getOrDefault("pgbench", findPgbench());
         phases = flags.getOrDefault("phases", "all");
         rounds = Integer.parseInt(flags.getOrDefault("rounds", "3"));
+        into = flags.getOrDefault("into", "empty");
         if (!phases.equals("all") && !phases.equals("copy")) {
             throw new IllegalArgumentException("--phases is all or copy, not " + phases);
         }
@@ -73,11 +76,11 @@ public final class Bench {
         for (String a : args) {
             if (a.equals("--help")) {
                 System.out.println("usage: ibex-bench [--scale=10] [--clients=4] [--duration=60] [--syncs=50] "
-                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy] [--rounds=3]");
+                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy] [--rounds=3] [--into=empty|full]");
                 System.out.println("  --statements=N  print each server's N costliest statements of the ibex phase "
                         + "(pg_stat_statements) to stderr");
                 System.out.println("  --phases=copy   only the raw COPY pipe and ibex's one-time copy of pgbench_accounts, "
-                        + "alternating --rounds times, with their medians");
+                        + "alternating --rounds times, with their medians; --into=full: ibex copies over the rows");
                 return;
             }
             if (!a.startsWith("--") || !a.contains("=")) {
@@ -242,7 +245,8 @@ public final class Bench {
             exec(target, "bench", "TRUNCATE pgbench_accounts", "CHECKPOINT");
             exec(source, "bench", "CHECKPOINT");
             raw.add(seconds(this::rawCopy));
-            exec(target, "bench", "TRUNCATE pgbench_accounts", "CHECKPOINT");
+            exec(target, "bench", into.equals("full") ? "VACUUM ANALYZE pgbench_accounts" : "TRUNCATE pgbench_accounts",
+                    "CHECKPOINT");
             if (round == 1) {
                 // as in the full run: the controller's start runs every sync, the copy among them
                 ibex("start");

@@ -32,7 +32,9 @@ class SplitCopyIT {
                     "CREATE TABLE small (id int PRIMARY KEY, v int, note text)");
         }
         fill(src);
-        dst.exec("INSERT INTO big VALUES (-1, 0, 'stale'), (1, 0, 'stale')", "INSERT INTO txt VALUES ('zz', 0, 'stale')");
+        dst.exec("INSERT INTO big VALUES (-1, 0, 'stale'), (1, 0, 'stale')", "INSERT INTO txt VALUES ('zz', 0, 'stale')",
+                // a foreign key into big: the target refuses TRUNCATE, so big's rows are deleted instead
+                "CREATE TABLE big_ref (big_id int REFERENCES big)");
         try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
             m.sync("s1", false, List.of(m.table("src", "public", "big", "id"), m.table("src", "public", "comp", "a", "b"),
@@ -44,6 +46,7 @@ class SplitCopyIT {
                 SyncRunner.Result r = runner.runOnce("s1");
                 assertEquals("good", r.state(), r.toString());
                 assertEquals("0", m.repoDb().scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's1'"));
+                assertEquals(3, r.deletes(), "big's two stale rows deleted, txt's one truncated: " + r);
                 assertTrue(transactions(dst, "big") > 1, "big was copied in parts");
                 assertTrue(transactions(dst, "comp") > 1, "comp was copied in parts");
                 // before 14 only an integer first key column splits a table
