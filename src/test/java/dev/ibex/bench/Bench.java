@@ -49,6 +49,8 @@ public final class Bench {
     private final int rounds;
     /** "empty" (the default): ibex copies into an empty table, as the raw pipe; "full": over the raw pipe's rows. */
     private final String into;
+    /** --set=name=value: an `ibex set` before the copy rounds, e.g. copy_split_mb=100000 for one stream. */
+    private final String setting;
 
     private EmbeddedPostgres source;
     private EmbeddedPostgres target;
@@ -66,6 +68,7 @@ public final class Bench {
         phases = flags.getOrDefault("phases", "all");
         rounds = Integer.parseInt(flags.getOrDefault("rounds", "3"));
         into = flags.getOrDefault("into", "empty");
+        setting = flags.get("set");
         if (!phases.equals("all") && !phases.equals("copy")) {
             throw new IllegalArgumentException("--phases is all or copy, not " + phases);
         }
@@ -76,7 +79,7 @@ public final class Bench {
         for (String a : args) {
             if (a.equals("--help")) {
                 System.out.println("usage: ibex-bench [--scale=10] [--clients=4] [--duration=60] [--syncs=50] "
-                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy] [--rounds=3] [--into=empty|full]");
+                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy] [--rounds=3] [--into=empty|full] [--set=NAME=VALUE]");
                 System.out.println("  --statements=N  print each server's N costliest statements of the ibex phase "
                         + "(pg_stat_statements) to stderr");
                 System.out.println("  --phases=copy   only the raw COPY pipe and ibex's one-time copy of pgbench_accounts, "
@@ -238,13 +241,20 @@ public final class Bench {
         ibex("add", "db", "dst", "dbname=bench", "host=127.0.0.1", "port=" + target.getPort(), "user=postgres");
         ibex("add", "all", "tables", "db=src", "relgroup=bench");
         addIdleSyncs();
+        if (setting != null) {
+            ibex("set", setting);
+        }
         ibex("add", "sync", "bench", "relgroup=bench", "dbs=src:source,dst:target", "onetimecopy=1");
         List<Double> raw = new ArrayList<>();
         List<Double> copy = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
             exec(target, "bench", "TRUNCATE pgbench_accounts", "CHECKPOINT");
             exec(source, "bench", "CHECKPOINT");
+            long[] c0 = cpuTicks();
+            long java0 = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
             raw.add(seconds(this::rawCopy));
+            long java1 = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+            long[] c1 = cpuTicks();
             exec(target, "bench", into.equals("full") ? "VACUUM ANALYZE pgbench_accounts" : "TRUNCATE pgbench_accounts",
                     "CHECKPOINT");
             if (round == 1) {
@@ -253,13 +263,19 @@ public final class Bench {
             } else {
                 exec(target, "ibex", "UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 'bench'");
             }
+            long[] c2 = cpuTicks();
             ibex("kick", "bench", "0");
+            long[] c3 = cpuTicks();
             List<Double> logged = tableCopyTimes("public.pgbench_accounts");
             if (logged.size() != round) {
                 throw new IllegalStateException("expected " + round + " copies in the log, found " + logged);
             }
             copy.add(logged.get(round - 1));
-            out.println("round " + round + ": rawcopy_s=" + raw.get(round - 1) + " copy_s=" + copy.get(round - 1));
+            out.println("round " + round + ": rawcopy_s=" + raw.get(round - 1) + " copy_s=" + copy.get(round - 1)
+                    + String.format(java.util.Locale.ROOT, "  cpu_s raw: source %.2f target %.2f java %.2f;"
+                            + " ibex run (with ANALYZE): source %.2f target %.2f daemon %.2f",
+                    (c1[0] - c0[0]) / 100.0, (c1[1] - c0[1]) / 100.0, (java1 - java0) / 1e9,
+                    (c3[0] - c2[0]) / 100.0, (c3[1] - c2[1]) / 100.0, (c3[2] - c2[2]) / 100.0));
         }
         figure("rawcopy_s", median(raw));
         figure("copy_s", median(copy));
