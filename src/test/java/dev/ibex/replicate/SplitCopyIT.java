@@ -8,7 +8,12 @@ import dev.ibex.config.Tunable;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,15 +40,21 @@ class SplitCopyIT {
         dst.exec("INSERT INTO big VALUES (-1, 0, 'stale'), (1, 0, 'stale')", "INSERT INTO txt VALUES ('zz', 0, 'stale')",
                 // a foreign key into big: the target refuses TRUNCATE, so big's rows are deleted instead
                 "CREATE TABLE big_ref (big_id int REFERENCES big)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
+        List<String> details = new CopyOnWriteArrayList<>();
+        AtomicBoolean watching = new AtomicBoolean(true);
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo()).progressEvery(10)) {
             m.db("src", src).db("dst", dst);
             m.sync("s1", false, List.of(m.table("src", "public", "big", "id"), m.table("src", "public", "comp", "a", "b"),
                     m.table("src", "public", "txt", "k"), m.table("src", "public", "small", "id")), "src", "dst");
             oneTimeCopyInParts(m);
             m.capture("src");
+            Thread watcher = new Thread(() -> watch(m.repoDb(), details, watching), "watcher");
+            watcher.start();
             try (Writers writers = Writers.start(src, 4, 30, SplitCopyIT::change)) {
                 writers.awaitCommits(50);
                 SyncRunner.Result r = runner.runOnce("s1");
+                watching.set(false);
+                watcher.join();
                 assertEquals("good", r.state(), r.toString());
                 assertEquals("0", m.repoDb().scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's1'"));
                 assertEquals(3, r.deletes(), "big's two stale rows deleted, txt's one truncated: " + r);
@@ -52,6 +63,11 @@ class SplitCopyIT {
                 // before 14 only an integer first key column splits a table
                 assertEquals(sourceMajor(src) >= 14, transactions(dst, "txt") > 1, "txt copied in parts from 14 on");
                 assertEquals(1, transactions(dst, "small"), "small stays one stream");
+                // a table copied in parts shows as one: its rows so far against its estimate
+                assertTrue(details.stream().anyMatch(d -> d.matches(".*copy public\\.big \\d+/\\d+ rows.*")),
+                        details.toString());
+                assertTrue(details.stream().noneMatch(d -> d.indexOf("public.big") != d.lastIndexOf("public.big")),
+                        details.toString());
                 for (int i = 0; i < 3; i++) {
                     assertEquals("good", runner.runOnce("s1").state());
                 }
@@ -111,6 +127,22 @@ class SplitCopyIT {
             }
             drain(runner);
             assertSameRows(src, dst, "big", "id");
+        }
+    }
+
+    /** What ibex.run.detail says while the run is running. */
+    private static void watch(TestDb repo, List<String> details, AtomicBoolean watching) {
+        try (Connection c = repo.connect(); Statement st = c.createStatement()) {
+            while (watching.get()) {
+                try (ResultSet rs = st.executeQuery("SELECT detail FROM ibex.run WHERE state = 'running' AND detail IS NOT NULL")) {
+                    while (rs.next()) {
+                        details.add(rs.getString(1));
+                    }
+                }
+                Thread.sleep(5);
+            }
+        } catch (Exception e) {
+            details.add("watcher failed: " + e);
         }
     }
 
