@@ -261,7 +261,7 @@ final class SourceBatch {
             WholeTables copy = new WholeTables(plan.sync().name(), source, exportedSnapshot(), live, copyParallel,
                     t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), pace.progressMillis(),
                     splitBytes);
-            for (WholeTables.Outcome o : copy.copy(whole, run::progress)) {
+            for (WholeTables.Outcome o : copy.copy(s, whole, run::progress)) {
                 run.deletes += o.deletes;
                 run.inserts += o.inserts;
                 if (o.suppression != null) {

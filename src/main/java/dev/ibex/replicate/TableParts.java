@@ -30,16 +30,21 @@ final class TableParts {
     private TableParts() {
     }
 
-    static Size size(Connection src, TableCopy table) throws SQLException {
+    /** The sizes of the tables, in their order, in one query. */
+    static List<Size> sizes(Connection src, List<TableCopy> tables) throws SQLException {
+        List<Size> out = new ArrayList<>();
         try (PreparedStatement ps = src.prepareStatement("SELECT pg_catalog.pg_relation_size(c.oid), "
-                + "pg_catalog.current_setting('block_size')::int, c.reltuples::bigint FROM pg_catalog.pg_class c "
-                + "WHERE c.oid = ?::regclass")) {
-            ps.setString(1, table.relation.quoted());
+                + "pg_catalog.current_setting('block_size')::int, c.reltuples::bigint "
+                + "FROM unnest(?::text[]) WITH ORDINALITY AS w(name, n) "
+                + "JOIN pg_catalog.pg_class c ON c.oid = w.name::regclass ORDER BY w.n")) {
+            ps.setArray(1, src.createArrayOf("text", tables.stream().map(t -> t.relation.quoted()).toArray()));
             try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return new Size(rs.getLong(1), rs.getInt(2), rs.getLong(3));
+                while (rs.next()) {
+                    out.add(new Size(rs.getLong(1), rs.getInt(2), rs.getLong(3)));
+                }
             }
         }
+        return out;
     }
 
     /**
@@ -96,16 +101,16 @@ final class TableParts {
     }
 
     static List<String> keyRanges(String key, BigInteger min, BigInteger max, int parts) {
-        List<BigInteger> bounds = new ArrayList<>();
         BigInteger span = max.subtract(min);
+        if (span.signum() == 0) {
+            return List.of();
+        }
+        List<BigInteger> bounds = new ArrayList<>();
         for (int i = 1; i < parts; i++) {
             BigInteger b = min.add(span.multiply(BigInteger.valueOf(i)).divide(BigInteger.valueOf(parts)));
             if (bounds.isEmpty() || b.compareTo(bounds.get(bounds.size() - 1)) > 0) {
                 bounds.add(b);
             }
-        }
-        if (bounds.isEmpty()) {
-            return List.of();
         }
         List<String> out = new ArrayList<>();
         for (int i = 0; i <= bounds.size(); i++) {

@@ -104,9 +104,11 @@ final class WholeTables {
     /**
      * Copies the tables; {@code progress} gets a detail line every few seconds, on this thread.
      * Throws when the source could not be read (then no target is complete).
+     *
+     * @param batch the batch's source transaction (the snapshot's exporter), for the tables' sizes
      */
-    List<Outcome> copy(List<TableCopy> tables, Consumer<String> progress) throws SQLException {
-        queue.addAll(plan(tables));
+    List<Outcome> copy(Connection batch, List<TableCopy> tables, Consumer<String> progress) throws SQLException {
+        queue.addAll(plan(batch, tables));
         total = tables.size();
         List<Thread> workers = new ArrayList<>();
         int n = Math.max(1, Math.min(parallel, queue.size()));
@@ -164,23 +166,21 @@ final class WholeTables {
      * The tasks: the parts of large tables first, largest table first (so every worker has one to
      * take), then the other tables in their order.
      */
-    private List<Task> plan(List<TableCopy> tables) throws SQLException {
-        if (parallel < 2) {
+    private List<Task> plan(Connection batch, List<TableCopy> tables) throws SQLException {
+        if (parallel < 2 || splitBytes == Long.MAX_VALUE) {
             return tables.stream().map(t -> new Task(t, null, null)).toList();
         }
         List<Split> splits = new ArrayList<>();
         List<Task> whole = new ArrayList<>();
-        try (Connection src = openSource()) {
-            for (TableCopy t : tables) {
-                TableParts.Size size = TableParts.size(src, t);
-                List<String> parts = TableParts.plan(src, t, size, splitBytes, parallel);
-                if (parts.isEmpty()) {
-                    whole.add(new Task(t, null, null));
-                } else {
-                    splits.add(new Split(t, parts, size));
-                }
+        List<TableParts.Size> sizes = TableParts.sizes(batch, tables);
+        for (int i = 0; i < tables.size(); i++) {
+            TableCopy t = tables.get(i);
+            List<String> parts = TableParts.plan(batch, t, sizes.get(i), splitBytes, parallel);
+            if (parts.isEmpty()) {
+                whole.add(new Task(t, null, null));
+            } else {
+                splits.add(new Split(t, parts, sizes.get(i)));
             }
-            src.rollback();
         }
         splits.sort((a, b) -> Long.compare(b.size.bytes(), a.size.bytes()));
         List<Task> out = new ArrayList<>();
