@@ -255,6 +255,7 @@ public final class Bench {
             raw.add(seconds(this::rawCopy));
             long java1 = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
             long[] c1 = cpuTicks();
+            String rawIndex = scalar(target, "bench", "SELECT pg_relation_size('pgbench_accounts_pkey') / 1048576");
             exec(target, "bench", into.equals("full") ? "VACUUM ANALYZE pgbench_accounts" : "TRUNCATE pgbench_accounts",
                     "CHECKPOINT");
             if (round == 1) {
@@ -271,7 +272,9 @@ public final class Bench {
                 throw new IllegalStateException("expected " + round + " copies in the log, found " + logged);
             }
             copy.add(logged.get(round - 1));
+            String ibexIndex = scalar(target, "bench", "SELECT pg_relation_size('pgbench_accounts_pkey') / 1048576");
             out.println("round " + round + ": rawcopy_s=" + raw.get(round - 1) + " copy_s=" + copy.get(round - 1)
+                    + "  target key index MB: raw " + rawIndex + " ibex " + ibexIndex
                     + String.format(java.util.Locale.ROOT, "  cpu_s raw: source %.2f target %.2f java %.2f;"
                             + " ibex run (with ANALYZE): source %.2f target %.2f daemon %.2f",
                     (c1[0] - c0[0]) / 100.0, (c1[1] - c0[1]) / 100.0, (java1 - java0) / 1e9,
