@@ -312,7 +312,7 @@ final class WholeTables {
     private void copyPart(Connection src, Task task, List<TargetSession> sessions) throws SQLException {
         Split split = task.split();
         TableCopy table = task.table();
-        split.prepare(src, sessions);
+        split.prepare(sessions);
         dropFailed(sessions);
         List<TargetSession> live = new ArrayList<>();
         for (TargetSession ts : sessions) {
@@ -344,9 +344,9 @@ final class WholeTables {
     }
 
     /**
-     * A large table read in parts by several workers. Its rows are deleted on every target once,
-     * committed before any part is written (a part's insert must not wait on another transaction's
-     * delete of the same key); the last part to end logs the copy and runs ANALYZE.
+     * A large table read in parts by several workers. It is emptied on every target once, committed
+     * before any part is written (a part's insert must not wait on another transaction's delete of
+     * the same key); the last part to end logs the copy and runs ANALYZE.
      */
     private final class Split {
         final TableCopy table;
@@ -366,7 +366,7 @@ final class WholeTables {
         }
 
         /** The first worker to reach the table empties it on every live target; the others wait for that. */
-        synchronized void prepare(Connection src, List<TargetSession> sessions) {
+        synchronized void prepare(List<TargetSession> sessions) {
             if (progress != null) {
                 return;
             }
