@@ -25,7 +25,9 @@ public enum Tunable {
     RUN_HISTORY_DAYS("run_history_days", 7, 1, 36500, "days of run history kept"),
     STOP_TIMEOUT("stop_timeout", 60, 1, 86400, "how long a stopping controller waits for running batches (seconds)"),
     COPY_PARALLEL("copy_parallel", 2, 1, 16, "tables a one-time copy or fullcopy moves at the same time, each over "
-            + "its own source and target connections");
+            + "its own source and target connections"),
+    COPY_SPLIT_MB("copy_split_mb", 64, 0.1, 1_000_000, "tables this large (MB on the source) or larger are read in "
+            + "parts by up to copy_parallel workers at once");
 
     private final String key;
     private final double defaultValue;

@@ -12,7 +12,7 @@ final class CopyProgress {
 
     final String table;
     final long expected;
-    private final long started;
+    final long started;
     private final AtomicLong rows = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
 

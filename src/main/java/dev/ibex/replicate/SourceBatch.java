@@ -254,9 +254,14 @@ final class SourceBatch {
             int copyParallel = (int) Tunable.COPY_PARALLEL.read(repo);
             Set<Integer> noAnalyze = new HashSet<>(repo.list(
                     "SELECT id FROM ibex.relation WHERE NOT analyze_after_copy", rs -> rs.getInt(1)));
+            // onetimecopy 2 takes a non-empty target table for one loaded beforehand: a table must never be
+            // left partly copied by a failed run, so it is copied in one transaction, not in parts
+            long splitBytes = plan.sync().onetimecopy() == 2 ? Long.MAX_VALUE
+                    : (long) (Tunable.COPY_SPLIT_MB.read(repo) * (1 << 20));
             WholeTables copy = new WholeTables(plan.sync().name(), source, exportedSnapshot(), live, copyParallel,
-                    t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), pace.progressMillis());
-            for (WholeTables.Outcome o : copy.copy(whole, run::progress)) {
+                    t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), pace.progressMillis(),
+                    splitBytes);
+            for (WholeTables.Outcome o : copy.copy(s, whole, run::progress)) {
                 run.deletes += o.deletes;
                 run.inserts += o.inserts;
                 if (o.suppression != null) {

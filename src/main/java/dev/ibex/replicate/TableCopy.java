@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
  */
 final class TableCopy {
 
-    private static final String ALIAS = "ibex_t";
+    static final String ALIAS = "ibex_t";
     private static final String KEYS_ALIAS = "ibex_u";
 
     final Relation relation;
@@ -109,6 +109,10 @@ final class TableCopy {
         return r.schema() + "\u0000" + r.name();
     }
 
+    boolean plain() {
+        return plain;
+    }
+
     boolean hasKey() {
         return relation.hasKey();
     }
@@ -185,6 +189,12 @@ final class TableCopy {
             return "COPY " + relation.quoted() + " (" + Identifiers.quoteList(columns) + ") TO STDOUT";
         }
         return "COPY (SELECT " + selectList() + " FROM ONLY " + relation.quoted() + " AS " + ALIAS + ") TO STDOUT";
+    }
+
+    /** One part of a table read in parts ({@link TableParts}): the rows matching {@code where}. */
+    String copyOutPartSql(String where) {
+        return "COPY (SELECT " + selectList() + " FROM ONLY " + relation.quoted() + " AS " + ALIAS + " WHERE " + where
+                + ") TO STDOUT";
     }
 
     String copyInSql() {

@@ -6,6 +6,7 @@ import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collections;
@@ -166,6 +167,33 @@ final class TargetSession {
         try (Statement st = c.createStatement()) {
             deletes += st.executeUpdate(t.deleteAllSql());
         }
+    }
+
+    /**
+     * Empties the table and commits, before a copy in parts. TRUNCATE where the target lets it
+     * (no foreign key points at the table, the user may truncate it, its lock comes within 5 s):
+     * far cheaper than deleting every row and leaves no dead rows for the copy's index inserts
+     * to step over; else DELETE. The rows are counted either way.
+     */
+    void emptyTable(TableCopy t) throws SQLException {
+        begin();
+        try (Statement st = c.createStatement()) {
+            long rows;
+            st.execute("SAVEPOINT ibex_truncate");
+            try (ResultSet rs = st.executeQuery("SELECT count(*) FROM ONLY " + t.relation.quoted())) {
+                rs.next();
+                rows = rs.getLong(1);
+                st.execute("SET LOCAL lock_timeout = '5s'; TRUNCATE ONLY " + t.relation.quoted());
+                st.execute("RELEASE SAVEPOINT ibex_truncate");
+            } catch (SQLException e) {
+                LOG.debug("TRUNCATE {} on db \"{}\" refused ({}): deleting instead", t.display(), db.name(),
+                        PgErrors.firstLine(e.getMessage()));
+                st.execute("ROLLBACK TO SAVEPOINT ibex_truncate");
+                rows = st.executeUpdate(t.deleteAllSql());
+            }
+            deletes += rows;
+        }
+        commit();
     }
 
     void startCopy(TableCopy t) throws SQLException {

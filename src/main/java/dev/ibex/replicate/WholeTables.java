@@ -30,11 +30,15 @@ import org.slf4j.MDC;
 
 /**
  * Copies whole tables (one-time copy, fullcopy targets, truncated tables) from one source snapshot
- * into targets, copy_parallel tables at a time. Every worker imports the batch's exported snapshot
+ * into targets, copy_parallel workers at a time. Every worker imports the batch's exported snapshot
  * (SET TRANSACTION SNAPSHOT), so each table is read exactly as of S_cur, and has its own source and
- * target connections. Per table and target one transaction (triggers and FKs suppressed): delete
- * everything, COPY the source's rows in, commit, then ANALYZE. A target that fails drops out of
- * every worker; the others go on. Progress (rows, MB/s, ETA per table) is reported every few seconds.
+ * target connections. A table is one transaction per target (triggers and FKs suppressed): delete
+ * everything, COPY the source's rows in, commit, then ANALYZE. A table of copy_split_mb or more is
+ * read in parts ({@link TableParts}) by several workers at once: the first worker to reach it empties
+ * it on every target and commits, then each part is one target transaction, and whichever part
+ * ends last runs ANALYZE. A target that fails drops out of every worker (the run is bad for it, and
+ * a one-time copy stays pending, so it is copied again whole); the others go on. Progress (rows,
+ * MB/s, ETA per table, parts counted together) is reported every few seconds.
  */
 final class WholeTables {
 
@@ -69,18 +73,25 @@ final class WholeTables {
     private final List<CopyProgress> running = new CopyOnWriteArrayList<>();
     private final AtomicInteger copied = new AtomicInteger();
     private final AtomicReference<Exception> sourceError = new AtomicReference<>();
-    private final Queue<TableCopy> queue = new ConcurrentLinkedQueue<>();
+    private final Queue<Task> queue = new ConcurrentLinkedQueue<>();
     private final long progressMillis;
+    private final long splitBytes;
     private int total;
+
+    /** One unit of a worker's work: a whole table, or (split != null) one part of a split table. */
+    private record Task(TableCopy table, Split split, String where) {
+    }
 
     /**
      * @param snapshotId pg_export_snapshot() of the batch's source transaction, which stays open meanwhile
      * @param analyze    which tables get ANALYZE on the targets after their copy
      * @param progressMillis how often {@link #copy} reports progress
+     * @param splitBytes     tables this large or larger are read in parts by several workers
      */
     WholeTables(String sync, Db source, String snapshotId, List<Db> targets, int parallel, Predicate<TableCopy> analyze,
-                long progressMillis) {
+                long progressMillis, long splitBytes) {
         this.progressMillis = progressMillis;
+        this.splitBytes = splitBytes;
         this.sync = sync;
         this.source = source;
         this.snapshotId = snapshotId;
@@ -93,12 +104,14 @@ final class WholeTables {
     /**
      * Copies the tables; {@code progress} gets a detail line every few seconds, on this thread.
      * Throws when the source could not be read (then no target is complete).
+     *
+     * @param batch the batch's source transaction (the snapshot's exporter), for the tables' sizes
      */
-    List<Outcome> copy(List<TableCopy> tables, Consumer<String> progress) throws SQLException {
-        queue.addAll(tables);
+    List<Outcome> copy(Connection batch, List<TableCopy> tables, Consumer<String> progress) throws SQLException {
+        queue.addAll(plan(batch, tables));
         total = tables.size();
         List<Thread> workers = new ArrayList<>();
-        int n = Math.max(1, Math.min(parallel, tables.size()));
+        int n = Math.max(1, Math.min(parallel, queue.size()));
         for (int i = 0; i < n; i++) {
             Thread t = new Thread(this::work, "ibex-copy-" + sync + "-" + (i + 1));
             t.start();
@@ -149,6 +162,35 @@ final class WholeTables {
         return (lines.isEmpty() ? "copy" : lines) + " (" + copied.get() + " of " + total + " tables copied)";
     }
 
+    /**
+     * The tasks: the parts of large tables first, largest table first (so every worker has one to
+     * take), then the other tables in their order.
+     */
+    private List<Task> plan(Connection batch, List<TableCopy> tables) throws SQLException {
+        if (parallel < 2 || splitBytes == Long.MAX_VALUE) {
+            return tables.stream().map(t -> new Task(t, null, null)).toList();
+        }
+        List<Split> splits = new ArrayList<>();
+        List<Task> whole = new ArrayList<>();
+        List<TableParts.Size> sizes = TableParts.sizes(batch, tables);
+        for (int i = 0; i < tables.size(); i++) {
+            TableCopy t = tables.get(i);
+            List<String> parts = TableParts.plan(batch, t, sizes.get(i), splitBytes, parallel);
+            if (parts.isEmpty()) {
+                whole.add(new Task(t, null, null));
+            } else {
+                splits.add(new Split(t, parts, sizes.get(i)));
+            }
+        }
+        splits.sort((a, b) -> Long.compare(b.size.bytes(), a.size.bytes()));
+        List<Task> out = new ArrayList<>();
+        for (Split sp : splits) {
+            sp.parts.forEach(where -> out.add(new Task(sp.table, sp, where)));
+        }
+        out.addAll(whole);
+        return out;
+    }
+
     // ---- one worker -----------------------------------------------------------------------------
 
     private void work() {
@@ -165,15 +207,19 @@ final class WholeTables {
                 }
                 sessions.add(ts);
             }
-            TableCopy table;
-            while (sourceError.get() == null && (table = queue.poll()) != null) {
+            Task task;
+            while (sourceError.get() == null && (task = queue.poll()) != null) {
                 dropFailed(sessions);
                 if (sessions.stream().noneMatch(TargetSession::alive)) {
                     queue.clear();
                     break;
                 }
-                copyTable(src, table, sessions);
-                copied.incrementAndGet();
+                if (task.split() == null) {
+                    copyTable(src, task.table(), sessions);
+                    copied.incrementAndGet();
+                } else {
+                    copyPart(src, task, sessions);
+                }
             }
         } catch (SQLException | RuntimeException e) {
             sourceError.compareAndSet(null, e);
@@ -259,6 +305,104 @@ final class WholeTables {
                     seconds(System.nanoTime() - copied));
         } finally {
             running.remove(p);
+        }
+    }
+
+    /** One part of a split table, in one target transaction per target; the table was emptied before any part. */
+    private void copyPart(Connection src, Task task, List<TargetSession> sessions) throws SQLException {
+        Split split = task.split();
+        TableCopy table = task.table();
+        split.prepare(sessions);
+        dropFailed(sessions);
+        List<TargetSession> live = new ArrayList<>();
+        for (TargetSession ts : sessions) {
+            if (ts.alive()) {
+                try {
+                    ts.check(List.of(table));
+                    ts.startCopy(table);
+                    live.add(ts);
+                } catch (SQLException | RuntimeException e) {
+                    fail(ts, e);
+                }
+            }
+        }
+        if (live.isEmpty()) {
+            return;
+        }
+        CopyOut out = src.unwrap(PGConnection.class).getCopyAPI().copyOut(table.copyOutPartSql(task.where()));
+        TargetSession.fanOut(out, live, split.progress()::row, this::fail);
+        for (TargetSession ts : live) {
+            if (ts.alive()) {
+                try {
+                    ts.commit();
+                } catch (SQLException | RuntimeException e) {
+                    fail(ts, e);
+                }
+            }
+        }
+        split.partDone(live);
+    }
+
+    /**
+     * A large table read in parts by several workers. It is emptied on every target once, committed
+     * before any part is written (a part's insert must not wait on another transaction's delete of
+     * the same key); the last part to end logs the copy and runs ANALYZE.
+     */
+    private final class Split {
+        final TableCopy table;
+        final List<String> parts;
+        final TableParts.Size size;
+        private CopyProgress progress;
+        private int done;
+
+        Split(TableCopy table, List<String> parts, TableParts.Size size) {
+            this.table = table;
+            this.parts = parts;
+            this.size = size;
+        }
+
+        synchronized CopyProgress progress() {
+            return progress;
+        }
+
+        /** The first worker to reach the table empties it on every live target; the others wait for that. */
+        synchronized void prepare(List<TargetSession> sessions) {
+            if (progress != null) {
+                return;
+            }
+            progress = new CopyProgress(table.display(), size.estimatedRows() > 0 ? size.estimatedRows() : -1,
+                    System.nanoTime());
+            running.add(progress);
+            for (TargetSession ts : sessions) {
+                if (ts.alive()) {
+                    try {
+                        ts.check(List.of(table));
+                        ts.emptyTable(table);
+                    } catch (SQLException | RuntimeException e) {
+                        fail(ts, e);
+                    }
+                }
+            }
+        }
+
+        void partDone(List<TargetSession> live) {
+            synchronized (this) {
+                if (++done < parts.size()) {
+                    return;
+                }
+            }
+            long copiedAt = System.nanoTime();
+            if (analyze.test(table)) {
+                for (TargetSession ts : live) {
+                    if (ts.alive()) {
+                        WholeTables.analyze(ts, table);
+                    }
+                }
+            }
+            LOG.info("Copied {}: {} rows in {} s, ANALYZE {} s ({} parts)", table.display(), progress.rows(),
+                    seconds(copiedAt - progress.started), seconds(System.nanoTime() - copiedAt), parts.size());
+            running.remove(progress);
+            copied.incrementAndGet();
         }
     }
 

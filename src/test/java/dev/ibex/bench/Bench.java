@@ -44,6 +44,13 @@ public final class Bench {
     private final Path json;
     private final int statements;
     private final String pgbench;
+    /** "all" (the default) or "copy": only the raw pipe and ibex's one-time copy, alternating, {@code rounds} times. */
+    private final String phases;
+    private final int rounds;
+    /** "empty" (the default): ibex copies into an empty table, as the raw pipe; "full": over the raw pipe's rows. */
+    private final String into;
+    /** --set=name=value: an `ibex set` before the copy rounds, e.g. copy_split_mb=100000 for one stream. */
+    private final String setting;
 
     private EmbeddedPostgres source;
     private EmbeddedPostgres target;
@@ -58,6 +65,13 @@ public final class Bench {
         json = flags.containsKey("json") ? Path.of(flags.get("json")) : null;
         statements = Integer.parseInt(flags.getOrDefault("statements", "0"));
         pgbench = flags.getOrDefault("pgbench", findPgbench());
+        phases = flags.getOrDefault("phases", "all");
+        rounds = Integer.parseInt(flags.getOrDefault("rounds", "3"));
+        into = flags.getOrDefault("into", "empty");
+        setting = flags.get("set");
+        if (!phases.equals("all") && !phases.equals("copy")) {
+            throw new IllegalArgumentException("--phases is all or copy, not " + phases);
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -65,9 +79,11 @@ public final class Bench {
         for (String a : args) {
             if (a.equals("--help")) {
                 System.out.println("usage: ibex-bench [--scale=10] [--clients=4] [--duration=60] [--syncs=50] "
-                        + "[--json=FILE] [--pgbench=PATH] [--statements=N]");
+                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy] [--rounds=3] [--into=empty|full] [--set=NAME=VALUE]");
                 System.out.println("  --statements=N  print each server's N costliest statements of the ibex phase "
                         + "(pg_stat_statements) to stderr");
+                System.out.println("  --phases=copy   only the raw COPY pipe and ibex's one-time copy of pgbench_accounts, "
+                        + "alternating --rounds times, with their medians; --into=full: ibex copies over the rows");
                 return;
             }
             if (!a.startsWith("--") || !a.contains("=")) {
@@ -85,7 +101,7 @@ public final class Bench {
         source = server(work.resolve("source"));
         target = server(work.resolve("target"));
         try {
-            return measure();
+            return phases.equals("copy") ? measureCopy() : measure();
         } finally {
             ibexQuietly("stop");
             source.close();
@@ -199,6 +215,93 @@ public final class Bench {
         return 0;
     }
 
+    /**
+     * The copy figures alone: each round truncates the target's pgbench_accounts, times the raw
+     * pipe, truncates again and times ibex's one-time copy (the controller's log line), so both
+     * always write into an empty table with its primary key. The first round's copy runs as the
+     * controller starts (with --syncs idle syncs starting too), as in the full run.
+     */
+    private int measureCopy() throws Exception {
+        figure("scale", scale);
+        exec(source, "postgres", "CREATE DATABASE bench");
+        exec(target, "postgres", "CREATE DATABASE bench", "CREATE DATABASE ibex");
+        pgbenchInit(source, "dtgvp");
+        pgbenchInit(target, "dtp");
+        for (EmbeddedPostgres pg : List.of(source, target)) {
+            exec(pg, "bench", "ALTER TABLE pgbench_history ADD COLUMN hid bigserial PRIMARY KEY",
+                    "CREATE TABLE bench_heartbeat (id int PRIMARY KEY, beat timestamptz NOT NULL)");
+        }
+        exec(source, "bench", "INSERT INTO bench_heartbeat VALUES (1, clock_timestamp())", "VACUUM ANALYZE");
+        figure("copy_rows", Long.parseLong(scalar(source, "bench", "SELECT count(*) FROM pgbench_accounts")));
+        repo = List.of("--db-host", "127.0.0.1", "--db-port", Integer.toString(target.getPort()), "--db-name", "ibex",
+                "--db-user", "postgres", "--piddir", work.resolve("run").toString(),
+                "--log-dir", work.resolve("log").toString());
+        ibex("install", "--batch");
+        ibex("add", "db", "src", "dbname=bench", "host=127.0.0.1", "port=" + source.getPort(), "user=postgres");
+        ibex("add", "db", "dst", "dbname=bench", "host=127.0.0.1", "port=" + target.getPort(), "user=postgres");
+        ibex("add", "all", "tables", "db=src", "relgroup=bench");
+        addIdleSyncs();
+        if (setting != null) {
+            ibex("set", setting);
+        }
+        ibex("add", "sync", "bench", "relgroup=bench", "dbs=src:source,dst:target", "onetimecopy=1");
+        List<Double> raw = new ArrayList<>();
+        List<Double> copy = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            exec(target, "bench", "TRUNCATE pgbench_accounts", "CHECKPOINT");
+            exec(source, "bench", "CHECKPOINT");
+            long[] c0 = cpuTicks();
+            long java0 = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+            raw.add(seconds(this::rawCopy));
+            long java1 = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+            long[] c1 = cpuTicks();
+            String rawIndex = scalar(target, "bench", "SELECT pg_relation_size('pgbench_accounts_pkey') / 1048576");
+            exec(target, "bench", into.equals("full") ? "VACUUM ANALYZE pgbench_accounts" : "TRUNCATE pgbench_accounts",
+                    "CHECKPOINT");
+            if (round == 1) {
+                // as in the full run: the controller's start runs every sync, the copy among them
+                ibex("start");
+            } else {
+                exec(target, "ibex", "UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 'bench'");
+            }
+            long[] c2 = cpuTicks();
+            ibex("kick", "bench", "0");
+            long[] c3 = cpuTicks();
+            List<Double> logged = tableCopyTimes("public.pgbench_accounts");
+            if (logged.size() != round) {
+                throw new IllegalStateException("expected " + round + " copies in the log, found " + logged);
+            }
+            copy.add(logged.get(round - 1));
+            String ibexIndex = scalar(target, "bench", "SELECT pg_relation_size('pgbench_accounts_pkey') / 1048576");
+            out.println("round " + round + ": rawcopy_s=" + raw.get(round - 1) + " copy_s=" + copy.get(round - 1)
+                    + "  target key index MB: raw " + rawIndex + " ibex " + ibexIndex
+                    + String.format(java.util.Locale.ROOT, "  cpu_s raw: source %.2f target %.2f java %.2f;"
+                            + " ibex run (with ANALYZE): source %.2f target %.2f daemon %.2f",
+                    (c1[0] - c0[0]) / 100.0, (c1[1] - c0[1]) / 100.0, (java1 - java0) / 1e9,
+                    (c3[0] - c2[0]) / 100.0, (c3[1] - c2[1]) / 100.0, (c3[2] - c2[2]) / 100.0));
+        }
+        figure("rawcopy_s", median(raw));
+        figure("copy_s", median(copy));
+        figure("copy_vs_raw", ratio("copy_s", "rawcopy_s"));
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < rounds; i++) {
+            ratios.add(Math.round(copy.get(i) / raw.get(i) * 100) / 100.0);
+        }
+        figure("copy_vs_raw_per_round", ratios.toString().replace(" ", ""));
+        figure("copy_vs_raw_median_of_rounds", median(ratios));
+        boolean converged = equal();
+        figure("converged", converged ? "yes" : "no");
+        writeJson();
+        return converged ? 0 : 1;
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> sorted = new ArrayList<>(xs);
+        sorted.sort(null);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : Math.round((sorted.get(n / 2 - 1) + sorted.get(n / 2)) * 50) / 100.0;
+    }
+
     // ---- pieces ---------------------------------------------------------------------------------
 
     private void addIdleSyncs() {
@@ -259,16 +362,26 @@ public final class Bench {
 
     /** The COPY of one table within the one-time copy, as the controller logged it ("Copied t: N rows in S s"). */
     private double tableCopySeconds(String table) throws IOException {
+        List<Double> times = tableCopyTimes(table);
+        if (times.isEmpty()) {
+            throw new IllegalStateException("no copy time of " + table + " in the controller's log");
+        }
+        return times.get(0);
+    }
+
+    /** Every logged copy time of the table, oldest first. */
+    private List<Double> tableCopyTimes(String table) throws IOException {
         Pattern p = Pattern.compile("Copied " + Pattern.quote(table) + ": [0-9]+ rows in ([0-9.]+) s");
+        List<Double> times = new ArrayList<>();
         try (var files = Files.list(work.resolve("log"))) {
             for (Path f : files.toList()) {
                 Matcher m = p.matcher(Files.readString(f, StandardCharsets.UTF_8));
-                if (m.find()) {
-                    return Double.parseDouble(m.group(1));
+                while (m.find()) {
+                    times.add(Double.parseDouble(m.group(1)));
                 }
             }
         }
-        throw new IllegalStateException("no copy time of " + table + " in the controller's log");
+        return times;
     }
 
     private boolean equal() {
