@@ -127,8 +127,9 @@ public final class Bench {
         long[] plain0 = cpuTicks();
         figure("plain_tps", pgbenchRun());
         long[] plain1 = cpuTicks();
-        figure("plain_cpu_us_per_txn", String.format(java.util.Locale.ROOT, "source %.0f",
-                (plain1[0] - plain0[0]) * tickMicros() / (((Number) figures.get("plain_tps")).doubleValue() * duration)));
+        double plainSourceUs = (plain1[0] - plain0[0]) * tickMicros()
+                / (((Number) figures.get("plain_tps")).doubleValue() * duration);
+        figure("plain_cpu_us_per_txn", String.format(java.util.Locale.ROOT, "source %.0f", plainSourceUs));
 
         // 4 (done first: it also gives the target its starting data). Raw pipe, then ibex's copy.
         long rows = Long.parseLong(scalar(source, "bench", "SELECT count(*) FROM pgbench_accounts"));
@@ -169,6 +170,9 @@ public final class Bench {
         figure("ibex_cpu_us_per_txn", String.format(java.util.Locale.ROOT, "source %.0f target %.0f daemon %.0f",
                 (cpu1[0] - cpu0[0]) * tickMicros() / txns, (cpu1[1] - cpu0[1]) * tickMicros() / txns,
                 (cpu1[2] - cpu0[2]) * tickMicros() / txns));
+        // the source server's CPU per transaction, plain against ibex (triggers + the run's reads):
+        // the throughput a CPU-bound source keeps when the target and the daemon run elsewhere
+        figure("source_cpu_vs_plain", Math.round(plainSourceUs / ((cpu1[0] - cpu0[0]) * tickMicros() / txns) * 100) / 100.0);
         if (statements > 0) {
             topStatements(source, "source");
             topStatements(target, "target");
