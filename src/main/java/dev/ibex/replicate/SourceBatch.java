@@ -70,17 +70,22 @@ final class SourceBatch {
     private final SyncPlan plan;
     private final Db source;
     private final RunRecord run;
+    private final RunCache cache;
     private Connection s;
     private String current;
     private String exported;
     private Map<Relation, TableCopy> shapes;
+    /** Of the catalog rows the shapes are made of, as this batch's snapshot has them; read with the changes. */
+    private String fingerprint;
     /** How each target suppresses triggers, as probed in this run. */
     private final Map<String, String> suppression = new HashMap<>();
     /** Targets that took this run's batch. */
     private final List<Db> applied = new ArrayList<>();
 
-    SourceBatch(Repository repo, DbPools pools, Pace pace, SyncPlan plan, Db source, RunRecord run) {
+    SourceBatch(Repository repo, DbPools pools, Pace pace, SyncPlan plan, Db source, RunRecord run,
+                RunCache cache) {
         this.repo = repo;
+        this.cache = cache;
         this.pools = pools;
         this.pace = pace;
         this.plan = plan;
@@ -139,14 +144,23 @@ final class SourceBatch {
     }
 
     /**
-     * The shapes of the plan's tables, read from the source's catalog in one query the first
-     * time a run needs them: a run with nothing to apply reads no catalog.
+     * The shapes of the plan's tables: those of an earlier run while the catalog rows they were
+     * read from are unchanged (same fingerprint), else read from the source's catalog in one query
+     * the first time a run needs them. A run with nothing to apply reads no shapes.
      */
     private Map<Relation, TableCopy> shapes() throws SQLException {
         if (shapes == null) {
-            shapes = new LinkedHashMap<>();
-            for (TableCopy t : TableCopy.readAll(s, source.name(), plan.tables())) {
-                shapes.put(t.relation, t);
+            if (fingerprint == null) {
+                // a run without delta (fullcopy targets, whole tables only) reads it by itself
+                fingerprint = scalar("SELECT " + Changes.fingerprintSql(plan.tables()));
+            }
+            shapes = cache.shapes(source.name(), plan.tables(), fingerprint);
+            if (shapes == null) {
+                shapes = new LinkedHashMap<>();
+                for (TableCopy t : TableCopy.readAll(s, source.name(), plan.tables())) {
+                    shapes.put(t.relation, t);
+                }
+                cache.shapes(source.name(), plan.tables(), fingerprint, shapes);
             }
         }
         return shapes;
@@ -212,7 +226,11 @@ final class SourceBatch {
             }
         }
         // read only when a table needs the delta: a sync of sequences or whole tables has no capture schema
-        Changes changes = streamed.isEmpty() ? new Changes() : Changes.since(s, source, group.prev(), streamed);
+        Changes changes = streamed.isEmpty() ? new Changes()
+                : Changes.since(s, source, group.prev(), streamed, plan.tables());
+        if (fingerprint == null) {
+            fingerprint = changes.fingerprint;
+        }
         List<Item> items = new ArrayList<>();
         for (Relation r : plan.tables()) {
             if (whole.contains(r)) {
@@ -286,7 +304,7 @@ final class SourceBatch {
     private List<Db> applyChunks(List<Db> targets, List<Item> items) throws SQLException {
         List<TargetSession> sessions = new ArrayList<>();
         for (Db t : targets) {
-            TargetSession ts = new TargetSession(t);
+            TargetSession ts = new TargetSession(t, cache.checked(t.name()));
             ts.open(pools);
             sessions.add(ts);
         }
@@ -338,7 +356,7 @@ final class SourceBatch {
             }
             LOG.info("Applying the batch to db \"{}\" again in one transaction after a unique conflict "
                     + "between steps", failed.db.name());
-            TargetSession again = new TargetSession(failed.db);
+            TargetSession again = new TargetSession(failed.db, cache.checked(failed.db.name()));
             again.open(pools);
             sessions.set(i, again);
             failed.close();

@@ -32,6 +32,7 @@ public final class SyncRunner implements AutoCloseable {
     private int keysPerChunk = KEYS_PER_CHUNK;
     private int chunksPerStep = CHUNKS_PER_STEP;
     private long progressMillis = WholeTables.PROGRESS_MILLIS;
+    private RunCache cache = new RunCache();
 
     /** pg_advisory_lock(SYNC_LOCK_CLASS, hashtext(sync)) on the repository: 'ibsy' in ASCII. */
     static final int SYNC_LOCK_CLASS = 0x69627379;
@@ -64,6 +65,15 @@ public final class SyncRunner implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Keeps what the runs would read again every time in {@code cache}, which outlives this runner
+     * (the kid's runners share one); a failed run clears it.
+     */
+    public SyncRunner cache(RunCache cache) {
+        this.cache = cache;
+        return this;
+    }
+
     @Override
     public void close() {
         if (ownPools) {
@@ -81,6 +91,9 @@ public final class SyncRunner implements AutoCloseable {
         try {
             // read after the lock: a run that just ended may have reset onetimecopy
             return runLocked(repo.plan(sync));
+        } catch (RuntimeException | Error e) {
+            cache.clear();
+            throw e;
         } finally {
             unlock(sync);
         }
@@ -113,7 +126,7 @@ public final class SyncRunner implements AutoCloseable {
                     continue;
                 }
                 try {
-                    new SourceBatch(repo, pools, pace, plan, source, run).run();
+                    new SourceBatch(repo, pools, pace, plan, source, run, cache).run();
                 } catch (IbexException e) {
                     run.error(e.getMessage());
                 } catch (SQLException e) {
@@ -127,6 +140,10 @@ public final class SyncRunner implements AutoCloseable {
                 // an inactive db has not had its copy yet, and a new onetimecopy set meanwhile stays
                 repo.update("UPDATE ibex.sync SET onetimecopy = 0 WHERE name = ? AND onetimecopy = ?", sync,
                         plan.sync().onetimecopy());
+            }
+            if (!run.errors.isEmpty()) {
+                // whatever failed may have been a schema change: the next run reads everything afresh
+                cache.clear();
             }
             return run.finish();
         } finally {

@@ -40,7 +40,8 @@ final class TargetSession {
     private final byte[] buffer = new byte[BATCH];
     private int buffered;
     private boolean inTransaction;
-    private final Set<String> checked = new HashSet<>();
+    /** Shapes this target has every column of: the run cache's, or the session's own. */
+    private final Set<TableCopy> checked;
     long deletes;
     long inserts;
     String error;
@@ -48,7 +49,12 @@ final class TargetSession {
     String failState;
 
     TargetSession(Db db) {
+        this(db, new HashSet<>());
+    }
+
+    TargetSession(Db db, Set<TableCopy> checked) {
         this.db = db;
+        this.checked = checked;
     }
 
     boolean alive() {
@@ -117,9 +123,12 @@ final class TargetSession {
         }
     }
 
-    /** The target must have every column the source copies; checked once per session, tables read together. */
+    /**
+     * The target must have every column the source copies; checked once per shape (a cached
+     * shape once across runs), tables read together.
+     */
     void check(List<TableCopy> tables) throws SQLException {
-        List<TableCopy> unchecked = tables.stream().filter(t -> !checked.contains(t.display())).distinct().toList();
+        List<TableCopy> unchecked = tables.stream().filter(t -> !checked.contains(t)).distinct().toList();
         if (unchecked.isEmpty()) {
             return;
         }
@@ -136,7 +145,7 @@ final class TargetSession {
                             + "\" has no column \"" + col + "\" (or it is generated there): add it as on the source");
                 }
             }
-            checked.add(t.display());
+            checked.add(t);
         }
     }
 
