@@ -142,7 +142,7 @@ final class Kid {
 
     /** One run; true when it went well (good or empty). */
     private boolean runOnce() {
-        try (SyncRunner runner = new SyncRunner(repository(), pools).cache(cache)) {
+        try (SyncRunner runner = new SyncRunner(repository(), pools).cache(cache).announceRunEnd(Channels.RUN_END)) {
             SyncRunner.Result result = runner.runOnce(sync);
             if ("bad".equals(result.state())) {
                 log.error("Run {} failed: {}", result.runId(), result.error());
@@ -151,7 +151,6 @@ final class Kid {
                 log.info("Run {} {}: {} deleted, {} inserted", result.runId(), result.state(), result.deletes(),
                         result.inserts());
             }
-            announceRunEnd();
             return !"bad".equals(result.state());
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             // an Error too: the run row must not stay "running", and the kid must back off, not die

@@ -93,12 +93,8 @@ final class SourceBatch {
         this.run = run;
     }
 
-    void run() throws SQLException {
-        Map<String, String> states = new LinkedHashMap<>();
-        for (List<String> row : repo.list("SELECT target, snapshot FROM ibex.sync_state WHERE sync = ? AND source = ?",
-                rs -> List.of(rs.getString(1), rs.getString(2)), plan.sync().name(), source.name())) {
-            states.put(row.get(0), row.get(1));
-        }
+    /** @param states S_prev of each target, as the run read them from ibex.sync_state */
+    void run(Map<String, String> states) throws SQLException {
         Map<String, List<Db>> byPrev = new LinkedHashMap<>();
         for (Db t : plan.targets()) {
             if (!t.active()) {

@@ -33,6 +33,7 @@ public final class SyncRunner implements AutoCloseable {
     private int chunksPerStep = CHUNKS_PER_STEP;
     private long progressMillis = WholeTables.PROGRESS_MILLIS;
     private RunCache cache = new RunCache();
+    private String announceChannel;
 
     /** pg_advisory_lock(SYNC_LOCK_CLASS, hashtext(sync)) on the repository: 'ibsy' in ASCII. */
     static final int SYNC_LOCK_CLASS = 0x69627379;
@@ -74,6 +75,12 @@ public final class SyncRunner implements AutoCloseable {
         return this;
     }
 
+    /** Sends NOTIFY {@code channel} with the sync's name when a run ends, in the transaction that records the end. */
+    public SyncRunner announceRunEnd(String channel) {
+        this.announceChannel = channel;
+        return this;
+    }
+
     @Override
     public void close() {
         if (ownPools) {
@@ -90,7 +97,13 @@ public final class SyncRunner implements AutoCloseable {
         lock(sync);
         try {
             // read after the lock: a run that just ended may have reset onetimecopy
-            return runLocked(repo.plan(sync));
+            RunStart start = RunStart.read(repo, sync);
+            SyncPlan plan = cache.plan(start.planFingerprint());
+            if (plan == null) {
+                plan = repo.plan(sync);
+                cache.plan(start.planFingerprint(), plan);
+            }
+            return runLocked(plan, start);
         } catch (RuntimeException | Error e) {
             cache.clear();
             throw e;
@@ -114,7 +127,7 @@ public final class SyncRunner implements AutoCloseable {
         repo.commit();
     }
 
-    private Result runLocked(SyncPlan plan) {
+    private Result runLocked(SyncPlan plan, RunStart start) {
         String sync = plan.sync().name();
         RunRecord run = RunRecord.start(repo, sync);
         String previous = MDC.get("sync");
@@ -126,7 +139,7 @@ public final class SyncRunner implements AutoCloseable {
                     continue;
                 }
                 try {
-                    new SourceBatch(repo, pools, pace, plan, source, run, cache).run();
+                    new SourceBatch(repo, pools, pace, plan, source, run, cache).run(start.snapshots(source.name()));
                 } catch (IbexException e) {
                     run.error(e.getMessage());
                 } catch (SQLException e) {
@@ -145,7 +158,7 @@ public final class SyncRunner implements AutoCloseable {
                 // whatever failed may have been a schema change: the next run reads everything afresh
                 cache.clear();
             }
-            return run.finish();
+            return run.finish(announceChannel);
         } finally {
             if (previous == null) {
                 MDC.remove("sync");

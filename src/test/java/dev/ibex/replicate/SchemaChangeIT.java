@@ -115,6 +115,28 @@ class SchemaChangeIT {
         }
     }
 
+    /** The runner keeps the plan too: a table added to the relgroup between two runs is in the next one. */
+    @Test
+    void tableAddedToTheSyncBetweenRuns() {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        bothExec(src, dst, "CREATE TABLE t (id int PRIMARY KEY, a text)", "CREATE TABLE later (id int PRIMARY KEY, a text)");
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
+            m.db("src", src).db("dst", dst);
+            m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst").capture("src");
+            src.exec("INSERT INTO t SELECT g, 'a' || g FROM generate_series(1, 20) g");
+            goodRun(runner);
+
+            m.sql("INSERT INTO ibex.relgroup_member (relgroup, relation) VALUES ('s1_rel', ?)",
+                    m.table("src", "public", "later", "id"));
+            m.capture("src");
+            src.exec("INSERT INTO later SELECT g, 'l' || g FROM generate_series(1, 20) g", "UPDATE t SET a = 'x'");
+            goodRun(runner);
+            assertSameRows(src, dst, "t", "id");
+            assertSameRows(src, dst, "later", "id");
+        }
+    }
+
     /** A target that lost a column fails the run; the next run reads afresh and says what is missing. */
     @Test
     void targetThatLostAColumnIsNamedAfterTheFailedRun() {
