@@ -27,19 +27,16 @@ final class Changes {
     /**
      * Every pg_attribute row (dropped ones too) of the tables, by the table's oid, attnum and the
      * row version's xmin: ADD, DROP, RENAME or retyping a column, or dropping and recreating the
-     * table, each writes a row version the fingerprint did not have. Tables are looked up by name
-     * in the run's snapshot, as {@link TableCopy#readAll} does.
+     * table, each writes a row version the fingerprint did not have. The oids come from
+     * to_regclass, which resolves a name as the COPYs will (and by index, unlike a join by name).
      */
     static String fingerprintSql(List<Relation> tables) {
-        String names = tables.stream().map(r -> "(" + Identifiers.literal(r.schema()) + ", "
-                + Identifiers.literal(r.name()) + ")").collect(java.util.stream.Collectors.joining(", "));
+        String oids = tables.stream().map(r -> "to_regclass(" + Identifiers.literal(r.quoted()) + ")")
+                .collect(java.util.stream.Collectors.joining(", "));
         return tables.isEmpty() ? "''" : """
-                (SELECT coalesce(md5(string_agg(c.oid::text || '.' || a.attnum || '.' || a.xmin::text, ','
-                                                ORDER BY c.oid, a.attnum)), '')
-                 FROM pg_catalog.pg_namespace n
-                 JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid
-                 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
-                 WHERE (n.nspname, c.relname) IN (%s))""".formatted(names);
+                (SELECT coalesce(md5(string_agg(a.attrelid::text || '.' || a.attnum || '.' || a.xmin::text, ','
+                                                ORDER BY a.attrelid, a.attnum)), '')
+                 FROM pg_catalog.pg_attribute a WHERE a.attrelid IN (%s) AND a.attnum > 0)""".formatted(oids);
     }
 
     /**
