@@ -368,10 +368,9 @@ final class SourceBatch {
         }
         for (TargetSession ts : live) {
             try {
-                ts.check(step.stream().map(Item::table).toList());
-                for (Item item : step) {
-                    ts.deleteKeys(item.table(), item.keys());
-                }
+                List<TableCopy> tables = step.stream().map(Item::table).toList();
+                ts.check(tables);
+                ts.deleteKeys(tables, step.stream().map(Item::keys).toList());
             } catch (SQLException | RuntimeException e) {
                 ts.fail(TargetSession.describe(ts.db, e), e);
             }

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -156,17 +157,38 @@ final class TargetSession {
         }
     }
 
-    void deleteKeys(TableCopy t, List<String[]> keys) throws SQLException {
-        begin();
-        try (PreparedStatement ps = c.prepareStatement(t.deleteKeysSql())) {
-            for (int k = 0; k < t.relation.keyColumns().size(); k++) {
-                Object[] column = new Object[keys.size()];
-                for (int i = 0; i < keys.size(); i++) {
-                    column[i] = keys.get(i)[k];
+    /**
+     * Deletes the rows of each table's keys ({@code keys.get(i)} of {@code tables.get(i)}): every
+     * DELETE of a step, and the first statements of the transaction when it starts here, in one
+     * round trip.
+     */
+    void deleteKeys(List<TableCopy> tables, List<List<String[]>> keys) throws SQLException {
+        List<String> sql = new ArrayList<>();
+        if (!inTransaction) {
+            sql.add(suppression.beginSql(SourceBatch.KEY_PLANS));
+            inTransaction = true;
+        }
+        tables.forEach(t -> sql.add(t.deleteKeysSql()));
+        try (PreparedStatement ps = c.prepareStatement(String.join("; ", sql))) {
+            int p = 1;
+            for (int t = 0; t < tables.size(); t++) {
+                List<String[]> rows = keys.get(t);
+                for (int k = 0; k < tables.get(t).relation.keyColumns().size(); k++) {
+                    Object[] column = new Object[rows.size()];
+                    for (int i = 0; i < rows.size(); i++) {
+                        column[i] = rows.get(i)[k];
+                    }
+                    ps.setArray(p++, c.createArrayOf("text", column));
                 }
-                ps.setArray(k + 1, c.createArrayOf("text", column));
             }
-            deletes += ps.executeUpdate();
+            // the SETs count 0 rows, a suppression function's SELECT gives a result set
+            boolean result = ps.execute();
+            while (result || ps.getUpdateCount() != -1) {
+                if (!result) {
+                    deletes += ps.getUpdateCount();
+                }
+                result = ps.getMoreResults();
+            }
         }
     }
 

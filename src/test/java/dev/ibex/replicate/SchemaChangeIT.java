@@ -18,9 +18,10 @@ import org.junit.jupiter.api.Test;
  */
 class SchemaChangeIT {
 
-    private static void goodRun(SyncRunner runner) {
+    private static SyncRunner.Result goodRun(SyncRunner runner) {
         SyncRunner.Result r = runner.runOnce("s1");
         assertEquals("good", r.state(), r.toString());
+        return r;
     }
 
     @Test
@@ -39,7 +40,9 @@ class SchemaChangeIT {
             bothExec(src, dst, "ALTER TABLE t ADD COLUMN b text");
             src.exec("UPDATE t SET b = 'b' || id WHERE id <= 10", "INSERT INTO t VALUES (21, 'a21', 'b21')",
                     "UPDATE u SET n = -n WHERE id <= 5");
-            goodRun(runner);
+            SyncRunner.Result r = goodRun(runner);
+            assertEquals(15, r.deletes(), "10 + 5 rows there before, deleted in one round trip: " + r);
+            assertEquals(16, r.inserts(), r.toString());
             assertSameRows(src, dst, "t", "id");
             assertSameRows(src, dst, "u", "id");
 
