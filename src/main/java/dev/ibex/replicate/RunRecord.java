@@ -24,18 +24,11 @@ final class RunRecord {
     String snapshot;
     final List<String> errors = new ArrayList<>();
 
-    private RunRecord(Repository repo, String sync, long id) {
+    /** The run whose row {@link RunStart} inserted. */
+    RunRecord(Repository repo, String sync, long id) {
         this.repo = repo;
         this.sync = sync;
         this.id = id;
-    }
-
-    /** Inserts the run row (state running) and commits it, so the run shows while it works. */
-    static RunRecord start(Repository repo, String sync) {
-        long id = repo.one("INSERT INTO ibex.run (sync) VALUES (?) RETURNING id", rs -> rs.getLong(1), sync)
-                .orElseThrow();
-        repo.commit();
-        return new RunRecord(repo, sync, id);
     }
 
     void error(String message) {
