@@ -15,43 +15,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/**
- * What changed on a source since one S_prev: truncated tables ("schema\0table") and changed keys;
- * and the fingerprint of the catalog rows that make the shapes of the sync's tables.
- */
+/** What changed on a source since one S_prev: truncated tables ("schema\0table") and changed keys. */
 final class Changes {
     final Set<String> truncated = new HashSet<>();
     final Map<Relation, List<String[]>> keys = new HashMap<>();
-    String fingerprint;
 
     /**
-     * Every pg_attribute row (dropped ones too) of the tables, by the table's oid, attnum and the
-     * row version's xmin: ADD, DROP, RENAME or retyping a column, or dropping and recreating the
-     * table, each writes a row version the fingerprint did not have. The oids come from
-     * to_regclass, which resolves a name as the COPYs will (and by index, unlike a join by name).
+     * The truncated tables and the changed keys of every streamed table since S_prev, in one
+     * query: an idle sync's run costs one round trip here.
      */
-    static String fingerprintSql(List<Relation> tables) {
-        String oids = tables.stream().map(r -> "to_regclass(" + Identifiers.literal(r.quoted()) + ")")
-                .collect(java.util.stream.Collectors.joining(", "));
-        return tables.isEmpty() ? "''" : """
-                (SELECT coalesce(md5(string_agg(a.attrelid::text || '.' || a.attnum || '.' || a.xmin::text, ','
-                                                ORDER BY a.attrelid, a.attnum)), '')
-                 FROM pg_catalog.pg_attribute a WHERE a.attrelid IN (%s) AND a.attnum > 0)""".formatted(oids);
-    }
-
-    /**
-     * The truncated tables and the changed keys of every streamed table since S_prev, and the
-     * fingerprint of {@code shaped}, in one query: an idle sync's run costs one round trip here.
-     */
-    static Changes since(Connection s, Db source, String prev, List<Relation> tables, List<Relation> shaped)
-            throws SQLException {
+    static Changes since(Connection s, Db source, String prev, List<Relation> tables) throws SQLException {
         int width = Math.max(2, tables.stream().mapToInt(r -> r.keyColumns().size()).max().orElse(0));
         List<String> branches = new ArrayList<>();
         List<String> pad = new ArrayList<>();
         for (int i = 2; i < width; i++) {
             pad.add(", NULL::text");
         }
-        branches.add("SELECT -2, " + fingerprintSql(shaped) + ", NULL::text" + String.join("", pad));
         branches.add("SELECT -1, schemaname::text, tablename::text" + String.join("", pad)
                 + " FROM (SELECT DISTINCT schemaname, tablename FROM ibex.truncate_log WHERE txid >= "
                 + "txid_snapshot_xmin(?::txid_snapshot) AND NOT txid_visible_in_snapshot(txid, ?::txid_snapshot)) t");
@@ -60,17 +39,13 @@ final class Changes {
         }
         Changes out = new Changes();
         try (PreparedStatement ps = s.prepareStatement(String.join("\nUNION ALL\n", branches))) {
-            for (int i = 1; i <= 2 * (branches.size() - 1); i++) {
+            for (int i = 1; i <= 2 * branches.size(); i++) {
                 ps.setString(i, prev);
             }
             ps.setFetchSize(50_000);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     int table = rs.getInt(1);
-                    if (table == -2) {
-                        out.fingerprint = rs.getString(2);
-                        continue;
-                    }
                     if (table < 0) {
                         out.truncated.add(rs.getString(2) + "\u0000" + rs.getString(3));
                         continue;

@@ -4,6 +4,7 @@ import dev.ibex.repository.Relation;
 import dev.ibex.repository.SyncPlan;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,9 +16,10 @@ import java.util.Set;
  * reload and after a failed run.
  *
  * <p>Every entry is tied to a fingerprint of the rows it was read from (their xmin: any change
- * of a catalog or repository row writes a new row version), read again by each run in a query it
- * sends anyway. So an ALTER TABLE, a dropped and recreated table or a changed sync between two
- * runs is seen by the next run: a cached column list never leaves a new column uncopied.
+ * of a catalog or repository row writes a new row version), which each run that uses the entry
+ * reads again: the plan's with the run's start, the shapes' when the batch has rows to copy. So
+ * an ALTER TABLE, a dropped and recreated table or a changed sync between two runs is seen by the
+ * next run: a cached column list never leaves a new column uncopied.
  * A target's check is not fingerprinted: a target that lost a column fails the COPY, which
  * clears the cache, and the next run's check says what is missing.
  */
@@ -45,9 +47,11 @@ public final class RunCache {
         return fingerprint != null && fingerprint.equals(planFingerprint) ? plan : null;
     }
 
+    /** A plan read afresh: its dbs may be other servers now, so their checks go too. */
     synchronized void plan(String fingerprint, SyncPlan read) {
         planFingerprint = fingerprint;
         plan = read;
+        checked.clear();
     }
 
     /** The shapes of {@code tables} on {@code source} read when its catalog had this fingerprint, or null. */
@@ -66,6 +70,6 @@ public final class RunCache {
     /** The shapes target {@code db} was found to hold every column of (identity: a new shape is checked again). */
     synchronized Set<TableCopy> checked(String db) {
         return checked.computeIfAbsent(db, k -> Collections.synchronizedSet(
-                Collections.newSetFromMap(new java.util.IdentityHashMap<>())));
+                Collections.newSetFromMap(new IdentityHashMap<>())));
     }
 }

@@ -3,6 +3,7 @@ package dev.ibex.replicate;
 import dev.ibex.IbexException;
 import dev.ibex.config.Tunable;
 import dev.ibex.pg.DbPools;
+import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyOut;
 import org.slf4j.Logger;
@@ -75,8 +77,6 @@ final class SourceBatch {
     private String current;
     private String exported;
     private Map<Relation, TableCopy> shapes;
-    /** Of the catalog rows the shapes are made of, as this batch's snapshot has them; read with the changes. */
-    private String fingerprint;
     /** How each target suppresses triggers, as probed in this run. */
     private final Map<String, String> suppression = new HashMap<>();
     /** Targets that took this run's batch. */
@@ -140,15 +140,35 @@ final class SourceBatch {
     }
 
     /**
+     * Every pg_attribute row (dropped ones too) of the tables, by the table's oid, attnum and the
+     * row version's xmin: adding, dropping, renaming or retyping a column, making a generated one
+     * plain, or dropping and recreating the table, each writes a row version the fingerprint did
+     * not have. The oids come from to_regclass, which resolves a name as the COPYs will, and finds
+     * the rows by index.
+     */
+    private static String catalogFingerprintSql(List<Relation> tables) {
+        String oids = tables.stream().map(r -> "to_regclass(" + Identifiers.literal(r.quoted()) + ")")
+                .collect(Collectors.joining(", "));
+        return tables.isEmpty() ? "SELECT ''" : """
+                SELECT coalesce(md5(string_agg(a.attrelid::text || '.' || a.attnum || '.' || a.xmin::text, ','
+                                               ORDER BY a.attrelid, a.attnum)), '')
+                FROM pg_catalog.pg_attribute a WHERE a.attrelid IN (%s) AND a.attnum > 0""".formatted(oids);
+    }
+
+    /**
      * The shapes of the plan's tables: those of an earlier run while the catalog rows they were
-     * read from are unchanged (same fingerprint), else read from the source's catalog in one query
-     * the first time a run needs them. A run with nothing to apply reads no shapes.
+     * read from are unchanged (same fingerprint, read in this batch's snapshot), else read from the
+     * source's catalog in one query. Read the first time a run needs them: a run with nothing to
+     * apply reads no catalog at all.
      */
     private Map<Relation, TableCopy> shapes() throws SQLException {
         if (shapes == null) {
-            if (fingerprint == null) {
-                // a run without delta (fullcopy targets, whole tables only) reads it by itself
-                fingerprint = scalar("SELECT " + Changes.fingerprintSql(plan.tables()));
+            String fingerprint;
+            // the same text every run: the server keeps its plan
+            try (PreparedStatement ps = s.prepareStatement(catalogFingerprintSql(plan.tables()));
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                fingerprint = rs.getString(1);
             }
             shapes = cache.shapes(source.name(), plan.tables(), fingerprint);
             if (shapes == null) {
@@ -222,11 +242,7 @@ final class SourceBatch {
             }
         }
         // read only when a table needs the delta: a sync of sequences or whole tables has no capture schema
-        Changes changes = streamed.isEmpty() ? new Changes()
-                : Changes.since(s, source, group.prev(), streamed, plan.tables());
-        if (fingerprint == null) {
-            fingerprint = changes.fingerprint;
-        }
+        Changes changes = streamed.isEmpty() ? new Changes() : Changes.since(s, source, group.prev(), streamed);
         List<Item> items = new ArrayList<>();
         for (Relation r : plan.tables()) {
             if (whole.contains(r)) {

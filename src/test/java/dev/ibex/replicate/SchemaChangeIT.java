@@ -4,6 +4,7 @@ import static dev.ibex.replicate.ReplicateIT.assertSameRows;
 import static dev.ibex.replicate.ReplicateIT.bothExec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
@@ -115,6 +116,28 @@ class SchemaChangeIT {
                     "DELETE FROM k WHERE id = 10");
             goodRun(runner);
             assertSameRows(src, dst, "k", "code");
+        }
+    }
+
+    /** A generated column made plain (13+) touches pg_attribute only: from then on it is copied. */
+    @Test
+    void generatedColumnMadePlain() {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        for (TestDb db : List.of(src, dst)) {
+            assumeTrue(Integer.parseInt(db.scalar("SHOW server_version_num")) >= 130000, "DROP EXPRESSION is 13+");
+        }
+        bothExec(src, dst, "CREATE TABLE g (id int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (a * 2) STORED)");
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
+            m.db("src", src).db("dst", dst);
+            m.sync("s1", false, List.of(m.table("src", "public", "g", "id")), "src", "dst").capture("src");
+            src.exec("INSERT INTO g (id, a) SELECT g, g FROM generate_series(1, 10) g");
+            goodRun(runner);
+
+            bothExec(src, dst, "ALTER TABLE g ALTER COLUMN b DROP EXPRESSION");
+            src.exec("UPDATE g SET b = -id WHERE id <= 5", "INSERT INTO g VALUES (11, 11, 0)");
+            goodRun(runner);
+            assertSameRows(src, dst, "g", "id");
         }
     }
 
