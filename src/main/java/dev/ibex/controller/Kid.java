@@ -3,6 +3,7 @@ package dev.ibex.controller;
 import dev.ibex.IbexException;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.DbPools;
+import dev.ibex.replicate.RunCache;
 import dev.ibex.replicate.SyncRunner;
 import dev.ibex.repository.Repository;
 import java.sql.SQLException;
@@ -32,6 +33,8 @@ final class Kid {
     private final DbPools pools;
     private volatile ControllerSettings settings;
     private final Thread thread;
+    /** Shapes and checks the runs of this sync need not read again while nothing changed. */
+    private final RunCache cache = new RunCache();
 
     // guarded by this
     private boolean kicked;
@@ -60,8 +63,10 @@ final class Kid {
         return thread.isAlive();
     }
 
+    /** On every reload: the sync, its tables or its dbs may have changed, so the run cache goes too. */
     void settings(ControllerSettings s) {
         this.settings = s;
+        cache.clear();
     }
 
     /**
@@ -137,7 +142,7 @@ final class Kid {
 
     /** One run; true when it went well (good or empty). */
     private boolean runOnce() {
-        try (SyncRunner runner = new SyncRunner(repository(), pools)) {
+        try (SyncRunner runner = new SyncRunner(repository(), pools).cache(cache).announceRunEnd(Channels.RUN_END)) {
             SyncRunner.Result result = runner.runOnce(sync);
             if ("bad".equals(result.state())) {
                 log.error("Run {} failed: {}", result.runId(), result.error());
@@ -146,7 +151,6 @@ final class Kid {
                 log.info("Run {} {}: {} deleted, {} inserted", result.runId(), result.state(), result.deletes(),
                         result.inserts());
             }
-            announceRunEnd();
             return !"bad".equals(result.state());
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             // an Error too: the run row must not stay "running", and the kid must back off, not die

@@ -13,6 +13,7 @@ final class RunRecord {
     private static final Logger LOG = LoggerFactory.getLogger(SyncRunner.class);
 
     private final Repository repo;
+    private final String sync;
     final long id;
     long deletes;
     long inserts;
@@ -23,17 +24,11 @@ final class RunRecord {
     String snapshot;
     final List<String> errors = new ArrayList<>();
 
-    private RunRecord(Repository repo, long id) {
+    /** The run whose row {@link RunStart} inserted. */
+    RunRecord(Repository repo, String sync, long id) {
         this.repo = repo;
+        this.sync = sync;
         this.id = id;
-    }
-
-    /** Inserts the run row (state running) and commits it, so the run shows while it works. */
-    static RunRecord start(Repository repo, String sync) {
-        long id = repo.one("INSERT INTO ibex.run (sync) VALUES (?) RETURNING id", rs -> rs.getLong(1), sync)
-                .orElseThrow();
-        repo.commit();
-        return new RunRecord(repo, id);
     }
 
     void error(String message) {
@@ -47,15 +42,21 @@ final class RunRecord {
         repo.commit();
     }
 
-    SyncRunner.Result finish() {
+    /** Records the run's end and commits; with a channel, listeners hear of it when that commits. */
+    SyncRunner.Result finish(String announceChannel) {
         String state = !errors.isEmpty() ? "bad" : keys + deletes + inserts + truncates > 0 ? "good" : "empty";
         String error = errors.isEmpty() ? null : String.join("; ", errors);
         String detail = keys + " keys in " + steps + (steps == 1 ? " step" : " steps")
                 + (sequences == 0 ? "" : ", " + sequences + " sequence value" + (sequences == 1 ? "" : "s") + " set");
-        repo.update("""
+        String end = """
                 UPDATE ibex.run SET ended = clock_timestamp(), state = ?, deletes = ?, inserts = ?, truncates = ?,
-                       snapshot = ?, detail = ?, error = ? WHERE id = ?""",
-                state, deletes, inserts, truncates, snapshot, detail, error, id);
+                       snapshot = ?, detail = ?, error = ? WHERE id = ?""";
+        if (announceChannel == null) {
+            repo.update(end, state, deletes, inserts, truncates, snapshot, detail, error, id);
+        } else {
+            repo.one(end + " RETURNING pg_notify(?, ?)", rs -> rs.getString(1), state, deletes, inserts, truncates,
+                    snapshot, detail, error, id, announceChannel, sync);
+        }
         repo.commit();
         return new SyncRunner.Result(id, state, deletes, inserts, error);
     }

@@ -3,6 +3,7 @@ package dev.ibex.replicate;
 import dev.ibex.IbexException;
 import dev.ibex.config.Tunable;
 import dev.ibex.pg.DbPools;
+import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyOut;
 import org.slf4j.Logger;
@@ -70,6 +72,7 @@ final class SourceBatch {
     private final SyncPlan plan;
     private final Db source;
     private final RunRecord run;
+    private final RunCache cache;
     private Connection s;
     private String current;
     private String exported;
@@ -79,8 +82,10 @@ final class SourceBatch {
     /** Targets that took this run's batch. */
     private final List<Db> applied = new ArrayList<>();
 
-    SourceBatch(Repository repo, DbPools pools, Pace pace, SyncPlan plan, Db source, RunRecord run) {
+    SourceBatch(Repository repo, DbPools pools, Pace pace, SyncPlan plan, Db source, RunRecord run,
+                RunCache cache) {
         this.repo = repo;
+        this.cache = cache;
         this.pools = pools;
         this.pace = pace;
         this.plan = plan;
@@ -88,12 +93,8 @@ final class SourceBatch {
         this.run = run;
     }
 
-    void run() throws SQLException {
-        Map<String, String> states = new LinkedHashMap<>();
-        for (List<String> row : repo.list("SELECT target, snapshot FROM ibex.sync_state WHERE sync = ? AND source = ?",
-                rs -> List.of(rs.getString(1), rs.getString(2)), plan.sync().name(), source.name())) {
-            states.put(row.get(0), row.get(1));
-        }
+    /** @param states S_prev of each target, as the run read them from ibex.sync_state */
+    void run(Map<String, String> states) throws SQLException {
         Map<String, List<Db>> byPrev = new LinkedHashMap<>();
         for (Db t : plan.targets()) {
             if (!t.active()) {
@@ -139,14 +140,43 @@ final class SourceBatch {
     }
 
     /**
-     * The shapes of the plan's tables, read from the source's catalog in one query the first
-     * time a run needs them: a run with nothing to apply reads no catalog.
+     * Every pg_attribute row (dropped ones too) of the tables, by the table's oid, attnum and the
+     * row version's xmin: adding, dropping, renaming or retyping a column, making a generated one
+     * plain, or dropping and recreating the table, each writes a row version the fingerprint did
+     * not have. The oids come from to_regclass, which resolves a name as the COPYs will, and finds
+     * the rows by index.
+     */
+    private static String catalogFingerprintSql(List<Relation> tables) {
+        String oids = tables.stream().map(r -> "to_regclass(" + Identifiers.literal(r.quoted()) + ")")
+                .collect(Collectors.joining(", "));
+        return tables.isEmpty() ? "SELECT ''" : """
+                SELECT coalesce(md5(string_agg(a.attrelid::text || '.' || a.attnum || '.' || a.xmin::text, ','
+                                               ORDER BY a.attrelid, a.attnum)), '')
+                FROM pg_catalog.pg_attribute a WHERE a.attrelid IN (%s) AND a.attnum > 0""".formatted(oids);
+    }
+
+    /**
+     * The shapes of the plan's tables: those of an earlier run while the catalog rows they were
+     * read from are unchanged (same fingerprint, read in this batch's snapshot), else read from the
+     * source's catalog in one query. Read the first time a run needs them: a run with nothing to
+     * apply reads no catalog at all.
      */
     private Map<Relation, TableCopy> shapes() throws SQLException {
         if (shapes == null) {
-            shapes = new LinkedHashMap<>();
-            for (TableCopy t : TableCopy.readAll(s, source.name(), plan.tables())) {
-                shapes.put(t.relation, t);
+            String fingerprint;
+            // the same text every run: the server keeps its plan
+            try (PreparedStatement ps = s.prepareStatement(catalogFingerprintSql(plan.tables()));
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                fingerprint = rs.getString(1);
+            }
+            shapes = cache.shapes(source.name(), plan.tables(), fingerprint);
+            if (shapes == null) {
+                shapes = new LinkedHashMap<>();
+                for (TableCopy t : TableCopy.readAll(s, source.name(), plan.tables())) {
+                    shapes.put(t.relation, t);
+                }
+                cache.shapes(source.name(), plan.tables(), fingerprint, shapes);
             }
         }
         return shapes;
@@ -291,7 +321,7 @@ final class SourceBatch {
     private List<Db> applyChunks(List<Db> targets, List<Item> items) throws SQLException {
         List<TargetSession> sessions = new ArrayList<>();
         for (Db t : targets) {
-            TargetSession ts = new TargetSession(t);
+            TargetSession ts = new TargetSession(t, cache.checked(t.name()));
             ts.open(pools);
             sessions.add(ts);
         }
@@ -343,7 +373,7 @@ final class SourceBatch {
             }
             LOG.info("Applying the batch to db \"{}\" again in one transaction after a unique conflict "
                     + "between steps", failed.db.name());
-            TargetSession again = new TargetSession(failed.db);
+            TargetSession again = new TargetSession(failed.db, cache.checked(failed.db.name()));
             again.open(pools);
             sessions.set(i, again);
             failed.close();
@@ -359,10 +389,9 @@ final class SourceBatch {
         }
         for (TargetSession ts : live) {
             try {
-                ts.check(step.stream().map(Item::table).toList());
-                for (Item item : step) {
-                    ts.deleteKeys(item.table(), item.keys());
-                }
+                List<TableCopy> tables = step.stream().map(Item::table).toList();
+                ts.check(tables);
+                ts.deleteKeys(tables, step.stream().map(Item::keys).toList());
             } catch (SQLException | RuntimeException e) {
                 ts.fail(TargetSession.describe(ts.db, e), e);
             }

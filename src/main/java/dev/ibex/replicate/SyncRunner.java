@@ -6,6 +6,8 @@ import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncPlan;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import org.slf4j.MDC;
 
@@ -32,6 +34,8 @@ public final class SyncRunner implements AutoCloseable {
     private int keysPerChunk = KEYS_PER_CHUNK;
     private int chunksPerStep = CHUNKS_PER_STEP;
     private long progressMillis = WholeTables.PROGRESS_MILLIS;
+    private RunCache cache = new RunCache();
+    private String announceChannel;
 
     /** pg_advisory_lock(SYNC_LOCK_CLASS, hashtext(sync)) on the repository: 'ibsy' in ASCII. */
     static final int SYNC_LOCK_CLASS = 0x69627379;
@@ -64,6 +68,21 @@ public final class SyncRunner implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Keeps what the runs would read again every time in {@code cache}, which outlives this runner
+     * (the kid's runners share one); a failed run clears it.
+     */
+    public SyncRunner cache(RunCache cache) {
+        this.cache = cache;
+        return this;
+    }
+
+    /** Sends NOTIFY {@code channel} with the sync's name when a run ends, in the transaction that records the end. */
+    public SyncRunner announceRunEnd(String channel) {
+        this.announceChannel = channel;
+        return this;
+    }
+
     @Override
     public void close() {
         if (ownPools) {
@@ -77,10 +96,22 @@ public final class SyncRunner implements AutoCloseable {
      * and an unknown sync or unreachable repository.
      */
     public Result runOnce(String sync) {
-        lock(sync);
         try {
-            // read after the lock: a run that just ended may have reset onetimecopy
-            return runLocked(repo.plan(sync));
+            RunStart start = RunStart.lockAndStart(repo, sync, SYNC_LOCK_CLASS);
+            if (start.runId() == null) {
+                throw IbexException.badInput("No sync named \"" + sync + "\": see 'ibex list syncs'");
+            }
+            SyncPlan plan = cache.plan(start.planFingerprint());
+            if (plan == null) {
+                plan = repo.plan(sync);
+                cache.plan(start.planFingerprint(), plan);
+            }
+            // the run row shows while the run works
+            repo.commit();
+            return runLocked(plan, start);
+        } catch (RuntimeException | Error e) {
+            cache.clear();
+            throw e;
         } finally {
             unlock(sync);
         }
@@ -89,21 +120,29 @@ public final class SyncRunner implements AutoCloseable {
     /**
      * One run of a sync at a time, whoever starts it (the controller's kid, compare, cutover): two
      * runs applying overlapping batches could leave an older row version behind a newer snapshot.
+     * The lock is taken by {@link RunStart}; it is the session's and outlives the run's commits.
+     * It is given back in autocommit, which saves a COMMIT round trip after it.
      */
-    private void lock(String sync) {
-        // no commit: the lock is the session's, and the run's first commit ends this transaction
-        repo.one("SELECT pg_advisory_lock(?, hashtext(?))", rs -> rs.getString(1), SYNC_LOCK_CLASS, sync);
-    }
-
     private void unlock(String sync) {
         repo.rollback();
-        repo.one("SELECT pg_advisory_unlock(?, hashtext(?))", rs -> rs.getString(1), SYNC_LOCK_CLASS, sync);
-        repo.commit();
+        Connection c = repo.connection();
+        try {
+            c.setAutoCommit(true);
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock(?, hashtext(?))")) {
+                ps.setInt(1, SYNC_LOCK_CLASS);
+                ps.setString(2, sync);
+                ps.executeQuery().close();
+            } finally {
+                c.setAutoCommit(false);
+            }
+        } catch (SQLException e) {
+            throw PgErrors.failed("Unlocking sync \"" + sync + "\" in the repository", e);
+        }
     }
 
-    private Result runLocked(SyncPlan plan) {
+    private Result runLocked(SyncPlan plan, RunStart start) {
         String sync = plan.sync().name();
-        RunRecord run = RunRecord.start(repo, sync);
+        RunRecord run = new RunRecord(repo, sync, start.runId());
         String previous = MDC.get("sync");
         MDC.put("sync", sync);
         SourceBatch.Pace pace = new SourceBatch.Pace(keysPerChunk, chunksPerStep, progressMillis);
@@ -113,7 +152,7 @@ public final class SyncRunner implements AutoCloseable {
                     continue;
                 }
                 try {
-                    new SourceBatch(repo, pools, pace, plan, source, run).run();
+                    new SourceBatch(repo, pools, pace, plan, source, run, cache).run(start.snapshots(source.name()));
                 } catch (IbexException e) {
                     run.error(e.getMessage());
                 } catch (SQLException e) {
@@ -128,7 +167,11 @@ public final class SyncRunner implements AutoCloseable {
                 repo.update("UPDATE ibex.sync SET onetimecopy = 0 WHERE name = ? AND onetimecopy = ?", sync,
                         plan.sync().onetimecopy());
             }
-            return run.finish();
+            if (!run.errors.isEmpty()) {
+                // whatever failed may have been a schema change: the next run reads everything afresh
+                cache.clear();
+            }
+            return run.finish(announceChannel);
         } finally {
             if (previous == null) {
                 MDC.remove("sync");

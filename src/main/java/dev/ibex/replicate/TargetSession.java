@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -41,7 +42,8 @@ final class TargetSession {
     private final byte[] buffer = new byte[BATCH];
     private int buffered;
     private boolean inTransaction;
-    private final Set<String> checked = new HashSet<>();
+    /** Shapes this target has every column of: the run cache's, or the session's own. */
+    private final Set<TableCopy> checked;
     long deletes;
     long inserts;
     String error;
@@ -49,7 +51,12 @@ final class TargetSession {
     String failState;
 
     TargetSession(Db db) {
+        this(db, new HashSet<>());
+    }
+
+    TargetSession(Db db, Set<TableCopy> checked) {
         this.db = db;
+        this.checked = checked;
     }
 
     boolean alive() {
@@ -118,9 +125,12 @@ final class TargetSession {
         }
     }
 
-    /** The target must have every column the source copies; checked once per session, tables read together. */
+    /**
+     * The target must have every column the source copies; checked once per shape (a cached
+     * shape once across runs), tables read together.
+     */
     void check(List<TableCopy> tables) throws SQLException {
-        List<TableCopy> unchecked = tables.stream().filter(t -> !checked.contains(t.display())).distinct().toList();
+        List<TableCopy> unchecked = tables.stream().filter(t -> !checked.contains(t)).distinct().toList();
         if (unchecked.isEmpty()) {
             return;
         }
@@ -137,7 +147,7 @@ final class TargetSession {
                             + "\" has no column \"" + col + "\" (or it is generated there): add it as on the source");
                 }
             }
-            checked.add(t.display());
+            checked.add(t);
         }
     }
 
@@ -148,17 +158,38 @@ final class TargetSession {
         }
     }
 
-    void deleteKeys(TableCopy t, List<String[]> keys) throws SQLException {
-        begin();
-        try (PreparedStatement ps = c.prepareStatement(t.deleteKeysSql())) {
-            for (int k = 0; k < t.relation.keyColumns().size(); k++) {
-                Object[] column = new Object[keys.size()];
-                for (int i = 0; i < keys.size(); i++) {
-                    column[i] = keys.get(i)[k];
+    /**
+     * Deletes the rows of each table's keys ({@code keys.get(i)} of {@code tables.get(i)}): every
+     * DELETE of a step, and the first statements of the transaction when it starts here, in one
+     * round trip.
+     */
+    void deleteKeys(List<TableCopy> tables, List<List<String[]>> keys) throws SQLException {
+        List<String> sql = new ArrayList<>();
+        if (!inTransaction) {
+            sql.add(suppression.beginSql(SourceBatch.KEY_PLANS));
+            inTransaction = true;
+        }
+        tables.forEach(t -> sql.add(t.deleteKeysSql()));
+        try (PreparedStatement ps = c.prepareStatement(String.join("; ", sql))) {
+            int p = 1;
+            for (int t = 0; t < tables.size(); t++) {
+                List<String[]> rows = keys.get(t);
+                for (int k = 0; k < tables.get(t).relation.keyColumns().size(); k++) {
+                    Object[] column = new Object[rows.size()];
+                    for (int i = 0; i < rows.size(); i++) {
+                        column[i] = rows.get(i)[k];
+                    }
+                    ps.setArray(p++, c.createArrayOf("text", column));
                 }
-                ps.setArray(k + 1, c.createArrayOf("text", column));
             }
-            deletes += ps.executeUpdate();
+            // the SETs count 0 rows, a suppression function's SELECT gives a result set
+            boolean result = ps.execute();
+            while (result || ps.getUpdateCount() != -1) {
+                if (!result) {
+                    deletes += ps.getUpdateCount();
+                }
+                result = ps.getMoreResults();
+            }
         }
     }
 

@@ -117,7 +117,12 @@ public final class TriggerSuppression {
 
     /** First statement of an apply transaction, sent in the same round trip as {@code more}. */
     public void begin(Connection c, String more) throws SQLException {
-        exec(c, beginSql() + "; " + more);
+        exec(c, beginSql(more));
+    }
+
+    /** The first statements of an apply transaction, {@code more} after them: for a caller that sends more still. */
+    String beginSql(String more) {
+        return beginSql() + "; " + more;
     }
 
     private String beginSql() {
