@@ -49,7 +49,7 @@ public final class Bench {
     private final int rounds;
     /** "empty" (the default): ibex copies into an empty table, as the raw pipe; "full": over the raw pipe's rows. */
     private final String into;
-    /** --set=name=value: an `ibex set` before the copy rounds, e.g. copy_split_mb=100000 for one stream. */
+    /** --set=name=value: an `ibex set` before the controller starts, e.g. copy_split_mb=100000 for one stream. */
     private final String setting;
 
     private EmbeddedPostgres source;
@@ -145,6 +145,9 @@ public final class Bench {
         ibex("add", "db", "dst", "dbname=bench", "host=127.0.0.1", "port=" + target.getPort(), "user=postgres");
         ibex("add", "all", "tables", "db=src", "relgroup=bench");
         addIdleSyncs();
+        if (setting != null) {
+            ibex("set", setting);
+        }
         ibex("add", "sync", "bench", "relgroup=bench", "dbs=src:source,dst:target", "onetimecopy=1");
         ibex("start");
         // the controller's start kicks the sync: the kick below returns once that copy run has ended
