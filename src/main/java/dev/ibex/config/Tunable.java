@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 public enum Tunable {
     KID_RETRY_MIN("kid_retry_min", 1, 0.1, 3600, "seconds before a failed run is retried the first time"),
     KID_RETRY_MAX("kid_retry_max", 60, 0.1, 86400, "cap of that delay, which doubles after each failure (seconds)"),
-    AUTOKICK_POLL("autokick_poll", 0.02, 0.001, 60, "how often the controller looks for committed changes on "
+    AUTOKICK_POLL("autokick_poll", 0.05, 0.001, 60, "how often the controller looks for committed changes on "
             + "each source that autokick syncs read (seconds); an idle source costs one tiny query per look"),
     PURGE_INTERVAL("purge_interval", 10, 1, 86400, "how often delta rows every target has applied are purged (seconds)"),
     RUN_TRIM_INTERVAL("run_trim_interval", 600, 1, 86400, "how often old run history is deleted (seconds)"),
