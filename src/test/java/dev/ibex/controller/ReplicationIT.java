@@ -32,9 +32,13 @@ class ReplicationIT {
     private TestDb src;
 
     private TestDb model(TestDb dst, String syncOptions) {
+        return model(PgServers.repository(), dst, syncOptions);
+    }
+
+    private TestDb model(TestDb source, TestDb dst, String syncOptions) {
         model = Model.create();
         repo = model.repoDb();
-        src = PgServers.repository();
+        src = source;
         src.exec(TABLE);
         dst.exec(TABLE);
         model.db("src", src).db("dst", dst).sync("s", "src", List.of("dst"), "public.t:id");
@@ -119,7 +123,7 @@ class ReplicationIT {
      */
     @Test
     void autokickSeesATransactionThatCommitsAfterTheRunItsWriteStarted() throws Exception {
-        TestDb dst = model(PgServers.repository(), "");
+        TestDb dst = model(PgServers.source(), PgServers.target(), "");
         try (InProcessController c = new InProcessController(repo);
              Connection late = src.connect(); Statement st = late.createStatement()) {
             c.assertRunning();
@@ -139,7 +143,7 @@ class ReplicationIT {
     /** A long transaction elsewhere on the source keeps its xid in every snapshot; autokick still works. */
     @Test
     void autokickIsNotHeldBackByALongTransactionElsewhere() throws Exception {
-        TestDb dst = model(PgServers.repository(), "");
+        TestDb dst = model(PgServers.source(), PgServers.target(), "");
         src.exec("CREATE TABLE uncaptured (id int)");
         try (InProcessController c = new InProcessController(repo);
              Connection longOne = src.connect(); Statement st = longOne.createStatement()) {
