@@ -57,8 +57,8 @@ public final class Backlog {
 
     private static long count(Connection c, Relation r, String snapshot) throws SQLException {
         String delta = new CapturedTable(r.schema(), r.name(), r.keyColumns()).delta();
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM ibex." + Identifiers.quote(delta)
-                + " WHERE txid >= txid_snapshot_xmin(?::txid_snapshot) AND NOT txid_visible_in_snapshot(txid, ?::txid_snapshot)")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM ("
+                + TableCopy.notSeenBy("txid", "ibex." + Identifiers.quote(delta)) + ") u")) {
             ps.setString(1, snapshot);
             ps.setString(2, snapshot);
             try (ResultSet rs = ps.executeQuery()) {

@@ -32,8 +32,8 @@ final class Changes {
             pad.add(", NULL::text");
         }
         branches.add("SELECT -1, schemaname::text, tablename::text" + String.join("", pad)
-                + " FROM (SELECT DISTINCT schemaname, tablename FROM ibex.truncate_log WHERE txid >= "
-                + "txid_snapshot_xmin(?::txid_snapshot) AND NOT txid_visible_in_snapshot(txid, ?::txid_snapshot)) t");
+                + " FROM (SELECT DISTINCT schemaname, tablename FROM ("
+                + TableCopy.notSeenBy("schemaname, tablename", "ibex.truncate_log") + ") u) t");
         for (int i = 0; i < tables.size(); i++) {
             branches.add(TableCopy.changedKeysSql(i, tables.get(i), width));
         }

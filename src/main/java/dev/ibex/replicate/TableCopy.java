@@ -135,8 +135,20 @@ final class TableCopy {
                     : "NULL::text");
         }
         // DISTINCT on the typed values: 1.0 and 1.00 are one numeric key, and must be copied once
-        return "SELECT " + number + ", " + String.join(", ", out) + " FROM (SELECT DISTINCT " + keys + " FROM " + delta
-                + " WHERE txid >= txid_snapshot_xmin(?::txid_snapshot) AND NOT txid_visible_in_snapshot(txid, ?::txid_snapshot)) d";
+        return "SELECT " + number + ", " + String.join(", ", out) + " FROM (SELECT DISTINCT " + keys + " FROM ("
+                + notSeenBy(keys, delta) + ") u) d";
+    }
+
+    /**
+     * The rows of a delta table (or the truncate log) whose txid S_prev did not see, by the txid
+     * index: at or above its xmax, or one of its in-progress xids. That is the same as "txid at or
+     * above its xmin and not visible in it", without reading again the rows between xmin and xmax
+     * that it did see (a long write transaction keeps xmin back for its whole life). Binds S_prev twice.
+     */
+    static String notSeenBy(String columns, String table) {
+        return "SELECT " + columns + " FROM " + table + " WHERE txid >= txid_snapshot_xmax(?::txid_snapshot)"
+                + " UNION ALL SELECT " + columns + " FROM " + table
+                + " WHERE txid = ANY(ARRAY(SELECT txid_snapshot_xip(?::txid_snapshot)))";
     }
 
     static String deltaName(Relation relation) {
