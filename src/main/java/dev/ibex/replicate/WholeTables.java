@@ -266,32 +266,9 @@ final class WholeTables {
         CopyProgress p = new CopyProgress(table.display(), expectedRows(src, table), t0);
         running.add(p);
         try {
-            List<TargetSession> live = new ArrayList<>();
-            for (TargetSession ts : sessions) {
-                if (ts.alive()) {
-                    try {
-                        ts.check(List.of(table));
-                        ts.deleteAll(table);
-                        ts.startCopy(table);
-                        live.add(ts);
-                    } catch (SQLException | RuntimeException e) {
-                        fail(ts, e);
-                    }
-                }
-            }
+            List<TargetSession> live = copy(src, table, table.copyOutAllSql(), sessions, true, p);
             if (live.isEmpty()) {
                 return;
-            }
-            CopyOut out = src.unwrap(PGConnection.class).getCopyAPI().copyOut(table.copyOutAllSql());
-            TargetSession.fanOut(out, live, p::row, this::fail);
-            for (TargetSession ts : live) {
-                if (ts.alive()) {
-                    try {
-                        ts.commit();
-                    } catch (SQLException | RuntimeException e) {
-                        fail(ts, e);
-                    }
-                }
             }
             long copied = System.nanoTime();
             if (analyze.test(table)) {
@@ -314,11 +291,27 @@ final class WholeTables {
         TableCopy table = task.table();
         split.prepare(sessions);
         dropFailed(sessions);
+        List<TargetSession> live = copy(src, table, table.copyOutPartSql(task.where()), sessions, false,
+                split.progress());
+        if (!live.isEmpty()) {
+            split.partDone(live);
+        }
+    }
+
+    /**
+     * One COPY out of the source into every live target, one target transaction each (emptying the
+     * table first when asked), committed; returns the targets it was started on.
+     */
+    private List<TargetSession> copy(Connection src, TableCopy table, String copyOutSql, List<TargetSession> sessions,
+                                     boolean emptyFirst, CopyProgress progress) throws SQLException {
         List<TargetSession> live = new ArrayList<>();
         for (TargetSession ts : sessions) {
             if (ts.alive()) {
                 try {
                     ts.check(List.of(table));
+                    if (emptyFirst) {
+                        ts.deleteAll(table);
+                    }
                     ts.startCopy(table);
                     live.add(ts);
                 } catch (SQLException | RuntimeException e) {
@@ -327,10 +320,10 @@ final class WholeTables {
             }
         }
         if (live.isEmpty()) {
-            return;
+            return live;
         }
-        CopyOut out = src.unwrap(PGConnection.class).getCopyAPI().copyOut(table.copyOutPartSql(task.where()));
-        TargetSession.fanOut(out, live, split.progress()::row, this::fail);
+        CopyOut out = src.unwrap(PGConnection.class).getCopyAPI().copyOut(copyOutSql);
+        TargetSession.fanOut(out, live, progress::row, this::fail);
         for (TargetSession ts : live) {
             if (ts.alive()) {
                 try {
@@ -340,7 +333,7 @@ final class WholeTables {
                 }
             }
         }
-        split.partDone(live);
+        return live;
     }
 
     /**
