@@ -137,18 +137,7 @@ public final class Bench {
         figure("rawcopy_s", seconds(this::rawCopy));
         exec(target, "bench", "TRUNCATE pgbench_accounts");
 
-        repo = List.of("--db-host", "127.0.0.1", "--db-port", Integer.toString(target.getPort()), "--db-name", "ibex",
-                "--db-user", "postgres", "--piddir", work.resolve("run").toString(),
-                "--log-dir", work.resolve("log").toString());
-        ibex("install", "--batch");
-        ibex("add", "db", "src", "dbname=bench", "host=127.0.0.1", "port=" + source.getPort(), "user=postgres");
-        ibex("add", "db", "dst", "dbname=bench", "host=127.0.0.1", "port=" + target.getPort(), "user=postgres");
-        ibex("add", "all", "tables", "db=src", "relgroup=bench");
-        addIdleSyncs();
-        if (setting != null) {
-            ibex("set", setting);
-        }
-        ibex("add", "sync", "bench", "relgroup=bench", "dbs=src:source,dst:target", "onetimecopy=1");
+        addBenchSync();
         ibex("start");
         // the controller's start kicks the sync: the kick below returns once that copy run has ended
         figure("copy_kick_s", seconds(() -> ibex("kick", "bench", "0")));
@@ -240,18 +229,7 @@ public final class Bench {
         }
         exec(source, "bench", "INSERT INTO bench_heartbeat VALUES (1, clock_timestamp())", "VACUUM ANALYZE");
         figure("copy_rows", Long.parseLong(scalar(source, "bench", "SELECT count(*) FROM pgbench_accounts")));
-        repo = List.of("--db-host", "127.0.0.1", "--db-port", Integer.toString(target.getPort()), "--db-name", "ibex",
-                "--db-user", "postgres", "--piddir", work.resolve("run").toString(),
-                "--log-dir", work.resolve("log").toString());
-        ibex("install", "--batch");
-        ibex("add", "db", "src", "dbname=bench", "host=127.0.0.1", "port=" + source.getPort(), "user=postgres");
-        ibex("add", "db", "dst", "dbname=bench", "host=127.0.0.1", "port=" + target.getPort(), "user=postgres");
-        ibex("add", "all", "tables", "db=src", "relgroup=bench");
-        addIdleSyncs();
-        if (setting != null) {
-            ibex("set", setting);
-        }
-        ibex("add", "sync", "bench", "relgroup=bench", "dbs=src:source,dst:target", "onetimecopy=1");
+        addBenchSync();
         List<Double> raw = new ArrayList<>();
         List<Double> copy = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
@@ -318,6 +296,22 @@ public final class Bench {
             exec(target, "bench", "CREATE TABLE " + t + " (id int PRIMARY KEY, v text)");
             ibex("add", "sync", "idle" + i, "tables=public." + t, "dbs=src:source,dst:target");
         }
+    }
+
+    /** The repository on the target server, the idle syncs, --set, and sync bench (onetimecopy=1), not started. */
+    private void addBenchSync() {
+        repo = List.of("--db-host", "127.0.0.1", "--db-port", Integer.toString(target.getPort()), "--db-name", "ibex",
+                "--db-user", "postgres", "--piddir", work.resolve("run").toString(),
+                "--log-dir", work.resolve("log").toString());
+        ibex("install", "--batch");
+        ibex("add", "db", "src", "dbname=bench", "host=127.0.0.1", "port=" + source.getPort(), "user=postgres");
+        ibex("add", "db", "dst", "dbname=bench", "host=127.0.0.1", "port=" + target.getPort(), "user=postgres");
+        ibex("add", "all", "tables", "db=src", "relgroup=bench");
+        addIdleSyncs();
+        if (setting != null) {
+            ibex("set", setting);
+        }
+        ibex("add", "sync", "bench", "relgroup=bench", "dbs=src:source,dst:target", "onetimecopy=1");
     }
 
     private double pgbenchRun() throws IOException, InterruptedException {
