@@ -33,8 +33,8 @@ public final class Capture {
     /**
      * Makes the capture objects on one source match what the repository (as seen through
      * {@code repo}'s connection, uncommitted rows included) says: every table read by a sync whose
-     * dbgroup has this db as a source is captured, tables no sync reads lose their objects, and a source with none is left with no
-     * ibex objects. Seeds ibex.sync_state for new (sync, source, target) combinations with the
+     * dbgroup has this db as a source is captured, tables no sync reads lose their objects, and a
+     * source with none is left with no ibex objects. Seeds ibex.sync_state for new (sync, source, target) combinations with the
      * snapshot taken after the triggers went in. Idempotent; one transaction on the source, with a
      * lock_timeout. Throws IbexException naming the table on failure. Does not commit {@code repo}.
      */

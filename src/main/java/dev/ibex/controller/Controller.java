@@ -16,8 +16,8 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The daemon: holds the repository's advisory lock, runs one {@link Kid} per active, unpaused sync,
- * listens for kicks, reloads and stop on the repository and watches the sources for autokick, and runs
- * the periodic duties. Everything but the kids, source watches and duties happens on the calling thread.
+ * listens for kicks, reloads and stop on the repository, watches the sources for autokick, and
+ * runs the periodic duties. Everything but the kids, source watches and duties happens on the
+ * calling thread.
  */
 public final class Controller {
 
