@@ -168,7 +168,7 @@ class OneTimeCopyIT {
     }
 
     /** What ibex.run.detail says while a run is running, as `ibex status` would see it. */
-    private static void watch(TestDb repo, List<String> details, AtomicBoolean watching) {
+    static void watch(TestDb repo, List<String> details, AtomicBoolean watching) {
         try (Connection c = repo.connect(); Statement st = c.createStatement()) {
             while (watching.get()) {
                 try (ResultSet rs = st.executeQuery("SELECT detail FROM ibex.run WHERE state = 'running' AND detail IS NOT NULL")) {

@@ -8,9 +8,6 @@ import dev.ibex.config.Tunable;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -48,7 +45,7 @@ class SplitCopyIT {
                     m.table("src", "public", "txt", "k"), m.table("src", "public", "small", "id")), "src", "dst");
             oneTimeCopyInParts(m);
             m.capture("src");
-            Thread watcher = new Thread(() -> watch(m.repoDb(), details, watching), "watcher");
+            Thread watcher = new Thread(() -> OneTimeCopyIT.watch(m.repoDb(), details, watching), "watcher");
             watcher.start();
             try (Writers writers = Writers.start(src, 4, 30, SplitCopyIT::change)) {
                 writers.awaitCommits(50);
@@ -159,22 +156,6 @@ class SplitCopyIT {
             assertEquals(1, transactions(dst, "big"), "one stream, one transaction");
             assertEquals("empty", runner.runOnce("s1").state());
             assertSameRows(src, dst, "big", "id");
-        }
-    }
-
-    /** What ibex.run.detail says while the run is running. */
-    private static void watch(TestDb repo, List<String> details, AtomicBoolean watching) {
-        try (Connection c = repo.connect(); Statement st = c.createStatement()) {
-            while (watching.get()) {
-                try (ResultSet rs = st.executeQuery("SELECT detail FROM ibex.run WHERE state = 'running' AND detail IS NOT NULL")) {
-                    while (rs.next()) {
-                        details.add(rs.getString(1));
-                    }
-                }
-                Thread.sleep(5);
-            }
-        } catch (Exception e) {
-            details.add("watcher failed: " + e);
         }
     }
 
