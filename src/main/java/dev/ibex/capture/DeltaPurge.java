@@ -3,6 +3,7 @@ package dev.ibex.capture;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
 import java.sql.Connection;
@@ -39,7 +40,7 @@ public final class DeltaPurge {
             new CapturedTable(rs.getString(1), rs.getString(2), java.util.List.of((String[]) rs.getArray(3).getArray())),
             rs.getString(4)}, source.name())) {
             CapturedTable t = (CapturedTable) row[0];
-            long xmin = row[1] == null ? 0 : xmin((String) row[1]);
+            long xmin = row[1] == null ? 0 : TxidSnapshot.parse((String) row[1]).xmin();
             horizons.merge(t.delta(), xmin, Math::min);
             everyone = Math.min(everyone, xmin);
         }
@@ -71,10 +72,5 @@ public final class DeltaPurge {
             }
             throw e;
         }
-    }
-
-    /** The xmin of a txid_snapshot's text form xmin:xmax:xip,... */
-    static long xmin(String snapshot) {
-        return Long.parseLong(snapshot.substring(0, snapshot.indexOf(':')));
     }
 }

@@ -1,6 +1,7 @@
 package dev.ibex.controller;
 
 import dev.ibex.pg.Identifiers;
+import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -34,9 +35,8 @@ final class SourceWatch {
 
     private static final String SNAPSHOT = "SELECT txid_current_snapshot()::text";
     private static final String CAPTURED = "SELECT schemaname || '.' || tablename, delta FROM ibex.captured";
-    private static final String TRUNCATED = """
-            SELECT DISTINCT schemaname || '.' || tablename FROM ibex.truncate_log
-             WHERE txid >= ? OR txid = ANY(?::bigint[])""";
+    private static final String TRUNCATED = "SELECT DISTINCT schemaname || '.' || tablename FROM ("
+            + TxidSnapshot.rowsNotSeenSql("schemaname, tablename", "ibex.truncate_log") + ") u";
     private static final String UNDEFINED_TABLE = "42P01";
 
     private final Db db;
@@ -54,7 +54,7 @@ final class SourceWatch {
     /** Per connection: the probe for the watched tables, and the snapshot of the previous probe. */
     private PreparedStatement probe;
     private List<String> probed;
-    private TxidSnapshot previous;
+    private String previous;
 
     /**
      * @param tables   "schema.table" of the tables to watch
@@ -143,8 +143,8 @@ final class SourceWatch {
                 start(c);
                 continue;
             }
-            if (!snapshot(c).nothingEndedSince(previous)) {
-                probe(c);
+            if (!TxidSnapshot.parse(snapshot(c)).nothingEndedSince(TxidSnapshot.parse(previous))) {
+                probe();
             }
         }
     }
@@ -164,9 +164,8 @@ final class SourceWatch {
                 if (wanted.contains(rs.getString(1))) {
                     names.add(rs.getString(1));
                     String delta = "ibex." + Identifiers.quote(rs.getString(2));
-                    sql.append("\nUNION ALL SELECT NULL, ? WHERE EXISTS (SELECT 1 FROM ").append(delta)
-                            .append(" WHERE txid >= ?) OR EXISTS (SELECT 1 FROM ").append(delta)
-                            .append(" WHERE txid = ANY(?::bigint[]))");
+                    sql.append("\nUNION ALL SELECT NULL, ? WHERE EXISTS (")
+                            .append(TxidSnapshot.rowsNotSeenSql("1", delta)).append(')');
                 }
             }
         }
@@ -179,31 +178,29 @@ final class SourceWatch {
         onKickAll.run();
     }
 
-    private TxidSnapshot snapshot(Connection c) throws SQLException {
+    private String snapshot(Connection c) throws SQLException {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(SNAPSHOT)) {
             rs.next();
-            return TxidSnapshot.parse(rs.getString(1));
+            return rs.getString(1);
         }
     }
 
     /** Reports the tables with changes the previous probe could not see; this probe's snapshot becomes the previous. */
-    private void probe(Connection c) throws SQLException {
-        Long[] xip = java.util.Arrays.stream(previous.xip()).boxed().toArray(Long[]::new);
-        java.sql.Array inProgress = c.createArrayOf("int8", xip);
+    private void probe() throws SQLException {
         int i = 1;
-        probe.setLong(i++, previous.xmax());
-        probe.setArray(i++, inProgress);
+        probe.setString(i++, previous);
+        probe.setString(i++, previous);
         for (String table : probed) {
             probe.setString(i++, table);
-            probe.setLong(i++, previous.xmax());
-            probe.setArray(i++, inProgress);
+            probe.setString(i++, previous);
+            probe.setString(i++, previous);
         }
-        TxidSnapshot seen = null;
+        String seen = null;
         List<String> changed = new ArrayList<>();
         try (ResultSet rs = probe.executeQuery()) {
             while (rs.next()) {
                 if (rs.getString(1) != null) {
-                    seen = TxidSnapshot.parse(rs.getString(1));
+                    seen = rs.getString(1);
                 } else {
                     changed.add(rs.getString(2));
                 }

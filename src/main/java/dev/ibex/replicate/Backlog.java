@@ -4,6 +4,7 @@ import dev.ibex.capture.CapturedTable;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
@@ -58,7 +59,7 @@ public final class Backlog {
     private static long count(Connection c, Relation r, String snapshot) throws SQLException {
         String delta = new CapturedTable(r.schema(), r.name(), r.keyColumns()).delta();
         try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM ("
-                + TableCopy.notSeenBy("txid", "ibex." + Identifiers.quote(delta)) + ") u")) {
+                + TxidSnapshot.rowsNotSeenSql("txid", "ibex." + Identifiers.quote(delta)) + ") u")) {
             ps.setString(1, snapshot);
             ps.setString(2, snapshot);
             try (ResultSet rs = ps.executeQuery()) {

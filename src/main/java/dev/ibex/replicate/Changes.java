@@ -2,6 +2,7 @@ package dev.ibex.replicate;
 
 import dev.ibex.IbexException;
 import dev.ibex.pg.Identifiers;
+import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import java.sql.Connection;
@@ -33,7 +34,7 @@ final class Changes {
         }
         branches.add("SELECT -1, schemaname::text, tablename::text" + String.join("", pad)
                 + " FROM (SELECT DISTINCT schemaname, tablename FROM ("
-                + TableCopy.notSeenBy("schemaname, tablename", "ibex.truncate_log") + ") u) t");
+                + TxidSnapshot.rowsNotSeenSql("schemaname, tablename", "ibex.truncate_log") + ") u) t");
         for (int i = 0; i < tables.size(); i++) {
             branches.add(TableCopy.changedKeysSql(i, tables.get(i), width));
         }

@@ -3,6 +3,7 @@ package dev.ibex.replicate;
 import dev.ibex.IbexException;
 import dev.ibex.capture.CapturedTable;
 import dev.ibex.pg.Identifiers;
+import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Relation;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -136,19 +137,7 @@ final class TableCopy {
         }
         // DISTINCT on the typed values: 1.0 and 1.00 are one numeric key, and must be copied once
         return "SELECT " + number + ", " + String.join(", ", out) + " FROM (SELECT DISTINCT " + keys + " FROM ("
-                + notSeenBy(keys, delta) + ") u) d";
-    }
-
-    /**
-     * The rows of a delta table (or the truncate log) whose txid S_prev did not see, by the txid
-     * index: at or above its xmax, or one of its in-progress xids. That is the same as "txid at or
-     * above its xmin and not visible in it", without reading again the rows between xmin and xmax
-     * that it did see (a long write transaction keeps xmin back for its whole life). Binds S_prev twice.
-     */
-    static String notSeenBy(String columns, String table) {
-        return "SELECT " + columns + " FROM " + table + " WHERE txid >= txid_snapshot_xmax(?::txid_snapshot)"
-                + " UNION ALL SELECT " + columns + " FROM " + table
-                + " WHERE txid = ANY(ARRAY(SELECT txid_snapshot_xip(?::txid_snapshot)))";
+                + TxidSnapshot.rowsNotSeenSql(keys, delta) + ") u) d";
     }
 
     static String deltaName(Relation relation) {

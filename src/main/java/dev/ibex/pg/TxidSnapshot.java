@@ -1,0 +1,35 @@
+package dev.ibex.pg;
+
+import java.util.Arrays;
+
+/** A txid_current_snapshot() value, "xmin:xmax:xip,...": every xid below xmax and not in xip had ended. */
+public record TxidSnapshot(long xmin, long xmax, long[] xip) {
+
+    public static TxidSnapshot parse(String text) {
+        String[] parts = text.split(":", 3);
+        long[] xip = parts.length < 3 || parts[2].isEmpty() ? new long[0]
+                : Arrays.stream(parts[2].split(",")).mapToLong(Long::parseLong).toArray();
+        return new TxidSnapshot(Long.parseLong(parts[0]), Long.parseLong(parts[1]), xip);
+    }
+
+    /**
+     * No transaction can have ended between {@code before} and this snapshot: none was in progress
+     * then, and xmax (one past the latest ended xid) has not moved.
+     */
+    public boolean nothingEndedSince(TxidSnapshot before) {
+        return before.xip.length == 0 && xmax == before.xmax;
+    }
+
+    /**
+     * The rows of a delta table (or the truncate log) whose txid a snapshot did not see, by the
+     * txid index: at or above its xmax, or one of its in-progress xids. That is the same as "txid
+     * at or above its xmin and not visible in it", without reading again the rows between xmin and
+     * xmax that it did see (a long write transaction keeps xmin back for its whole life). Binds the
+     * snapshot's text twice.
+     */
+    public static String rowsNotSeenSql(String columns, String table) {
+        return "SELECT " + columns + " FROM " + table + " WHERE txid >= txid_snapshot_xmax(?::txid_snapshot)"
+                + " UNION ALL SELECT " + columns + " FROM " + table
+                + " WHERE txid = ANY(ARRAY(SELECT txid_snapshot_xip(?::txid_snapshot)))";
+    }
+}
