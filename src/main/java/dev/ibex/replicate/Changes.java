@@ -10,62 +10,137 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** What changed on a source since one S_prev: truncated tables ("schema\0table") and changed keys. */
-final class Changes {
+/**
+ * What changed on a source since one S_prev, read in the batch's snapshot: the truncated tables
+ * and the changed keys. The keys come a step at a time from one open query, so a backlog of any
+ * size is applied in bounded memory; reading again in the same snapshot gives the same keys.
+ */
+final class Changes implements AutoCloseable {
+
+    /** Changed keys of one table, at most a chunk's worth. */
+    record Chunk(Relation table, List<String[]> keys) {
+    }
+
+    /** Truncated tables, "schema\0table". */
     final Set<String> truncated = new HashSet<>();
-    final Map<Relation, List<String[]>> keys = new HashMap<>();
+    private final List<Relation> tables;
+    private final PreparedStatement ps;
+    private final ResultSet rs;
+    private final int countColumn;
+    private long total;
+    private long read;
+    private long skipped;
+    private boolean more;
+
+    private Changes(List<Relation> tables, PreparedStatement ps, ResultSet rs, int countColumn) throws SQLException {
+        this.tables = tables;
+        this.ps = ps;
+        this.rs = rs;
+        this.countColumn = countColumn;
+        this.more = rs.next();
+        this.total = more ? rs.getLong(countColumn) : 0;
+    }
 
     /**
-     * The truncated tables and the changed keys of every streamed table since S_prev, in one
-     * query: an idle sync's run costs one round trip here.
+     * Opens the one query that reads the truncated tables and the changed keys of every streamed
+     * table since S_prev: an idle sync's run costs one round trip here. {@code s} must be in a
+     * transaction (the rows come {@code fetch} at a time) and stay free for other statements
+     * between steps.
      */
-    static Changes since(Connection s, Db source, String prev, List<Relation> tables) throws SQLException {
+    static Changes since(Connection s, Db source, String prev, List<Relation> tables, int fetch) throws SQLException {
         int width = Math.max(2, tables.stream().mapToInt(r -> r.keyColumns().size()).max().orElse(0));
         List<String> branches = new ArrayList<>();
         List<String> pad = new ArrayList<>();
         for (int i = 2; i < width; i++) {
             pad.add(", NULL::text");
         }
-        branches.add("SELECT -1, schemaname::text, tablename::text" + String.join("", pad)
+        branches.add("SELECT -1 AS n, schemaname::text, tablename::text" + String.join("", pad)
                 + " FROM (SELECT DISTINCT schemaname, tablename FROM ("
                 + TxidSnapshot.rowsNotSeenSql("schemaname, tablename", "ibex.truncate_log") + ") u) t");
         for (int i = 0; i < tables.size(); i++) {
             branches.add(TableCopy.changedKeysSql(i, tables.get(i), width));
         }
-        Changes out = new Changes();
-        try (PreparedStatement ps = s.prepareStatement(String.join("\nUNION ALL\n", branches))) {
+        // the count of every key, on the first row already, gives progress and an ETA
+        String sql = "SELECT c.*, count(*) FILTER (WHERE c.n >= 0) OVER () FROM (\n"
+                + String.join("\nUNION ALL\n", branches) + "\n) c";
+        PreparedStatement ps = s.prepareStatement(sql);
+        try {
             for (int i = 1; i <= 2 * branches.size(); i++) {
                 ps.setString(i, prev);
             }
-            ps.setFetchSize(50_000);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    int table = rs.getInt(1);
-                    if (table < 0) {
-                        out.truncated.add(rs.getString(2) + "\u0000" + rs.getString(3));
-                        continue;
-                    }
-                    Relation r = tables.get(table);
-                    String[] k = new String[r.keyColumns().size()];
-                    for (int i = 0; i < k.length; i++) {
-                        k[i] = rs.getString(i + 2);
-                    }
-                    out.keys.computeIfAbsent(r, x -> new ArrayList<>()).add(k);
-                }
-            }
+            ps.setFetchSize(fetch);
+            return new Changes(tables, ps, ps.executeQuery(), width + 2);
         } catch (SQLException e) {
+            ps.close();
             if ("42P01".equals(e.getSQLState())) {
                 throw notCaptured(s, source, tables);
             }
             throw e;
         }
-        return out;
+    }
+
+    /**
+     * The next step: up to {@code stepKeys} keys, cut into chunks of at most {@code chunkKeys}
+     * keys of one table; empty when every key has been read. Keys of a table already seen
+     * truncated are skipped (the table is copied whole).
+     */
+    List<Chunk> next(int chunkKeys, int stepKeys) throws SQLException {
+        Map<Relation, List<String[]>> open = new LinkedHashMap<>();
+        List<Chunk> step = new ArrayList<>();
+        int keys = 0;
+        while (more && keys < stepKeys) {
+            int table = rs.getInt(1);
+            if (table < 0) {
+                truncated.add(rs.getString(2) + "\u0000" + rs.getString(3));
+            } else {
+                read++;
+                Relation r = tables.get(table);
+                if (truncated.contains(r.schema() + "\u0000" + r.name())) {
+                    skipped++;
+                } else {
+                    String[] k = new String[r.keyColumns().size()];
+                    for (int i = 0; i < k.length; i++) {
+                        k[i] = rs.getString(i + 2);
+                    }
+                    List<String[]> chunk = open.computeIfAbsent(r, x -> new ArrayList<>());
+                    chunk.add(k);
+                    keys++;
+                    if (chunk.size() >= chunkKeys) {
+                        step.add(new Chunk(r, chunk));
+                        open.remove(r);
+                    }
+                }
+            }
+            more = rs.next();
+        }
+        open.forEach((r, chunk) -> step.add(new Chunk(r, chunk)));
+        return step;
+    }
+
+    /** Every changed key of the batch, including those not read yet. */
+    long total() {
+        return total;
+    }
+
+    /** Keys read so far. */
+    long read() {
+        return read;
+    }
+
+    /** Keys read and not skipped for a truncated table: what the run applied. */
+    long applied() {
+        return read - skipped;
+    }
+
+    @Override
+    public void close() throws SQLException {
+        ps.close();
     }
 
     /** Which capture object is missing, after the query that needed it failed. */

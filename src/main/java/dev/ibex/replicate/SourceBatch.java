@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -55,11 +56,8 @@ final class SourceBatch {
     /** Logged as the runner: the batch is one step of a run. */
     private static final Logger LOG = LoggerFactory.getLogger(SyncRunner.class);
 
-    /** One unit of work: a chunk of keys of one table, or (keys == null) the whole table. */
-    private record Item(TableCopy table, List<String[]> keys, long done, long total) {
-        boolean whole() {
-            return keys == null;
-        }
+    /** A chunk of changed keys of one table. */
+    private record Item(TableCopy table, List<String[]> keys) {
     }
 
     /** Targets fed together: same S_prev, same tables copied whole (one-time copy). */
@@ -122,8 +120,7 @@ final class SourceBatch {
                 applyDelta(g.getKey(), g.getValue());
             }
             if (!fullcopy.isEmpty()) {
-                List<Item> items = shapes().values().stream().map(t -> new Item(t, null, 0, 0)).toList();
-                for (Db t : apply(fullcopy, items)) {
+                for (Db t : copyWhole(fullcopy, new ArrayList<>(shapes().values()))) {
                     recordState(t);
                 }
             }
@@ -228,11 +225,11 @@ final class SourceBatch {
 
     /** The changes not visible in S_prev, to the targets that last applied up to it. */
     private void applyDelta(Group group, List<Db> targets) throws SQLException {
-        List<Relation> whole = new ArrayList<>();
+        List<TableCopy> whole = new ArrayList<>();
         List<Relation> streamed = new ArrayList<>();
         for (Relation r : plan.tables()) {
             if (group.whole().contains(r.display())) {
-                whole.add(r);
+                whole.add(shapes().get(r));
             } else if (!r.hasKey()) {
                 run.error("Table " + r.display() + " has no primary key or unique index: it can only be copied "
                         + "to fullcopy dbs; add a key, or give the targets role fullcopy");
@@ -241,25 +238,12 @@ final class SourceBatch {
                 streamed.add(r);
             }
         }
+        List<Db> live = whole.isEmpty() ? targets : copyWhole(targets, whole);
         // read only when a table needs the delta: a sync of sequences or whole tables has no capture schema
-        Changes changes = streamed.isEmpty() ? new Changes() : Changes.since(s, source, group.prev(), streamed);
-        List<Item> items = new ArrayList<>();
-        for (Relation r : plan.tables()) {
-            if (whole.contains(r)) {
-                items.add(new Item(shapes().get(r), null, 0, 0));
-            } else if (changes.truncated.contains(r.schema() + "\u0000" + r.name())) {
-                items.add(new Item(shapes().get(r), null, 0, 0));
-                run.truncates++;
-            } else {
-                List<String[]> keys = changes.keys.getOrDefault(r, List.of());
-                run.keys += keys.size();
-                for (int i = 0; i < keys.size(); i += pace.keysPerChunk()) {
-                    List<String[]> chunk = keys.subList(i, Math.min(keys.size(), i + pace.keysPerChunk()));
-                    items.add(new Item(shapes().get(r), chunk, i + chunk.size(), keys.size()));
-                }
-            }
+        if (!streamed.isEmpty() && !live.isEmpty()) {
+            live = applyChanges(live, group.prev(), streamed);
         }
-        for (Db t : items.isEmpty() ? targets : apply(targets, items)) {
+        for (Db t : live) {
             recordState(t);
         }
     }
@@ -273,40 +257,33 @@ final class SourceBatch {
         applied.add(t);
     }
 
-    /**
-     * Applies the items: whole tables first, copy_parallel at a time, then the key chunks in
-     * steps. Returns the targets that took every item.
-     */
-    private List<Db> apply(List<Db> targets, List<Item> items) throws SQLException {
+    /** Copies the tables whole, copy_parallel at a time; returns the targets that took every table. */
+    private List<Db> copyWhole(List<Db> targets, List<TableCopy> whole) throws SQLException {
         List<Db> live = new ArrayList<>(targets);
-        List<TableCopy> whole = items.stream().filter(Item::whole).map(Item::table).toList();
-        if (!whole.isEmpty()) {
-            int copyParallel = (int) Tunable.COPY_PARALLEL.read(repo);
-            Set<Integer> noAnalyze = new HashSet<>(repo.list(
-                    "SELECT id FROM ibex.relation WHERE NOT analyze_after_copy", rs -> rs.getInt(1)));
-            // onetimecopy 2 takes a non-empty target table for one loaded beforehand: a table must never be
-            // left partly copied by a failed run, so it is copied in one transaction, not in parts
-            long splitBytes = plan.sync().onetimecopy() == 2 ? Long.MAX_VALUE
-                    : (long) (Tunable.COPY_SPLIT_MB.read(repo) * (1 << 20));
-            WholeTables copy = new WholeTables(plan.sync().name(), source, exportedSnapshot(), live, copyParallel,
-                    t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), pace.progressMillis(),
-                    splitBytes);
-            for (WholeTables.Outcome o : copy.copy(s, whole, run::progress)) {
-                run.deletes += o.deletes;
-                run.inserts += o.inserts;
-                if (o.suppression != null) {
-                    suppression.put(o.db.name(), o.suppression);
-                }
-                if (o.error != null) {
-                    run.error(o.error);
-                    live.remove(o.db);
-                }
+        int copyParallel = (int) Tunable.COPY_PARALLEL.read(repo);
+        Set<Integer> noAnalyze = new HashSet<>(repo.list(
+                "SELECT id FROM ibex.relation WHERE NOT analyze_after_copy", rs -> rs.getInt(1)));
+        // onetimecopy 2 takes a non-empty target table for one loaded beforehand: a table must never be
+        // left partly copied by a failed run, so it is copied in one transaction, not in parts
+        long splitBytes = plan.sync().onetimecopy() == 2 ? Long.MAX_VALUE
+                : (long) (Tunable.COPY_SPLIT_MB.read(repo) * (1 << 20));
+        WholeTables copy = new WholeTables(plan.sync().name(), source, exportedSnapshot(), live, copyParallel,
+                t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), pace.progressMillis(),
+                splitBytes);
+        for (WholeTables.Outcome o : copy.copy(s, whole, run::progress)) {
+            run.deletes += o.deletes;
+            run.inserts += o.inserts;
+            if (o.suppression != null) {
+                suppression.put(o.db.name(), o.suppression);
             }
-            run.steps += whole.size();
-            run.progress(whole.size() + (whole.size() == 1 ? " table" : " tables") + " copied whole");
+            if (o.error != null) {
+                run.error(o.error);
+                live.remove(o.db);
+            }
         }
-        List<Item> chunks = items.stream().filter(i -> !i.whole()).toList();
-        return chunks.isEmpty() || live.isEmpty() ? live : applyChunks(live, chunks);
+        run.steps += whole.size();
+        run.progress(whole.size() + (whole.size() == 1 ? " table" : " tables") + " copied whole");
+        return live;
     }
 
     /** The snapshot of this batch, for the copy workers to read in (the transaction stays open meanwhile). */
@@ -317,31 +294,32 @@ final class SourceBatch {
         return exported;
     }
 
-    /** Applies key chunks in steps; returns the targets that took every step. */
-    private List<Db> applyChunks(List<Db> targets, List<Item> items) throws SQLException {
+    /**
+     * Applies the changed keys since S_prev in steps, one target transaction each, as they are
+     * read; then copies the truncated tables whole. Returns the targets that took everything.
+     */
+    private List<Db> applyChanges(List<Db> targets, String prev, List<Relation> tables) throws SQLException {
         List<TargetSession> sessions = new ArrayList<>();
-        for (Db t : targets) {
-            TargetSession ts = new TargetSession(t, cache.checked(t.name()));
-            ts.open(pools);
-            sessions.add(ts);
-        }
+        Set<String> truncated;
         try {
-            List<Item> step = new ArrayList<>();
-            for (Item item : items) {
-                if (step.size() >= pace.chunksPerStep()) {
+            int steps = 0;
+            try (Changes changes = Changes.since(s, source, prev, tables, pace.keysPerChunk())) {
+                long started = System.nanoTime();
+                for (List<Item> step = next(changes); !step.isEmpty(); step = next(changes)) {
+                    if (sessions.isEmpty()) {
+                        sessions = open(targets);
+                    } else {
+                        // the run's end records the last step
+                        run.progress(progress(changes, step, started));
+                    }
                     step(step, sessions);
-                    Item last = step.get(step.size() - 1);
-                    run.progress(last.table().display() + " " + last.done() + "/" + last.total() + " keys");
-                    step.clear();
+                    steps++;
                 }
-                step.add(item);
+                run.keys += changes.applied();
+                truncated = changes.truncated;
             }
-            if (!step.isEmpty()) {
-                // the run's end records the last step
-                step(step, sessions);
-            }
-            if (items.size() > pace.chunksPerStep()) {
-                retryUniqueConflictsInOneStep(sessions, items);
+            if (steps > 1) {
+                retryUniqueConflictsInOneStep(sessions, prev, tables);
             }
         } finally {
             for (TargetSession ts : sessions) {
@@ -356,15 +334,60 @@ final class SourceBatch {
                 ts.close();
             }
         }
-        return sessions.stream().filter(TargetSession::alive).map(ts -> ts.db).toList();
+        List<Db> live = sessions.isEmpty() ? targets
+                : sessions.stream().filter(TargetSession::alive).map(ts -> ts.db).toList();
+        List<TableCopy> whole = new ArrayList<>();
+        for (Relation r : tables) {
+            if (truncated.contains(r.schema() + "\u0000" + r.name())) {
+                whole.add(shapes().get(r));
+            }
+        }
+        if (whole.isEmpty() || live.isEmpty()) {
+            return live;
+        }
+        run.truncates += whole.size();
+        return copyWhole(live, whole);
+    }
+
+    /** The next step's chunks, each with the shape of its table. */
+    private List<Item> next(Changes changes) throws SQLException {
+        List<Item> items = new ArrayList<>();
+        for (Changes.Chunk c : changes.next(pace.keysPerChunk(), pace.keysPerChunk() * pace.chunksPerStep())) {
+            items.add(new Item(shapes().get(c.table()), c.keys()));
+        }
+        return items;
+    }
+
+    /** e.g. "apply 200000/1000000 keys 52000 keys/s ETA 00:15 (public.orders)". */
+    private static String progress(Changes changes, List<Item> step, long startedNanos) {
+        double seconds = (System.nanoTime() - startedNanos) / 1e9;
+        long done = changes.read();
+        long total = Math.max(done, changes.total());
+        StringBuilder sb = new StringBuilder("apply ").append(done).append('/').append(total).append(" keys");
+        if (seconds > 0.5 && done > 0) {
+            sb.append(String.format(Locale.ROOT, " %.0f keys/s ETA ", done / seconds))
+                    .append(CopyProgress.clock(Math.round((total - done) * seconds / done)));
+        }
+        return sb.append(" (").append(step.get(0).table().display()).append(')').toString();
+    }
+
+    private List<TargetSession> open(List<Db> targets) {
+        List<TargetSession> sessions = new ArrayList<>();
+        for (Db t : targets) {
+            TargetSession ts = new TargetSession(t, cache.checked(t.name()));
+            sessions.add(ts);
+            ts.open(pools);
+        }
+        return sessions;
     }
 
     /**
      * Two rows that swapped the values of a unique column may land in different steps, and the
      * target then refuses the first step for ever. A target that failed so gets the whole batch
-     * again in one transaction, where every delete comes before every copy.
+     * again in one transaction, where every delete comes before every copy: the keys are read
+     * twice, in the batch's snapshot, so memory stays bounded.
      */
-    private void retryUniqueConflictsInOneStep(List<TargetSession> sessions, List<Item> items)
+    private void retryUniqueConflictsInOneStep(List<TargetSession> sessions, String prev, List<Relation> tables)
             throws SQLException {
         for (int i = 0; i < sessions.size(); i++) {
             TargetSession failed = sessions.get(i);
@@ -374,20 +397,44 @@ final class SourceBatch {
             LOG.info("Applying the batch to db \"{}\" again in one transaction after a unique conflict "
                     + "between steps", failed.db.name());
             TargetSession again = new TargetSession(failed.db, cache.checked(failed.db.name()));
-            again.open(pools);
             sessions.set(i, again);
             failed.close();
-            step(items, List.of(again));
+            again.open(pools);
+            List<TargetSession> one = List.of(again);
+            try (Changes changes = Changes.since(s, source, prev, tables, pace.keysPerChunk())) {
+                for (List<Item> step = next(changes); !step.isEmpty(); step = next(changes)) {
+                    delete(step, one);
+                }
+            }
+            try (Changes changes = Changes.since(s, source, prev, tables, pace.keysPerChunk())) {
+                for (List<Item> step = next(changes); !step.isEmpty(); step = next(changes)) {
+                    for (Item item : step) {
+                        copy(item, one);
+                    }
+                }
+            }
+            commit(one);
         }
     }
 
     /** One target transaction on each live target: delete the step's rows, then copy them in. */
     private void step(List<Item> step, List<TargetSession> sessions) throws SQLException {
-        List<TargetSession> live = sessions.stream().filter(TargetSession::alive).toList();
-        if (live.isEmpty()) {
+        if (sessions.stream().noneMatch(TargetSession::alive)) {
             return;
         }
-        for (TargetSession ts : live) {
+        delete(step, sessions);
+        for (Item item : step) {
+            copy(item, sessions);
+        }
+        commit(sessions);
+        run.steps++;
+    }
+
+    private void delete(List<Item> step, List<TargetSession> sessions) {
+        for (TargetSession ts : sessions) {
+            if (!ts.alive()) {
+                continue;
+            }
             try {
                 List<TableCopy> tables = step.stream().map(Item::table).toList();
                 ts.check(tables);
@@ -396,9 +443,9 @@ final class SourceBatch {
                 ts.fail(TargetSession.describe(ts.db, e), e);
             }
         }
-        for (Item item : step) {
-            copy(item, sessions);
-        }
+    }
+
+    private void commit(List<TargetSession> sessions) {
         // The per-sync lock lives in the repository session: if that session died, another run
         // may hold the lock now and must not see this older step commit after its newer one.
         repo.one("SELECT 1", rs -> rs.getInt(1));
@@ -411,7 +458,6 @@ final class SourceBatch {
                 }
             }
         }
-        run.steps++;
     }
 
     /** Streams one COPY out of the source into every live target: bytes, no row objects. */

@@ -11,6 +11,8 @@ import dev.ibex.test.TestDb;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 class ReplicateIT {
@@ -149,7 +151,7 @@ class ReplicateIT {
     }
 
     @Test
-    void backlogIsAppliedInBoundedSteps() {
+    void backlogIsAppliedInBoundedSteps() throws InterruptedException {
         TestDb src = PgServers.source();
         TestDb dst = PgServers.target();
         bothExec(src, dst, "CREATE TABLE t (id int PRIMARY KEY, v text)");
@@ -159,8 +161,20 @@ class ReplicateIT {
             m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 200000) g");
             assertEquals(200_000, Backlog.pending(m.repo(), pools, "s1"));
-            SyncRunner.Result r = runner.runOnce("s1");
+            List<String> details = new CopyOnWriteArrayList<>();
+            AtomicBoolean watching = new AtomicBoolean(true);
+            Thread watcher = new Thread(() -> OneTimeCopyIT.watch(m.repoDb(), details, watching), "watcher");
+            watcher.start();
+            SyncRunner.Result r;
+            try {
+                r = runner.runOnce("s1");
+            } finally {
+                watching.set(false);
+                watcher.join();
+            }
             assertEquals("good", r.state(), r.toString());
+            assertTrue(details.stream().anyMatch(d -> d.matches("apply [1-9]\\d*0000/200000 keys.* \\(public\\.t\\)")),
+                    details.toString());
             assertEquals(200_000, r.inserts());
             assertEquals("200000 keys in 10 steps", m.repoDb().scalar("SELECT detail FROM ibex.run WHERE id = " + r.runId()));
             assertSameRows(src, dst, "t", "id");
