@@ -40,6 +40,14 @@ public class KickCommand extends Verb {
     @picocli.CommandLine.Option(names = "--notimer", hidden = true)
     boolean notimer;
 
+    @picocli.CommandLine.Option(names = "--retry", paramLabel = "N",
+            description = "With a trailing number: kick a sync again, up to N times, after its run fails.")
+    int retry;
+
+    @picocli.CommandLine.Option(names = {"--retry-sleep", "--retrysleep"}, paramLabel = "SECONDS",
+            description = "Seconds to wait before each --retry kick (default 0).")
+    int retrySleep;
+
     private record Ended(String state, Instant started, Instant ended, String error) {
     }
 
@@ -90,47 +98,75 @@ public class KickCommand extends Verb {
         boolean timer = !notimer && (timerOption != null ? timerOption : System.console() != null);
         int exit = 0;
         for (Sync s : syncs) {
-            out().print("Kick " + s.name() + ": ");
-            String shown = "";
-            long nextLiveness = System.nanoTime() + LIVENESS_CHECK.toNanos();
-            while (true) {
-                Optional<Ended> ended = repo.one(RUN_AFTER, rs -> new Ended(rs.getString(1),
-                        rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getObject(3, OffsetDateTime.class)
-                        .toInstant(), rs.getString(4)), s.name(), kicked);
-                repo.commit();
-                if (ended.isPresent()) {
-                    exit = Math.max(exit, report(ended.get()));
+            OffsetDateTime since = kicked;
+            int code;
+            for (int attempt = 0; ; attempt++) {
+                code = awaitRun(repo, client, s, since, start, deadline, timer);
+                if (code != IbexException.RUN_FAILED || attempt >= retry) {
                     break;
                 }
-                if (timer) {
-                    // the counter, and what the run is doing (a one-time copy's rows, MB/s and ETA)
-                    String detail = repo.one(RUNNING_DETAIL, rs -> rs.getString(1), s.name()).orElse("");
-                    repo.commit();
-                    String now = "[" + (System.nanoTime() - start) / 1_000_000_000 + " s] " + detail;
-                    int pad = Math.max(0, shown.length() - now.length());
-                    out().print("\b".repeat(shown.length()) + now + " ".repeat(pad) + "\b".repeat(pad));
-                    shown = now;
-                }
-                out().flush();
-                if (System.nanoTime() >= deadline) {
-                    say("");
-                    err().println("Timed out!");
-                    err().flush();
-                    return IbexException.BAD_INPUT;
-                }
-                if (System.nanoTime() > nextLiveness) {
-                    if (client.running().isEmpty()) {
-                        say("");
-                        throw IbexException.badInput("The ibex controller stopped before sync " + s.name()
-                                + " finished a run");
-                    }
-                    nextLiveness = System.nanoTime() + LIVENESS_CHECK.toNanos();
-                }
-                long left = Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-                client.await(Channels.RUN_END, Duration.ofMillis(left));
+                say("Retrying sync " + s.name() + " (" + (attempt + 1) + " of " + retry + ")"
+                        + (retrySleep > 0 ? " in " + retrySleep + " s" : ""));
+                Thread.sleep(Duration.ofSeconds(retrySleep).toMillis());
+                since = kick(repo, client, s);
             }
+            if (code == IbexException.BAD_INPUT) {
+                return code;
+            }
+            exit = Math.max(exit, code);
         }
         return exit;
+    }
+
+    private static OffsetDateTime kick(Repository repo, ControllerClient client, Sync s) {
+        OffsetDateTime at = repo.one("SELECT clock_timestamp()", rs -> rs.getObject(1, OffsetDateTime.class))
+                .orElseThrow();
+        client.notify(Channels.KICK, s.name());
+        repo.commit();
+        return at;
+    }
+
+    /** Waits for the first run of {@code s} that started at or after {@code since}; returns the exit code. */
+    private int awaitRun(Repository repo, ControllerClient client, Sync s, OffsetDateTime since, long start,
+                         long deadline, boolean timer) throws InterruptedException {
+        out().print("Kick " + s.name() + ": ");
+        String shown = "";
+        long nextLiveness = System.nanoTime() + LIVENESS_CHECK.toNanos();
+        while (true) {
+            Optional<Ended> ended = repo.one(RUN_AFTER, rs -> new Ended(rs.getString(1),
+                    rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getObject(3, OffsetDateTime.class)
+                    .toInstant(), rs.getString(4)), s.name(), since);
+            repo.commit();
+            if (ended.isPresent()) {
+                return report(ended.get());
+            }
+            if (timer) {
+                // the counter, and what the run is doing (a one-time copy's rows, MB/s and ETA)
+                String detail = repo.one(RUNNING_DETAIL, rs -> rs.getString(1), s.name()).orElse("");
+                repo.commit();
+                String now = "[" + (System.nanoTime() - start) / 1_000_000_000 + " s] " + detail;
+                int pad = Math.max(0, shown.length() - now.length());
+                out().print("\b".repeat(shown.length()) + now + " ".repeat(pad) + "\b".repeat(pad));
+                shown = now;
+            }
+            out().flush();
+            if (System.nanoTime() >= deadline) {
+                say("");
+                err().println("Timed out!");
+                err().flush();
+                return IbexException.BAD_INPUT;
+            }
+            if (System.nanoTime() > nextLiveness) {
+                if (client.running().isEmpty()) {
+                    say("");
+                    throw IbexException.badInput("The ibex controller stopped before sync " + s.name()
+                            + " finished a run");
+                }
+                nextLiveness = System.nanoTime() + LIVENESS_CHECK.toNanos();
+            }
+            long left = Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            client.await(Channels.RUN_END, Duration.ofMillis(left));
+        }
     }
 
     private int report(Ended run) {

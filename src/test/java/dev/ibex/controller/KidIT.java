@@ -9,6 +9,8 @@ import dev.ibex.test.Model;
 import dev.ibex.test.TestDb;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Kids, kicks and the sync switches against a controller running in this JVM (every run fails: the target lacks the table). */
@@ -67,6 +69,36 @@ class KidIT {
             Cli.Result unknown = Cli.run(repo, "kick", "nosuch");
             assertEquals(1, unknown.exit(), unknown.toString());
             assertTrue(unknown.err().contains("No sync named \"nosuch\""), unknown.toString());
+        }
+    }
+
+    /** Bucardo's kick --retry: a failed run is kicked again, and the first good one ends the wait. */
+    @Test
+    void kickRetryKicksAgainAfterAFailedRun() throws Exception {
+        Model m = Model.create().failingSync("s");
+        TestDb repo = m.repoDb();
+        repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '60')");
+        try (InProcessController c = new InProcessController(repo)) {
+            c.assertRunning();
+            eventually(Duration.ofSeconds(20), "the start-up run", () -> m.runs("s", "bad") == 1);
+            Cli.Result failing = Cli.run(repo, "kick", "s", "20", "--retry=2");
+            assertEquals(2, failing.exit(), failing.toString());
+            assertEquals(3, failing.out().split("Kick s: KILLED!", -1).length - 1, failing.toString());
+            assertTrue(failing.out().contains("Retrying sync s (2 of 2)\n"), failing.toString());
+            assertEquals(4, m.runs("s", "bad"));
+
+            // the target gets its table while the kick sleeps before its retry
+            CompletableFuture<Cli.Result> kick = CompletableFuture.supplyAsync(
+                    () -> Cli.run(repo, "kick", "s", "20", "--retry", "3", "--retrysleep=2"));
+            eventually(Duration.ofSeconds(20), "the first failed run", () -> m.runs("s", "bad") == 5);
+            TestDb target = new TestDb(repo.server(), repo.host(), repo.port(),
+                    repo.scalar("SELECT dbname FROM ibex.db WHERE name = 's_dst'"), repo.user());
+            target.exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
+            Cli.Result fixed = kick.get(30, TimeUnit.SECONDS);
+            assertEquals(0, fixed.exit(), fixed.toString());
+            assertTrue(fixed.out().matches("(?s)Kick s: KILLED!.*Retrying sync s \\(1 of 3\\) in 2 s\nKick s: DONE!\n"),
+                    fixed.toString());
+            assertEquals("1", target.scalar("SELECT count(*) FROM t"));
         }
     }
 
