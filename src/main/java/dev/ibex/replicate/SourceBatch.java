@@ -358,10 +358,13 @@ final class SourceBatch {
         return items;
     }
 
-    /** e.g. "apply 200000/1000000 keys 52000 keys/s ETA 00:15 (public.orders)". */
+    /**
+     * Before {@code step}, what the steps before it applied: e.g. "apply 200000/1000000 keys 52000
+     * keys/s ETA 00:15 (public.orders)".
+     */
     private static String progress(Changes changes, List<Item> step, long startedNanos) {
         double seconds = (System.nanoTime() - startedNanos) / 1e9;
-        long done = changes.read();
+        long done = changes.read() - step.stream().mapToLong(i -> i.keys().size()).sum();
         long total = Math.max(done, changes.total());
         StringBuilder sb = new StringBuilder("apply ").append(done).append('/').append(total).append(" keys");
         if (seconds > 0.5 && done > 0) {
