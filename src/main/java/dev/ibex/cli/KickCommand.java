@@ -74,12 +74,7 @@ public class KickCommand extends Verb {
             if (wait != null) {
                 client.listen(Channels.RUN_END);
             }
-            OffsetDateTime kicked = repo.one("SELECT clock_timestamp()", rs -> rs.getObject(1, OffsetDateTime.class))
-                    .orElseThrow();
-            for (Sync s : syncs) {
-                client.notify(Channels.KICK, s.name());
-            }
-            repo.commit();
+            OffsetDateTime kicked = kick(repo, client, syncs);
             if (wait == null) {
                 syncs.forEach(s -> say("Kicked sync " + s.name()));
                 return 0;
@@ -107,8 +102,8 @@ public class KickCommand extends Verb {
                 }
                 say("Retrying sync " + s.name() + " (" + (attempt + 1) + " of " + retry + ")"
                         + (retrySleep > 0 ? " in " + retrySleep + " s" : ""));
-                Thread.sleep(Duration.ofSeconds(retrySleep).toMillis());
-                since = kick(repo, client, s);
+                Thread.sleep(Duration.ofSeconds(Math.max(0, retrySleep)).toMillis());
+                since = kick(repo, client, List.of(s));
             }
             if (code == IbexException.BAD_INPUT) {
                 return code;
@@ -118,10 +113,13 @@ public class KickCommand extends Verb {
         return exit;
     }
 
-    private static OffsetDateTime kick(Repository repo, ControllerClient client, Sync s) {
+    /** Kicks the syncs; returns when, for the runs that answer. */
+    private static OffsetDateTime kick(Repository repo, ControllerClient client, List<Sync> syncs) {
         OffsetDateTime at = repo.one("SELECT clock_timestamp()", rs -> rs.getObject(1, OffsetDateTime.class))
                 .orElseThrow();
-        client.notify(Channels.KICK, s.name());
+        for (Sync s : syncs) {
+            client.notify(Channels.KICK, s.name());
+        }
         repo.commit();
         return at;
     }

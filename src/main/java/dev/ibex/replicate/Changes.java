@@ -54,7 +54,25 @@ final class Changes implements AutoCloseable {
      * between steps.
      */
     static Changes since(Connection s, Db source, String prev, List<Relation> tables, int fetch) throws SQLException {
-        int width = Math.max(2, tables.stream().mapToInt(r -> r.keyColumns().size()).max().orElse(0));
+        PreparedStatement ps = s.prepareStatement(sql(tables));
+        try {
+            for (int i = 1; i <= parameters(tables); i++) {
+                ps.setString(i, prev);
+            }
+            ps.setFetchSize(fetch);
+            return new Changes(tables, ps, ps.executeQuery(), countColumn(tables));
+        } catch (SQLException e) {
+            ps.close();
+            if ("42P01".equals(e.getSQLState())) {
+                throw notCaptured(s, source, tables);
+            }
+            throw e;
+        }
+    }
+
+    /** The query; each of its {@link #parameters} is S_prev. */
+    static String sql(List<Relation> tables) {
+        int width = width(tables);
         List<String> branches = new ArrayList<>();
         List<String> pad = new ArrayList<>();
         for (int i = 2; i < width; i++) {
@@ -67,22 +85,22 @@ final class Changes implements AutoCloseable {
             branches.add(TableCopy.changedKeysSql(i, tables.get(i), width));
         }
         // the count of every key, on the first row already, gives progress and an ETA
-        String sql = "SELECT c.*, count(*) FILTER (WHERE c.n >= 0) OVER () FROM (\n"
+        return "SELECT c.*, count(*) FILTER (WHERE c.n >= 0) OVER () FROM (\n"
                 + String.join("\nUNION ALL\n", branches) + "\n) c";
-        PreparedStatement ps = s.prepareStatement(sql);
-        try {
-            for (int i = 1; i <= 2 * branches.size(); i++) {
-                ps.setString(i, prev);
-            }
-            ps.setFetchSize(fetch);
-            return new Changes(tables, ps, ps.executeQuery(), width + 2);
-        } catch (SQLException e) {
-            ps.close();
-            if ("42P01".equals(e.getSQLState())) {
-                throw notCaptured(s, source, tables);
-            }
-            throw e;
-        }
+    }
+
+    /** Two for each branch: the truncate log's and each table's. */
+    static int parameters(List<Relation> tables) {
+        return 2 * (tables.size() + 1);
+    }
+
+    private static int width(List<Relation> tables) {
+        return Math.max(2, tables.stream().mapToInt(r -> r.keyColumns().size()).max().orElse(0));
+    }
+
+    /** After the table number and the widest key's columns. */
+    private static int countColumn(List<Relation> tables) {
+        return width(tables) + 2;
     }
 
     /**

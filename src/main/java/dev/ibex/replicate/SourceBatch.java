@@ -48,8 +48,15 @@ final class SourceBatch {
     static final String KEY_PLANS = "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; "
             + "SET LOCAL enable_mergejoin = off";
 
+    /**
+     * Before PostgreSQL 13 a hash aggregate cannot spill to disk, and a delta table not yet analyzed
+     * is taken for 200 distinct keys: the DISTINCT of a million-key backlog would then grow a hash
+     * table in the source server's memory. A sort spills past work_mem instead.
+     */
+    static final String SOURCE_PLANS = KEY_PLANS + "; SET LOCAL enable_hashagg = off";
+
     private static final String BEGIN_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; "
-            + "SELECT txid_current_snapshot()::text; " + KEY_PLANS;
+            + "SELECT txid_current_snapshot()::text; " + SOURCE_PLANS;
 
     private static final String UNIQUE_VIOLATION = "23505";
 

@@ -5,11 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.pg.DbPools;
+import dev.ibex.repository.Relation;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -147,6 +151,43 @@ class ReplicateIT {
             assertEquals("good", runner.runOnce("s1").state());
             assertSameRows(src, dst, "t", "id");
             assertEquals("3", dst.scalar("SELECT count(*) FROM t"));
+        }
+    }
+
+    /**
+     * A delta table not yet analyzed looks like 200 keys to the planner: the key read must sort
+     * (which spills past work_mem), never hash them (which cannot spill before PostgreSQL 13).
+     */
+    @Test
+    void keysAreReadBySortNotByHashOnTheSource() throws Exception {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        bothExec(src, dst, "CREATE TABLE t (id int PRIMARY KEY, v text)");
+        try (Model m = Model.create()) {
+            m.db("src", src).db("dst", dst);
+            m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst").capture("src");
+            src.exec("INSERT INTO t SELECT g, 'x' FROM generate_series(1, 100000) g");
+            List<Relation> tables = m.repo().plan("s1").tables();
+            String prev = m.repoDb().scalar("SELECT snapshot FROM ibex.sync_state WHERE sync = 's1'");
+            List<String> plan = new ArrayList<>();
+            try (Connection c = src.connect()) {
+                c.setAutoCommit(false);
+                try (Statement st = c.createStatement()) {
+                    st.execute(SourceBatch.SOURCE_PLANS);
+                }
+                try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + Changes.sql(tables))) {
+                    for (int i = 1; i <= Changes.parameters(tables); i++) {
+                        ps.setString(i, prev);
+                    }
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            plan.add(rs.getString(1));
+                        }
+                    }
+                }
+            }
+            assertTrue(plan.stream().noneMatch(l -> l.contains("HashAggregate")), String.join("\n", plan));
+            assertTrue(plan.stream().anyMatch(l -> l.contains("Sort")), String.join("\n", plan));
         }
     }
 
