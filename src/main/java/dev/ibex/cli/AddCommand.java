@@ -278,6 +278,12 @@ public class AddCommand extends ModelVerb {
         List<String> sources = new SyncChecker(s).check(name, relgroup, dbgroup, strict);
         s.reconcile(sources);
         s.say("Added sync \"" + name + "\"");
+        if (s.repo.members(dbgroup).stream().allMatch(m -> m.role() == Role.SOURCE)) {
+            // Bucardo's swap: accepted so that runbooks load, but it must not look like it works
+            s.say("Note: sync \"" + name + "\" has no target db, and ibex does not replicate between sources "
+                    + "(Bucardo's swap), so it copies nothing; give a db the target role: "
+                    + "'ibex update dbgroup " + dbgroup + " DB:target'");
+        }
     }
 
     private static String existingRelgroup(Session s, String relgroup) {

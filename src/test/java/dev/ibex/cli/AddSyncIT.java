@@ -3,6 +3,7 @@ package dev.ibex.cli;
 import static dev.ibex.cli.CliChecks.fails;
 import static dev.ibex.cli.CliChecks.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
@@ -89,7 +90,10 @@ class AddSyncIT {
         assertEquals("copy|f|f", sync("copy", "relgroup, stayalive, kidsalive"));
         assertEquals("dst:fullcopy,src:source", members("copy"));
         ok(repo, "add", "dbgroup", "others", "dst:target");
-        ok(repo, "add", "sync", "both", "synctype=swap", "source=shop", "targetgroup=others");
+        Cli.Result swap = ok(repo, "add", "sync", "both", "synctype=swap", "source=shop", "targetgroup=others");
+        assertTrue(swap.out().contains("Note: sync \"both\" has no target db, and ibex does not replicate between "
+                + "sources"), swap.toString());
+        assertFalse(ok(repo, "add", "sync", "one", "relgroup=shop", "dbs=src,dst").out().contains("Note:"));
         assertEquals("dst:source,src:source", members(repo.scalar("SELECT dbgroup FROM ibex.sync WHERE name = 'both'")));
     }
 
