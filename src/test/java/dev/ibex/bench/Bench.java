@@ -109,10 +109,11 @@ public final class Bench {
         }
     }
 
-    private int measure() throws Exception {
-        figure("scale", scale);
-        figure("clients", clients);
-        figure("duration_s", duration);
+    /**
+     * pgbench's tables on the source, empty ones on the target, the repository database, and the
+     * heartbeat row; pgbench_history gets a key so that it replicates.
+     */
+    private void createBenchDatabases() throws IOException, InterruptedException {
         exec(source, "postgres", "CREATE DATABASE bench");
         exec(target, "postgres", "CREATE DATABASE bench", "CREATE DATABASE ibex");
         pgbenchInit(source, "dtgvp");
@@ -122,6 +123,13 @@ public final class Bench {
                     "CREATE TABLE bench_heartbeat (id int PRIMARY KEY, beat timestamptz NOT NULL)");
         }
         exec(source, "bench", "INSERT INTO bench_heartbeat VALUES (1, clock_timestamp())");
+    }
+
+    private int measure() throws Exception {
+        figure("scale", scale);
+        figure("clients", clients);
+        figure("duration_s", duration);
+        createBenchDatabases();
 
         // 1. plain PostgreSQL
         long[] plain0 = cpuTicks();
@@ -219,15 +227,8 @@ public final class Bench {
      */
     private int measureCopy() throws Exception {
         figure("scale", scale);
-        exec(source, "postgres", "CREATE DATABASE bench");
-        exec(target, "postgres", "CREATE DATABASE bench", "CREATE DATABASE ibex");
-        pgbenchInit(source, "dtgvp");
-        pgbenchInit(target, "dtp");
-        for (EmbeddedPostgres pg : List.of(source, target)) {
-            exec(pg, "bench", "ALTER TABLE pgbench_history ADD COLUMN hid bigserial PRIMARY KEY",
-                    "CREATE TABLE bench_heartbeat (id int PRIMARY KEY, beat timestamptz NOT NULL)");
-        }
-        exec(source, "bench", "INSERT INTO bench_heartbeat VALUES (1, clock_timestamp())", "VACUUM ANALYZE");
+        createBenchDatabases();
+        exec(source, "bench", "VACUUM ANALYZE");
         figure("copy_rows", Long.parseLong(scalar(source, "bench", "SELECT count(*) FROM pgbench_accounts")));
         addBenchSync();
         List<Double> raw = new ArrayList<>();

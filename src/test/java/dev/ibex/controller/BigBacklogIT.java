@@ -17,7 +17,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +29,6 @@ class BigBacklogIT {
     private static final int KEYS = 1_500_000;
     /** 1.5M keys held at once take over 100 MB of heap. */
     private static final String HEAP = "-Xmx64m";
-    private static final Pattern STARTED = Pattern.compile("Started the ibex controller \\(pid (\\d+)\\); log: (.+)");
 
     private final List<Long> started = new ArrayList<>();
 
@@ -62,7 +60,7 @@ class BigBacklogIT {
 
             Cli.Result start = ibex(options, "start");
             assertEquals(0, start.exit(), start.toString());
-            Matcher pid = STARTED.matcher(start.out().strip());
+            Matcher pid = ControllerIT.STARTED.matcher(start.out().strip());
             assertTrue(pid.matches(), start.toString());
             started.add(Long.parseLong(pid.group(1)));
 

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 /** The controller as users run it: `ibex start` through bin/ibex, a JVM of its own in the background. */
 class ControllerIT {
 
-    private static final Pattern STARTED = Pattern.compile("Started the ibex controller \\(pid (\\d+)\\); log: (.+)");
+    /** What `ibex start` prints. */
+    static final Pattern STARTED = Pattern.compile("Started the ibex controller \\(pid (\\d+)\\); log: (.+)");
 
     private Model model;
     private TestDb repo;

@@ -83,6 +83,16 @@ class SplitCopyIT {
         }
     }
 
+    /** Table big on both dbs; its last source row breaks a CHECK only the target has. */
+    private static void poisonedBig(TestDb src, TestDb dst) {
+        for (TestDb db : List.of(src, dst)) {
+            db.exec("CREATE TABLE big " + BIG);
+        }
+        src.exec("INSERT INTO big SELECT g, g, repeat('x', 80) FROM generate_series(1, " + ROWS + ") g",
+                "INSERT INTO big VALUES (" + (ROWS + 100) + ", 0, 'poison')", "VACUUM ANALYZE big");
+        dst.exec("ALTER TABLE big ADD CONSTRAINT no_poison CHECK (note <> 'poison')");
+    }
+
     /**
      * A part the target refuses (its last row breaks a target-only CHECK) after others committed leaves the run bad and the one-time copy pending,
      * whatever the other parts committed; once the cause is gone the next run copies everything again.
@@ -91,13 +101,8 @@ class SplitCopyIT {
     void aFailedPartLeavesTheRunBadAndTheNextRunConverges() throws Exception {
         TestDb src = PgServers.source();
         TestDb dst = PgServers.target();
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE big " + BIG);
-        }
-        src.exec("INSERT INTO big SELECT g, g, repeat('x', 80) FROM generate_series(1, " + ROWS + ") g",
-                "INSERT INTO big VALUES (" + (ROWS + 100) + ", 0, 'poison')", "VACUUM ANALYZE big");
-        dst.exec("ALTER TABLE big ADD CONSTRAINT no_poison CHECK (note <> 'poison')",
-                "INSERT INTO big VALUES (-1, 0, 'stale')");
+        poisonedBig(src, dst);
+        dst.exec("INSERT INTO big VALUES (-1, 0, 'stale')");
         try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
             m.sync("s1", false, List.of(m.table("src", "public", "big", "id")), "src", "dst");
@@ -136,12 +141,7 @@ class SplitCopyIT {
     void modeTwoCopiesALargeTableInOneTransaction() {
         TestDb src = PgServers.source();
         TestDb dst = PgServers.target();
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE big " + BIG);
-        }
-        src.exec("INSERT INTO big SELECT g, g, repeat('x', 80) FROM generate_series(1, " + ROWS + ") g",
-                "INSERT INTO big VALUES (" + (ROWS + 100) + ", 0, 'poison')", "VACUUM ANALYZE big");
-        dst.exec("ALTER TABLE big ADD CONSTRAINT no_poison CHECK (note <> 'poison')");
+        poisonedBig(src, dst);
         try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("src", src).db("dst", dst);
             m.sync("s1", false, List.of(m.table("src", "public", "big", "id")), "src", "dst");
