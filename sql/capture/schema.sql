@@ -1,16 +1,16 @@
 -- ibex capture: the objects every captured source database holds once, in schema ibex.
 -- ibex runs this (and the per-table files) in one transaction when a sync starts reading this
--- database. The repository may live in the same database and schema: nothing here drops or
--- replaces what is already there.
+-- database, after CREATE SCHEMA ibex when that schema is missing, and only while ibex.captured is
+-- missing: the repository may live in the same database and schema, and nothing here drops or
+-- replaces what is already there. Plain SQL from PostgreSQL 8.4 on (no IF NOT EXISTS before 9.1).
 -- Applications write through the triggers as their own users (no SECURITY DEFINER: it would cost a
 -- GUC switch per row), so PUBLIC may use the schema and insert keys; a stray inserted key is
 -- harmless because ibex re-copies the row's current state.
 
-CREATE SCHEMA IF NOT EXISTS ibex;
 GRANT USAGE ON SCHEMA ibex TO PUBLIC;
 
 -- Which tables are captured, and the names of their objects (derived names are cut to 63 bytes).
-CREATE TABLE IF NOT EXISTS ibex.captured (
+CREATE TABLE ibex.captured (
   schemaname text NOT NULL,
   tablename  text NOT NULL,
   delta      text NOT NULL,
@@ -20,12 +20,12 @@ CREATE TABLE IF NOT EXISTS ibex.captured (
 
 -- TRUNCATE fires no row triggers: it is logged as its own event, and the batch that sees it
 -- replaces the target table's contents.
-CREATE TABLE IF NOT EXISTS ibex.truncate_log (
+CREATE TABLE ibex.truncate_log (
   schemaname text   NOT NULL,
   tablename  text   NOT NULL,
   txid       bigint NOT NULL DEFAULT txid_current()
 );
-CREATE INDEX IF NOT EXISTS truncate_log_txid ON ibex.truncate_log (txid);
+CREATE INDEX truncate_log_txid ON ibex.truncate_log (txid);
 -- written only through log_truncate(), which runs as its owner: nobody can force whole-table copies
 REVOKE ALL ON ibex.truncate_log FROM PUBLIC;
 

@@ -21,7 +21,6 @@ import java.util.Set;
  */
 public final class Capture {
 
-    public static final String LOCK_TIMEOUT_SETTING = "lock_timeout";
     public static final String LOCK_TIMEOUT = "5s";
 
     static final String CAPTURE_TRIGGER = "ibex_capture";

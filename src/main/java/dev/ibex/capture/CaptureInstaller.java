@@ -2,12 +2,13 @@ package dev.ibex.capture;
 
 import static dev.ibex.capture.Capture.CAPTURE_TRIGGER;
 import static dev.ibex.capture.Capture.LOCK_TIMEOUT;
-import static dev.ibex.capture.Capture.LOCK_TIMEOUT_SETTING;
 import static dev.ibex.capture.Capture.TRUNCATE_TRIGGER;
 
 import dev.ibex.IbexException;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.ServerVersion;
+import dev.ibex.pg.SqlFeature;
 import dev.ibex.repository.Db;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -38,7 +39,11 @@ final class CaptureInstaller {
 
     void install(List<CapturedTable> desired) throws SQLException {
         try {
-            exec("SET LOCAL " + LOCK_TIMEOUT_SETTING + " = " + Identifiers.literal(LOCK_TIMEOUT));
+            ServerVersion version = ServerVersion.of(c);
+            version.requireSupportedSource(source.name());
+            // before 9.3 only statement_timeout bounds a wait; every statement here is short
+            String timeout = version.has(SqlFeature.LOCK_TIMEOUT) ? "lock_timeout" : "statement_timeout";
+            exec("SET LOCAL " + timeout + " = " + Identifiers.literal(LOCK_TIMEOUT));
             Map<String, String[]> current = registered();
             List<CapturedTable> changed = new ArrayList<>();
             Set<String> keep = new HashSet<>();
@@ -56,7 +61,7 @@ final class CaptureInstaller {
             }
             lockAll(changed, stale);
             if (!desired.isEmpty()) {
-                exec(CaptureSql.schema());
+                createSchema();
             }
             for (CapturedTable t : changed) {
                 working = "table " + t.display();
@@ -71,7 +76,7 @@ final class CaptureInstaller {
                 dropSchemaObjects();
             }
         } catch (SQLException e) {
-            if ("55P03".equals(e.getSQLState())) {
+            if ("55P03".equals(e.getSQLState()) || "57014".equals(e.getSQLState())) {
                 throw new IbexException(IbexException.DATABASE, capitalized(working) + " on db \"" + source.name()
                         + "\" is busy: other transactions kept it locked for " + LOCK_TIMEOUT
                         + ": retry when it is quieter (long transactions on it block adding or removing capture)",
@@ -177,9 +182,12 @@ final class CaptureInstaller {
             // is older copy the table whole once; snapshots seeded from now on already see it.
             logTruncate(t);
         }
-        exec(CaptureSql.table().fill(names(t, types)));
-        Set<String> triggers = triggers(oid);
         Map<String, String> n = names(t, types);
+        if (!deltaColumns.equals(t.keys())) {
+            exec(CaptureSql.table().fill(n));
+        }
+        exec(CaptureSql.captureFunction().fill(n));
+        Set<String> triggers = triggers(oid);
         if (!triggers.contains(CAPTURE_TRIGGER)) {
             exec("DROP TRIGGER IF EXISTS " + CAPTURE_TRIGGER + " ON " + t.quoted()); // disabled by hand
             exec(CaptureSql.captureTrigger().fill(n));
@@ -188,14 +196,42 @@ final class CaptureInstaller {
             exec("DROP TRIGGER IF EXISTS " + TRUNCATE_TRIGGER + " ON " + t.quoted());
             exec(CaptureSql.truncateTrigger().fill(n));
         }
-        try (PreparedStatement ps = c.prepareStatement("""
-                INSERT INTO ibex.captured (schemaname, tablename, delta, function) VALUES (?, ?, ?, ?)
-                ON CONFLICT (schemaname, tablename) DO UPDATE SET delta = EXCLUDED.delta, function = EXCLUDED.function""")) {
+        register(t);
+    }
+
+    /** Records the table's objects in ibex.captured (no ON CONFLICT before 9.5; the tables are locked). */
+    private void register(CapturedTable t) throws SQLException {
+        try (PreparedStatement up = c.prepareStatement(
+                "UPDATE ibex.captured SET delta = ?, function = ? WHERE schemaname = ? AND tablename = ?")) {
+            up.setString(1, t.delta());
+            up.setString(2, t.function());
+            up.setString(3, t.schema());
+            up.setString(4, t.table());
+            if (up.executeUpdate() > 0) {
+                return;
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO ibex.captured (schemaname, tablename, delta, function) VALUES (?, ?, ?, ?)")) {
             ps.setString(1, t.schema());
             ps.setString(2, t.table());
             ps.setString(3, t.delta());
             ps.setString(4, t.function());
             ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Schema ibex and its shared objects, each made only when missing: one path for every version
+     * (IF NOT EXISTS is 9.1 to 9.5, depending on the object). PL/pgSQL first, which 8.4 lacks.
+     */
+    private void createSchema() throws SQLException {
+        Plpgsql.ensure(c, source.name());
+        if (!schemaExists()) {
+            exec(CaptureSql.namespace());
+        }
+        if (tableOid("ibex", "captured") == 0) {
+            exec(CaptureSql.schema());
         }
     }
 

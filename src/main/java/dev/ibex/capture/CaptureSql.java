@@ -21,8 +21,20 @@ final class CaptureSql {
         return get("schema.sql").text();
     }
 
+    static String namespace() {
+        return get("namespace.sql").text();
+    }
+
+    static String plpgsql() {
+        return get("plpgsql.sql").text();
+    }
+
     static SqlTemplate table() {
         return get("table.sql");
+    }
+
+    static SqlTemplate captureFunction() {
+        return get("capture_function.sql");
     }
 
     static SqlTemplate captureTrigger() {

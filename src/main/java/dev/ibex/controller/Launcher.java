@@ -4,6 +4,7 @@ import dev.ibex.IbexException;
 import dev.ibex.config.IbexConfig;
 import dev.ibex.config.Setting;
 import dev.ibex.pg.ConnectionSpec;
+import dev.ibex.pg.ServerVersion;
 import dev.ibex.repository.Repository;
 import java.io.File;
 import java.io.IOException;
@@ -78,6 +79,10 @@ public final class Launcher {
             if (!arg.startsWith("-agentlib") && !arg.startsWith("-javaagent") && !arg.startsWith("-Xrunjdwp")) {
                 cmd.add(arg);
             }
+        }
+        String assumed = System.getProperty(ServerVersion.ASSUME);
+        if (assumed != null) {
+            cmd.add("-D" + ServerVersion.ASSUME + "=" + assumed); // a test's, set after this JVM started
         }
         cmd.add("-cp");
         cmd.add(classPath());

@@ -1,5 +1,6 @@
 package dev.ibex.migrate;
 
+import dev.ibex.pg.SessionSettings;
 import dev.ibex.IbexException;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
@@ -21,7 +22,7 @@ import java.util.Optional;
 /**
  * `ibex compare`: per table, row count and md5 over the rows in key order, on the source and on
  * every target, in ranges of about rangeRows rows by the first key column. Pending changes are
- * drained first; the source side of a pass is one REPEATABLE READ snapshot. A range that differs is
+ * drained first; the source side of a pass is one snapshot (REPEATABLE READ; SERIALIZABLE before 9.1). A range that differs is
  * drained and re-read row by row once, so a change in flight is not reported as a difference.
  */
 public final class Comparer {
@@ -254,7 +255,7 @@ public final class Comparer {
 
     // ---- sessions -------------------------------------------------------------------------------
 
-    /** One REPEATABLE READ, read-only transaction per db: each side of a pass sees one snapshot. */
+    /** One snapshot (REPEATABLE READ, or SERIALIZABLE before 9.1), read-only transaction per db: each side of a pass sees one snapshot. */
     private static void beginAll(List<Work> work, Map<String, DbSession> sessions) throws SQLException {
         for (Work w : work) {
             for (Db db : List.of(w.source, w.target)) {
@@ -263,7 +264,7 @@ public final class Comparer {
                     s = DbSession.open(db, "ibex compare");
                     sessions.put(db.name(), s);
                     try (Statement st = s.connection().createStatement()) {
-                        for (String set : TableSql.SETTINGS) {
+                        for (String set : TableSql.settings(s.serverVersion())) {
                             st.execute(set);
                         }
                     }
@@ -271,7 +272,7 @@ public final class Comparer {
                 Connection c = s.connection();
                 if (c.getAutoCommit()) {
                     c.setAutoCommit(false);
-                    c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                    c.setTransactionIsolation(SessionSettings.snapshotIsolationLevel(s.serverVersion()));
                     c.setReadOnly(true);
                     try (Statement st = c.createStatement()) {
                         st.execute("SELECT 1");

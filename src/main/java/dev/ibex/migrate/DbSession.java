@@ -1,5 +1,6 @@
 package dev.ibex.migrate;
 
+import dev.ibex.pg.ServerVersion;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import java.sql.Connection;
@@ -61,6 +62,11 @@ public final class DbSession implements AutoCloseable {
 
     public int versionNum() {
         return versionNum;
+    }
+
+    /** The version ibex's SQL is chosen by (a test may make a server look older, see ServerVersion). */
+    public ServerVersion serverVersion() {
+        return new ServerVersion(ServerVersion.assumed(versionNum));
     }
 
     /** The major version as a comparable number: 9.6 -> 906, 17.2 -> 1700. */

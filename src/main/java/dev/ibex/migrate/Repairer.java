@@ -1,5 +1,6 @@
 package dev.ibex.migrate;
 
+import dev.ibex.pg.ServerVersion;
 import dev.ibex.IbexException;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
@@ -114,7 +115,7 @@ public final class Repairer {
 
     private static void settings(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
-            for (String set : TableSql.SETTINGS) {
+            for (String set : TableSql.settings(ServerVersion.of(c))) {
                 st.execute(set);
             }
         }

@@ -1,5 +1,8 @@
 package dev.ibex.migrate;
 
+import dev.ibex.capture.Plpgsql;
+import dev.ibex.pg.ServerVersion;
+import dev.ibex.pg.SqlFeature;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +30,8 @@ final class ServerChecks {
     }
 
     void sourceOnly() throws SQLException {
+        oldSource();
+        plpgsql();
         largeObjects();
         size();
     }
@@ -69,6 +74,11 @@ final class ServerChecks {
     }
 
     void extensions() throws SQLException {
+        if (!source.serverVersion().has(SqlFeature.EXTENSIONS)) {
+            v.pass("extensions", "source db " + source.name() + " runs PostgreSQL " + source.version()
+                    + ", which has no extensions (contrib modules there are plain objects that copy schema carries)");
+            return;
+        }
         Map<String, String> used = pairs(source, "SELECT extname, extversion FROM pg_catalog.pg_extension "
                 + "WHERE extname <> 'plpgsql' ORDER BY extname");
         Map<String, String> installed = pairs(target, "SELECT extname, extversion FROM pg_catalog.pg_extension");
@@ -125,8 +135,38 @@ final class ServerChecks {
 
     // ---- the source alone ----------------------------------------------------------------------
 
+    /** A source older than ibex reads is refused; an old one is told what it lacks and what ibex does instead. */
+    void oldSource() {
+        ServerVersion version = source.serverVersion();
+        if (version.compareTo(ServerVersion.OLDEST) < 0) {
+            v.fail("source-version", "source db " + source.name() + " runs PostgreSQL " + version.majorText()
+                    + ", older than " + ServerVersion.OLDEST.majorText() + ", the oldest source ibex supports",
+                    "upgrade it to 8.4 or later first (pg_dump and restore, or Bucardo 4)");
+            return;
+        }
+        List<String> notes = SqlFeature.oldSourceNotes(version);
+        v.pass("source-version", "source db " + source.name() + " runs PostgreSQL " + version.majorText()
+                + (notes.isEmpty() ? "" : ": " + String.join("; ", notes)));
+    }
+
+    /** The capture triggers are PL/pgSQL, which 8.4 does not install by default. */
+    void plpgsql() throws SQLException {
+        if (Plpgsql.installed(source.connection())) {
+            v.pass("plpgsql", "source db " + source.name() + " has PL/pgSQL");
+        } else if ("t".equals(source.scalar("SELECT pg_catalog.pg_has_role(d.datdba, 'MEMBER') "
+                + "FROM pg_catalog.pg_database d WHERE d.datname = current_database()")) || source.superuser()) {
+            v.pass("plpgsql", "source db " + source.name() + " has no PL/pgSQL yet: ibex creates it when the sync "
+                    + "starts (CREATE LANGUAGE plpgsql, which its user may run as the database owner)");
+        } else {
+            v.fail("plpgsql", "source db " + source.name() + " has no PL/pgSQL, which the capture triggers need, and user \""
+                    + source.user() + "\" may not create it", Plpgsql.fix(source.db().spec().dbname()));
+        }
+    }
+
     void largeObjects() throws SQLException {
-        String count = source.scalar("SELECT count(*) FROM pg_catalog.pg_largeobject_metadata");
+        String count = source.scalar(source.serverVersion().has(SqlFeature.LARGE_OBJECT_METADATA)
+                ? "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata"
+                : "SELECT count(DISTINCT loid) FROM pg_catalog.pg_largeobject");
         if (!"0".equals(count)) {
             v.warn("large-objects", "source db " + source.name() + " holds " + count
                     + " large object(s) (pg_largeobject): ibex does not replicate them",
@@ -159,7 +199,7 @@ final class ServerChecks {
 
         static Identity of(DbSession s) throws SQLException {
             String systemId = null;
-            if (s.versionNum() >= 90600) {
+            if (s.serverVersion().has(SqlFeature.CONTROL_SYSTEM)) {
                 try {
                     systemId = s.scalar("SELECT system_identifier::text FROM pg_catalog.pg_control_system()");
                 } catch (SQLException e) {

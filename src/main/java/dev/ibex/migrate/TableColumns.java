@@ -13,7 +13,7 @@ public final class TableColumns {
 
     /**
      * @param type        format_type(), e.g. "character varying(20)"
-     * @param collatable  text-like: compared and ordered with COLLATE "C" so both ends agree
+     * @param collatable  text-like (type category S): ordered by UTF-8 bytes so both ends agree
      * @param floating    float4/float8: hashed in binary, since their text differs across versions
      * @param generated   a generated column (PG 12+): never written by COPY
      */
@@ -23,9 +23,10 @@ public final class TableColumns {
 
     private static final String COLUMNS = """
             SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef,
-                   a.attcollation <> 0, a.atttypid IN ('pg_catalog.float4'::pg_catalog.regtype,
+                   t.typcategory = 'S', a.atttypid IN ('pg_catalog.float4'::pg_catalog.regtype,
                    'pg_catalog.float8'::pg_catalog.regtype), %s
               FROM pg_catalog.pg_attribute a
+              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
               JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped

@@ -1,6 +1,8 @@
 package dev.ibex.migrate;
 
 import dev.ibex.pg.Identifiers;
+import dev.ibex.pg.ServerVersion;
+import dev.ibex.pg.SessionSettings;
 import dev.ibex.repository.Relation;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,16 +10,20 @@ import java.util.stream.Collectors;
 
 /**
  * The statements that hash, list and copy one table's rows in key order, built from the source's
- * columns so both ends hash the same expression. Text-like keys sort with COLLATE "C" and floats
- * hash in binary (float8send), so different collations or versions on the two ends do not make
- * equal rows look different.
+ * columns so both ends hash the same expression. Text-like keys sort by their UTF-8 bytes (C order;
+ * COLLATE is 9.1 on), floats hash in binary (float8send) and bytea as hex, so different collations
+ * or versions on the two ends do not make equal rows look different. Every statement here runs
+ * from PostgreSQL 8.4 on: no string_agg (9.0), no unnest of several arrays (9.4).
  */
 final class TableSql {
 
-    /** Run on every connection that reads rows, so that row text means the same on both ends. */
-    static final List<String> SETTINGS = List.of("SET search_path = pg_catalog", "SET TimeZone = 'UTC'",
-            "SET DateStyle = 'ISO, YMD'", "SET IntervalStyle = 'postgres'", "SET extra_float_digits = 3",
-            "SET bytea_output = 'hex'");
+    /**
+     * Run on every connection that reads rows, so that row text means the same on both ends; bytea
+     * is hashed as encode(hex) and floats in binary, so the old servers' output forms do not matter.
+     */
+    static List<String> settings(ServerVersion v) {
+        return List.of("SET search_path = pg_catalog", "SET DateStyle = 'ISO, YMD'", SessionSettings.forVersion(v));
+    }
 
     private final Relation relation;
     private final List<TableColumns.Column> columns;
@@ -52,11 +58,12 @@ final class TableSql {
         if (c.floating()) {
             return "pg_catalog." + (c.type().equals("real") ? "float4send" : "float8send") + "(" + q + ")";
         }
-        return q;
+        return c.type().equals("bytea") ? "pg_catalog.encode(" + q + ", 'hex')" : q;
     }
 
     private static String sortable(TableColumns.Column c) {
-        return Identifiers.quote(c.name()) + (c.collatable() ? " COLLATE \"C\"" : "");
+        return c.collatable() ? "pg_catalog.convert_to(" + Identifiers.quote(c.name()) + "::text, 'UTF8')"
+                : Identifiers.quote(c.name());
     }
 
     private String rowText() {
@@ -65,13 +72,13 @@ final class TableSql {
 
     private String keyOrder() {
         return keyed() ? keys.stream().map(TableSql::sortable).collect(Collectors.joining(", "))
-                : rowText() + " COLLATE \"C\"";
+                : "pg_catalog.convert_to(" + rowText() + ", 'UTF8')";
     }
 
     /** Count and md5 of the rows of one range, in key order; binds the range's bounds. */
     String hash(KeyRange range) {
-        return "SELECT count(*), coalesce(pg_catalog.md5(pg_catalog.string_agg(" + rowText() + ", E'\\n' ORDER BY "
-                + keyOrder() + ")), '') FROM " + table() + where(range);
+        return "SELECT count(*), coalesce(pg_catalog.md5(pg_catalog.array_to_string(pg_catalog.array_agg(r), E'\\n')), '') "
+                + "FROM (SELECT " + rowText() + " AS r FROM " + table() + where(range) + " ORDER BY " + keyOrder() + ") s";
     }
 
     /** Every rangeRows-th value of the first key column, in key order: the upper bounds of the ranges. */
@@ -94,29 +101,35 @@ final class TableSql {
         TableColumns.Column first = keys.get(0);
         List<String> parts = new ArrayList<>();
         String cast = "CAST(? AS " + first.type() + ")";
+        String bound = first.collatable() ? "pg_catalog.convert_to(" + cast + "::text, 'UTF8')" : cast;
         if (range.low() != null) {
-            parts.add(sortable(first) + " > " + cast);
+            parts.add(sortable(first) + " > " + bound);
         }
         if (range.high() != null) {
-            parts.add(sortable(first) + " <= " + cast);
+            parts.add(sortable(first) + " <= " + bound);
         }
         return " WHERE " + String.join(" AND ", parts);
     }
 
     /**
-     * Keys as parallel text arrays, one per key column, cast back to the columns' types. unnest of
-     * several arrays exists only unqualified in FROM; search_path is pg_catalog on our sessions.
+     * Keys as parallel text arrays, one per key column, cast back to the columns' types, zipped by
+     * subscript (unnest of several arrays is 9.4 on).
      */
     private String keySet(List<String> arrays) {
-        List<String> names = new ArrayList<>();
         List<String> casts = new ArrayList<>();
+        List<String> named = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
-            names.add("k" + i);
-            casts.add("CAST(k" + i + " AS " + keys.get(i).type() + ")");
+            casts.add("CAST(a" + i + "[i] AS " + keys.get(i).type() + ")");
+            named.add(arrays.get(i) + " AS a" + i);
+        }
+        List<String> carried = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            carried.add("a" + i);
         }
         return "(" + keys.stream().map(c -> Identifiers.quote(c.name())).collect(Collectors.joining(", ")) + ") IN (SELECT "
-                + String.join(", ", casts) + " FROM unnest(" + String.join(", ", arrays) + ") AS u("
-                + String.join(", ", names) + "))";
+                + String.join(", ", casts) + " FROM (SELECT " + String.join(", ", carried)
+                + ", generate_series(1, array_upper(a0, 1)) AS i FROM (SELECT " + String.join(", ", named)
+                + ") p) u)";
     }
 
     /** DELETE of the keys bound as one text[] per key column. */

@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
 /**
  * Catalog lookups on a user's database: which tables and sequences a name or wildcard means, their
  * key columns and their columns. Never sees the ibex schema or the system catalogs. Works from
- * PostgreSQL 9.6 on.
+ * PostgreSQL 8.4 on.
  */
 public final class Catalog {
 
@@ -204,16 +204,16 @@ public final class Catalog {
 
     /*
      * Candidate keys: the primary key and every valid unique index without predicate or expression,
-     * best first. indnkeyatts (11+) leaves out INCLUDE columns; 9.6 and 10 have only indnatts.
+     * best first. indnkeyatts (11+) leaves out INCLUDE columns; before 11 there is only indnatts.
+     * generate_series in the select list, not LATERAL (9.3).
      */
     private static final String KEYS = """
-            SELECT i.indexrelid, i.indisprimary, s.n, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
-            FROM pg_index i
-            CROSS JOIN LATERAL generate_series(0, i.%1$s - 1) AS s(n)
-            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[s.n]
-            WHERE i.indrelid = ? AND i.indisunique AND i.indisvalid
-              AND i.indpred IS NULL AND i.indexprs IS NULL
-            ORDER BY i.indisprimary DESC, i.%1$s, i.indexrelid DESC, s.n
+            SELECT i.indexrelid, i.indisprimary, i.n, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
+            FROM (SELECT indexrelid, indrelid, indisprimary, indkey, %1$s AS nkey, generate_series(0, %1$s - 1) AS n
+                  FROM pg_index
+                  WHERE indrelid = ? AND indisunique AND indisvalid AND indpred IS NULL AND indexprs IS NULL) i
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[i.n]
+            ORDER BY i.indisprimary DESC, i.nkey, i.indexrelid DESC, i.n
             """;
 
     /**
@@ -221,7 +221,7 @@ public final class Catalog {
      * columns are all NOT NULL (a NULL key could not find its row), the newest on a tie; else none.
      */
     public Key key(Rel table) {
-        String nkey = serverVersion() >= 110000 ? "indnkeyatts" : "indnatts";
+        String nkey = ServerVersion.of(connection, label).has(SqlFeature.INDNKEYATTS) ? "indnkeyatts" : "indnatts";
         try (PreparedStatement ps = connection.prepareStatement(String.format(KEYS, nkey))) {
             ps.setLong(1, table.oid());
             long current = -1;
@@ -270,13 +270,4 @@ public final class Catalog {
         }
     }
 
-    private int serverVersion() {
-        try (PreparedStatement ps = connection.prepareStatement("SELECT current_setting('server_version_num')::int");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getInt(1);
-        } catch (SQLException e) {
-            throw PgErrors.failed("Reading the server version of db \"" + label + "\"", e);
-        }
-    }
 }

@@ -6,25 +6,17 @@ import dev.ibex.repository.Db;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Small connection pools, one per db, created on first use. Every connection speaks the same text
- * dialect ({@link #SESSION_SETTINGS}) so that keys and COPY rows read on a source mean the same on
+ * dialect ({@link SessionSettings}) so that keys and COPY rows read on a source mean the same on
  * a target.
  */
 public final class DbPools implements AutoCloseable {
 
     public static final int MAX_POOL_SIZE = 4;
     public static final String APPLICATION_NAME = "ibex";
-
-    /**
-     * Text forms that round-trip exactly between any two servers: UTC timestamps, ISO dates,
-     * postgres intervals, every float digit, hex bytea.
-     */
-    public static final String SESSION_SETTINGS = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; "
-            + "SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'";
 
     private final Map<ConnectionSpec, HikariDataSource> pools = new ConcurrentHashMap<>();
     private final long connectionTimeoutMillis;
@@ -53,16 +45,13 @@ public final class DbPools implements AutoCloseable {
     private HikariDataSource create(ConnectionSpec spec) {
         HikariConfig config = new HikariConfig();
         config.setPoolName("ibex-" + spec.label());
-        config.setJdbcUrl(spec.jdbcUrl());
-        Properties props = spec.properties(APPLICATION_NAME);
-        config.setDataSourceProperties(props);
+        config.setDataSource(SessionSettings.dataSource(spec.jdbcUrl(), spec.properties(APPLICATION_NAME)));
         config.setMaximumPoolSize(MAX_POOL_SIZE);
         config.setMinimumIdle(0);
         config.setIdleTimeout(120_000);
         config.setConnectionTimeout(Math.max(250, connectionTimeoutMillis));
         // a db that is down when the pool is made must not fail here: its sync retries later
         config.setInitializationFailTimeout(-1);
-        config.setConnectionInitSql(SESSION_SETTINGS);
         return new HikariDataSource(config);
     }
 

@@ -1,7 +1,6 @@
 package dev.ibex.replicate;
 
 import dev.ibex.IbexException;
-import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
@@ -85,7 +84,7 @@ final class Changes implements AutoCloseable {
             branches.add(TableCopy.changedKeysSql(i, tables.get(i), width));
         }
         // the count of every key, on the first row already, gives progress and an ETA
-        return "SELECT c.*, count(*) FILTER (WHERE c.n >= 0) OVER () FROM (\n"
+        return "SELECT c.*, count(CASE WHEN c.n >= 0 THEN 1 END) OVER () FROM (\n"
                 + String.join("\nUNION ALL\n", branches) + "\n) c";
     }
 
@@ -165,12 +164,12 @@ final class Changes implements AutoCloseable {
     private static IbexException notCaptured(Connection s, Db source, List<Relation> tables) {
         try {
             s.rollback();
-            if (!exists(s, "ibex.truncate_log")) {
+            if (!exists(s, "truncate_log")) {
                 return new IbexException(IbexException.BAD_INPUT, "Capture is not installed on source db \""
                         + source.name() + "\": activate or reload the sync");
             }
             for (Relation r : tables) {
-                if (!exists(s, "ibex." + Identifiers.quote(TableCopy.deltaName(r)))) {
+                if (!exists(s, TableCopy.deltaName(r))) {
                     return new IbexException(IbexException.BAD_INPUT, "Table " + r.display()
                             + " is not captured on source db \"" + source.name()
                             + "\": reload the sync to install its triggers");
@@ -183,9 +182,12 @@ final class Changes implements AutoCloseable {
                 + "\": reload the sync to install its triggers");
     }
 
-    private static boolean exists(Connection s, String relation) throws SQLException {
-        try (PreparedStatement ps = s.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, relation);
+    /** Whether schema ibex holds a table of this name. */
+    private static boolean exists(Connection s, String table) throws SQLException {
+        try (PreparedStatement ps = s.prepareStatement("""
+                SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                               WHERE n.nspname = 'ibex' AND c.relname = ?)""")) {
+            ps.setString(1, table);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getBoolean(1);

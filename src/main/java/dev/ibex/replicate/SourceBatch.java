@@ -5,6 +5,9 @@ import dev.ibex.config.Tunable;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.ServerVersion;
+import dev.ibex.pg.SessionSettings;
+import dev.ibex.pg.SqlFeature;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
@@ -55,7 +58,8 @@ final class SourceBatch {
      */
     static final String SOURCE_PLANS = KEY_PLANS + "; SET LOCAL enable_hashagg = off";
 
-    private static final String BEGIN_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; "
+    /** The batch's snapshot level for the source's version (SERIALIZABLE before 9.1) comes first. */
+    private static final String BEGIN_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL %s; "
             + "SELECT txid_current_snapshot()::text; " + SOURCE_PLANS;
 
     private static final String UNIQUE_VIOLATION = "23505";
@@ -79,6 +83,7 @@ final class SourceBatch {
     private final RunRecord run;
     private final RunCache cache;
     private Connection s;
+    private ServerVersion version;
     private String current;
     private String exported;
     private Map<Relation, TableCopy> shapes;
@@ -121,6 +126,7 @@ final class SourceBatch {
         s = pools.connection(source);
         try {
             s.setAutoCommit(false);
+            version = ServerVersion.of(s);
             current = beginSnapshot();
             run.snapshot = current;
             for (Map.Entry<Group, List<Db>> g : groups(byPrev).entrySet()) {
@@ -147,16 +153,20 @@ final class SourceBatch {
      * Every pg_attribute row (dropped ones too) of the tables, by the table's oid, attnum and the
      * row version's xmin: adding, dropping, renaming or retyping a column, making a generated one
      * plain, or dropping and recreating the table, each writes a row version the fingerprint did
-     * not have. The oids come from to_regclass, which resolves a name as the COPYs will, and finds
-     * the rows by index.
+     * not have. The tables are found by schema and name, as the COPYs will find them, by index.
      */
     private static String catalogFingerprintSql(List<Relation> tables) {
-        String oids = tables.stream().map(r -> "to_regclass(" + Identifiers.literal(r.quoted()) + ")")
-                .collect(Collectors.joining(", "));
+        String names = tables.stream().map(r -> "(" + Identifiers.literal(r.schema()) + ", "
+                + Identifiers.literal(r.name()) + ")").collect(Collectors.joining(", "));
         return tables.isEmpty() ? "SELECT ''" : """
-                SELECT coalesce(md5(string_agg(a.attrelid::text || '.' || a.attnum || '.' || a.xmin::text, ','
-                                               ORDER BY a.attrelid, a.attnum)), '')
-                FROM pg_catalog.pg_attribute a WHERE a.attrelid IN (%s) AND a.attnum > 0""".formatted(oids);
+                SELECT coalesce(md5(array_to_string(array(
+                         SELECT a.attrelid::text || '.' || a.attnum || '.' || a.xmin::text
+                         FROM pg_catalog.pg_attribute a
+                         WHERE a.attnum > 0 AND a.attrelid IN (
+                           SELECT c.oid FROM pg_catalog.pg_class c
+                           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                           WHERE (n.nspname, c.relname) IN (VALUES %s))
+                         ORDER BY a.attrelid, a.attnum), ',')), '')""".formatted(names);
     }
 
     /**
@@ -293,9 +303,12 @@ final class SourceBatch {
         return live;
     }
 
-    /** The snapshot of this batch, for the copy workers to read in (the transaction stays open meanwhile). */
+    /**
+     * The snapshot of this batch, for the copy workers to read in (the transaction stays open
+     * meanwhile); null before 9.2, which cannot export one: the copy then reads in this transaction.
+     */
     private String exportedSnapshot() throws SQLException {
-        if (exported == null) {
+        if (exported == null && version.has(SqlFeature.SNAPSHOT_EXPORT)) {
             exported = scalar("SELECT pg_export_snapshot()");
         }
         return exported;
@@ -544,13 +557,13 @@ final class SourceBatch {
     }
 
     /**
-     * Opens the batch's REPEATABLE READ transaction, S_cur its first snapshot, in one round trip
+     * Opens the batch's snapshot transaction (REPEATABLE READ; SERIALIZABLE before 9.1), S_cur its first snapshot, in one round trip
      * (a SET TRANSACTION inside it leaves the pooled connection's default alone, so the pool
      * needs no reset either); key lookups then go by index whatever the statistics say.
      */
     private String beginSnapshot() throws SQLException {
         try (Statement st = s.createStatement()) {
-            st.execute(BEGIN_SNAPSHOT);
+            st.execute(BEGIN_SNAPSHOT.formatted(SessionSettings.snapshotIsolation(version)));
             while (st.getResultSet() == null) {
                 if (!st.getMoreResults() && st.getUpdateCount() == -1) {
                     throw new SQLException("no snapshot returned by the source");

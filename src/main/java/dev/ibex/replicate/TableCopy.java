@@ -3,6 +3,8 @@ package dev.ibex.replicate;
 import dev.ibex.IbexException;
 import dev.ibex.capture.CapturedTable;
 import dev.ibex.pg.Identifiers;
+import dev.ibex.pg.ServerVersion;
+import dev.ibex.pg.SqlFeature;
 import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Relation;
 import java.sql.Connection;
@@ -41,13 +43,18 @@ final class TableCopy {
     private record Attribute(String name, String type, boolean generated, boolean plain) {
     }
 
-    /** Every table's attributes (not dropped, in attnum order), in one catalog query; %s says whether generated. */
+    /**
+     * Every table's attributes (not dropped, in attnum order), in one catalog query; %s says whether
+     * generated. The (schema, table) pairs come as two arrays, zipped without unnest(a, b) (9.4).
+     */
     private static final String ATTRIBUTES = """
             SELECT n.nspname, c.relname, a.attname,
                    CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
                         ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END,
                    %s, c.relkind = 'r'
-            FROM unnest(?::text[], ?::text[]) AS w(schemaname, tablename)
+            FROM (SELECT a.s[a.i] AS schemaname, a.t[a.i] AS tablename
+                  FROM (SELECT s, t, generate_series(1, array_upper(s, 1)) AS i
+                        FROM (SELECT ?::text[] AS s, ?::text[] AS t) p) a) w
             JOIN pg_catalog.pg_namespace n ON n.nspname = w.schemaname
             JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.tablename AND c.relkind IN ('r', 'p')
             JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -90,8 +97,7 @@ final class TableCopy {
     }
 
     private static Map<String, List<Attribute>> attributes(Connection c, List<Relation> tables) throws SQLException {
-        // attgenerated exists from 12 on
-        boolean generated = c.getMetaData().getDatabaseMajorVersion() >= 12;
+        boolean generated = ServerVersion.of(c).has(SqlFeature.GENERATED_COLUMNS);
         Map<String, List<Attribute>> out = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement(ATTRIBUTES.formatted(generated ? "a.attgenerated <> ''" : "false"))) {
             ps.setArray(1, c.createArrayOf("text", tables.stream().map(Relation::schema).toArray()));
@@ -158,27 +164,38 @@ final class TableCopy {
         return "DELETE FROM ONLY " + relation.quoted();
     }
 
-    /** COPY cannot bind parameters: the keys are inlined as quoted literals. */
+    /**
+     * COPY cannot bind parameters: the keys are inlined as quoted literals, as one array for a
+     * one-column key, else as VALUES rows (unnest of several arrays is 9.4 on).
+     */
     String copyOutKeysSql(List<String[]> keys) {
-        StringBuilder sql = new StringBuilder("COPY (SELECT ").append(selectList()).append(" FROM unnest(");
-        for (int k = 0; k < relation.keyColumns().size(); k++) {
-            if (k > 0) {
-                sql.append(", ");
-            }
-            sql.append("ARRAY[");
+        int width = relation.keyColumns().size();
+        StringBuilder sql = new StringBuilder("COPY (SELECT ").append(selectList()).append(" FROM ");
+        if (width == 1) {
+            sql.append("unnest(ARRAY[");
             for (int i = 0; i < keys.size(); i++) {
-                if (i > 0) {
-                    sql.append(',');
-                }
-                String v = keys.get(i)[k];
-                sql.append(v == null ? "NULL" : Identifiers.literal(v));
+                sql.append(i > 0 ? "," : "").append(literal(keys.get(i)[0]));
             }
-            sql.append("]::text[]");
+            sql.append("]::text[])");
+        } else {
+            sql.append("(VALUES ");
+            for (int i = 0; i < keys.size(); i++) {
+                sql.append(i > 0 ? ", (" : "(");
+                for (int k = 0; k < width; k++) {
+                    sql.append(k > 0 ? ", " : "").append(literal(keys.get(i)[k])).append("::text");
+                }
+                sql.append(')');
+            }
+            sql.append(')');
         }
-        sql.append(") AS ").append(KEYS_ALIAS).append('(').append(keyAliases()).append(") JOIN ONLY ")
+        sql.append(" AS ").append(KEYS_ALIAS).append('(').append(keyAliases()).append(") JOIN ONLY ")
                 .append(relation.quoted()).append(" AS ").append(ALIAS).append(" ON ").append(keyJoin())
                 .append(") TO STDOUT");
         return sql.toString();
+    }
+
+    private static String literal(String v) {
+        return v == null ? "NULL" : Identifiers.literal(v);
     }
 
     /**

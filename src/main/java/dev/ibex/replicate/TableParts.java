@@ -1,6 +1,8 @@
 package dev.ibex.replicate;
 
 import dev.ibex.pg.Identifiers;
+import dev.ibex.pg.ServerVersion;
+import dev.ibex.pg.SqlFeature;
 import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -30,12 +32,13 @@ final class TableParts {
     private TableParts() {
     }
 
-    /** The sizes of the tables, in their order, in one query. */
+    /** The sizes of the tables, in their order, in one query (numbered without WITH ORDINALITY, 9.4). */
     static List<Size> sizes(Connection src, List<TableCopy> tables) throws SQLException {
         List<Size> out = new ArrayList<>();
         try (PreparedStatement ps = src.prepareStatement("SELECT pg_catalog.pg_relation_size(c.oid), "
                 + "pg_catalog.current_setting('block_size')::int, c.reltuples::bigint "
-                + "FROM unnest(?::text[]) WITH ORDINALITY AS w(name, n) "
+                + "FROM (SELECT a[i] AS name, i AS n FROM (SELECT a, generate_series(1, array_upper(a, 1)) AS i "
+                + "FROM (SELECT ?::text[] AS a) p) q) w "
                 + "JOIN pg_catalog.pg_class c ON c.oid = w.name::regclass ORDER BY w.n")) {
             ps.setArray(1, src.createArrayOf("text", tables.stream().map(t -> t.relation.quoted()).toArray()));
             try (ResultSet rs = ps.executeQuery()) {
@@ -60,7 +63,7 @@ final class TableParts {
         // a multiple of the workers, so that they end together; up to four rounds, for tables copied beside it
         long perWorker = splitBytes * workers;
         int parts = workers * (int) Math.min(4, (size.bytes() + perWorker - 1) / perWorker);
-        if (src.getMetaData().getDatabaseMajorVersion() >= 14) {
+        if (ServerVersion.of(src).has(SqlFeature.TID_RANGE_SCAN)) {
             return blockRanges(size.bytes() / size.blockSize(), parts);
         }
         if (table.hasKey() && INTEGERS.contains(table.keyTypes.get(0))) {

@@ -2,6 +2,8 @@ package dev.ibex.replicate;
 
 import dev.ibex.IbexException;
 import dev.ibex.pg.DbPools;
+import dev.ibex.pg.ServerVersion;
+import dev.ibex.pg.SessionSettings;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import java.sql.Connection;
@@ -80,7 +82,7 @@ final class TargetSession {
         open(() -> {
             Connection direct = db.spec().connect(applicationName);
             try (Statement st = direct.createStatement()) {
-                st.execute(DbPools.SESSION_SETTINGS);
+                st.execute(SessionSettings.forVersion(ServerVersion.of(direct)));
             } catch (SQLException e) {
                 try {
                     direct.close();

@@ -2,6 +2,8 @@ package dev.ibex.replicate;
 
 import dev.ibex.IbexException;
 import dev.ibex.pg.DbPools;
+import dev.ibex.pg.ServerVersion;
+import dev.ibex.pg.SessionSettings;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.repository.Db;
 import java.sql.Connection;
@@ -74,6 +76,8 @@ final class WholeTables {
     private final AtomicInteger copied = new AtomicInteger();
     private final AtomicReference<Exception> sourceError = new AtomicReference<>();
     private final Queue<Task> queue = new ConcurrentLinkedQueue<>();
+    /** The batch's own transaction, the one worker's source when no snapshot could be exported. */
+    private Connection batch;
     private final long progressMillis;
     private final long splitBytes;
     private int total;
@@ -83,7 +87,8 @@ final class WholeTables {
     }
 
     /**
-     * @param snapshotId pg_export_snapshot() of the batch's source transaction, which stays open meanwhile
+     * @param snapshotId pg_export_snapshot() of the batch's source transaction, which stays open
+     *                   meanwhile; null for a source before 9.2: one worker then reads in that transaction
      * @param analyze    which tables get ANALYZE on the targets after their copy
      * @param progressMillis how often {@link #copy} reports progress
      * @param splitBytes     tables this large or larger are read in parts by several workers
@@ -96,7 +101,7 @@ final class WholeTables {
         this.source = source;
         this.snapshotId = snapshotId;
         this.targets = targets;
-        this.parallel = parallel;
+        this.parallel = snapshotId == null ? 1 : parallel;
         this.analyze = analyze;
         targets.forEach(t -> outcomes.put(t.name(), new Outcome(t)));
     }
@@ -108,6 +113,7 @@ final class WholeTables {
      * @param batch the batch's source transaction (the snapshot's exporter), for the tables' sizes
      */
     List<Outcome> copy(Connection batch, List<TableCopy> tables, Consumer<String> progress) throws SQLException {
+        this.batch = batch;
         queue.addAll(plan(batch, tables));
         total = tables.size();
         List<Thread> workers = new ArrayList<>();
@@ -236,7 +242,7 @@ final class WholeTables {
                     ts.close();
                 }
             }
-            if (src != null) {
+            if (src != null && src != batch) {
                 try {
                     src.close();
                 } catch (SQLException ignored) {
@@ -248,11 +254,15 @@ final class WholeTables {
     }
 
     private Connection openSource() throws SQLException {
+        if (snapshotId == null) {
+            return batch;
+        }
         Connection c = source.spec().connect(APPLICATION);
         try (Statement st = c.createStatement()) {
-            st.execute(DbPools.SESSION_SETTINGS);
+            ServerVersion v = ServerVersion.of(c);
+            st.execute(SessionSettings.forVersion(v));
             c.setAutoCommit(false);
-            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            c.setTransactionIsolation(SessionSettings.snapshotIsolationLevel(v));
             st.execute("SET TRANSACTION SNAPSHOT " + Identifiers.literal(snapshotId));
             return c;
         } catch (SQLException e) {

@@ -207,10 +207,12 @@ public final class Repository implements AutoCloseable {
     }
 
     private static Db toDb(ResultSet rs) throws SQLException {
+        // wasNull() speaks of the column read last: read the port, ask at once, and only then the rest
         int port = rs.getInt("port");
-        return new Db(rs.getString("name"), rs.getString("dbname"), rs.getString("host"),
-                rs.wasNull() ? null : port, rs.getString("username"), rs.getString("password"),
-                rs.getString("conn"), rs.getString("service"), rs.getString("status"));
+        Integer p = rs.wasNull() ? null : port;
+        return new Db(rs.getString("name"), rs.getString("dbname"), rs.getString("host"), p,
+                rs.getString("username"), rs.getString("password"), rs.getString("conn"), rs.getString("service"),
+                rs.getString("status"));
     }
 
     private static Sync toSync(ResultSet rs) throws SQLException {

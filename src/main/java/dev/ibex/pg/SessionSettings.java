@@ -1,0 +1,107 @@
+package dev.ibex.pg;
+
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Statement;
+import java.util.Properties;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+
+/**
+ * The text dialect every ibex session speaks, so that keys and COPY rows read on a source mean the
+ * same on a target: UTC timestamps, ISO dates, postgres intervals, every float digit, hex bytea
+ * where the server has it (9.0; older servers write escape bytea, which every server reads).
+ * And the isolation level that gives one snapshot per transaction on that server.
+ */
+public final class SessionSettings {
+
+    private static final String ALWAYS = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'";
+
+    private SessionSettings() {
+    }
+
+    /** The SET statements for a server of this version. */
+    public static String forVersion(ServerVersion v) {
+        return v.has(SqlFeature.BYTEA_OUTPUT)
+                ? ALWAYS + "; SET extra_float_digits = 3; SET bytea_output = 'hex'"
+                : ALWAYS + "; SET extra_float_digits = 2";
+    }
+
+    /** Sets the dialect on a new connection. */
+    public static Connection apply(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(forVersion(ServerVersion.of(c)));
+        }
+        return c;
+    }
+
+    /** SET TRANSACTION's level for one snapshot per transaction: SERIALIZABLE before 9.1, where it is that level. */
+    public static String snapshotIsolation(ServerVersion v) {
+        return v.has(SqlFeature.REPEATABLE_READ) ? "REPEATABLE READ" : "SERIALIZABLE";
+    }
+
+    /** The same as a JDBC isolation level. */
+    public static int snapshotIsolationLevel(ServerVersion v) {
+        return v.has(SqlFeature.REPEATABLE_READ) ? Connection.TRANSACTION_REPEATABLE_READ
+                : Connection.TRANSACTION_SERIALIZABLE;
+    }
+
+    /** Connections for a pool, each with the dialect of its own server set once, when it is opened. */
+    static DataSource dataSource(String url, Properties props) {
+        return new DataSource() {
+            @Override
+            public Connection getConnection() throws SQLException {
+                Connection c = DriverManager.getConnection(url, props);
+                try {
+                    return apply(c);
+                } catch (SQLException | RuntimeException e) {
+                    c.close();
+                    throw e;
+                }
+            }
+
+            @Override
+            public Connection getConnection(String user, String password) throws SQLException {
+                throw new SQLFeatureNotSupportedException("the user is part of the db's settings");
+            }
+
+            @Override
+            public PrintWriter getLogWriter() {
+                return null;
+            }
+
+            @Override
+            public void setLogWriter(PrintWriter out) {
+                // pgjdbc logs through java.util.logging
+            }
+
+            @Override
+            public void setLoginTimeout(int seconds) {
+                // connectTimeout is part of the properties
+            }
+
+            @Override
+            public int getLoginTimeout() {
+                return 0;
+            }
+
+            @Override
+            public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+                throw new SQLFeatureNotSupportedException();
+            }
+
+            @Override
+            public <T> T unwrap(Class<T> iface) throws SQLException {
+                throw new SQLException("not a wrapper");
+            }
+
+            @Override
+            public boolean isWrapperFor(Class<?> iface) {
+                return false;
+            }
+        };
+    }
+}
