@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.pg.DriverLog;
 import dev.ibex.IbexException;
 import dev.ibex.config.IbexConfig;
 import dev.ibex.config.Setting;
@@ -142,6 +143,7 @@ public class IbexCommand implements Runnable {
     }
 
     public static CommandLine commandLine() {
+        DriverLog.quiet();
         CommandLine cl = new CommandLine(new IbexCommand());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setUsageHelpWidth(120); // the verbs' Bucardo-style synopses are pre-formatted lines

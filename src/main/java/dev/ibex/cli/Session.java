@@ -4,6 +4,8 @@ import dev.ibex.IbexException;
 import dev.ibex.capture.Capture;
 import dev.ibex.pg.Catalog;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.ServerVersion;
+import dev.ibex.pg.SqlFeature;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.ModelWriter;
 import dev.ibex.repository.Repository;
@@ -11,6 +13,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -28,6 +31,8 @@ final class Session {
     /** Set by remove --force: a source that cannot be reached must not block removing it. */
     boolean tolerateCaptureFailure;
     private final Consumer<String> out;
+    /** The old source dbs the user has been told about in this command. */
+    private final Set<String> toldOld = new HashSet<>();
 
     Session(Repository repo, Consumer<String> out, boolean force) {
         this.repo = repo;
@@ -61,9 +66,19 @@ final class Session {
                 + String.join(", ", all.stream().map(Db::name).toList()) + ")");
     }
 
-    /** Runs catalog lookups on one of the user's databases over a short-lived connection. */
+    /**
+     * Runs catalog lookups on one of the user's databases over a short-lived connection. A server
+     * older than ibex supports is refused; of an old one, the user is told once what it lacks.
+     */
     <T> T withCatalog(Db db, Function<Catalog, T> work) {
         try (Connection c = db.spec().connect("ibex")) {
+            ServerVersion version = ServerVersion.of(c);
+            version.requireSupportedSource(db.name());
+            List<String> notes = SqlFeature.oldSourceNotes(version);
+            if (!notes.isEmpty() && toldOld.add(db.name())) {
+                say("Note: db \"" + db.name() + "\" runs PostgreSQL " + version + ", which ibex reads as an old source: "
+                        + String.join("; ", notes));
+            }
             c.setReadOnly(true);
             return work.apply(new Catalog(c, db.name()));
         } catch (SQLException e) {

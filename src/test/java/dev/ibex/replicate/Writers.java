@@ -40,7 +40,9 @@ public final class Writers implements AutoCloseable {
             String t = tables[rnd.nextInt(tables.length)];
             int id = rnd.nextInt(maxId);
             return switch (rnd.nextInt(5)) {
-                case 0 -> "INSERT INTO " + t + " VALUES (" + id + ", " + rnd.nextInt() + ", 'new') ON CONFLICT (id) DO NOTHING";
+                // no ON CONFLICT (9.5): old sources are written to as well; a lost race is a unique violation, rolled back
+                case 0 -> "INSERT INTO " + t + " SELECT " + id + ", " + rnd.nextInt() + ", 'new' WHERE NOT EXISTS "
+                        + "(SELECT 1 FROM " + t + " WHERE id = " + id + ")";
                 case 1 -> "UPDATE " + t + " SET v = v + 1, note = note || 'u' WHERE id = " + id;
                 case 2 -> "DELETE FROM " + t + " WHERE id = " + id;
                 case 3 -> "UPDATE " + t + " SET id = " + rnd.nextInt(maxId) + " WHERE id = " + id;
