@@ -47,9 +47,7 @@ public final class SchemaCopier {
         Path dump = null;
         try {
             dump = Files.createTempFile("ibex-schema-", ".sql");
-            run("pg_dump of source db " + source.name(), source, List.of(pgDump.path().toString(), "--schema-only",
-                    "--no-owner", "--no-privileges", "--exclude-schema=ibex", "--file=" + dump,
-                    "--dbname=" + conninfo(source.spec())));
+            run("pg_dump of source db " + source.name(), source, pgDumpCommand(pgDump, source.spec(), dump));
             long tables = Files.readAllLines(dump, StandardCharsets.UTF_8).stream()
                     .filter(l -> l.startsWith("CREATE TABLE ")).count();
             run("Restoring the schema into target db " + target.name() + " (nothing was changed there: it ran in one "
@@ -67,6 +65,25 @@ public final class SchemaCopier {
                 }
             }
         }
+    }
+
+    /**
+     * The pg_dump command line, valid for every pg_dump that can dump an 8.4 or later server: the
+     * connection string is the positional database argument (pg_dump has --dbname only from 9.3 on),
+     * and identifiers are all quoted (from 9.1 on) so that a word reserved only in the target's
+     * version cannot break the restore, as pg_dump's documentation advises for cross-version dumps.
+     */
+    static List<String> pgDumpCommand(PgTools.Tool pgDump, ConnectionSpec source, Path file) {
+        List<String> command = new ArrayList<>(List.of(pgDump.path().toString(), "--schema-only", "--no-owner",
+                "--no-privileges", "--exclude-schema=ibex", "--file=" + file));
+        if (pgDump.major() >= 901) {
+            command.add("--quote-all-identifiers");
+        }
+        String conninfo = conninfo(source);
+        if (!conninfo.isEmpty()) {
+            command.add(conninfo);
+        }
+        return command;
     }
 
     private static void run(String doing, Db db, List<String> command) throws IOException {
