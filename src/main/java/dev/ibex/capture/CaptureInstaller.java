@@ -59,6 +59,9 @@ final class CaptureInstaller {
             if (changed.isEmpty() && stale.isEmpty() && !dropSchema) {
                 return; // already as wanted: take no lock at all, so a busy source is not disturbed
             }
+            if (!desired.isEmpty()) {
+                Plpgsql.ensure(c, source.name());
+            }
             lockAll(changed, stale);
             if (!desired.isEmpty()) {
                 createSchema();
@@ -223,10 +226,9 @@ final class CaptureInstaller {
 
     /**
      * Schema ibex and its shared objects, each made only when missing: one path for every version
-     * (IF NOT EXISTS is 9.1 to 9.5, depending on the object). PL/pgSQL first, which 8.4 lacks.
+     * (IF NOT EXISTS is 9.1 to 9.5, depending on the object).
      */
     private void createSchema() throws SQLException {
-        Plpgsql.ensure(c, source.name());
         if (!schemaExists()) {
             exec(CaptureSql.namespace());
         }

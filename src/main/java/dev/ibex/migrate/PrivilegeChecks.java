@@ -30,7 +30,8 @@ final class PrivilegeChecks {
 
     void source(DbSession s) throws SQLException {
         List<Relation> tables = plan.tables().stream().filter(r -> r.db().equals(s.name())).toList();
-        missing(s, tables, "source", List.of("SELECT", "TRIGGER"));
+        // UPDATE: capture locks every table at once (LOCK TABLE ... ACCESS EXCLUSIVE needs UPDATE, DELETE or TRUNCATE)
+        missing(s, tables, "source", List.of("SELECT", "UPDATE", "TRIGGER"));
         ibexSchema(s);
     }
 

@@ -22,8 +22,8 @@ public enum SqlFeature {
             "no exported snapshots (pg_export_snapshot)",
             "whole-table copies run one table at a time in the batch's own transaction: copy_parallel and "
                     + "copy_split_mb do not apply"),
-    TID_RANGE_SCAN(140000, null, "no TID range scans",
-            "a large table is read in parts by ranges of an integer first key column, else in one stream"),
+    /** Before it, a large table is read in parts by ranges of an integer first key column: not worth a note. */
+    TID_RANGE_SCAN(140000, null, null, null),
     BYTEA_OUTPUT(90000, "\\bbytea_output\\b", "bytea has only the escape text format",
             "bytea values travel in escape format, which every target reads"),
     // a quoted value is blanked before matching (SqlText): it counts as 3, write the number
@@ -38,8 +38,9 @@ public enum SqlFeature {
     // ---- syntax and catalog columns ibex never sends to an older source ----
     DO_BLOCK(90000, "(?m)^\\s*DO\\s+(\\$|'|LANGUAGE\\b)", null, null),
     STRING_AGG(90000, "\\bstring_agg\\s*\\(", null, null),
-    AGGREGATE_ORDER_BY(90000, "\\b(array_agg|string_agg|xmlagg|json_agg)\\s*\\((?:[^()]|\\((?:[^()]|\\([^()]*\\))*\\))*?"
-            + "\\bORDER\\s+BY\\b", null, null),
+    // word by word, possessive: a long argument list must not take a stack frame per character
+    AGGREGATE_ORDER_BY(90000, "\\b(array_agg|string_agg|xmlagg|json_agg)\\s*\\((?:[^()\\w]++|(?!ORDER\\b)\\w++"
+            + "|\\([^()]*+(?:\\([^()]*+\\)[^()]*+)*+\\))*+ORDER\\s+BY\\b", null, null),
     TRIGGER_WHEN(90000, "\\bFOR\\s+EACH\\s+(ROW|STATEMENT)\\s+WHEN\\b", null, null),
     COPY_OPTION_LIST(90000, "\\bCOPY\\b[\\s\\S]*\\b(TO|FROM)\\s+(STDOUT|STDIN)\\s*(WITH\\s*)?\\(", null, null),
     GRANT_ON_ALL(90000, "\\bON\\s+ALL\\s+(TABLES|SEQUENCES|FUNCTIONS)\\s+IN\\s+SCHEMA\\b", null, null),
@@ -66,9 +67,11 @@ public enum SqlFeature {
     FILTER(90400, "\\bFILTER\\s*\\(\\s*WHERE\\b", null, null),
     WITH_ORDINALITY(90400, "\\bWITH\\s+ORDINALITY\\b", null, null),
     JSONB(90400, "\\bjsonb\\b", null, null),
-    // a comma at the call's own level: those inside (...) and ARRAY[...] separate something else
-    UNNEST_SEVERAL(90400, "\\bunnest\\s*\\((?:[^()\\[\\],]|\\((?:[^()\\[\\]]|\\([^()\\[\\]]*\\)|\\[[^()\\[\\]]*\\])*\\)"
-            + "|\\[(?:[^()\\[\\]]|\\([^()\\[\\]]*\\)|\\[[^()\\[\\]]*\\])*\\])*,", null, null),
+    // a comma at the call's own level (those inside (...) and ARRAY[...] separate something else);
+    // possessive, so that a long ARRAY[...] does not take a stack frame per character
+    UNNEST_SEVERAL(90400, "\\bunnest\\s*\\([^()\\[\\],]*+(?:(?:\\([^()\\[\\]]*+(?:(?:\\([^()\\[\\]]*+\\)|\\[[^()\\[\\]]*+\\])"
+            + "[^()\\[\\]]*+)*+\\)|\\[[^()\\[\\]]*+(?:(?:\\([^()\\[\\]]*+\\)|\\[[^()\\[\\]]*+\\])[^()\\[\\]]*+)*+\\])"
+            + "[^()\\[\\],]*+)*+,", null, null),
     CARDINALITY(90400, "\\bcardinality\\s*\\(", null, null),
     ON_CONFLICT(90500, "\\bON\\s+CONFLICT\\b", null, null),
     CREATE_INDEX_IF_NOT_EXISTS(90500, "\\bCREATE\\s+(UNIQUE\\s+)?INDEX\\s+(CONCURRENTLY\\s+)?IF\\s+NOT\\s+EXISTS\\b", null, null),

@@ -13,13 +13,14 @@ import org.junit.jupiter.api.Test;
 
 class CompareIT {
 
+    /** %s: the document's type, jsonb where the source has it (9.4), else text. */
     private static final String ITEMS = """
             CREATE TABLE public.items (id int PRIMARY KEY, name text, price float8, at timestamptz, tags text[],
-                                       ratio real, doc jsonb)""";
+                                       ratio real, doc %s)""";
     private static final String FILL_ITEMS = """
             INSERT INTO public.items SELECT i, 'item ' || i, i / 3.0::float8,
                    '2024-01-01 00:00:00+00'::timestamptz + i * interval '1 hour', ARRAY['a', i::text],
-                   i / 7.0::real, ('{"n": ' || i || '}')::jsonb
+                   i / 7.0::real, ('{"n": ' || i || '}')::%s
               FROM generate_series(1, 1000) i""";
     private static final String PAIRS = "CREATE TABLE public.pairs (k text, n int, v text, PRIMARY KEY (k, n))";
     private static final String FILL_PAIRS = """
@@ -27,11 +28,20 @@ class CompareIT {
 
     /** A 9.6 source and a 17 target holding the same rows: float text and collations differ between them. */
     private static Model model(TestDb source, TestDb target) {
+        items(source, target);
         for (TestDb db : List.of(source, target)) {
-            db.exec(ITEMS, FILL_ITEMS, PAIRS, FILL_PAIRS);
+            db.exec(PAIRS, FILL_PAIRS);
         }
         return Model.create().db("src", source).db("dst", target)
                 .sync("s1", "src", List.of("dst"), "public.items:id", "public.pairs:k,n");
+    }
+
+    /** The same 1000 items on both. */
+    private static void items(TestDb source, TestDb target) {
+        String doc = Integer.parseInt(source.scalar("SHOW server_version_num")) >= 90400 ? "jsonb" : "text";
+        for (TestDb db : List.of(source, target)) {
+            db.exec(ITEMS.formatted(doc), FILL_ITEMS.formatted(doc));
+        }
     }
 
     /**
@@ -149,9 +159,7 @@ class CompareIT {
         TestDb source = PgServers.source();
         TestDb target = PgServers.target();
         String user = "shim_" + target.name();
-        for (TestDb db : List.of(source, target)) {
-            db.exec(ITEMS, FILL_ITEMS);
-        }
+        items(source, target);
         target.exec("DELETE FROM public.items WHERE id = 9", "CREATE ROLE " + user + " LOGIN",
                 "GRANT SELECT, INSERT, DELETE, TRUNCATE ON public.items TO " + user,
                 dev.ibex.repository.SqlFiles.read("sql/shims/rds_session_replication_role.sql")
@@ -169,9 +177,7 @@ class CompareIT {
         TestDb source = PgServers.source();
         TestDb target = PgServers.target();
         String user = "norole_" + target.name();
-        for (TestDb db : List.of(source, target)) {
-            db.exec(ITEMS, FILL_ITEMS);
-        }
+        items(source, target);
         target.exec("DELETE FROM public.items WHERE id = 9", "CREATE ROLE " + user + " LOGIN",
                 "GRANT SELECT, INSERT, DELETE, TRUNCATE ON public.items TO " + user);
         Model m = Model.create().db("src", source).db("dst", target, user, null)
