@@ -1,5 +1,7 @@
 package dev.ibex.pg;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -47,6 +49,10 @@ public record ConnectionSpec(String label, String host, Integer port, String dbn
             url.append(':').append(port);
         }
         url.append('/');
+        if (service != null) {
+            // pgjdbc reads pg_service.conf only for a service named in the URL; what the spec gives beats it
+            url.append("?service=").append(URLEncoder.encode(service, StandardCharsets.UTF_8));
+        }
         return url.toString();
     }
 
@@ -60,9 +66,6 @@ public record ConnectionSpec(String label, String host, Integer port, String dbn
         }
         if (password != null) {
             PGProperty.PASSWORD.set(p, password);
-        }
-        if (service != null) {
-            PGProperty.SERVICE.set(p, service);
         }
         PGProperty.APPLICATION_NAME.set(p, applicationName);
         PGProperty.CONNECT_TIMEOUT.set(p, CONNECT_TIMEOUT_SECONDS);

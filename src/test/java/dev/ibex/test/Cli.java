@@ -62,6 +62,11 @@ public final class Cli {
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().keySet().removeIf(k -> k.startsWith("IBEX_") || k.startsWith("PG"));
         pb.environment().putAll(env);
+        String assumed = System.getProperty(dev.ibex.pg.ServerVersion.ASSUME);
+        if (assumed != null && !assumed.isBlank()) { // a cross-version run that takes 9.3.5 for 8.4
+            pb.environment().merge("JAVA_OPTS", "-D" + dev.ibex.pg.ServerVersion.ASSUME + "=" + assumed,
+                    (a, b) -> a + " " + b);
+        }
         try {
             File out = File.createTempFile("ibex-out", ".txt");
             File err = File.createTempFile("ibex-err", ".txt");
