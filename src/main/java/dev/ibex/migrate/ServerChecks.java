@@ -25,8 +25,10 @@ final class ServerChecks {
     void run() throws SQLException {
         sameDatabase();
         version();
-        extensions();
-        languages();
+        if (target.serverVersion().compareTo(ServerVersion.OLDEST_TARGET) >= 0) {
+            extensions();
+            languages();
+        }
     }
 
     void sourceOnly() throws SQLException {
@@ -65,7 +67,10 @@ final class ServerChecks {
     void version() {
         String detail = "target db " + target.name() + " runs PostgreSQL " + target.version() + ", source db "
                 + source.name() + " runs " + source.version();
-        if (target.major() < source.major()) {
+        if (target.serverVersion().compareTo(ServerVersion.OLDEST_TARGET) < 0) {
+            v.fail("version", detail + ": ibex writes to targets from PostgreSQL " + ServerVersion.OLDEST_TARGET.majorText()
+                    + " on", "use a target server at PostgreSQL " + ServerVersion.OLDEST_TARGET.majorText() + " or newer");
+        } else if (target.major() < source.major()) {
             v.fail("version", detail + ": the target is older",
                     "use a target server at PostgreSQL " + source.version() + " or newer");
         } else {

@@ -1,6 +1,7 @@
 package dev.ibex.migrate;
 
 import dev.ibex.IbexException;
+import dev.ibex.pg.ServerVersion;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.SyncPlan;
@@ -43,7 +44,9 @@ public final class Validator {
                 guarded(() -> new ServerChecks(this, source, null).sourceOnly());
             }
             for (DbSession target : targets) {
-                guarded(() -> new PrivilegeChecks(this, plan).target(target));
+                if (target.serverVersion().compareTo(ServerVersion.OLDEST_TARGET) >= 0) { // else the version check failed
+                    guarded(() -> new PrivilegeChecks(this, plan).target(target));
+                }
             }
             return List.copyOf(results);
         } finally {

@@ -16,6 +16,8 @@ import org.postgresql.PGConnection;
 public record ServerVersion(int num) implements Comparable<ServerVersion> {
 
     public static final ServerVersion OLDEST = new ServerVersion(80400);
+    /** The oldest server ibex writes to (trigger suppression and the apply's SQL need it). */
+    public static final ServerVersion OLDEST_TARGET = new ServerVersion(90600);
     public static final String ASSUME = "ibex.assume-server-version";
 
     public static ServerVersion of(Connection c) throws SQLException {

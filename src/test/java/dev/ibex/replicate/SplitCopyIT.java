@@ -3,8 +3,10 @@ package dev.ibex.replicate;
 import static dev.ibex.replicate.ReplicateIT.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ibex.config.Tunable;
+import dev.ibex.pg.SqlFeature;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
@@ -29,6 +31,7 @@ class SplitCopyIT {
     void splitTablesOfEveryKeyShapeEndIdenticalUnderConcurrentWrites() throws Exception {
         TestDb src = PgServers.source();
         TestDb dst = PgServers.target();
+        assumeTrue(src.version().has(SqlFeature.SNAPSHOT_EXPORT), "parts need an exported snapshot (9.2)");
         for (TestDb db : List.of(src, dst)) {
             db.exec("CREATE TABLE big " + BIG, "CREATE TABLE comp " + COMPOSITE, "CREATE TABLE txt " + TEXT_KEY,
                     "CREATE TABLE small (id int PRIMARY KEY, v int, note text)");
@@ -101,6 +104,7 @@ class SplitCopyIT {
     void aFailedPartLeavesTheRunBadAndTheNextRunConverges() throws Exception {
         TestDb src = PgServers.source();
         TestDb dst = PgServers.target();
+        assumeTrue(src.version().has(SqlFeature.SNAPSHOT_EXPORT), "parts need an exported snapshot (9.2)");
         poisonedBig(src, dst);
         dst.exec("INSERT INTO big VALUES (-1, 0, 'stale')");
         try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {

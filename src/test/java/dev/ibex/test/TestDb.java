@@ -1,5 +1,6 @@
 package dev.ibex.test;
 
+import dev.ibex.pg.ServerVersion;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -33,6 +34,11 @@ public record TestDb(EmbeddedPostgres server, String host, int port, String name
         } catch (SQLException e) {
             throw new IllegalStateException(e.getMessage() + " in: " + String.join("; ", sql), e);
         }
+    }
+
+    /** The version ibex takes this server for (a cross-version run may take 9.3.5 for 8.4). */
+    public ServerVersion version() {
+        return new ServerVersion(ServerVersion.assumed(Integer.parseInt(scalar("SHOW server_version_num"))));
     }
 
     public long count(String table) {
