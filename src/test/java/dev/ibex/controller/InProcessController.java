@@ -11,13 +11,13 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** A controller on a thread of the test JVM, for tests that need one running but not its process. */
-final class InProcessController implements AutoCloseable {
+public final class InProcessController implements AutoCloseable {
 
     private final TestDb repo;
     private final Thread thread;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-    InProcessController(TestDb repo) throws Exception {
+    public InProcessController(TestDb repo) throws Exception {
         this.repo = repo;
         Path piddir = Files.createTempDirectory("ibex-pid");
         Controller c = new Controller(Model.spec(repo), new PidFile(piddir), "test");
@@ -42,7 +42,7 @@ final class InProcessController implements AutoCloseable {
         }
     }
 
-    void assertRunning() {
+    public void assertRunning() {
         assertTrue(thread.isAlive(), "controller thread ended: " + failure.get());
     }
 

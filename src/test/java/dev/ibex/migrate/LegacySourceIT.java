@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ibex.controller.InProcessController;
 import dev.ibex.pg.ServerVersion;
 import dev.ibex.replicate.SyncRunner;
 import dev.ibex.replicate.Writers;
@@ -21,7 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The whole migration from the old servers people leave (9.3.5 and 9.5.3, the oldest binaries a
  * registry ships, and 9.3.5 taken for 8.4, so that the SQL ibex chooses for 8.4 runs for real)
  * into a current target, through the CLI: add dbs, all tables and sequences, a sync with
- * onetimecopy=1, a writer during the copy and after it, compare, cutover.
+ * onetimecopy=1, a controller and a writer during the copy and after it, kick 0, compare, cutover.
  */
 class LegacySourceIT {
 
@@ -81,20 +82,24 @@ class LegacySourceIT {
             assertTrue(validate.out().contains("has PL/pgSQL"), validate.toString());
             assertFalse(validate.out().contains("internal"), validate.toString());
 
-            try (Repository r = Repository.open(Model.spec(repo)); SyncRunner runner = new SyncRunner(r)) {
-                try (Writers writers = Writers.start(src, 3, 4000, "public.counters")) {
-                    writers.awaitCommits(30);
-                    SyncRunner.Result first = runner.runOnce("shop");
-                    assertEquals("good", first.state(), first.toString());
-                    assertTrue(first.inserts() >= 25000, "the one-time copy: " + first);
-                    assertEquals("0", repo.scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 'shop'"));
-                    writers.awaitCommits(writers.committed() + 60);
-                    src.exec("UPDATE public.orders SET total = total + 1 WHERE id % 100 = 0",
-                            "DELETE FROM public.orders WHERE id % 333 = 0",
-                            "UPDATE public.\"Line Items\" SET sku = sku || 'x' WHERE n = 1 AND qty % 10 = 0",
-                            "INSERT INTO public.customers (name) VALUES ('late')");
-                    assertEquals("good", runner.runOnce("shop").state());
-                }
+            // the controller's first run is the one-time copy, while the writer goes on; kick 0 waits for a run
+            try (Writers writers = Writers.start(src, 3, 4000, "public.counters");
+                 InProcessController controller = new InProcessController(repo)) {
+                writers.awaitCommits(30);
+                ok(repo, "kick", "shop", "0");
+                assertEquals("0", repo.scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 'shop'"),
+                        "the one-time copy ran");
+                assertTrue(Long.parseLong(repo.scalar("SELECT sum(inserts) FROM ibex.run WHERE sync = 'shop'")) >= 25000,
+                        "the one-time copy: " + repo.column("SELECT state || ' ' || inserts FROM ibex.run"));
+                writers.awaitCommits(writers.committed() + 60);
+                src.exec("UPDATE public.orders SET total = total + 1 WHERE id % 100 = 0",
+                        "DELETE FROM public.orders WHERE id % 333 = 0",
+                        "UPDATE public.\"Line Items\" SET sku = sku || 'x' WHERE n = 1 AND qty % 10 = 0",
+                        "INSERT INTO public.customers (name) VALUES ('late')");
+                writers.stop();
+                Cli.Result kick = ok(repo, "kick", "shop", "0");
+                assertTrue(kick.out().contains("DONE!"), kick.toString());
+                controller.assertRunning();
             }
 
             Cli.Result compare = Cli.run(repo, "compare", "shop");
