@@ -22,8 +22,7 @@ final class SqlText {
                 }
                 out.append(' ');
             } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-                int end = sql.indexOf("*/", i + 2);
-                i = end < 0 ? n : end + 2;
+                i = skipBlockComment(sql, i);
                 out.append(' ');
             } else if (c == '\'' || c == '"') {
                 boolean backslashes = c == '\'' && i > 0 && (sql.charAt(i - 1) == 'E' || sql.charAt(i - 1) == 'e');
@@ -35,6 +34,26 @@ final class SqlText {
             }
         }
         return out.toString();
+    }
+
+    /** Block comments nest in PostgreSQL: the end of an inner comment does not end the outer one. */
+    private static int skipBlockComment(String sql, int start) {
+        int depth = 0;
+        int i = start;
+        while (i < sql.length()) {
+            if (sql.startsWith("/*", i)) {
+                depth++;
+                i += 2;
+            } else if (sql.startsWith("*/", i)) {
+                i += 2;
+                if (--depth == 0) {
+                    return i;
+                }
+            } else {
+                i++;
+            }
+        }
+        return i;
     }
 
     private static int skipQuoted(String sql, int start, char quote, boolean backslashes) {
