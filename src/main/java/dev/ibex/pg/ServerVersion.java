@@ -61,10 +61,6 @@ public record ServerVersion(int num) implements Comparable<ServerVersion> {
         return num >= versionNum;
     }
 
-    public int major() {
-        return num >= 100000 ? num / 10000 : num / 100;
-    }
-
     /** "8.4", "9.6", "17". */
     public String majorText() {
         return num >= 100000 ? Integer.toString(num / 10000) : (num / 10000) + "." + (num / 100 % 100);
