@@ -26,14 +26,21 @@ import org.postgresql.copy.CopyOut;
 
 /**
  * bin/ibex-bench: how much ibex slows the source, how far the target trails, how fast a backlog
- * and a one-time copy go, on two PostgreSQL servers on loopback with pgbench as the load. Prints
- * key=value lines; exits 1 when the target did not end equal to the source.
+ * and a one-time copy go, on two PostgreSQL servers on loopback with pgbench as the load; then, in
+ * the same run, bulk statements with and without ibex's capture, and PostgreSQL's own logical
+ * replication (publication and subscription) under the same load. Prints key=value lines; exits 1
+ * when the target did not end equal to the source.
  */
 public final class Bench {
 
     private static final String[] TABLES = {"pgbench_accounts", "pgbench_branches", "pgbench_tellers",
         "pgbench_history", "bench_heartbeat"};
     private static final String[] KEYS = {"aid", "bid", "tid", "hid", "id"};
+    /** Rows each bulk statement changes. */
+    private static final int BULK_ROWS = 100_000;
+    private static final String[] BULK_STEPS = {"update", "insert", "delete"};
+    private static final String PUBLICATION = "ibex_bench_pub";
+    private static final String SUBSCRIPTION = "ibex_bench_sub";
 
     private final Map<String, Object> figures = new LinkedHashMap<>();
     private final PrintStream out = System.out;
@@ -44,8 +51,15 @@ public final class Bench {
     private final Path json;
     private final int statements;
     private final String pgbench;
-    /** "all" (the default) or "copy": only the raw pipe and ibex's one-time copy, alternating, {@code rounds} times. */
+    /**
+     * "all" (the default); "copy": only the raw pipe and ibex's one-time copy, alternating, {@code rounds}
+     * times; "bulk": only the bulk statements; "logical": only plain pgbench and logical replication.
+     */
     private final String phases;
+    /** --logical=off: no logical replication phase; the source keeps wal_level=replica and synchronous_commit=off. */
+    private final boolean logical;
+    /** --pgconf=NAME=VALUE[,NAME=VALUE...]: server settings for both servers, over the bench's own. */
+    private final Map<String, String> pgconf = new LinkedHashMap<>();
     private final int rounds;
     /** "empty" (the default): ibex copies into an empty table, as the raw pipe; "full": over the raw pipe's rows. */
     private final String into;
@@ -69,21 +83,49 @@ public final class Bench {
         rounds = Integer.parseInt(flags.getOrDefault("rounds", "3"));
         into = flags.getOrDefault("into", "empty");
         setting = flags.get("set");
-        if (!phases.equals("all") && !phases.equals("copy")) {
-            throw new IllegalArgumentException("--phases is all or copy, not " + phases);
+        if (!List.of("all", "copy", "bulk", "logical").contains(phases)) {
+            throw new IllegalArgumentException("--phases is all, copy, bulk or logical, not " + phases);
+        }
+        String l = flags.getOrDefault("logical", "on");
+        if (!l.equals("on") && !l.equals("off")) {
+            throw new IllegalArgumentException("--logical is on or off, not " + l);
+        }
+        logical = l.equals("on");
+        if (flags.containsKey("pgconf")) {
+            for (String kv : flags.get("pgconf").split(",")) {
+                if (!kv.contains("=")) {
+                    throw new IllegalArgumentException("--pgconf takes NAME=VALUE[,NAME=VALUE...], not " + kv);
+                }
+                pgconf.put(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
+            }
+        }
+        if (!logical && phases.equals("logical")) {
+            throw new IllegalArgumentException("--phases=logical needs --logical=on");
         }
     }
 
     public static void main(String[] args) throws Exception {
+        if (List.of(args).contains("--phases=triggers")) { // the capture trigger alone, on one server
+            TriggerBench.main(args);
+            return;
+        }
         Map<String, String> flags = new LinkedHashMap<>();
         for (String a : args) {
             if (a.equals("--help")) {
                 System.out.println("usage: ibex-bench [--scale=10] [--clients=4] [--duration=60] [--syncs=50] "
-                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy] [--rounds=3] [--into=empty|full] [--set=NAME=VALUE]");
+                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy|bulk|logical] [--rounds=3] "
+                        + "[--into=empty|full] [--set=NAME=VALUE] [--logical=on|off] [--pgconf=NAME=VALUE,...]");
                 System.out.println("  --statements=N  print each server's N costliest statements of the ibex phase "
                         + "(pg_stat_statements) to stderr");
                 System.out.println("  --phases=copy   only the raw COPY pipe and ibex's one-time copy of pgbench_accounts, "
                         + "alternating --rounds times, with their medians; --into=full: ibex copies over the rows");
+                System.out.println("  --phases=bulk   only the bulk statements (UPDATE, INSERT ... SELECT, DELETE of "
+                        + BULK_ROWS + " rows) without and with ibex's capture, alternating --rounds times, medians");
+                System.out.println("  --phases=logical  only plain pgbench and PostgreSQL's logical replication");
+                System.out.println("  --phases=triggers the capture trigger alone, shape against shape (--rows=100000 --rounds=5)");
+                System.out.println("  --logical=off   no logical replication phase; the source then keeps wal_level=replica "
+                        + "and synchronous_commit=off (on: wal_level=logical and synchronous_commit=on for every phase)");
+                System.out.println("  --pgconf=wal_writer_delay=10ms,...  server settings for both servers");
                 return;
             }
             if (!a.startsWith("--") || !a.contains("=")) {
@@ -98,10 +140,15 @@ public final class Bench {
 
     int run() throws Exception {
         work = Files.createTempDirectory("ibex-bench");
-        source = server(work.resolve("source"));
-        target = server(work.resolve("target"));
+        source = server(work.resolve("source"), true);
+        target = server(work.resolve("target"), false);
         try {
-            return phases.equals("copy") ? measureCopy() : measure();
+            return switch (phases) {
+                case "copy" -> measureCopy();
+                case "bulk" -> measureBulkAlone();
+                case "logical" -> measureLogicalAlone();
+                default -> measure();
+            };
         } finally {
             ibexQuietly("stop");
             source.close();
@@ -125,19 +172,39 @@ public final class Bench {
         exec(source, "bench", "INSERT INTO bench_heartbeat VALUES (1, clock_timestamp())");
     }
 
-    private int measure() throws Exception {
+    /** The load's shape and the source's wal_level, which every phase of the run shares. */
+    private void loadFigures() {
         figure("scale", scale);
         figure("clients", clients);
         figure("duration_s", duration);
-        createBenchDatabases();
+        serverFigures();
+    }
 
-        // 1. plain PostgreSQL
+    /** The source's wal_level, and the settings that decide when its WAL is written and flushed. */
+    private void serverFigures() {
+        figure("wal_level", scalar(source, "postgres", "SHOW wal_level"));
+        figure("source_wal", scalar(source, "postgres", "SELECT string_agg(name || '=' || current_setting(name), ' ' "
+                + "ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_writer_delay', "
+                + "'wal_writer_flush_after')"));
+    }
+
+    /** pgbench on the source alone; returns the source server's CPU per transaction (µs). */
+    private double plainPhase() throws Exception {
         long[] plain0 = cpuTicks();
         figure("plain_tps", pgbenchRun());
         long[] plain1 = cpuTicks();
         double plainSourceUs = (plain1[0] - plain0[0]) * tickMicros()
                 / (((Number) figures.get("plain_tps")).doubleValue() * duration);
         figure("plain_cpu_us_per_txn", String.format(java.util.Locale.ROOT, "source %.0f", plainSourceUs));
+        return plainSourceUs;
+    }
+
+    private int measure() throws Exception {
+        loadFigures();
+        createBenchDatabases();
+
+        // 1. plain PostgreSQL
+        double plainSourceUs = plainPhase();
 
         // 4 (done first: it also gives the target its starting data). Raw pipe, then ibex's copy.
         long rows = Long.parseLong(scalar(source, "bench", "SELECT count(*) FROM pgbench_accounts"));
@@ -210,6 +277,16 @@ public final class Bench {
         figure("ibex_vs_plain", ratio("ibex_tps", "plain_tps"));
         figure("trigonly_vs_plain", ratio("trigonly_tps", "plain_tps"));
         figure("copy_vs_raw", ratio("copy_s", "rawcopy_s"));
+
+        // 6. ibex gone from the source (controller stopped, every sync removed: no triggers left),
+        // then bulk statements without and with capture, then logical replication
+        ibex("stop");
+        ibex("remove", "sync", "all");
+        requireTriggers(TABLES, false);
+        measureBulk();
+        if (logical) {
+            converged &= measureLogical(plainSourceUs);
+        }
         figure("converged", converged ? "yes" : "no");
         writeJson();
         if (!converged) {
@@ -227,6 +304,7 @@ public final class Bench {
      */
     private int measureCopy() throws Exception {
         figure("scale", scale);
+        serverFigures();
         createBenchDatabases();
         exec(source, "bench", "VACUUM ANALYZE");
         figure("copy_rows", Long.parseLong(scalar(source, "bench", "SELECT count(*) FROM pgbench_accounts")));
@@ -281,11 +359,250 @@ public final class Bench {
         return converged ? 0 : 1;
     }
 
+    // ---- bulk statements ------------------------------------------------------------------------
+
+    /** --phases=bulk: an empty database bench on both servers and the repository, then the bulk phase. */
+    private int measureBulkAlone() throws Exception {
+        serverFigures();
+        exec(source, "postgres", "CREATE DATABASE bench");
+        exec(target, "postgres", "CREATE DATABASE bench", "CREATE DATABASE ibex");
+        installRepository();
+        measureBulk();
+        writeJson();
+        return 0;
+    }
+
+    /**
+     * One-statement UPDATE, INSERT ... SELECT and DELETE of {@link #BULK_ROWS} rows each on table
+     * bench_bulk (pgbench_accounts' shape, autovacuum off), without capture and with it (a sync
+     * "bulk" over that table only, added for the round and removed after it; the controller is not
+     * running, so this is the statement's own cost), alternating which goes first, --rounds times;
+     * medians. Each side starts from the same state: 100k rows, vacuumed, after a checkpoint.
+     */
+    private void measureBulk() throws Exception {
+        String create = "CREATE TABLE bench_bulk (id int PRIMARY KEY, v int NOT NULL, filler char(84)) "
+                + "WITH (autovacuum_enabled = off)";
+        exec(source, "bench", create);
+        exec(target, "bench", create);
+        ibex("add", "table", "public.bench_bulk", "db=src", "relgroup=bulk");
+        List<List<Double>> plain = new ArrayList<>();
+        List<List<Double>> captured = new ArrayList<>();
+        for (int i = 0; i < BULK_STEPS.length; i++) {
+            plain.add(new ArrayList<>());
+            captured.add(new ArrayList<>());
+        }
+        for (int round = 1; round <= rounds; round++) {
+            StringBuilder line = new StringBuilder("bulk round " + round + ":");
+            for (boolean capture : round % 2 == 1 ? new boolean[] {false, true} : new boolean[] {true, false}) {
+                double[] t = bulkStatements(capture);
+                line.append(capture ? "  capture" : "  plain");
+                for (int i = 0; i < BULK_STEPS.length; i++) {
+                    (capture ? captured : plain).get(i).add(t[i]);
+                    line.append(' ').append(BULK_STEPS[i]).append(' ').append(t[i]);
+                }
+            }
+            out.println(line);
+        }
+        figure("bulk_rows", BULK_ROWS);
+        StringBuilder perRow = new StringBuilder();
+        for (int i = 0; i < BULK_STEPS.length; i++) {
+            double p = median(plain.get(i), 1000);
+            double c = median(captured.get(i), 1000);
+            figure("bulk_" + BULK_STEPS[i] + "_plain_s", p);
+            figure("bulk_" + BULK_STEPS[i] + "_s", c);
+            perRow.append(i == 0 ? "" : " ").append(BULK_STEPS[i]).append(' ')
+                    .append(String.format(java.util.Locale.ROOT, "%.2f", (c - p) * 1e6 / BULK_ROWS));
+        }
+        for (String step : BULK_STEPS) {
+            figure("bulk_" + step + "_vs_plain", ratio("bulk_" + step + "_s", "bulk_" + step + "_plain_s"));
+        }
+        figure("bulk_capture_us_per_row", perRow.toString());
+        exec(source, "bench", "DROP TABLE bench_bulk");
+        exec(target, "bench", "DROP TABLE bench_bulk");
+    }
+
+    /** One side of a bulk round: seconds of the UPDATE, the INSERT ... SELECT and the DELETE. */
+    private double[] bulkStatements(boolean capture) throws Exception {
+        exec(source, "bench", "TRUNCATE bench_bulk",
+                "INSERT INTO bench_bulk SELECT g, 0, '' FROM generate_series(1, " + BULK_ROWS + ") g",
+                "VACUUM ANALYZE bench_bulk");
+        if (capture) {
+            ibex("add", "sync", "bulk", "relgroup=bulk", "dbs=src:source,dst:target");
+        }
+        requireTriggers(new String[] {"bench_bulk"}, capture);
+        exec(source, "bench", "CHECKPOINT");
+        String[] sql = {
+            "UPDATE bench_bulk SET v = v + 1",
+            "INSERT INTO bench_bulk SELECT g, 0, '' FROM generate_series(" + (BULK_ROWS + 1) + ", " + 2 * BULK_ROWS + ") g",
+            "DELETE FROM bench_bulk WHERE id <= " + BULK_ROWS,
+        };
+        double[] t = new double[sql.length];
+        try (Connection c = connect(source, "bench"); Statement st = c.createStatement()) {
+            for (int i = 0; i < sql.length; i++) {
+                long t0 = System.nanoTime();
+                int n = st.executeUpdate(sql[i]);
+                t[i] = Math.round((System.nanoTime() - t0) / 1e6) / 1000.0;
+                if (n != BULK_ROWS) {
+                    throw new IllegalStateException(sql[i] + " changed " + n + " rows, not " + BULK_ROWS);
+                }
+            }
+        }
+        if (capture) {
+            ibex("remove", "sync", "bulk");
+        }
+        return t;
+    }
+
+    /** Fails unless the source's tables all have (or all lack) triggers of their own: ibex's capture. */
+    private void requireTriggers(String[] tables, boolean present) {
+        for (String t : tables) {
+            long n = Long.parseLong(scalar(source, "bench", "SELECT count(*) FROM pg_trigger WHERE tgrelid = '"
+                    + t + "'::regclass AND NOT tgisinternal"));
+            if ((n > 0) != present) {
+                throw new IllegalStateException(t + " on the source has " + n + " triggers: capture is "
+                        + (present ? "missing" : "still installed"));
+            }
+        }
+    }
+
+    // ---- logical replication --------------------------------------------------------------------
+
+    /** --phases=logical: plain pgbench, then the logical replication phase. */
+    private int measureLogicalAlone() throws Exception {
+        loadFigures();
+        createBenchDatabases();
+        double plainSourceUs = plainPhase();
+        boolean converged = measureLogical(plainSourceUs);
+        figure("converged", converged ? "yes" : "no");
+        writeJson();
+        return converged ? 0 : 1;
+    }
+
+    /**
+     * PostgreSQL's logical replication between the same servers under the same load, with nothing
+     * of ibex on the source: the initial table sync (after a raw pipe timed from the same state),
+     * pgbench with the subscription running and a heartbeat giving the lag, pgbench with the
+     * subscription disabled (the slot kept), and the catch-up once it is enabled again. Returns
+     * whether the target ended equal to the source, after the load and after the catch-up.
+     */
+    private boolean measureLogical(double plainSourceUs) throws Exception {
+        // the same starting point for the raw pipe and the initial sync; pgbench_history emptied so
+        // that both copy pgbench_accounts (the other tables are small), as the copy figures above
+        exec(source, "bench", "TRUNCATE pgbench_history", "VACUUM ANALYZE", "CHECKPOINT");
+        exec(target, "bench", "TRUNCATE " + String.join(", ", TABLES), "CHECKPOINT");
+        figure("logical_rawcopy_s", seconds(this::rawCopy));
+        exec(target, "bench", "TRUNCATE pgbench_accounts", "CHECKPOINT");
+
+        exec(source, "bench", "CREATE PUBLICATION " + PUBLICATION + " FOR TABLE " + String.join(", ", TABLES));
+        figure("logical_copy_s", seconds(() -> {
+            exec(target, "bench", "CREATE SUBSCRIPTION " + SUBSCRIPTION + " CONNECTION 'host=127.0.0.1 port="
+                    + source.getPort() + " dbname=bench user=postgres' PUBLICATION " + PUBLICATION);
+            waitFor("the initial table sync", () -> scalar(target, "bench", "SELECT count(*) = " + TABLES.length
+                    + " AND bool_and(srsubstate = 'r') FROM pg_subscription_rel").equals("t"));
+        }));
+
+        Heartbeat beat = new Heartbeat();
+        beat.start();
+        long[] cpu0 = cpuTicks();
+        figure("logical_tps", pgbenchRun());
+        long[] cpu1 = cpuTicks();
+        beat.finish();
+        double txns = ((Number) figures.get("logical_tps")).doubleValue() * duration;
+        double sourceUs = (cpu1[0] - cpu0[0]) * tickMicros() / txns;
+        figure("logical_cpu_us_per_txn", String.format(java.util.Locale.ROOT, "source %.0f target %.0f",
+                sourceUs, (cpu1[1] - cpu0[1]) * tickMicros() / txns));
+        figure("logical_source_cpu_vs_plain", Math.round(plainSourceUs / sourceUs * 100) / 100.0);
+        figure("logical_lag_p50_ms", beat.percentile(50));
+        figure("logical_lag_p95_ms", beat.percentile(95));
+        figure("logical_lag_max_ms", beat.percentile(100));
+        String drained = writeBeat();
+        figure("logical_drain_s", seconds(() -> waitForBeat(drained)));
+        boolean converged = equal();
+
+        // the slot alone: the subscription disabled, its walsender gone, the changes kept as WAL
+        exec(target, "bench", "ALTER SUBSCRIPTION " + SUBSCRIPTION + " DISABLE");
+        waitFor("the subscription's walsender to end", () -> scalar(source, "bench",
+                "SELECT count(*) FROM pg_replication_slots WHERE active").equals("0"));
+        long changed0 = rowsChanged();
+        long[] slot0 = cpuTicks();
+        figure("logical_slotonly_tps", pgbenchRun());
+        long[] slot1 = cpuTicks();
+        figure("logical_slotonly_cpu_us_per_txn", String.format(java.util.Locale.ROOT, "source %.0f",
+                (slot1[0] - slot0[0]) * tickMicros()
+                        / (((Number) figures.get("logical_slotonly_tps")).doubleValue() * duration)));
+        long backlog = rowsChanged() - changed0;
+        figure("logical_backlog_rows", backlog);
+        figure("logical_backlog_wal_mb", Long.parseLong(scalar(source, "bench", "SELECT (pg_wal_lsn_diff("
+                + "pg_current_wal_lsn(), confirmed_flush_lsn) / 1048576)::bigint FROM pg_replication_slots "
+                + "WHERE slot_name = '" + SUBSCRIPTION + "'")));
+        // enabled again: until the target shows a beat written after the load (commit order: all before it too)
+        String last = writeBeat();
+        double catchup = seconds(() -> {
+            exec(target, "bench", "ALTER SUBSCRIPTION " + SUBSCRIPTION + " ENABLE");
+            waitForBeat(last);
+        });
+        figure("logical_catchup_s", catchup);
+        figure("logical_catchup_rows_per_s", Math.round(backlog / Math.max(catchup, 0.001)));
+        converged &= equal();
+        figure("logical_converged", converged ? "yes" : "no");
+        exec(target, "bench", "DROP SUBSCRIPTION " + SUBSCRIPTION);
+        exec(source, "bench", "DROP PUBLICATION " + PUBLICATION);
+
+        figure("logical_vs_plain", ratio("logical_tps", "plain_tps"));
+        figure("logical_slotonly_vs_plain", ratio("logical_slotonly_tps", "plain_tps"));
+        figure("logical_copy_vs_raw", ratio("logical_copy_s", "logical_rawcopy_s"));
+        return converged;
+    }
+
+    /** Inserted, updated and deleted rows of the bench's tables so far, from the source's statistics. */
+    private long rowsChanged() {
+        return Long.parseLong(scalar(source, "bench", "SELECT sum(n_tup_ins + n_tup_upd + n_tup_del) "
+                + "FROM pg_stat_user_tables WHERE relname IN ('" + String.join("', '", TABLES) + "')"));
+    }
+
+    /** A new beat on the source; returns its value. */
+    private String writeBeat() {
+        return scalar(source, "bench", "UPDATE bench_heartbeat SET beat = clock_timestamp() WHERE id = 1 RETURNING beat::text");
+    }
+
+    /** Until the target's heartbeat row holds the given beat or a later one. */
+    private void waitForBeat(String beat) throws Exception {
+        try (Connection t = connect(target, "bench"); Statement st = t.createStatement()) {
+            waitFor("the target to show beat " + beat, () -> {
+                try (ResultSet rs = st.executeQuery("SELECT beat >= '" + beat + "'::timestamptz FROM bench_heartbeat")) {
+                    return rs.next() && rs.getBoolean(1);
+                }
+            });
+        }
+    }
+
+    @FunctionalInterface
+    private interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    /** Polls every 5 ms, for at most 30 minutes. */
+    private static void waitFor(String what, Condition c) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+        while (!c.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("gave up waiting for " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
     private static double median(List<Double> xs) {
+        return median(xs, 100);
+    }
+
+    /** The median, an even count's middle pair averaged and rounded to 1/{@code scale}. */
+    private static double median(List<Double> xs, int scale) {
         List<Double> sorted = new ArrayList<>(xs);
         sorted.sort(null);
         int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : Math.round((sorted.get(n / 2 - 1) + sorted.get(n / 2)) * 50) / 100.0;
+        return n % 2 == 1 ? sorted.get(n / 2)
+                : Math.round((sorted.get(n / 2 - 1) + sorted.get(n / 2)) * scale / 2.0) / (double) scale;
     }
 
     // ---- pieces ---------------------------------------------------------------------------------
@@ -301,18 +618,23 @@ public final class Bench {
 
     /** The repository on the target server, the idle syncs, --set, and sync bench (onetimecopy=1), not started. */
     private void addBenchSync() {
-        repo = List.of("--db-host", "127.0.0.1", "--db-port", Integer.toString(target.getPort()), "--db-name", "ibex",
-                "--db-user", "postgres", "--piddir", work.resolve("run").toString(),
-                "--log-dir", work.resolve("log").toString());
-        ibex("install", "--batch");
-        ibex("add", "db", "src", "dbname=bench", "host=127.0.0.1", "port=" + source.getPort(), "user=postgres");
-        ibex("add", "db", "dst", "dbname=bench", "host=127.0.0.1", "port=" + target.getPort(), "user=postgres");
+        installRepository();
         ibex("add", "all", "tables", "db=src", "relgroup=bench");
         addIdleSyncs();
         if (setting != null) {
             ibex("set", setting);
         }
         ibex("add", "sync", "bench", "relgroup=bench", "dbs=src:source,dst:target", "onetimecopy=1");
+    }
+
+    /** The repository in database ibex of the target server, with dbs src and dst (database bench of each server). */
+    private void installRepository() {
+        repo = List.of("--db-host", "127.0.0.1", "--db-port", Integer.toString(target.getPort()), "--db-name", "ibex",
+                "--db-user", "postgres", "--piddir", work.resolve("run").toString(),
+                "--log-dir", work.resolve("log").toString());
+        ibex("install", "--batch");
+        ibex("add", "db", "src", "dbname=bench", "host=127.0.0.1", "port=" + source.getPort(), "user=postgres");
+        ibex("add", "db", "dst", "dbname=bench", "host=127.0.0.1", "port=" + target.getPort(), "user=postgres");
     }
 
     private double pgbenchRun() throws IOException, InterruptedException {
@@ -590,19 +912,34 @@ public final class Bench {
         }
     }
 
-    private EmbeddedPostgres server(Path dir) throws IOException {
+    /**
+     * A server on loopback (fsync off). Unless --logical=off, the source gets wal_level=logical and
+     * synchronous_commit=on for every phase alike: a walsender sends only flushed WAL, and with
+     * asynchronous commits the WAL writer flushes every wal_writer_delay (200 ms) or 1 MB, which
+     * would make logical replication's lag that cadence; with fsync off a synchronous commit is a
+     * write() and no fsync. --logical=off keeps the settings of the figures before (wal_level
+     * replica, synchronous_commit off). --pgconf overrides either.
+     */
+    private EmbeddedPostgres server(Path dir, boolean isSource) throws IOException {
         EmbeddedPostgres.Builder b = EmbeddedPostgres.builder();
         if (statements > 0) {
             b.setServerConfig("shared_preload_libraries", "pg_stat_statements")
                     .setServerConfig("pg_stat_statements.track", "all");
         }
-        return b.setDataDirectory(dir).setCleanDataDirectory(true)
+        if (isSource && logical) {
+            b.setServerConfig("wal_level", "logical")
+                    .setServerConfig("synchronous_commit", "on")
+                    .setServerConfig("max_replication_slots", "10")
+                    .setServerConfig("max_wal_senders", "10");
+        }
+        b.setDataDirectory(dir).setCleanDataDirectory(true)
                 .setServerConfig("listen_addresses", "127.0.0.1")
                 .setServerConfig("max_connections", "300")
                 .setServerConfig("shared_buffers", "256MB")
                 .setServerConfig("max_wal_size", "4GB")
-                .setServerConfig("checkpoint_timeout", "30min")
-                .start();
+                .setServerConfig("checkpoint_timeout", "30min");
+        pgconf.forEach(b::setServerConfig);
+        return b.start();
     }
 
     private static Connection connect(EmbeddedPostgres pg, String db) throws SQLException {
