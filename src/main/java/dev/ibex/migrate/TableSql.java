@@ -22,7 +22,7 @@ final class TableSql {
      * is hashed as encode(hex) and floats in binary, so the old servers' output forms do not matter.
      */
     static List<String> settings(ServerVersion v) {
-        return List.of("SET search_path = pg_catalog", "SET DateStyle = 'ISO, YMD'", SessionSettings.forVersion(v));
+        return List.of(SessionSettings.forVersion(v), "SET search_path = pg_catalog", "SET DateStyle = 'ISO, YMD'");
     }
 
     private final Relation relation;
