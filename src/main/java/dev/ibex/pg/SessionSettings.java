@@ -52,6 +52,9 @@ public final class SessionSettings {
     /** Connections for a pool, each with the dialect of its own server set once, when it is opened. */
     static DataSource dataSource(String url, Properties props) {
         return new DataSource() {
+            /** HikariCP sets it, and waits that long for connections being added when it shuts down. */
+            private volatile int loginTimeoutSeconds;
+
             @Override
             public Connection getConnection() throws SQLException {
                 Connection c = DriverManager.getConnection(url, props);
@@ -80,12 +83,12 @@ public final class SessionSettings {
 
             @Override
             public void setLoginTimeout(int seconds) {
-                // connectTimeout is part of the properties
+                loginTimeoutSeconds = seconds; // the connection's own timeout is connectTimeout, in the properties
             }
 
             @Override
             public int getLoginTimeout() {
-                return 0;
+                return loginTimeoutSeconds;
             }
 
             @Override
