@@ -65,6 +65,8 @@ public final class Bench {
     private final String into;
     /** --set=name=value: an `ibex set` before the controller starts, e.g. copy_split_mb=100000 for one stream. */
     private final String setting;
+    /** --pin: the source server on CPU 0, everything else (target, daemon, pgbench, this JVM) on CPU 1. */
+    private final boolean pin;
 
     private EmbeddedPostgres source;
     private EmbeddedPostgres target;
@@ -83,6 +85,7 @@ public final class Bench {
         rounds = Integer.parseInt(flags.getOrDefault("rounds", "3"));
         into = flags.getOrDefault("into", "empty");
         setting = flags.get("set");
+        pin = flags.containsKey("pin");
         if (!List.of("all", "copy", "bulk", "logical").contains(phases)) {
             throw new IllegalArgumentException("--phases is all, copy, bulk or logical, not " + phases);
         }
@@ -114,7 +117,7 @@ public final class Bench {
             if (a.equals("--help")) {
                 System.out.println("usage: ibex-bench [--scale=10] [--clients=4] [--duration=60] [--syncs=50] "
                         + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy|bulk|logical] [--rounds=3] "
-                        + "[--into=empty|full] [--set=NAME=VALUE] [--logical=on|off] [--pgconf=NAME=VALUE,...]");
+                        + "[--into=empty|full] [--set=NAME=VALUE] [--logical=on|off] [--pgconf=NAME=VALUE,...] [--pin]");
                 System.out.println("  --statements=N  print each server's N costliest statements of the ibex phase "
                         + "(pg_stat_statements) to stderr");
                 System.out.println("  --phases=copy   only the raw COPY pipe and ibex's one-time copy of pgbench_accounts, "
@@ -123,10 +126,16 @@ public final class Bench {
                         + BULK_ROWS + " rows) without and with ibex's capture, alternating --rounds times, medians");
                 System.out.println("  --phases=logical  only plain pgbench and PostgreSQL's logical replication");
                 System.out.println("  --phases=triggers the capture trigger alone, shape against shape (--rows=100000 --rounds=5)");
+                System.out.println("  --pin           the source server on CPU 0, everything else on CPU 1 (taskset): "
+                        + "the tps a source keeps when the target and the daemon run on other machines");
                 System.out.println("  --logical=off   no logical replication phase; the source then keeps wal_level=replica "
                         + "and synchronous_commit=off (on: wal_level=logical and synchronous_commit=on for every phase)");
                 System.out.println("  --pgconf=wal_writer_delay=10ms,...  server settings for both servers");
                 return;
+            }
+            if (a.equals("--pin")) {
+                flags.put("pin", "on");
+                continue;
             }
             if (!a.startsWith("--") || !a.contains("=")) {
                 System.err.println("ibex-bench: unknown argument " + a + " (see --help)");
@@ -142,6 +151,12 @@ public final class Bench {
         work = Files.createTempDirectory("ibex-bench");
         source = server(work.resolve("source"), true);
         target = server(work.resolve("target"), false);
+        if (pin) {
+            pin(postmaster(work.resolve("source")), 0);
+            pin(postmaster(work.resolve("target")), 1);
+            pin(ProcessHandle.current().pid(), 1); // pgbench and the daemon, started from here, inherit it
+            System.out.println("pinned=source server on cpu 0, target, daemon, pgbench and the bench on cpu 1");
+        }
         try {
             return switch (phases) {
                 case "copy" -> measureCopy();
@@ -962,6 +977,19 @@ public final class Bench {
             return rs.getString(1);
         } catch (SQLException e) {
             throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    private static long postmaster(Path dataDir) throws IOException {
+        return Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
+    }
+
+    /** A process, its threads and the processes it has started, on one CPU; later children inherit it. */
+    private static void pin(long pid, int cpu) throws IOException, InterruptedException {
+        List<Long> pids = new ArrayList<>(List.of(pid));
+        ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> pids.add(d.pid())));
+        for (long p : pids) {
+            command(List.of("taskset", "-a", "-p", "-c", Integer.toString(cpu), Long.toString(p)));
         }
     }
 
