@@ -38,7 +38,7 @@ class CompareIT {
 
     /** The same 1000 items on both. */
     private static void items(TestDb source, TestDb target) {
-        String doc = Integer.parseInt(source.scalar("SHOW server_version_num")) >= 90400 ? "jsonb" : "text";
+        String doc = source.version().atLeast(90400) ? "jsonb" : "text";
         for (TestDb db : List.of(source, target)) {
             db.exec(ITEMS.formatted(doc), FILL_ITEMS.formatted(doc));
         }

@@ -48,7 +48,7 @@ class ValidateIT {
             assertLine(r, "PASS", check);
         }
         assertTrue(r.out().lines().noneMatch(l -> l.startsWith("FAIL") || l.startsWith("WARN")), r.toString());
-        if (Integer.parseInt(source.scalar("SHOW server_version_num")) >= 90600) { // pg_control_system()
+        if (source.version().atLeast(90600)) { // pg_control_system()
             assertTrue(r.out().contains("compared by system identifier and database oid"), r.toString());
         }
         assertTrue(r.out().contains("via superuser"), r.toString());

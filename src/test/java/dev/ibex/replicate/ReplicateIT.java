@@ -90,7 +90,7 @@ class ReplicateIT {
                 && Integer.parseInt(dst.scalar("SHOW server_version_num")) >= 120000;
         String longName = "l".repeat(63);
         // jsonb is 9.4 on: an older source keeps the document as text
-        String doc = Integer.parseInt(src.scalar("SHOW server_version_num")) >= 90400 ? "jsonb" : "text";
+        String doc = src.version().atLeast(90400) ? "jsonb" : "text";
         bothExec(src, dst, "CREATE DOMAIN code AS text CHECK (VALUE <> '')",
                 "CREATE SCHEMA \"My Schema\"",
                 "CREATE TABLE \"My Schema\".\"to\" (\"to\" code, \"Key \"\"2\"\"\" timestamptz, gone int, n numeric(30,10), "
