@@ -30,12 +30,20 @@ public final class SessionSettings {
                 : ALWAYS + "; SET extra_float_digits = 2";
     }
 
-    /** Sets the dialect on a new connection. */
-    public static Connection apply(Connection c) throws SQLException {
+    /** A connection of its own, outside the pools, in the pools' dialect. */
+    public static Connection connect(ConnectionSpec spec, String applicationName) throws SQLException {
+        return applyOrClose(spec.connect(applicationName));
+    }
+
+    /** Sets the dialect on a new connection; closes it when that fails. */
+    private static Connection applyOrClose(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.execute(forVersion(ServerVersion.of(c)));
+            return c;
+        } catch (SQLException | RuntimeException e) {
+            c.close();
+            throw e;
         }
-        return c;
     }
 
     /** SET TRANSACTION's level for one snapshot per transaction: SERIALIZABLE before 9.1, where it is that level. */
@@ -57,13 +65,7 @@ public final class SessionSettings {
 
             @Override
             public Connection getConnection() throws SQLException {
-                Connection c = DriverManager.getConnection(url, props);
-                try {
-                    return apply(c);
-                } catch (SQLException | RuntimeException e) {
-                    c.close();
-                    throw e;
-                }
+                return applyOrClose(DriverManager.getConnection(url, props));
             }
 
             @Override

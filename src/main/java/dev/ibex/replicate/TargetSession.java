@@ -2,7 +2,6 @@ package dev.ibex.replicate;
 
 import dev.ibex.IbexException;
 import dev.ibex.pg.DbPools;
-import dev.ibex.pg.ServerVersion;
 import dev.ibex.pg.SessionSettings;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
@@ -79,20 +78,7 @@ final class TargetSession {
      * speaking the pools' text dialect; closing the session closes it.
      */
     void openDirect(String applicationName) {
-        open(() -> {
-            Connection direct = db.spec().connect(applicationName);
-            try (Statement st = direct.createStatement()) {
-                st.execute(SessionSettings.forVersion(ServerVersion.of(direct)));
-            } catch (SQLException e) {
-                try {
-                    direct.close();
-                } catch (SQLException ignored) {
-                    // failing anyway
-                }
-                throw e;
-            }
-            return direct;
-        });
+        open(() -> SessionSettings.connect(db.spec(), applicationName));
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.ibex.replicate;
 
 import dev.ibex.IbexException;
-import dev.ibex.pg.DbPools;
 import dev.ibex.pg.ServerVersion;
 import dev.ibex.pg.SessionSettings;
 import dev.ibex.pg.Identifiers;
@@ -257,12 +256,10 @@ final class WholeTables {
         if (snapshotId == null) {
             return batch;
         }
-        Connection c = source.spec().connect(APPLICATION);
+        Connection c = SessionSettings.connect(source.spec(), APPLICATION);
         try (Statement st = c.createStatement()) {
-            ServerVersion v = ServerVersion.of(c);
-            st.execute(SessionSettings.forVersion(v));
             c.setAutoCommit(false);
-            c.setTransactionIsolation(SessionSettings.snapshotIsolationLevel(v));
+            c.setTransactionIsolation(SessionSettings.snapshotIsolationLevel(ServerVersion.of(c)));
             st.execute("SET TRANSACTION SNAPSHOT " + Identifiers.literal(snapshotId));
             return c;
         } catch (SQLException e) {
