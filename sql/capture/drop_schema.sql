@@ -2,4 +2,5 @@
 -- (never CASCADE: the repository may live in it).
 DROP FUNCTION IF EXISTS ibex.log_truncate();
 DROP TABLE IF EXISTS ibex.truncate_log;
+DROP TABLE IF EXISTS ibex.log;
 DROP TABLE IF EXISTS ibex.captured;

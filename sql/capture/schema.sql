@@ -9,14 +9,35 @@
 
 GRANT USAGE ON SCHEMA ibex TO PUBLIC;
 
--- Which tables are captured, and the names of their objects (derived names are cut to 63 bytes).
+-- Which tables are captured, and how. tab numbers the table in ibex.log. keycols and keytypes are
+-- the key as captured (types as the key's base types). delta names the table's own delta table
+-- when its key cannot go to the shared log as text (see delta_table.sql); NULL otherwise.
 CREATE TABLE ibex.captured (
-  schemaname text NOT NULL,
-  tablename  text NOT NULL,
-  delta      text NOT NULL,
-  function   text NOT NULL,
+  schemaname text    NOT NULL,
+  tablename  text    NOT NULL,
+  tab        serial  NOT NULL UNIQUE,
+  keycols    text[]  NOT NULL,
+  keytypes   text[]  NOT NULL,
+  delta      text,
+  function   text    NOT NULL,
   PRIMARY KEY (schemaname, tablename)
 );
+
+-- The change log of every captured table of this database, one row per changed key: a look, or a
+-- run with nothing to do, reads one index whatever the number of tables (PgQ keeps one event table
+-- per queue for the same reason). The key is stored as text in k, one element per key column, for
+-- key types whose text form reads back as the same value whatever the writer's settings
+-- (DateStyle, TimeZone, extra_float_digits and the like change the text of dates, times and
+-- floats). A table with another key type logs its keys in its own delta table and a row with k
+-- NULL here, so that looks and runs still find it from this table alone.
+CREATE TABLE ibex.log (
+  txid bigint  NOT NULL DEFAULT txid_current(),
+  tab  integer NOT NULL,
+  k    text[]
+);
+CREATE INDEX log_txid ON ibex.log (txid);
+-- txid always comes from the writer's own transaction
+GRANT INSERT (tab, k) ON ibex.log TO PUBLIC;
 
 -- TRUNCATE fires no row triggers: it is logged as its own event, and the batch that sees it
 -- replaces the target table's contents.
@@ -37,5 +58,5 @@ BEGIN
 END
 $ibex$;
 
--- Autokick needs nothing here: the controller polls the delta tables by txid (no NOTIFY, whose
--- commit-time lock would serialize every writing transaction of this database).
+-- Autokick needs nothing here: the controller polls ibex.log by txid (no NOTIFY, whose commit-time
+-- lock would serialize every writing transaction of this database).

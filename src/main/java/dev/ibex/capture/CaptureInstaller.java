@@ -20,6 +20,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -44,7 +45,7 @@ final class CaptureInstaller {
             // before 9.3 only statement_timeout bounds a wait; every statement here is short
             String timeout = version.has(SqlFeature.LOCK_TIMEOUT) ? "lock_timeout" : "statement_timeout";
             exec("SET LOCAL " + timeout + " = " + Identifiers.literal(LOCK_TIMEOUT));
-            Map<String, String[]> current = registered();
+            Map<String, LoggedTable> current = registered();
             List<CapturedTable> changed = new ArrayList<>();
             Set<String> keep = new HashSet<>();
             for (CapturedTable t : desired) {
@@ -53,7 +54,7 @@ final class CaptureInstaller {
                     changed.add(t);
                 }
             }
-            List<String[]> stale = current.entrySet().stream().filter(e -> !keep.contains(e.getKey()))
+            List<LoggedTable> stale = current.entrySet().stream().filter(e -> !keep.contains(e.getKey()))
                     .map(Map.Entry::getValue).toList();
             boolean dropSchema = desired.isEmpty() && schemaExists();
             if (changed.isEmpty() && stale.isEmpty() && !dropSchema) {
@@ -62,17 +63,17 @@ final class CaptureInstaller {
             if (!desired.isEmpty()) {
                 Plpgsql.ensure(c, source.name());
             }
-            lockAll(changed, stale);
+            lockAll(changed, stale, current);
             if (!desired.isEmpty()) {
                 createSchema();
             }
             for (CapturedTable t : changed) {
                 working = "table " + t.display();
-                capture(t);
+                capture(t, current.get(key(t.schema(), t.table())));
             }
-            for (String[] r : stale) {
-                working = "table " + r[0] + "." + r[1];
-                uncapture(r[0], r[1], r[2], r[3]);
+            for (LoggedTable r : stale) {
+                working = "table " + r.display();
+                uncapture(r);
             }
             if (dropSchema) {
                 working = "schema ibex";
@@ -91,12 +92,17 @@ final class CaptureInstaller {
     }
 
     /** Whether a table's capture objects already match: then it needs no DDL and no lock. */
-    private boolean inPlace(CapturedTable t, String[] registered) throws SQLException {
-        if (registered == null || !registered[2].equals(t.delta()) || !registered[3].equals(t.function())) {
+    private boolean inPlace(CapturedTable t, LoggedTable registered) throws SQLException {
+        if (registered == null || !registered.keycols().equals(t.keys())) {
             return false;
         }
         long oid = tableOid(t.schema(), t.table());
-        if (oid == 0 || !deltaColumns(t.delta()).equals(t.keys())) {
+        if (oid == 0) {
+            return false;
+        }
+        KeyTypes types = keyTypes(oid, t.keys());
+        if (!types.names().equals(registered.keytypes()) || types.textSafe() == registered.ownDelta()
+                || (registered.ownDelta() && !deltaColumns(registered.delta()).equals(t.keys()))) {
             return false;
         }
         Set<String> triggers = triggers(oid);
@@ -109,15 +115,21 @@ final class CaptureInstaller {
      * application transaction that writes the same tables in another order, and PostgreSQL may
      * then cancel the application's transaction; a NOWAIT attempt that fails holds nothing.
      */
-    private void lockAll(List<CapturedTable> changed, List<String[]> stale) throws SQLException {
+    private void lockAll(List<CapturedTable> changed, List<LoggedTable> stale, Map<String, LoggedTable> current)
+            throws SQLException {
         Map<String, String> names = new java.util.TreeMap<>(); // quoted name -> schema.table
         for (CapturedTable t : changed) {
             addIfExists(names, t.schema(), t.table());
-            addIfExists(names, "ibex", t.delta());
+            LoggedTable was = current.get(key(t.schema(), t.table()));
+            if (was != null && was.ownDelta()) {
+                addIfExists(names, "ibex", was.delta());
+            }
         }
-        for (String[] r : stale) {
-            addIfExists(names, r[0], r[1]);
-            addIfExists(names, "ibex", r[2]);
+        for (LoggedTable r : stale) {
+            addIfExists(names, r.schema(), r.table());
+            if (r.ownDelta()) {
+                addIfExists(names, "ibex", r.delta());
+            }
         }
         addIfExists(names, "ibex", "truncate_log");
         if (names.isEmpty()) {
@@ -157,39 +169,44 @@ final class CaptureInstaller {
         }
     }
 
-    private void capture(CapturedTable t) throws SQLException {
+    /**
+     * Creates or replaces the table's capture function and triggers. A table captured anew, or
+     * under another key or key type, gets a new number in ibex.log (rows logged under the old
+     * one are left to the purge) and a logged truncate: every sync whose S_prev is older copies it
+     * whole once, since its changes before now were not logged in the new form.
+     */
+    private void capture(CapturedTable t, LoggedTable was) throws SQLException {
         long oid = tableOid(t.schema(), t.table());
         if (oid == 0) {
             throw IbexException.badInput("Table " + t.display() + " does not exist on db \"" + source.name()
                     + "\": create it there, or remove it from its relgroup");
         }
-        Map<String, String> types = keyTypes(oid, t.keys());
+        KeyTypes types = keyTypes(oid, t.keys());
         for (String k : t.keys()) {
-            if (!types.containsKey(k)) {
+            if (!types.byName().containsKey(k)) {
                 throw IbexException.badInput("Table " + t.display() + " on db \"" + source.name()
                         + "\" has no key column \"" + k + "\": update the relation's key columns");
             }
-            if ("txid".equals(k)) {
+            if ("txid".equals(k) && !types.textSafe()) {
                 throw IbexException.badInput("Table " + t.display() + " has a key column named txid, which ibex's "
                         + "delta table uses itself: such a table cannot be captured yet");
             }
         }
-        List<String> deltaColumns = deltaColumns(t.delta());
-        if (!deltaColumns.isEmpty() && !deltaColumns.equals(t.keys())) {
-            // the key changed: the old delta table cannot hold the new key
-            exec("DROP TABLE ibex." + Identifiers.quote(t.delta()));
+        String delta = types.textSafe() ? null : t.delta();
+        boolean same = was != null && was.keycols().equals(t.keys()) && was.keytypes().equals(types.names())
+                && Objects.equals(was.delta(), delta) && (delta == null || deltaColumns(delta).equals(t.keys()));
+        if (was != null && was.ownDelta() && !same) {
+            exec("DROP TABLE IF EXISTS ibex." + Identifiers.quote(was.delta()));
         }
-        if (!deltaColumns.equals(t.keys())) {
-            // A new delta table knows nothing of changes made before it (while the table was not
-            // captured, or under the old key): logging a truncate makes every sync whose S_prev
-            // is older copy the table whole once; snapshots seeded from now on already see it.
+        int tab = same ? was.tab() : register(t, types, delta);
+        if (!same) {
             logTruncate(t);
         }
-        Map<String, String> n = names(t, types);
-        if (!deltaColumns.equals(t.keys())) {
-            exec(CaptureSql.table().fill(n));
+        Map<String, String> n = names(t, types, tab);
+        if (delta != null && deltaColumns(delta).isEmpty()) {
+            exec(CaptureSql.deltaTable().fill(n));
         }
-        exec(CaptureSql.captureFunction().fill(n));
+        exec((delta == null ? CaptureSql.captureFunction() : CaptureSql.deltaFunction()).fill(n));
         Set<String> triggers = triggers(oid);
         if (!triggers.contains(CAPTURE_TRIGGER)) {
             exec("DROP TRIGGER IF EXISTS " + CAPTURE_TRIGGER + " ON " + t.quoted()); // disabled by hand
@@ -199,28 +216,29 @@ final class CaptureInstaller {
             exec("DROP TRIGGER IF EXISTS " + TRUNCATE_TRIGGER + " ON " + t.quoted());
             exec(CaptureSql.truncateTrigger().fill(n));
         }
-        register(t);
     }
 
-    /** Records the table's objects in ibex.captured (no ON CONFLICT before 9.5; the tables are locked). */
-    private void register(CapturedTable t) throws SQLException {
-        try (PreparedStatement up = c.prepareStatement(
-                "UPDATE ibex.captured SET delta = ?, function = ? WHERE schemaname = ? AND tablename = ?")) {
-            up.setString(1, t.delta());
-            up.setString(2, t.function());
-            up.setString(3, t.schema());
-            up.setString(4, t.table());
-            if (up.executeUpdate() > 0) {
-                return;
-            }
+    /** Records the table in ibex.captured under a new number, which it returns (the table is locked). */
+    private int register(CapturedTable t, KeyTypes types, String delta) throws SQLException {
+        try (PreparedStatement del = c.prepareStatement(
+                "DELETE FROM ibex.captured WHERE schemaname = ? AND tablename = ?")) {
+            del.setString(1, t.schema());
+            del.setString(2, t.table());
+            del.executeUpdate();
         }
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO ibex.captured (schemaname, tablename, delta, function) VALUES (?, ?, ?, ?)")) {
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO ibex.captured (schemaname, tablename, keycols, keytypes, delta, function)
+                VALUES (?, ?, ?, ?, ?, ?) RETURNING tab""")) {
             ps.setString(1, t.schema());
             ps.setString(2, t.table());
-            ps.setString(3, t.delta());
-            ps.setString(4, t.function());
-            ps.executeUpdate();
+            ps.setArray(3, c.createArrayOf("text", t.keys().toArray()));
+            ps.setArray(4, c.createArrayOf("text", types.names().toArray()));
+            ps.setString(5, delta);
+            ps.setString(6, t.function());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
         }
     }
 
@@ -237,19 +255,21 @@ final class CaptureInstaller {
         }
     }
 
-    private void uncapture(String schema, String table, String delta, String function) throws SQLException {
-        String quoted = Identifiers.qualified(schema, table);
-        if (tableOid(schema, table) != 0) {
+    private void uncapture(LoggedTable r) throws SQLException {
+        if (tableOid(r.schema(), r.table()) != 0) {
             for (String trigger : List.of(CAPTURE_TRIGGER, TRUNCATE_TRIGGER)) {
-                exec("DROP TRIGGER IF EXISTS " + trigger + " ON " + quoted);
+                exec("DROP TRIGGER IF EXISTS " + trigger + " ON " + Identifiers.qualified(r.schema(), r.table()));
             }
         }
-        exec(CaptureSql.dropTable().fill(Map.of("delta", Identifiers.quote(delta), "function",
-                Identifiers.quote(function))));
+        String function = new CapturedTable(r.schema(), r.table(), r.keycols()).function();
+        exec(CaptureSql.dropTable().fill(Map.of("function", Identifiers.quote(function))));
+        if (r.ownDelta()) {
+            exec("DROP TABLE IF EXISTS ibex." + Identifiers.quote(r.delta()));
+        }
         try (PreparedStatement ps = c.prepareStatement(
                 "DELETE FROM ibex.captured WHERE schemaname = ? AND tablename = ?")) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
+            ps.setString(1, r.schema());
+            ps.setString(2, r.table());
             ps.executeUpdate();
         }
     }
@@ -277,33 +297,53 @@ final class CaptureInstaller {
         }
     }
 
-    private Map<String, String> names(CapturedTable t, Map<String, String> types) {
+    private Map<String, String> names(CapturedTable t, KeyTypes types, int tab) {
         Map<String, String> n = new LinkedHashMap<>();
         n.put("table", t.quoted());
+        n.put("tab", Integer.toString(tab));
         n.put("delta", Identifiers.quote(t.delta()));
         n.put("delta_index", Identifiers.quote(t.deltaIndex()));
         n.put("function", Identifiers.quote(t.function()));
-        n.put("key_defs", t.keys().stream().map(k -> Identifiers.quote(k) + " " + types.get(k) + " NOT NULL")
+        n.put("key_defs", t.keys().stream().map(k -> Identifiers.quote(k) + " " + types.byName().get(k) + " NOT NULL")
                 .collect(Collectors.joining(",\n  ")));
         n.put("keys", Identifiers.quoteList(t.keys()));
         n.put("new_keys", t.keys().stream().map(k -> "NEW." + Identifiers.quote(k)).collect(Collectors.joining(", ")));
         n.put("old_keys", t.keys().stream().map(k -> "OLD." + Identifiers.quote(k)).collect(Collectors.joining(", ")));
+        n.put("new_key", textArray("NEW.", t.keys()));
+        n.put("old_key", textArray("OLD.", t.keys()));
         return n;
     }
 
-    private Map<String, String[]> registered() throws SQLException {
-        Map<String, String[]> out = new LinkedHashMap<>();
+    private static String textArray(String prefix, List<String> keys) {
+        return "ARRAY[" + keys.stream().map(k -> prefix + Identifiers.quote(k) + "::text").collect(Collectors.joining(", "))
+                + "]";
+    }
+
+    /** ibex.captured as it is, by schema and table; empty when it does not exist yet. */
+    private Map<String, LoggedTable> registered() throws SQLException {
+        Map<String, LoggedTable> out = new LinkedHashMap<>();
         if (tableOid("ibex", "captured") == 0) {
             return out;
         }
+        requireLogLayout();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-                "SELECT schemaname, tablename, delta, function FROM ibex.captured ORDER BY 1, 2")) {
+                "SELECT tab, schemaname, tablename, keycols, keytypes, delta FROM ibex.captured ORDER BY 2, 3")) {
             while (rs.next()) {
-                out.put(key(rs.getString(1), rs.getString(2)), new String[] {rs.getString(1), rs.getString(2),
-                    rs.getString(3), rs.getString(4)});
+                LoggedTable t = ChangeLog.loggedTable(rs);
+                out.put(key(t.schema(), t.table()), t);
             }
         }
         return out;
+    }
+
+    /** Capture made by a development build before the shared log cannot be taken over in place. */
+    private void requireLogLayout() throws SQLException {
+        if (tableOid("ibex", "log") == 0) {
+            throw IbexException.badInput("Capture on db \"" + source.name() + "\" was installed by an earlier "
+                    + "development build of ibex (no ibex.log): deactivate its syncs with that build, or drop the "
+                    + "ibex_capture triggers and the ibex.captured, ibex.truncate_log and ibex.delta_* tables, "
+                    + "then activate again (the tables are copied whole once)");
+        }
     }
 
     private long tableOid(String schema, String table) throws SQLException {
@@ -325,24 +365,47 @@ final class CaptureInstaller {
         }
     }
 
-    /** Key column types; a domain is logged as its base type so the domain can still be dropped. */
-    private Map<String, String> keyTypes(long oid, List<String> keys) throws SQLException {
-        Map<String, String> out = new LinkedHashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT a.attname,
-                       CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
-                            ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END
-                FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-                WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY (?)""")) {
+    /**
+     * The key columns' base types, as format_type writes them (a domain is logged as its base type
+     * so the domain can still be dropped), and whether each one's text reads back as the same
+     * value whatever the writer's settings: then the keys go to ibex.log as text.
+     *
+     * @param byName the type of each key column, by name
+     * @param names  the types in key order
+     */
+    record KeyTypes(Map<String, String> byName, List<String> names, boolean textSafe) {
+    }
+
+    /**
+     * Base types whose text form does not depend on a session setting: not dates and times
+     * (DateStyle, IntervalStyle, TimeZone), floats (extra_float_digits) or money (lc_monetary).
+     * bool, bytea, "char", name, int8, int2, int4, text, oid, cidr, inet, macaddr, bpchar,
+     * varchar, bit, varbit, numeric, uuid; and every enum.
+     */
+    static final String KEY_TYPES = """
+            SELECT a.attname, pg_catalog.format_type(coalesce(nullif(t.typbasetype, 0), a.atttypid),
+                                                     CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END),
+                   b.oid IN (16, 17, 18, 19, 20, 21, 23, 25, 26, 650, 869, 829, 1042, 1043, 1560, 1562, 1700, 2950)
+                   OR b.typtype = 'e'
+            FROM pg_catalog.pg_attribute a
+            JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+            JOIN pg_catalog.pg_type b ON b.oid = coalesce(nullif(t.typbasetype, 0), a.atttypid)
+            WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY (?)""";
+
+    private KeyTypes keyTypes(long oid, List<String> keys) throws SQLException {
+        Map<String, String> byName = new LinkedHashMap<>();
+        boolean safe = true;
+        try (PreparedStatement ps = c.prepareStatement(KEY_TYPES)) {
             ps.setLong(1, oid);
             ps.setArray(2, c.createArrayOf("text", keys.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.put(rs.getString(1), rs.getString(2));
+                    byName.put(rs.getString(1), rs.getString(2));
+                    safe &= rs.getBoolean(3);
                 }
             }
         }
-        return out;
+        return new KeyTypes(byName, keys.stream().map(k -> byName.getOrDefault(k, "")).toList(), safe);
     }
 
     private List<String> deltaColumns(String delta) throws SQLException {

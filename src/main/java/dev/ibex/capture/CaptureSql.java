@@ -29,8 +29,12 @@ final class CaptureSql {
         return get("plpgsql.sql").text();
     }
 
-    static SqlTemplate table() {
-        return get("table.sql");
+    static SqlTemplate deltaTable() {
+        return get("delta_table.sql");
+    }
+
+    static SqlTemplate deltaFunction() {
+        return get("delta_function.sql");
     }
 
     static SqlTemplate captureFunction() {

@@ -1,6 +1,6 @@
 package dev.ibex.controller;
 
-import dev.ibex.pg.Identifiers;
+import dev.ibex.capture.ChangeLog;
 import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
 import java.sql.Connection;
@@ -10,7 +10,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -19,9 +21,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Autokick: finds committed changes to one source's captured tables, on a dedicated unpooled
  * connection, and reports each changed table ("schema.table"). Every autokick_poll it takes a txid
- * snapshot; when a transaction may have ended since the previous probe, a probe looks in each
- * watched delta table for rows that probe's snapshot could not see (txid at or above its xmax, or
- * one of its in-progress xids: index lookups, whatever the table's size).
+ * snapshot; when a transaction may have ended since the previous probe, a probe looks in the
+ * source's change log for rows that probe's snapshot could not see (txid at or above its xmax, or
+ * one of its in-progress xids: index lookups, whatever the log's size or the number of tables).
  *
  * <p>Polling instead of a NOTIFY trigger: NOTIFY takes a database-wide lock at commit, which
  * serializes every writing transaction of the source, and wakes the listener once per transaction.
@@ -34,9 +36,6 @@ final class SourceWatch {
     private static final Logger log = LoggerFactory.getLogger(SourceWatch.class);
 
     private static final String SNAPSHOT = "SELECT txid_current_snapshot()::text";
-    private static final String CAPTURED = "SELECT schemaname || '.' || tablename, delta FROM ibex.captured";
-    private static final String TRUNCATED = "SELECT DISTINCT schemaname || '.' || tablename FROM ("
-            + TxidSnapshot.rowsNotSeenSql("schemaname, tablename", "ibex.truncate_log") + ") u";
     private static final String UNDEFINED_TABLE = "42P01";
 
     private final Db db;
@@ -51,9 +50,9 @@ final class SourceWatch {
     private volatile boolean stopping;
     private volatile Connection connection;
 
-    /** Per connection: the probe for the watched tables, and the snapshot of the previous probe. */
+    /** Per connection: the probe, the captured tables' names by log number, and the snapshot of the previous probe. */
     private PreparedStatement probe;
-    private List<String> probed;
+    private final Map<Integer, String> names = new HashMap<>();
     private String previous;
 
     /**
@@ -144,38 +143,33 @@ final class SourceWatch {
                 continue;
             }
             if (!TxidSnapshot.parse(snapshot(c)).nothingEndedSince(TxidSnapshot.parse(previous))) {
-                probe();
+                probe(c);
             }
         }
     }
 
     /**
-     * Reads which delta tables to probe and takes the first snapshot; changes committed before it
-     * are left to the runs that kicking every reader starts.
+     * Prepares the probe and takes the first snapshot; changes committed before it are left to the
+     * runs that kicking every reader starts.
      */
     private void start(Connection c) throws SQLException {
         tablesChanged = false;
-        Set<String> wanted = tables;
-        List<String> names = new ArrayList<>();
-        StringBuilder sql = new StringBuilder(SNAPSHOT + ", NULL");
-        sql.append("\nUNION ALL SELECT NULL, t.* FROM (").append(TRUNCATED).append(") t");
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(CAPTURED)) {
-            while (rs.next()) {
-                if (wanted.contains(rs.getString(1))) {
-                    names.add(rs.getString(1));
-                    String delta = "ibex." + Identifiers.quote(rs.getString(2));
-                    sql.append("\nUNION ALL SELECT NULL, ? WHERE EXISTS (")
-                            .append(TxidSnapshot.rowsNotSeenSql("1", delta)).append(')');
-                }
-            }
-        }
         if (probe != null) {
             probe.close();
         }
-        probe = c.prepareStatement(sql.toString());
-        probed = names;
+        probe = c.prepareStatement(ChangeLog.PROBE);
+        readNames(c);
         previous = snapshot(c);
         onKickAll.run();
+    }
+
+    private void readNames(Connection c) throws SQLException {
+        names.clear();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(ChangeLog.NAMES)) {
+            while (rs.next()) {
+                names.put(rs.getInt(1), rs.getString(2));
+            }
+        }
     }
 
     private String snapshot(Connection c) throws SQLException {
@@ -185,36 +179,48 @@ final class SourceWatch {
         }
     }
 
-    /** Reports the tables with changes the previous probe could not see; this probe's snapshot becomes the previous. */
-    private void probe() throws SQLException {
-        int i = 1;
-        probe.setString(i++, previous);
-        probe.setString(i++, previous);
-        for (String table : probed) {
-            probe.setString(i++, table);
-            probe.setString(i++, previous);
-            probe.setString(i++, previous);
+    /**
+     * Reports the watched tables with changes the previous probe could not see; this probe's
+     * snapshot becomes the previous. A table number not known yet (captured since) reads the
+     * names again.
+     */
+    private void probe(Connection c) throws SQLException {
+        for (int i = 1; i <= 4; i++) {
+            probe.setString(i, previous);
         }
         String seen = null;
+        List<Integer> tabs = new ArrayList<>();
         List<String> changed = new ArrayList<>();
         try (ResultSet rs = probe.executeQuery()) {
             while (rs.next()) {
                 if (rs.getString(1) != null) {
                     seen = rs.getString(1);
+                } else if (rs.getObject(2) != null) {
+                    tabs.add(rs.getInt(2));
                 } else {
-                    changed.add(rs.getString(2));
+                    changed.add(rs.getString(3));
                 }
             }
         } catch (SQLException e) {
             if (!UNDEFINED_TABLE.equals(e.getSQLState())) {
                 throw e;
             }
-            // a delta table went away under us (a reload removed its capture): read the tables again
+            // the capture went away under us (a reload removed it): start again
             tablesChanged = true;
             return;
         }
+        if (!names.keySet().containsAll(tabs)) {
+            readNames(c);
+        }
+        for (Integer tab : tabs) {
+            String name = names.get(tab);
+            if (name != null) {
+                changed.add(name);
+            }
+        }
         previous = seen;
-        changed.forEach(onTable);
+        Set<String> watched = tables;
+        changed.stream().filter(watched::contains).distinct().forEach(onTable);
     }
 
     private void sleep(Duration d) {

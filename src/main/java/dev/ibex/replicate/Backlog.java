@@ -1,10 +1,8 @@
 package dev.ibex.replicate;
 
-import dev.ibex.capture.CapturedTable;
+import dev.ibex.capture.ChangeLog;
 import dev.ibex.pg.DbPools;
-import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.PgErrors;
-import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
@@ -13,11 +11,14 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
- * How far a sync is behind: the captured changes its slowest target has not applied yet (delta rows
- * not visible in that target's S_prev), summed over tables and sources. For `ibex status`.
+ * How far a sync is behind: the captured changes its slowest target has not applied yet (log rows
+ * not visible in that target's S_prev), summed over its tables and sources. For `ibex status`.
  */
 public final class Backlog {
 
@@ -38,39 +39,52 @@ public final class Backlog {
                 continue;
             }
             try (Connection c = pools.connection(source)) {
+                Set<Integer> tabs = tabs(c, plan);
                 long slowest = 0;
                 for (String snapshot : snapshots) {
-                    long n = 0;
-                    for (Relation r : plan.tables()) {
-                        if (r.hasKey()) {
-                            n += count(c, r, snapshot);
-                        }
-                    }
-                    slowest = Math.max(slowest, n);
+                    slowest = Math.max(slowest, count(c, tabs, snapshot));
                 }
                 total += slowest;
             } catch (SQLException e) {
+                if ("42P01".equals(e.getSQLState())) {
+                    continue; // not captured (yet): nothing pending that ibex could know of
+                }
                 throw PgErrors.failed("Counting the backlog of sync \"" + sync + "\" on db \"" + source.name() + "\"", e);
             }
         }
         return total;
     }
 
-    private static long count(Connection c, Relation r, String snapshot) throws SQLException {
-        String delta = new CapturedTable(r.schema(), r.name(), r.keyColumns()).delta();
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM ("
-                + TxidSnapshot.rowsNotSeenSql("txid", "ibex." + Identifiers.quote(delta)) + ") u")) {
+    /** The log numbers of the plan's tables. */
+    private static Set<Integer> tabs(Connection c, SyncPlan plan) throws SQLException {
+        Set<String> names = new HashSet<>();
+        for (Relation r : plan.tables()) {
+            if (r.hasKey()) {
+                names.add(r.display());
+            }
+        }
+        Set<Integer> tabs = new HashSet<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(ChangeLog.NAMES)) {
+            while (rs.next()) {
+                if (names.contains(rs.getString(2))) {
+                    tabs.add(rs.getInt(1));
+                }
+            }
+        }
+        return tabs;
+    }
+
+    private static long count(Connection c, Set<Integer> tabs, String snapshot) throws SQLException {
+        long n = 0;
+        try (PreparedStatement ps = c.prepareStatement(ChangeLog.PENDING)) {
             ps.setString(1, snapshot);
             ps.setString(2, snapshot);
             try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
+                while (rs.next()) {
+                    n += tabs.contains(rs.getInt(1)) ? rs.getLong(2) : 0;
+                }
             }
-        } catch (SQLException e) {
-            if ("42P01".equals(e.getSQLState())) {
-                return 0; // not captured (yet): nothing pending that ibex could know of
-            }
-            throw e;
         }
+        return n;
     }
 }

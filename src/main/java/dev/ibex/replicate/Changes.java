@@ -1,7 +1,8 @@
 package dev.ibex.replicate;
 
 import dev.ibex.IbexException;
-import dev.ibex.pg.TxidSnapshot;
+import dev.ibex.capture.ChangeLog;
+import dev.ibex.capture.LoggedTable;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import java.sql.Connection;
@@ -9,6 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,8 +19,11 @@ import java.util.Set;
 
 /**
  * What changed on a source since one S_prev, read in the batch's snapshot: the truncated tables
- * and the changed keys. The keys come a step at a time from one open query, so a backlog of any
- * size is applied in bounded memory; reading again in the same snapshot gives the same keys.
+ * and the changed keys. First the tables with changes (one query on the shared log, whatever the
+ * number of captured tables), then the keys of those among {@code tables} that were not truncated
+ * (truncated ones are copied whole). The keys come a step at a time from one open query, so a
+ * backlog of any size is applied in bounded memory; reading again in the same snapshot gives the
+ * same keys.
  */
 final class Changes implements AutoCloseable {
 
@@ -28,111 +33,121 @@ final class Changes implements AutoCloseable {
 
     /** Truncated tables, "schema\0table". */
     final Set<String> truncated = new HashSet<>();
-    private final List<Relation> tables;
-    private final PreparedStatement ps;
-    private final ResultSet rs;
-    private final int countColumn;
+    /** The tables whose keys the query reads, by their branch number. */
+    private final List<Relation> read = new ArrayList<>();
+    private PreparedStatement ps;
+    private ResultSet rs;
     private long total;
-    private long read;
-    private long skipped;
+    private long keysRead;
     private boolean more;
 
-    private Changes(List<Relation> tables, PreparedStatement ps, ResultSet rs, int countColumn) throws SQLException {
-        this.tables = tables;
-        this.ps = ps;
-        this.rs = rs;
-        this.countColumn = countColumn;
-        this.more = rs.next();
-        this.total = more ? rs.getLong(countColumn) : 0;
+    private Changes() {
     }
 
     /**
-     * Opens the one query that reads the truncated tables and the changed keys of every streamed
-     * table since S_prev: an idle sync's run costs one round trip here. {@code s} must be in a
-     * transaction (the rows come {@code fetch} at a time) and stay free for other statements
-     * between steps.
+     * Finds the tables changed since S_prev and opens the query of their keys; a run with nothing
+     * to do costs one round trip. {@code s} must be in a transaction (the rows come {@code fetch}
+     * at a time) and stay free for other statements between steps.
      */
     static Changes since(Connection s, Db source, String prev, List<Relation> tables, int fetch) throws SQLException {
-        PreparedStatement ps = s.prepareStatement(sql(tables));
+        Changes changes = new Changes();
         try {
-            for (int i = 1; i <= parameters(tables); i++) {
-                ps.setString(i, prev);
+            List<LoggedTable> changed = changes.touched(s, prev, tables);
+            if (!changed.isEmpty()) {
+                changes.open(s, prev, changed, fetch);
             }
-            ps.setFetchSize(fetch);
-            return new Changes(tables, ps, ps.executeQuery(), countColumn(tables));
+            return changes;
         } catch (SQLException e) {
-            ps.close();
+            changes.close();
             if ("42P01".equals(e.getSQLState())) {
-                throw notCaptured(s, source, tables);
+                throw new IbexException(IbexException.BAD_INPUT, "Capture is not installed on source db \""
+                        + source.name() + "\": activate or reload the sync");
             }
+            throw e;
+        } catch (RuntimeException e) {
+            changes.close();
             throw e;
         }
     }
 
-    /** The query; each of its {@link #parameters} is S_prev. */
-    static String sql(List<Relation> tables) {
-        int width = width(tables);
+    /** Records the truncated tables; returns the changed tables of {@code tables} that were not truncated. */
+    private List<LoggedTable> touched(Connection s, String prev, List<Relation> tables) throws SQLException {
+        Map<String, Relation> byName = new HashMap<>();
+        tables.forEach(r -> byName.put(r.schema() + "\u0000" + r.name(), r));
+        Map<LoggedTable, Relation> changed = new LinkedHashMap<>();
+        try (PreparedStatement q = s.prepareStatement(ChangeLog.TOUCHED)) {
+            for (int i = 1; i <= 4; i++) {
+                q.setString(i, prev);
+            }
+            try (ResultSet t = q.executeQuery()) {
+                while (t.next()) {
+                    String name = t.getString(2) + "\u0000" + t.getString(3);
+                    if (t.getObject(1) == null) {
+                        truncated.add(name);
+                    } else if (byName.containsKey(name)) {
+                        changed.put(ChangeLog.loggedTable(t), byName.get(name));
+                    }
+                }
+            }
+        }
+        List<LoggedTable> out = new ArrayList<>();
+        changed.forEach((logged, r) -> {
+            if (!truncated.contains(r.schema() + "\u0000" + r.name())) {
+                requireSameKey(logged, r);
+                out.add(logged);
+                read.add(r);
+            }
+        });
+        return out;
+    }
+
+    private static void requireSameKey(LoggedTable logged, Relation r) {
+        if (!logged.keycols().equals(r.keyColumns())) {
+            throw new IbexException(IbexException.BAD_INPUT, "Table " + r.display() + " is captured with key ("
+                    + String.join(", ", logged.keycols()) + ") but its relation has key (" + String.join(", ", r.keyColumns())
+                    + "): reload the sync to capture it under the new key");
+        }
+    }
+
+    private void open(Connection s, String prev, List<LoggedTable> changed, int fetch) throws SQLException {
+        int width = Math.max(1, changed.stream().mapToInt(t -> t.keycols().size()).max().orElse(0));
         List<String> branches = new ArrayList<>();
-        List<String> pad = new ArrayList<>();
-        for (int i = 2; i < width; i++) {
-            pad.add(", NULL::text");
+        int parameters = 2;
+        for (int i = 0; i < changed.size(); i++) {
+            branches.add(ChangeLog.keysSql(i, changed.get(i), width));
+            parameters += changed.get(i).ownDelta() ? 2 : 0;
         }
-        branches.add("SELECT -1 AS n, schemaname::text, tablename::text" + String.join("", pad)
-                + " FROM (SELECT DISTINCT schemaname, tablename FROM ("
-                + TxidSnapshot.rowsNotSeenSql("schemaname, tablename", "ibex.truncate_log") + ") u) t");
-        for (int i = 0; i < tables.size(); i++) {
-            branches.add(TableCopy.changedKeysSql(i, tables.get(i), width));
+        ps = s.prepareStatement(ChangeLog.keysQuery(branches));
+        for (int i = 1; i <= parameters; i++) {
+            ps.setString(i, prev);
         }
-        // the count of every key, on the first row already, gives progress and an ETA
-        return "SELECT c.*, count(CASE WHEN c.n >= 0 THEN 1 END) OVER () FROM (\n"
-                + String.join("\nUNION ALL\n", branches) + "\n) c";
-    }
-
-    /** Two for each branch: the truncate log's and each table's. */
-    static int parameters(List<Relation> tables) {
-        return 2 * (tables.size() + 1);
-    }
-
-    private static int width(List<Relation> tables) {
-        return Math.max(2, tables.stream().mapToInt(r -> r.keyColumns().size()).max().orElse(0));
-    }
-
-    /** After the table number and the widest key's columns. */
-    private static int countColumn(List<Relation> tables) {
-        return width(tables) + 2;
+        ps.setFetchSize(fetch);
+        rs = ps.executeQuery();
+        more = rs.next();
+        total = more ? rs.getLong(width + 2) : 0;
     }
 
     /**
      * The next step: up to {@code stepKeys} keys, cut into chunks of at most {@code chunkKeys}
-     * keys of one table; empty when every key has been read. Keys of a table already seen
-     * truncated are skipped (the table is copied whole).
+     * keys of one table; empty when every key has been read.
      */
     List<Chunk> next(int chunkKeys, int stepKeys) throws SQLException {
         Map<Relation, List<String[]>> open = new LinkedHashMap<>();
         List<Chunk> step = new ArrayList<>();
         int keys = 0;
         while (more && keys < stepKeys) {
-            int table = rs.getInt(1);
-            if (table < 0) {
-                truncated.add(rs.getString(2) + "\u0000" + rs.getString(3));
-            } else {
-                read++;
-                Relation r = tables.get(table);
-                if (truncated.contains(r.schema() + "\u0000" + r.name())) {
-                    skipped++;
-                } else {
-                    String[] k = new String[r.keyColumns().size()];
-                    for (int i = 0; i < k.length; i++) {
-                        k[i] = rs.getString(i + 2);
-                    }
-                    List<String[]> chunk = open.computeIfAbsent(r, x -> new ArrayList<>());
-                    chunk.add(k);
-                    keys++;
-                    if (chunk.size() >= chunkKeys) {
-                        step.add(new Chunk(r, chunk));
-                        open.remove(r);
-                    }
-                }
+            Relation r = read.get(rs.getInt(1));
+            String[] k = new String[r.keyColumns().size()];
+            for (int i = 0; i < k.length; i++) {
+                k[i] = rs.getString(i + 2);
+            }
+            List<String[]> chunk = open.computeIfAbsent(r, x -> new ArrayList<>());
+            chunk.add(k);
+            keys++;
+            keysRead++;
+            if (chunk.size() >= chunkKeys) {
+                step.add(new Chunk(r, chunk));
+                open.remove(r);
             }
             more = rs.next();
         }
@@ -145,53 +160,15 @@ final class Changes implements AutoCloseable {
         return total;
     }
 
-    /** Keys read so far. */
+    /** Keys read so far: what the run applied. */
     long read() {
-        return read;
-    }
-
-    /** Keys read and not skipped for a truncated table: what the run applied. */
-    long applied() {
-        return read - skipped;
+        return keysRead;
     }
 
     @Override
     public void close() throws SQLException {
-        ps.close();
-    }
-
-    /** Which capture object is missing, after the query that needed it failed. */
-    private static IbexException notCaptured(Connection s, Db source, List<Relation> tables) {
-        try {
-            s.rollback();
-            if (!exists(s, "truncate_log")) {
-                return new IbexException(IbexException.BAD_INPUT, "Capture is not installed on source db \""
-                        + source.name() + "\": activate or reload the sync");
-            }
-            for (Relation r : tables) {
-                if (!exists(s, TableCopy.deltaName(r))) {
-                    return new IbexException(IbexException.BAD_INPUT, "Table " + r.display()
-                            + " is not captured on source db \"" + source.name()
-                            + "\": reload the sync to install its triggers");
-                }
-            }
-        } catch (SQLException e) {
-            // fall through to the general message
-        }
-        return new IbexException(IbexException.BAD_INPUT, "Capture is not complete on source db \"" + source.name()
-                + "\": reload the sync to install its triggers");
-    }
-
-    /** Whether schema ibex holds a table of this name. */
-    private static boolean exists(Connection s, String table) throws SQLException {
-        try (PreparedStatement ps = s.prepareStatement("""
-                SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                               WHERE n.nspname = 'ibex' AND c.relname = ?)""")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
+        if (ps != null) {
+            ps.close();
         }
     }
 }

@@ -5,7 +5,6 @@ import dev.ibex.repository.SyncPlan;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -17,7 +16,8 @@ import java.util.Set;
  *
  * <p>Every entry is tied to a fingerprint of the rows it was read from (their xmin: any change
  * of a catalog or repository row writes a new row version), which each run that uses the entry
- * reads again: the plan's with the run's start, the shapes' when the batch has rows to copy. So
+ * reads again: the plan's with the run's start, a table's shape when the batch has rows of it to
+ * copy. So
  * an ALTER TABLE, a dropped and recreated table or a changed sync between two runs is seen by the
  * next run: a cached column list never leaves a new column uncopied.
  * A target's check is not fingerprinted: a target that lost a column fails the COPY, which
@@ -25,13 +25,14 @@ import java.util.Set;
  */
 public final class RunCache {
 
-    /** One source's table shapes, and the fingerprint of the catalog rows they were read from. */
-    private record Shapes(List<Relation> tables, String fingerprint, Map<Relation, TableCopy> byRelation) {
+    /** One table's shape, and the fingerprint of the catalog rows it was read from. */
+    private record Shape(String fingerprint, TableCopy table) {
     }
 
     private SyncPlan plan;
     private String planFingerprint;
-    private final Map<String, Shapes> shapes = new HashMap<>();
+    /** By source db, then by table. */
+    private final Map<String, Map<Relation, Shape>> shapes = new HashMap<>();
     private final Map<String, Set<TableCopy>> checked = new HashMap<>();
 
     /** Forgets everything: after a reload, or a failed run. */
@@ -54,17 +55,18 @@ public final class RunCache {
         checked.clear();
     }
 
-    /** The shapes of {@code tables} on {@code source} read when its catalog had this fingerprint, or null. */
-    synchronized Map<Relation, TableCopy> shapes(String source, List<Relation> tables, String fingerprint) {
-        Shapes s = shapes.get(source);
-        return s != null && s.tables().equals(tables) && s.fingerprint().equals(fingerprint) ? s.byRelation() : null;
+    /** The shape of {@code table} on {@code source} read when its catalog rows had this fingerprint, or null. */
+    synchronized TableCopy shape(String source, Relation table, String fingerprint) {
+        Shape s = shapes.getOrDefault(source, Map.of()).get(table);
+        return s != null && s.fingerprint().equals(fingerprint) ? s.table() : null;
     }
 
-    synchronized void shapes(String source, List<Relation> tables, String fingerprint,
-                             Map<Relation, TableCopy> byRelation) {
-        shapes.put(source, new Shapes(List.copyOf(tables), fingerprint, Collections.unmodifiableMap(byRelation)));
-        // checks of the shapes replaced are of no use any more
-        checked.clear();
+    synchronized void shape(String source, String fingerprint, TableCopy read) {
+        Shape old = shapes.computeIfAbsent(source, k -> new HashMap<>()).put(read.relation, new Shape(fingerprint, read));
+        if (old != null) {
+            // the check of the shape replaced is of no use any more
+            checked.values().forEach(set -> set.remove(old.table()));
+        }
     }
 
     /** The shapes target {@code db} was found to hold every column of (identity: a new shape is checked again). */

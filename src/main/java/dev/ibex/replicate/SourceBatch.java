@@ -18,6 +18,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -86,7 +87,8 @@ final class SourceBatch {
     private ServerVersion version;
     private String current;
     private String exported;
-    private Map<Relation, TableCopy> shapes;
+    /** The shapes this batch has needed so far. */
+    private final Map<Relation, TableCopy> shapes = new HashMap<>();
     /** How each target suppresses triggers, as probed in this run. */
     private final Map<String, String> suppression = new HashMap<>();
     /** Targets that took this run's batch. */
@@ -133,7 +135,7 @@ final class SourceBatch {
                 applyDelta(g.getKey(), g.getValue());
             }
             if (!fullcopy.isEmpty()) {
-                for (Db t : copyWhole(fullcopy, new ArrayList<>(shapes().values()))) {
+                for (Db t : copyWhole(fullcopy, new ArrayList<>(shapes(plan.tables()).values()))) {
                     recordState(t);
                 }
             }
@@ -150,50 +152,58 @@ final class SourceBatch {
     }
 
     /**
-     * Every pg_attribute row (dropped ones too) of the tables, by the table's oid, attnum and the
-     * row version's xmin: adding, dropping, renaming or retyping a column, making a generated one
-     * plain, or dropping and recreating the table, each writes a row version the fingerprint did
-     * not have. The tables are found by schema and name, as the COPYs will find them, by index.
+     * Per table, its oid and every pg_attribute row (dropped ones too) by attnum and the row
+     * version's xmin: adding, dropping, renaming or retyping a column, making a generated one plain,
+     * or dropping and recreating the table, each writes a row version the fingerprint did not have.
+     * The tables are found by schema and name, as the COPYs will find them, by index.
      */
-    private static String catalogFingerprintSql(List<Relation> tables) {
+    private static String fingerprintsSql(Collection<Relation> tables) {
         String names = tables.stream().map(r -> "(" + Identifiers.literal(r.schema()) + ", "
                 + Identifiers.literal(r.name()) + ")").collect(Collectors.joining(", "));
-        return tables.isEmpty() ? "SELECT ''" : """
-                SELECT coalesce(md5(array_to_string(array(
-                         SELECT a.attrelid::text || '.' || a.attnum || '.' || a.xmin::text
-                         FROM pg_catalog.pg_attribute a
-                         WHERE a.attnum > 0 AND a.attrelid IN (
-                           SELECT c.oid FROM pg_catalog.pg_class c
-                           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                           WHERE (n.nspname, c.relname) IN (VALUES %s))
-                         ORDER BY a.attrelid, a.attnum), ',')), '')""".formatted(names);
+        return """
+                SELECT n.nspname, c.relname, c.oid::text || ':' || coalesce(md5(array_to_string(array(
+                         SELECT a.attnum || '.' || a.xmin::text FROM pg_catalog.pg_attribute a
+                         WHERE a.attrelid = c.oid AND a.attnum > 0 ORDER BY a.attnum), ',')), '')
+                FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE (n.nspname, c.relname) IN (VALUES %s)""".formatted(names);
     }
 
     /**
-     * The shapes of the plan's tables: those of an earlier run while the catalog rows they were
-     * read from are unchanged (same fingerprint, read in this batch's snapshot), else read from the
-     * source's catalog in one query. Read the first time a run needs them: a run with nothing to
-     * apply reads no catalog at all.
+     * The shapes of these tables: those of an earlier run while the catalog rows they were read
+     * from are unchanged (same fingerprint, read in this batch's snapshot), else read from the
+     * source's catalog in one query. Read when a run needs them, for the tables it copies: a run
+     * with nothing to apply reads no catalog at all, and one that applies rows of a few tables
+     * reads theirs only.
      */
-    private Map<Relation, TableCopy> shapes() throws SQLException {
-        if (shapes == null) {
-            String fingerprint;
-            // the same text every run: the server keeps its plan
-            try (PreparedStatement ps = s.prepareStatement(catalogFingerprintSql(plan.tables()));
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                fingerprint = rs.getString(1);
-            }
-            shapes = cache.shapes(source.name(), plan.tables(), fingerprint);
-            if (shapes == null) {
-                shapes = new LinkedHashMap<>();
-                for (TableCopy t : TableCopy.readAll(s, source.name(), plan.tables())) {
-                    shapes.put(t.relation, t);
+    private Map<Relation, TableCopy> shapes(Collection<Relation> tables) throws SQLException {
+        List<Relation> missing = tables.stream().distinct().filter(r -> !shapes.containsKey(r)).toList();
+        if (!missing.isEmpty()) {
+            Map<String, String> fingerprints = new HashMap<>();
+            try (Statement st = s.createStatement(); ResultSet rs = st.executeQuery(fingerprintsSql(missing))) {
+                while (rs.next()) {
+                    fingerprints.put(rs.getString(1) + "\u0000" + rs.getString(2), rs.getString(3));
                 }
-                cache.shapes(source.name(), plan.tables(), fingerprint, shapes);
+            }
+            List<Relation> read = new ArrayList<>();
+            for (Relation r : missing) {
+                String fingerprint = fingerprints.get(r.schema() + "\u0000" + r.name());
+                TableCopy cached = fingerprint == null ? null : cache.shape(source.name(), r, fingerprint);
+                if (cached != null) {
+                    shapes.put(r, cached);
+                } else {
+                    read.add(r);
+                }
+            }
+            for (TableCopy t : read.isEmpty() ? List.<TableCopy>of() : TableCopy.readAll(s, source.name(), read)) {
+                shapes.put(t.relation, t);
+                cache.shape(source.name(), fingerprints.get(t.relation.schema() + "\u0000" + t.relation.name()), t);
             }
         }
-        return shapes;
+        Map<Relation, TableCopy> out = new LinkedHashMap<>();
+        for (Relation r : tables) {
+            out.put(r, shapes.get(r));
+        }
+        return out;
     }
 
     /**
@@ -242,11 +252,11 @@ final class SourceBatch {
 
     /** The changes not visible in S_prev, to the targets that last applied up to it. */
     private void applyDelta(Group group, List<Db> targets) throws SQLException {
-        List<TableCopy> whole = new ArrayList<>();
+        List<Relation> copied = new ArrayList<>();
         List<Relation> streamed = new ArrayList<>();
         for (Relation r : plan.tables()) {
             if (group.whole().contains(r.display())) {
-                whole.add(shapes().get(r));
+                copied.add(r);
             } else if (!r.hasKey()) {
                 run.error("Table " + r.display() + " has no primary key or unique index: it can only be copied "
                         + "to fullcopy dbs; add a key, or give the targets role fullcopy");
@@ -255,7 +265,7 @@ final class SourceBatch {
                 streamed.add(r);
             }
         }
-        List<Db> live = whole.isEmpty() ? targets : copyWhole(targets, whole);
+        List<Db> live = copied.isEmpty() ? targets : copyWhole(targets, new ArrayList<>(shapes(copied).values()));
         // read only when a table needs the delta: a sync of sequences or whole tables has no capture schema
         if (!streamed.isEmpty() && !live.isEmpty()) {
             live = applyChanges(live, group.prev(), streamed);
@@ -335,7 +345,7 @@ final class SourceBatch {
                     step(step, sessions);
                     steps++;
                 }
-                run.keys += changes.applied();
+                run.keys += changes.read();
                 truncated = changes.truncated;
             }
             if (steps > 1) {
@@ -356,12 +366,8 @@ final class SourceBatch {
         }
         List<Db> live = sessions.isEmpty() ? targets
                 : sessions.stream().filter(TargetSession::alive).map(ts -> ts.db).toList();
-        List<TableCopy> whole = new ArrayList<>();
-        for (Relation r : tables) {
-            if (truncated.contains(r.schema() + "\u0000" + r.name())) {
-                whole.add(shapes().get(r));
-            }
-        }
+        List<TableCopy> whole = new ArrayList<>(shapes(tables.stream()
+                .filter(r -> truncated.contains(r.schema() + "\u0000" + r.name())).toList()).values());
         if (whole.isEmpty() || live.isEmpty()) {
             return live;
         }
@@ -371,11 +377,9 @@ final class SourceBatch {
 
     /** The next step's chunks, each with the shape of its table. */
     private List<Item> next(Changes changes) throws SQLException {
-        List<Item> items = new ArrayList<>();
-        for (Changes.Chunk c : changes.next(pace.keysPerChunk(), pace.keysPerChunk() * pace.chunksPerStep())) {
-            items.add(new Item(shapes().get(c.table()), c.keys()));
-        }
-        return items;
+        List<Changes.Chunk> chunks = changes.next(pace.keysPerChunk(), pace.keysPerChunk() * pace.chunksPerStep());
+        Map<Relation, TableCopy> byTable = shapes(chunks.stream().map(Changes.Chunk::table).toList());
+        return chunks.stream().map(c -> new Item(byTable.get(c.table()), c.keys())).toList();
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.ibex.replicate;
 
 import dev.ibex.IbexException;
-import dev.ibex.capture.CapturedTable;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.ServerVersion;
 import dev.ibex.pg.SqlFeature;
@@ -126,28 +125,6 @@ final class TableCopy {
 
     String display() {
         return relation.display();
-    }
-
-    /**
-     * The changed keys of one table as a branch of the batch's UNION ALL: the table's number, then
-     * its key values as text, padded with NULLs to {@code width} columns (key columns are NOT NULL
-     * in the delta table, so a NULL is padding). Binds S_prev twice.
-     */
-    static String changedKeysSql(int number, Relation relation, int width) {
-        String keys = Identifiers.quoteList(relation.keyColumns());
-        String delta = "ibex." + Identifiers.quote(deltaName(relation));
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < width; i++) {
-            out.add(i < relation.keyColumns().size() ? Identifiers.quote(relation.keyColumns().get(i)) + "::text"
-                    : "NULL::text");
-        }
-        // DISTINCT on the typed values: 1.0 and 1.00 are one numeric key, and must be copied once
-        return "SELECT " + number + ", " + String.join(", ", out) + " FROM (SELECT DISTINCT " + keys + " FROM ("
-                + TxidSnapshot.rowsNotSeenSql(keys, delta) + ") u) d";
-    }
-
-    static String deltaName(Relation relation) {
-        return new CapturedTable(relation.schema(), relation.name(), relation.keyColumns()).delta();
     }
 
     /** DELETE of the rows whose keys are bound as one text array per key column. */

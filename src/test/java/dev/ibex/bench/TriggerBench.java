@@ -141,14 +141,13 @@ public final class TriggerBench {
         return s;
     }
 
-    /** ibex's capture of t as sql/capture makes it: schema objects, delta table, function, triggers. */
+    /** ibex's capture of t as sql/capture makes it: schema objects, function, triggers. */
     private static List<String> ibexCapture() {
-        Map<String, String> n = Map.of("table", "t", "delta", "delta_t", "delta_index", "delta_t_txid",
-                "function", "capture_t", "key_defs", "id integer NOT NULL", "keys", "id", "new_keys", "NEW.id",
-                "old_keys", "OLD.id");
+        Map<String, String> n = Map.of("table", "t", "tab", "1", "function", "capture_t", "new_keys", "NEW.id",
+                "old_keys", "OLD.id", "new_key", "ARRAY[NEW.id::text]", "old_key", "ARRAY[OLD.id::text]");
         List<String> out = new ArrayList<>(List.of(SqlFiles.read("sql/capture/namespace.sql"),
                 SqlFiles.read("sql/capture/schema.sql")));
-        for (String f : List.of("table.sql", "capture_function.sql", "capture_trigger.sql", "truncate_trigger.sql")) {
+        for (String f : List.of("capture_function.sql", "capture_trigger.sql", "truncate_trigger.sql")) {
             String sql = SqlFiles.read("sql/capture/" + f);
             for (Map.Entry<String, String> e : n.entrySet()) {
                 sql = sql.replace("{{" + e.getKey() + "}}", e.getValue());

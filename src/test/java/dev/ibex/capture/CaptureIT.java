@@ -41,9 +41,30 @@ class CaptureIT {
                     "UPDATE orders SET a = 3 WHERE a = 2",
                     "DELETE FROM orders WHERE a = 1");
             assertEquals(List.of("1|x", "2|y", "1|x", "2|y", "3|y", "1|x"),
-                    src.column("SELECT a || '|' || b FROM ibex.delta_public_orders ORDER BY txid, ctid"));
+                    src.column("SELECT array_to_string(k, '|') FROM ibex.log ORDER BY txid, ctid"));
+            assertEquals("0", src.scalar("SELECT count(*) FROM pg_class WHERE relname LIKE 'delta\\_%'"),
+                    "keys of int and text go to the shared log");
             src.exec("TRUNCATE orders");
             assertEquals("public.orders", src.scalar("SELECT schemaname || '.' || tablename FROM ibex.truncate_log"));
+        }
+    }
+
+    @Test
+    void keysWhoseTextDependsOnSettingsGoToTheirOwnDeltaTable() {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        src.exec("CREATE TABLE events (at timestamptz, n int, v text, PRIMARY KEY (at, n))");
+        try (Model m = Model.create()) {
+            m.db("src", src).db("dst", dst);
+            m.sync("s1", false, List.of(m.table("src", "public", "events", "at", "n")), "src", "dst").capture("src");
+            src.exec("SET TimeZone = 'Asia/Kolkata'; "
+                    + "INSERT INTO events VALUES ('2026-12-05 10:00:00.123456+00', 1, 'x')");
+            assertEquals("true|1", src.scalar(
+                    "SELECT (at = '2026-12-05 10:00:00.123456+00') || '|' || n FROM ibex.delta_public_events"));
+            assertEquals("1", src.scalar("SELECT count(*) FROM ibex.log WHERE k IS NULL"),
+                    "a row in the shared log finds the table");
+            assertEquals("{at,n}|{\"timestamp with time zone\",integer}|delta_public_events",
+                    src.scalar("SELECT keycols::text || '|' || keytypes::text || '|' || delta FROM ibex.captured"));
             assertEquals("0", dst.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'ibex'"),
                     "nothing is created on a target");
         }
@@ -96,8 +117,8 @@ class CaptureIT {
             List<String> names = src.column("SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = relnamespace "
                     + "WHERE nspname = 'ibex' UNION ALL SELECT proname FROM pg_proc p JOIN pg_namespace n "
                     + "ON n.oid = pronamespace WHERE nspname = 'ibex'");
-            assertEquals("3", src.scalar("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = relnamespace "
-                    + "WHERE nspname = 'ibex' AND relkind = 'r' AND relname LIKE 'delta\\_%'"), names.toString());
+            assertEquals("3", src.scalar("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = pronamespace "
+                    + "WHERE nspname = 'ibex' AND proname LIKE 'capture\\_%'"), names.toString());
             for (String n : names) {
                 assertTrue(n.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 63, n);
             }
@@ -110,7 +131,8 @@ class CaptureIT {
             } catch (java.sql.SQLException e) {
                 throw new IllegalStateException(e);
             }
-            assertEquals("1", src.scalar("SELECT count(*) FROM ibex.\"delta_Odd Schema_to\""));
+            assertEquals("{7}", src.scalar("SELECT k FROM ibex.log l JOIN ibex.captured c ON c.tab = l.tab "
+                    + "WHERE c.tablename = 'to'"));
 
             m.dropSync("s1", "src");
             assertEquals(before, src.scalar(OBJECTS));

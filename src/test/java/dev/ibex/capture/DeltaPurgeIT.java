@@ -39,13 +39,13 @@ class DeltaPurgeIT {
             src.exec("SELECT 1"); // any later transaction moves the snapshot's xmin past the writers
             assertEquals("empty", runner.runOnce("s1").state());
             long purged = DeltaPurge.purge(m.repo(), pools, m.dbRow("src"));
-            assertEquals(151, purged, "150 delta rows and one truncate");
-            assertEquals("0", src.scalar("SELECT count(*) FROM ibex.delta_public_t"));
+            assertEquals(151, purged, "150 log rows and one truncate");
+            assertEquals("0", src.scalar("SELECT count(*) FROM ibex.log"));
             src.exec("UPDATE t SET v = 'x' WHERE id = 1");
             assertEquals("good", runner.runOnce("s1").state());
             assertEquals(src.checksum("t", "id"), a.checksum("t", "id"));
             assertEquals(src.checksum("t", "id"), b.checksum("t", "id"));
-            assertTrue(Long.parseLong(src.scalar("SELECT count(*) FROM ibex.delta_public_t")) == 1);
+            assertTrue(Long.parseLong(src.scalar("SELECT count(*) FROM ibex.log")) == 1);
         }
     }
 }

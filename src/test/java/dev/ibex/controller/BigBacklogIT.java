@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ibex.capture.CapturedTable;
-import dev.ibex.pg.Identifiers;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
@@ -47,11 +45,11 @@ class BigBacklogIT {
         try (Model m = Model.create()) {
             m.db("src", src).db("dst", dst);
             m.sync("s", "src", List.of("dst"), "public.t:id").capture("src");
-            // the rows and their delta rows as the capture trigger would write them, without its cost per row
-            String delta = "ibex." + Identifiers.quote(new CapturedTable("public", "t", List.of("id")).delta());
+            // the rows and their log rows as the capture trigger would write them, without its cost per row
             src.exec("BEGIN; SET LOCAL session_replication_role = replica; "
                     + "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, " + KEYS + ") g; "
-                    + "INSERT INTO " + delta + " (id) SELECT g FROM generate_series(1, " + KEYS + ") g; COMMIT");
+                    + "INSERT INTO ibex.log (tab, k) SELECT (SELECT tab FROM ibex.captured WHERE tablename = 't'), "
+                    + "ARRAY[g::text] FROM generate_series(1, " + KEYS + ") g; COMMIT");
             TestDb repo = m.repoDb();
             Path piddir = Files.createTempDirectory("ibex-pid");
             Path logDir = Files.createTempDirectory("ibex-log");

@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ibex.capture.ChangeLog;
+import dev.ibex.capture.LoggedTable;
 import dev.ibex.pg.DbPools;
-import dev.ibex.repository.Relation;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
@@ -169,21 +170,27 @@ class ReplicateIT {
             m.db("src", src).db("dst", dst);
             m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO t SELECT g, 'x' FROM generate_series(1, 100000) g");
-            List<Relation> tables = m.repo().plan("s1").tables();
             String prev = m.repoDb().scalar("SELECT snapshot FROM ibex.sync_state WHERE sync = 's1'");
             List<String> plan = new ArrayList<>();
             try (Connection c = src.connect()) {
                 c.setAutoCommit(false);
-                try (Statement st = c.createStatement()) {
+                LoggedTable t;
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                        "SELECT tab, schemaname, tablename, keycols, keytypes, delta FROM ibex.captured")) {
+                    rs.next();
+                    t = ChangeLog.loggedTable(rs);
                     st.execute(SourceBatch.SOURCE_PLANS);
                 }
-                try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + Changes.sql(tables))) {
-                    for (int i = 1; i <= Changes.parameters(tables); i++) {
-                        ps.setString(i, prev);
-                    }
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            plan.add(rs.getString(1));
+                for (String[] query : List.of(new String[] {ChangeLog.TOUCHED, "4"},
+                        new String[] {ChangeLog.keysQuery(List.of(ChangeLog.keysSql(0, t, 1))), "2"})) {
+                    try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + query[0])) {
+                        for (int i = 1; i <= Integer.parseInt(query[1]); i++) {
+                            ps.setString(i, prev);
+                        }
+                        try (ResultSet rs = ps.executeQuery()) {
+                            while (rs.next()) {
+                                plan.add(rs.getString(1));
+                            }
                         }
                     }
                 }
