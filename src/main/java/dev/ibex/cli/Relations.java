@@ -37,7 +37,7 @@ final class Relations {
         }
         List<NamePattern> patterns = terms.stream().map(NamePattern::parse).toList();
         List<Found> found = s.withCatalog(db, catalog -> {
-            Map<String, Found> out = new LinkedHashMap<>();
+            Map<String, Catalog.Rel> out = new LinkedHashMap<>();
             List<String> missing = new ArrayList<>();
             for (NamePattern p : patterns) {
                 List<Catalog.Rel> rels = new ArrayList<>();
@@ -50,31 +50,35 @@ final class Relations {
                 if (rels.isEmpty()) {
                     missing.add(p.term());
                 }
-                for (Catalog.Rel r : rels) {
-                    out.computeIfAbsent(r.display(), k -> new Found(r, r.isSequence() ? null : catalog.key(r)));
-                }
+                rels.forEach(r -> out.putIfAbsent(r.display(), r));
             }
             if (!missing.isEmpty()) {
                 throw IbexException.badInput("No " + what(kind) + " " + missing.stream().map(m -> "\"" + m + "\"")
                         .collect(Collectors.joining(", ")) + " in db \"" + db.name() + "\": check the name "
                         + "(schema.name; quote mixed case as '\"Line Items\"'), or create it there first");
             }
-            return List.copyOf(out.values());
+            return found(catalog, out.values());
         });
         return record(db, found, options);
+    }
+
+    /** The relations with their keys, read in one query. */
+    private static List<Found> found(Catalog catalog, java.util.Collection<Catalog.Rel> rels) {
+        Map<Long, Catalog.Key> keys = catalog.keys(rels.stream().filter(r -> !r.isSequence()).toList());
+        return rels.stream().map(r -> new Found(r, r.isSequence() ? null : keys.get(r.oid()))).toList();
     }
 
     /** Every table (or sequence) of the db, narrowed by -n/-N schema and -t/-T table patterns. */
     List<Relation> addAll(Db db, String kind, List<String> schemas, List<String> notSchemas, List<String> tables,
                           List<String> notTables, Map<String, Object> options) {
         List<Found> found = s.withCatalog(db, catalog -> {
-            List<Found> out = new ArrayList<>();
+            List<Catalog.Rel> out = new ArrayList<>();
             for (Catalog.Rel r : catalog.all(kind)) {
                 if (wanted(r, schemas, notSchemas, tables, notTables)) {
-                    out.add(new Found(r, r.isSequence() ? null : catalog.key(r)));
+                    out.add(r);
                 }
             }
-            return out;
+            return found(catalog, out);
         });
         if (found.isEmpty()) {
             throw IbexException.badInput("No " + what(kind) + " found in db \"" + db.name() + "\""

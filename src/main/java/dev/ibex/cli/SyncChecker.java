@@ -100,7 +100,7 @@ final class SyncChecker {
 
     private Map<Integer, Shape> shapes(Db db, List<Relation> relations, String home) {
         return s.withCatalog(db, catalog -> {
-            Map<Integer, Shape> out = new HashMap<>();
+            Map<Relation, Catalog.Rel> found = new java.util.LinkedHashMap<>();
             for (Relation r : relations) {
                 String kind = r.isSequence() ? Catalog.SEQUENCE : Catalog.TABLE;
                 Catalog.Rel rel = catalog.exact(r.schema(), r.name(), kind);
@@ -111,9 +111,14 @@ final class SyncChecker {
                             : "create it there with the same columns as on db \"" + home + "\" (pg_dump --schema-only "
                             + "-t " + r.display() + "), or remove db \"" + db.name() + "\" from the dbgroup"));
                 }
-                out.put(r.id(), r.isSequence() ? new Shape(rel, null, List.of())
-                        : new Shape(rel, catalog.key(rel), catalog.columns(rel)));
+                found.put(r, rel);
             }
+            List<Catalog.Rel> tables = found.values().stream().filter(rel -> !rel.isSequence()).toList();
+            Map<Long, Catalog.Key> keys = catalog.keys(tables);
+            Map<Long, List<Catalog.Column>> columns = catalog.columns(tables);
+            Map<Integer, Shape> out = new HashMap<>();
+            found.forEach((r, rel) -> out.put(r.id(), rel.isSequence() ? new Shape(rel, null, List.of())
+                    : new Shape(rel, keys.get(rel.oid()), columns.get(rel.oid()))));
             return out;
         });
     }

@@ -6,9 +6,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Catalog lookups on a user's database: which tables and sequences a name or wildcard means, their
@@ -208,12 +212,14 @@ public final class Catalog {
      * generate_series in the select list, not LATERAL (9.3).
      */
     private static final String KEYS = """
-            SELECT i.indexrelid, i.indisprimary, i.n, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
+            SELECT i.indexrelid, i.indisprimary, i.n, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                   i.indrelid
             FROM (SELECT indexrelid, indrelid, indisprimary, indkey, %1$s AS nkey, generate_series(0, %1$s - 1) AS n
                   FROM pg_index
-                  WHERE indrelid = ? AND indisunique AND indisvalid AND indpred IS NULL AND indexprs IS NULL) i
+                  WHERE indrelid = ANY (?::oid[]) AND indisunique AND indisvalid AND indpred IS NULL
+                    AND indexprs IS NULL) i
             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[i.n]
-            ORDER BY i.indisprimary DESC, i.nkey, i.indexrelid DESC, i.n
+            ORDER BY i.indrelid, i.indisprimary DESC, i.nkey, i.indexrelid DESC, i.n
             """;
 
     /**
@@ -221,21 +227,31 @@ public final class Catalog {
      * columns are all NOT NULL (a NULL key could not find its row), the newest on a tie; else none.
      */
     public Key key(Rel table) {
+        return keys(List.of(table)).get(table.oid());
+    }
+
+    /** {@link #key} of each table, by oid, in one query. */
+    public Map<Long, Key> keys(Collection<Rel> tables) {
         String nkey = ServerVersion.of(connection, label).has(SqlFeature.INDNKEYATTS) ? "indnkeyatts" : "indnatts";
+        Map<Long, Key> out = new HashMap<>();
+        tables.forEach(t -> out.put(t.oid(), new Key(List.of(), List.of())));
         try (PreparedStatement ps = connection.prepareStatement(String.format(KEYS, nkey))) {
-            ps.setLong(1, table.oid());
+            ps.setString(1, oids(tables));
             long current = -1;
             List<String> cols = new ArrayList<>();
             List<String> types = new ArrayList<>();
-            boolean usable = true;
+            boolean usable = false;
+            long table = -1;
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     long index = rs.getLong(1);
                     if (index != current) {
-                        if (current != -1 && usable) {
-                            return new Key(cols, types);
+                        // the first usable index of each table is its key
+                        if (usable && out.get(table).isEmpty()) {
+                            out.put(table, new Key(cols, types));
                         }
                         current = index;
+                        table = rs.getLong(7);
                         cols = new ArrayList<>();
                         types = new ArrayList<>();
                         usable = true;
@@ -245,29 +261,47 @@ public final class Catalog {
                     usable &= rs.getBoolean(6);
                 }
             }
-            return current != -1 && usable ? new Key(cols, types) : new Key(List.of(), List.of());
+            if (usable && out.get(table).isEmpty()) {
+                out.put(table, new Key(cols, types));
+            }
+            return out;
         } catch (SQLException e) {
-            throw PgErrors.failed("Reading the key of " + table.display() + " in db \"" + label + "\"", e);
+            throw PgErrors.failed("Reading the keys of " + names(tables) + " in db \"" + label + "\"", e);
         }
     }
 
     /** The columns in table order, without dropped or system columns. */
     public List<Column> columns(Rel table) {
+        return columns(List.of(table)).get(table.oid());
+    }
+
+    /** {@link #columns(Rel)} of each table, by oid, in one query. */
+    public Map<Long, List<Column>> columns(Collection<Rel> tables) {
         String sql = """
-                SELECT attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute
-                WHERE attrelid = ? AND attnum > 0 AND NOT attisdropped ORDER BY attnum""";
+                SELECT attrelid, attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute
+                WHERE attrelid = ANY (?::oid[]) AND attnum > 0 AND NOT attisdropped ORDER BY attrelid, attnum""";
+        Map<Long, List<Column>> out = new HashMap<>();
+        tables.forEach(t -> out.put(t.oid(), new ArrayList<>()));
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            ps.setLong(1, table.oid());
-            List<Column> out = new ArrayList<>();
+            ps.setString(1, oids(tables));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Column(rs.getString(1), rs.getString(2), rs.getBoolean(3)));
+                    out.get(rs.getLong(1)).add(new Column(rs.getString(2), rs.getString(3), rs.getBoolean(4)));
                 }
             }
             return out;
         } catch (SQLException e) {
-            throw PgErrors.failed("Reading the columns of " + table.display() + " in db \"" + label + "\"", e);
+            throw PgErrors.failed("Reading the columns of " + names(tables) + " in db \"" + label + "\"", e);
         }
+    }
+
+    /** An oid[] literal, bound as text: 8.4 has no other way to pass an array of oids. */
+    private static String oids(Collection<Rel> tables) {
+        return tables.stream().map(t -> Long.toString(t.oid())).collect(Collectors.joining(",", "{", "}"));
+    }
+
+    private static String names(Collection<Rel> tables) {
+        return tables.size() == 1 ? tables.iterator().next().display() : tables.size() + " tables";
     }
 
 }

@@ -46,10 +46,10 @@ public final class Bench {
     private final PrintStream out = System.out;
     private final int scale;
     private final int clients;
-    private final int duration;
+    final int duration;
     private final int idleSyncs;
     private final Path json;
-    private final int statements;
+    final int statements;
     private final String pgbench;
     /**
      * "all" (the default); "copy": only the raw pipe and ibex's one-time copy, alternating, {@code rounds}
@@ -67,10 +67,12 @@ public final class Bench {
     private final String setting;
     /** --pin: the source server on CPU 0, everything else (target, daemon, pgbench, this JVM) on CPU 1. */
     private final boolean pin;
+    /** The flags as given: --phases=scale reads its own (--tables, --trickle, --idle). */
+    private final Map<String, String> flags;
 
-    private EmbeddedPostgres source;
-    private EmbeddedPostgres target;
-    private Path work;
+    EmbeddedPostgres source;
+    EmbeddedPostgres target;
+    Path work;
     private List<String> repo;
 
     Bench(Map<String, String> flags) {
@@ -86,8 +88,9 @@ public final class Bench {
         into = flags.getOrDefault("into", "empty");
         setting = flags.get("set");
         pin = flags.containsKey("pin");
-        if (!List.of("all", "copy", "bulk", "logical").contains(phases)) {
-            throw new IllegalArgumentException("--phases is all, copy, bulk or logical, not " + phases);
+        this.flags = flags;
+        if (!List.of("all", "copy", "bulk", "logical", "scale").contains(phases)) {
+            throw new IllegalArgumentException("--phases is all, copy, bulk, logical or scale, not " + phases);
         }
         String l = flags.getOrDefault("logical", "on");
         if (!l.equals("on") && !l.equals("off")) {
@@ -116,7 +119,7 @@ public final class Bench {
         for (String a : args) {
             if (a.equals("--help")) {
                 System.out.println("usage: ibex-bench [--scale=10] [--clients=4] [--duration=60] [--syncs=50] "
-                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy|bulk|logical] [--rounds=3] "
+                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy|bulk|logical|scale] [--rounds=3] "
                         + "[--into=empty|full] [--set=NAME=VALUE] [--logical=on|off] [--pgconf=NAME=VALUE,...] [--pin]");
                 System.out.println("  --statements=N  print each server's N costliest statements of the ibex phase "
                         + "(pg_stat_statements) to stderr");
@@ -126,6 +129,8 @@ public final class Bench {
                         + BULK_ROWS + " rows) without and with ibex's capture, alternating --rounds times, medians");
                 System.out.println("  --phases=logical  only plain pgbench and PostgreSQL's logical replication");
                 System.out.println("  --phases=triggers the capture trigger alone, shape against shape (--rows=100000 --rounds=5)");
+                System.out.println("  --phases=scale  many small tables in one sync (--tables=1000): the time to add them, the source's "
+                        + "CPU idle (--idle=20 s) and under --trickle=20 commits/s to one table for --duration s, lag, RSS");
                 System.out.println("  --pin           the source server on CPU 0, everything else on CPU 1 (taskset): "
                         + "the tps a source keeps when the target and the daemon run on other machines");
                 System.out.println("  --logical=off   no logical replication phase; the source then keeps wal_level=replica "
@@ -162,6 +167,7 @@ public final class Bench {
                 case "copy" -> measureCopy();
                 case "bulk" -> measureBulkAlone();
                 case "logical" -> measureLogicalAlone();
+                case "scale" -> new ScaleBench(this, flags).measure();
                 default -> measure();
             };
         } finally {
@@ -196,7 +202,7 @@ public final class Bench {
     }
 
     /** The source's wal_level, and the settings that decide when its WAL is written and flushed. */
-    private void serverFigures() {
+    void serverFigures() {
         figure("wal_level", scalar(source, "postgres", "SHOW wal_level"));
         figure("source_wal", scalar(source, "postgres", "SELECT string_agg(name || '=' || current_setting(name), ' ' "
                 + "ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_writer_delay', "
@@ -576,12 +582,12 @@ public final class Bench {
     }
 
     /** A new beat on the source; returns its value. */
-    private String writeBeat() {
+    String writeBeat() {
         return scalar(source, "bench", "UPDATE bench_heartbeat SET beat = clock_timestamp() WHERE id = 1 RETURNING beat::text");
     }
 
     /** Until the target's heartbeat row holds the given beat or a later one. */
-    private void waitForBeat(String beat) throws Exception {
+    void waitForBeat(String beat) throws Exception {
         try (Connection t = connect(target, "bench"); Statement st = t.createStatement()) {
             waitFor("the target to show beat " + beat, () -> {
                 try (ResultSet rs = st.executeQuery("SELECT beat >= '" + beat + "'::timestamptz FROM bench_heartbeat")) {
@@ -592,12 +598,12 @@ public final class Bench {
     }
 
     @FunctionalInterface
-    private interface Condition {
+    interface Condition {
         boolean holds() throws Exception;
     }
 
     /** Polls every 5 ms, for at most 30 minutes. */
-    private static void waitFor(String what, Condition c) throws Exception {
+    static void waitFor(String what, Condition c) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
         while (!c.holds()) {
             if (System.nanoTime() > deadline) {
@@ -643,7 +649,7 @@ public final class Bench {
     }
 
     /** The repository in database ibex of the target server, with dbs src and dst (database bench of each server). */
-    private void installRepository() {
+    void installRepository() {
         repo = List.of("--db-host", "127.0.0.1", "--db-port", Integer.toString(target.getPort()), "--db-name", "ibex",
                 "--db-user", "postgres", "--piddir", work.resolve("run").toString(),
                 "--log-dir", work.resolve("log").toString());
@@ -684,13 +690,12 @@ public final class Bench {
         }
     }
 
-    /** Delta rows the sync has not applied yet: txids not visible in its S_prev (rows applied but not purged do not count). */
+    /** Log rows the sync has not applied yet: txids not visible in its S_prev (rows applied but not purged do not count). */
     private long backlogRows() {
         String prev = scalar(target, "ibex", "SELECT snapshot FROM ibex.sync_state WHERE sync = 'bench'");
-        String deltas = scalar(source, "bench", "SELECT string_agg(format('SELECT count(*) FROM ibex.%I WHERE txid >= "
-                + "txid_snapshot_xmin(%L::txid_snapshot) AND NOT txid_visible_in_snapshot(txid, %L::txid_snapshot)', "
-                + "delta, '" + prev + "', '" + prev + "'), ' UNION ALL ') FROM ibex.captured");
-        return Long.parseLong(scalar(source, "bench", "SELECT sum(count) FROM (" + deltas + ") d"));
+        return Long.parseLong(scalar(source, "bench", "SELECT count(*) FROM ibex.log WHERE txid >= "
+                + "txid_snapshot_xmin('" + prev + "'::txid_snapshot) AND NOT txid_visible_in_snapshot(txid, '"
+                + prev + "'::txid_snapshot)"));
     }
 
     /** The one-time copy run, from its run row. */
@@ -726,10 +731,8 @@ public final class Bench {
     private boolean equal() {
         boolean same = true;
         for (int i = 0; i < TABLES.length; i++) {
-            String sql = "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY " + KEYS[i]
-                    + ")), '-') FROM " + TABLES[i] + " t";
-            String a = scalar(source, "bench", sql);
-            String b = scalar(target, "bench", sql);
+            String a = checksum(source, TABLES[i], KEYS[i]);
+            String b = checksum(target, TABLES[i], KEYS[i]);
             if (!a.equals(b)) {
                 System.err.println("ibex-bench: " + TABLES[i] + " differs: source " + a + " target " + b);
                 same = false;
@@ -738,7 +741,13 @@ public final class Bench {
         return same;
     }
 
-    private long controllerRssMb() throws IOException {
+    /** count:md5 of the table's rows in key order, in database bench. */
+    static String checksum(EmbeddedPostgres pg, String table, String key) {
+        return scalar(pg, "bench", "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY " + key
+                + ")), '-') FROM " + table + " t");
+    }
+
+    long controllerRssMb() throws IOException {
         Path pidFile;
         try (var files = Files.list(work.resolve("run"))) {
             pidFile = files.filter(p -> p.getFileName().toString().endsWith(".pid")).findFirst().orElseThrow();
@@ -753,7 +762,7 @@ public final class Bench {
     }
 
     /** Writes a beat on the source every 200 ms; polls the target and records how late each one arrives. */
-    private final class Heartbeat extends Thread {
+    final class Heartbeat extends Thread {
         private final List<Long> lags = new ArrayList<>();
         private volatile boolean done;
 
@@ -816,7 +825,7 @@ public final class Bench {
 
     // ---- plumbing -------------------------------------------------------------------------------
 
-    private void figure(String key, Object value) {
+    void figure(String key, Object value) {
         figures.put(key, value);
         out.println(key + "=" + value);
         out.flush();
@@ -828,7 +837,7 @@ public final class Bench {
         return Math.round(x / y * 100) / 100.0;
     }
 
-    private void writeJson() throws IOException {
+    void writeJson() throws IOException {
         if (json == null) {
             return;
         }
@@ -844,17 +853,17 @@ public final class Bench {
     }
 
     @FunctionalInterface
-    private interface Step {
+    interface Step {
         void run() throws Exception;
     }
 
-    private static double seconds(Step step) throws Exception {
+    static double seconds(Step step) throws Exception {
         long t0 = System.nanoTime();
         step.run();
         return Math.round((System.nanoTime() - t0) / 1e7) / 100.0;
     }
 
-    private void ibex(String... args) {
+    void ibex(String... args) {
         List<String> all = new ArrayList<>(Arrays.asList(args));
         all.addAll(repo);
         int rc = IbexCommand.run(all.toArray(String[]::new));
@@ -872,7 +881,7 @@ public final class Bench {
     }
 
     /** CPU ticks so far of the source's and the target's server processes and of the controller. */
-    private long[] cpuTicks() throws IOException, InterruptedException {
+    long[] cpuTicks() throws IOException, InterruptedException {
         // pgbench's backends are exiting: their time counts once the postmaster has reaped them
         Thread.sleep(300);
         long daemon = 0;
@@ -909,11 +918,11 @@ public final class Bench {
         }
     }
 
-    private static double tickMicros() {
+    static double tickMicros() {
         return 1_000_000.0 / 100; // USER_HZ is 100 on Linux
     }
 
-    private void topStatements(EmbeddedPostgres pg, String label) {
+    void topStatements(EmbeddedPostgres pg, String label) {
         String sql = "SELECT round(total_exec_time)::text || ' ms ' || calls || ' calls ' || rows || ' rows: ' "
                 + "|| left(regexp_replace(query, '\\s+', ' ', 'g'), 160) FROM pg_stat_statements "
                 + "ORDER BY total_exec_time DESC LIMIT " + statements;
@@ -957,11 +966,11 @@ public final class Bench {
         return b.start();
     }
 
-    private static Connection connect(EmbeddedPostgres pg, String db) throws SQLException {
+    static Connection connect(EmbeddedPostgres pg, String db) throws SQLException {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/" + db, "postgres", "");
     }
 
-    private static void exec(EmbeddedPostgres pg, String db, String... sql) {
+    static void exec(EmbeddedPostgres pg, String db, String... sql) {
         try (Connection c = connect(pg, db); Statement st = c.createStatement()) {
             for (String s : sql) {
                 st.execute(s);
@@ -971,7 +980,7 @@ public final class Bench {
         }
     }
 
-    private static String scalar(EmbeddedPostgres pg, String db, String sql) {
+    static String scalar(EmbeddedPostgres pg, String db, String sql) {
         try (Connection c = connect(pg, db); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getString(1);
