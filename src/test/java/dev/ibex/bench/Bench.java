@@ -1,6 +1,7 @@
 package dev.ibex.bench;
 
 import dev.ibex.cli.IbexCommand;
+import dev.ibex.config.Tunable;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -67,6 +68,8 @@ public final class Bench {
     private final String setting;
     /** --pin: the source server on CPU 0, everything else (target, daemon, pgbench, this JVM) on CPU 1. */
     private final boolean pin;
+    /** --lag-budget=1,0.25: autokick_poll settings (seconds) at which the ibex load runs again; "off": none. */
+    private final List<String> lagBudgets;
     /** The flags as given: --phases=scale reads its own (--tables, --trickle, --idle). */
     private final Map<String, String> flags;
 
@@ -88,6 +91,11 @@ public final class Bench {
         into = flags.getOrDefault("into", "empty");
         setting = flags.get("set");
         pin = flags.containsKey("pin");
+        String budgets = flags.getOrDefault("lag-budget", "1");
+        lagBudgets = budgets.equals("off") ? List.of() : List.of(budgets.split(","));
+        for (String b : lagBudgets) {
+            Double.parseDouble(b); // a number of seconds, or the flag is wrong
+        }
         this.flags = flags;
         if (!List.of("all", "copy", "bulk", "logical", "scale").contains(phases)) {
             throw new IllegalArgumentException("--phases is all, copy, bulk, logical or scale, not " + phases);
@@ -136,6 +144,8 @@ public final class Bench {
                 System.out.println("  --logical=off   no logical replication phase; the source then keeps wal_level=replica "
                         + "and synchronous_commit=off (on: wal_level=logical and synchronous_commit=on for every phase)");
                 System.out.println("  --pgconf=wal_writer_delay=10ms,...  server settings for both servers");
+                System.out.println("  --lag-budget=1,0.25  run the ibex load again with autokick_poll at each of these "
+                        + "seconds (budget_*); off: none (default 1)");
                 return;
             }
             if (a.equals("--pin")) {
@@ -270,6 +280,9 @@ public final class Bench {
         figure("lag_max_ms", beat.percentile(100));
         figure("drain_s", seconds(() -> ibex("kick", "bench", "0")));
         boolean converged = equal();
+        for (String budget : lagBudgets) {
+            converged &= lagBudgetPoint(budget);
+        }
 
         // 3. triggers only, then the backlog worked off
         ibex("stop");
@@ -315,6 +328,26 @@ public final class Bench {
             return 1;
         }
         return 0;
+    }
+
+    /**
+     * The ibex load again with autokick looking every {@code budget} seconds: fewer, larger runs, a
+     * lag of about the budget, and less work on the source. The default poll is set back after.
+     */
+    private boolean lagBudgetPoint(String budget) throws Exception {
+        String name = "budget_" + budget + "s_";
+        ibex("set", "autokick_poll=" + budget);
+        Heartbeat beat = new Heartbeat();
+        beat.start();
+        figure(name + "tps", pgbenchRun());
+        beat.finish();
+        figure(name + "lag_p50_ms", beat.percentile(50));
+        figure(name + "lag_p95_ms", beat.percentile(95));
+        figure(name + "lag_max_ms", beat.percentile(100));
+        figure(name + "vs_plain", ratio(name + "tps", "plain_tps"));
+        ibex("set", "autokick_poll=" + Tunable.AUTOKICK_POLL.defaultValue());
+        ibex("kick", "bench", "0");
+        return equal();
     }
 
     /**
