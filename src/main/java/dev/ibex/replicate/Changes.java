@@ -3,6 +3,7 @@ package dev.ibex.replicate;
 import dev.ibex.IbexException;
 import dev.ibex.capture.ChangeLog;
 import dev.ibex.capture.LoggedTable;
+import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import java.sql.Connection;
@@ -62,6 +63,13 @@ final class Changes implements AutoCloseable {
             if ("42P01".equals(e.getSQLState())) {
                 throw new IbexException(IbexException.BAD_INPUT, "Capture is not installed on source db \""
                         + source.name() + "\": activate or reload the sync");
+            }
+            if (e.getSQLState() != null && e.getSQLState().startsWith("22")) {
+                // only the triggers write well-formed keys; any user may insert into ibex.log
+                throw new IbexException(IbexException.BAD_INPUT, "ibex.log on source db \"" + source.name()
+                        + "\" holds a key that is not a value of its table's key type (" + PgErrors.firstLine(e.getMessage())
+                        + "): a row written there by hand? Find it with SELECT l.*, c.keytypes "
+                        + "FROM ibex.log l JOIN ibex.captured c USING (tab) and delete it");
             }
             throw e;
         } catch (RuntimeException e) {
