@@ -20,8 +20,9 @@ import java.util.Map;
  *
  * <p>{@code bin/ibex-bench-triggers [--rows=100000] [--rounds=5]}, or run this class with the test
  * class path. Shapes: none, a PL/pgSQL trigger that does nothing, ibex's capture as sql/capture
- * makes it, a shared per-source log with text keys, and statement-level triggers with transition
- * tables (PostgreSQL 10+).
+ * makes it, the same with a BRIN index on the log's txid (9.5+) and with no index at all (the
+ * index's share), a shared per-source log with text keys, and statement-level triggers with
+ * transition tables (PostgreSQL 10+).
  */
 public final class TriggerBench {
 
@@ -104,6 +105,13 @@ public final class TriggerBench {
                 + "'BEGIN RETURN NULL; END'", "CREATE TRIGGER noop AFTER INSERT OR UPDATE OR DELETE ON t FOR EACH ROW "
                 + "EXECUTE PROCEDURE noop()"));
         s.put("ibex", ibexCapture());
+        List<String> brin = new ArrayList<>(ibexCapture());
+        brin.add("DROP INDEX ibex.log_txid");
+        brin.add("CREATE INDEX log_txid ON ibex.log USING brin (txid)");
+        s.put("ibex_brin", brin);
+        List<String> noIndex = new ArrayList<>(ibexCapture());
+        noIndex.add("DROP INDEX ibex.log_txid");
+        s.put("ibex_noindex", noIndex);
         s.put("shared_log", List.of("CREATE SCHEMA ibex",
                 "CREATE TABLE ibex.log (txid bigint NOT NULL DEFAULT txid_current(), tab int NOT NULL, k1 text NOT NULL)",
                 "CREATE INDEX log_txid ON ibex.log (txid)",
