@@ -25,19 +25,23 @@ CREATE TABLE ibex.captured (
 
 -- The change log of every captured table of this database, one row per changed key: a look, or a
 -- run with nothing to do, reads one index whatever the number of tables (PgQ keeps one event table
--- per queue for the same reason). The key is stored as text in k, one element per key column, for
--- key types whose text form reads back as the same value whatever the writer's settings
+-- per queue for the same reason). The key is stored as text in k1 … k4, one column per key column
+-- (plain text columns: an array would cost every captured row more), for keys of up to four
+-- columns whose types' text reads back as the same value whatever the writer's settings
 -- (DateStyle, TimeZone, extra_float_digits and the like change the text of dates, times and
--- floats). A table with another key type logs its keys in its own delta table and a row with k
--- NULL here, so that looks and runs still find it from this table alone.
+-- floats). A table with another key logs its keys in its own delta table and a row with the k
+-- columns NULL here, so that looks and runs still find it from this table alone.
 CREATE TABLE ibex.log (
   txid bigint  NOT NULL DEFAULT txid_current(),
   tab  integer NOT NULL,
-  k    text[]
+  k1   text,
+  k2   text,
+  k3   text,
+  k4   text
 );
 CREATE INDEX log_txid ON ibex.log (txid);
 -- txid always comes from the writer's own transaction
-GRANT INSERT (tab, k) ON ibex.log TO PUBLIC;
+GRANT INSERT (tab, k1, k2, k3, k4) ON ibex.log TO PUBLIC;
 
 -- TRUNCATE fires no row triggers: it is logged as its own event, and the batch that sees it
 -- replaces the target table's contents.

@@ -309,14 +309,14 @@ final class CaptureInstaller {
         n.put("keys", Identifiers.quoteList(t.keys()));
         n.put("new_keys", t.keys().stream().map(k -> "NEW." + Identifiers.quote(k)).collect(Collectors.joining(", ")));
         n.put("old_keys", t.keys().stream().map(k -> "OLD." + Identifiers.quote(k)).collect(Collectors.joining(", ")));
-        n.put("new_key", textArray("NEW.", t.keys()));
-        n.put("old_key", textArray("OLD.", t.keys()));
+        n.put("log_keys", String.join(", ", ChangeLog.keyColumns(t.keys().size())));
+        n.put("new_key", asText("NEW.", t.keys()));
+        n.put("old_key", asText("OLD.", t.keys()));
         return n;
     }
 
-    private static String textArray(String prefix, List<String> keys) {
-        return "ARRAY[" + keys.stream().map(k -> prefix + Identifiers.quote(k) + "::text").collect(Collectors.joining(", "))
-                + "]";
+    private static String asText(String prefix, List<String> keys) {
+        return keys.stream().map(k -> prefix + Identifiers.quote(k) + "::text").collect(Collectors.joining(", "));
     }
 
     /** ibex.captured as it is, by schema and table; empty when it does not exist yet. */
@@ -367,8 +367,8 @@ final class CaptureInstaller {
 
     /**
      * The key columns' base types, as format_type writes them (a domain is logged as its base type
-     * so the domain can still be dropped), and whether each one's text reads back as the same
-     * value whatever the writer's settings: then the keys go to ibex.log as text.
+     * so the domain can still be dropped), and whether the keys go to ibex.log as text: at most
+     * four columns, each one's text reading back as the same value whatever the writer's settings.
      *
      * @param byName the type of each key column, by name
      * @param names  the types in key order
@@ -405,7 +405,8 @@ final class CaptureInstaller {
                 }
             }
         }
-        return new KeyTypes(byName, keys.stream().map(k -> byName.getOrDefault(k, "")).toList(), safe);
+        return new KeyTypes(byName, keys.stream().map(k -> byName.getOrDefault(k, "")).toList(),
+                safe && keys.size() <= ChangeLog.KEY_COLUMNS);
     }
 
     private List<String> deltaColumns(String delta) throws SQLException {

@@ -44,6 +44,18 @@ public final class ChangeLog {
             TxidSnapshot.rowsNotSeenSql("tab", "ibex.log"),
             TxidSnapshot.rowsNotSeenSql("schemaname, tablename", "ibex.truncate_log"));
 
+    /** Key columns of ibex.log: a longer key goes to the table's own delta table. */
+    public static final int KEY_COLUMNS = 4;
+
+    /** ibex.log's columns for a key of {@code n} columns: k1, k2, … */
+    public static List<String> keyColumns(int n) {
+        List<String> out = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            out.add("k" + i);
+        }
+        return out;
+    }
+
     /** The number and name ("schema.table") of every captured table. */
     public static final String NAMES = "SELECT tab, schemaname || '.' || tablename FROM ibex.captured";
 
@@ -62,7 +74,8 @@ public final class ChangeLog {
      * one query: the log rows S_prev did not see are read once (a CTE; binds S_prev twice first).
      */
     public static String keysQuery(List<String> branches) {
-        return "WITH l AS (" + TxidSnapshot.rowsNotSeenSql("tab, k", "ibex.log") + ")\n"
+        return "WITH l AS (" + TxidSnapshot.rowsNotSeenSql("tab, " + String.join(", ", keyColumns(KEY_COLUMNS)),
+                "ibex.log") + ")\n"
                 + "SELECT c.*, count(CASE WHEN c.n >= 0 THEN 1 END) OVER () FROM (\n"
                 + String.join("\nUNION ALL\n", branches) + "\n) c";
     }
@@ -81,7 +94,7 @@ public final class ChangeLog {
         }
         for (int i = 0; i < t.keycols().size(); i++) {
             typed.add(t.ownDelta() ? Identifiers.quote(t.keycols().get(i)) + " AS k" + i
-                    : "l.k[" + (i + 1) + "]::" + t.keytypes().get(i) + " AS k" + i);
+                    : "l.k" + (i + 1) + "::" + t.keytypes().get(i) + " AS k" + i);
         }
         String from = t.ownDelta()
                 ? "(" + TxidSnapshot.rowsNotSeenSql(Identifiers.quoteList(t.keycols()), "ibex."

@@ -152,7 +152,7 @@ public final class TriggerBench {
     /** ibex's capture of t as sql/capture makes it: schema objects, function, triggers. */
     private static List<String> ibexCapture() {
         Map<String, String> n = Map.of("table", "t", "tab", "1", "function", "capture_t", "new_keys", "NEW.id",
-                "old_keys", "OLD.id", "new_key", "ARRAY[NEW.id::text]", "old_key", "ARRAY[OLD.id::text]");
+                "old_keys", "OLD.id", "new_key", "NEW.id::text", "old_key", "OLD.id::text", "log_keys", "k1");
         List<String> out = new ArrayList<>(List.of(SqlFiles.read("sql/capture/namespace.sql"),
                 SqlFiles.read("sql/capture/schema.sql")));
         for (String f : List.of("capture_function.sql", "capture_trigger.sql", "truncate_trigger.sql")) {

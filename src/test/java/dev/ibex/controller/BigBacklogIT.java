@@ -48,8 +48,8 @@ class BigBacklogIT {
             // the rows and their log rows as the capture trigger would write them, without its cost per row
             src.exec("BEGIN; SET LOCAL session_replication_role = replica; "
                     + "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, " + KEYS + ") g; "
-                    + "INSERT INTO ibex.log (tab, k) SELECT (SELECT tab FROM ibex.captured WHERE tablename = 't'), "
-                    + "ARRAY[g::text] FROM generate_series(1, " + KEYS + ") g; COMMIT");
+                    + "INSERT INTO ibex.log (tab, k1) SELECT (SELECT tab FROM ibex.captured WHERE tablename = 't'), "
+                    + "g::text FROM generate_series(1, " + KEYS + ") g; COMMIT");
             TestDb repo = m.repoDb();
             Path piddir = Files.createTempDirectory("ibex-pid");
             Path logDir = Files.createTempDirectory("ibex-log");
