@@ -9,6 +9,7 @@ import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.pg.ServerVersion;
 import dev.ibex.pg.SqlFeature;
+import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -80,7 +81,7 @@ final class CaptureInstaller {
                 dropSchemaObjects();
             }
         } catch (SQLException e) {
-            if ("55P03".equals(e.getSQLState()) || "57014".equals(e.getSQLState())) {
+            if (SqlState.LOCK_NOT_AVAILABLE.is(e) || SqlState.QUERY_CANCELED.is(e)) {
                 throw new IbexException(IbexException.DATABASE, capitalized(working) + " on db \"" + source.name()
                         + "\" is busy: other transactions kept it locked for " + LOCK_TIMEOUT
                         + ": retry when it is quieter (long transactions on it block adding or removing capture)",
@@ -147,7 +148,7 @@ final class CaptureInstaller {
                 return;
             } catch (SQLException e) {
                 c.rollback(attempt);
-                if (!"55P03".equals(e.getSQLState()) || System.nanoTime() > deadline) {
+                if (!SqlState.LOCK_NOT_AVAILABLE.is(e) || System.nanoTime() > deadline) {
                     throw e;
                 }
                 pause();
@@ -290,7 +291,7 @@ final class CaptureInstaller {
             exec("DROP SCHEMA ibex");
             c.releaseSavepoint(savepoint);
         } catch (SQLException e) {
-            if (!"2BP01".equals(e.getSQLState())) {
+            if (!SqlState.DEPENDENT_OBJECTS_STILL_EXIST.is(e)) {
                 throw e;
             }
             c.rollback(savepoint);

@@ -3,6 +3,7 @@ package dev.ibex.capture;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SqlState;
 import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
@@ -69,7 +70,7 @@ public final class DeltaPurge {
                 out.put(rs.getString(1) + "\u0000" + rs.getString(2), rs.getString(3));
             }
         } catch (SQLException e) {
-            if ("42P01".equals(e.getSQLState())) {
+            if (SqlState.UNDEFINED_TABLE.is(e)) {
                 return out; // not captured yet
             }
             throw e;
@@ -85,7 +86,7 @@ public final class DeltaPurge {
             ps.setLong(1, below);
             return ps.executeUpdate();
         } catch (SQLException e) {
-            if ("42P01".equals(e.getSQLState())) {
+            if (SqlState.UNDEFINED_TABLE.is(e)) {
                 return 0; // not captured yet
             }
             throw e;

@@ -1,6 +1,7 @@
 package dev.ibex.capture;
 
 import dev.ibex.IbexException;
+import dev.ibex.pg.SqlState;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -38,7 +39,7 @@ public final class Plpgsql {
             c.releaseSavepoint(savepoint);
         } catch (SQLException e) {
             c.rollback(savepoint);
-            if (!"42501".equals(e.getSQLState())) {
+            if (!SqlState.INSUFFICIENT_PRIVILEGE.is(e)) {
                 throw e;
             }
             throw IbexException.badInput("Db \"" + db + "\" has no PL/pgSQL, which ibex's capture triggers need, and its user "

@@ -1,6 +1,8 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
+import dev.ibex.controller.Channels;
 import dev.ibex.controller.ControllerClient;
 import dev.ibex.controller.SyncSelector;
 import dev.ibex.controller.SyncSwitches;
@@ -48,9 +50,9 @@ public class ActivateCommand extends Verb {
             lines.subList(0, Math.max(0, lines.size() - 1)).forEach(verb::say);
             verb.out().print(last + "...");
             verb.out().flush();
-            client.listen(dev.ibex.controller.Channels.RELOADED);
+            client.listen(Channels.RELOADED);
             SyncSwitches.commitAndReload(repo, switched);
-            if (client.await(dev.ibex.controller.Channels.RELOADED, limit).isEmpty()) {
+            if (client.await(Channels.RELOADED, limit).isEmpty()) {
                 verb.say("");
                 throw IbexException.badInput("The ibex controller did not confirm within " + limit.toSeconds()
                         + " s: see its log");
@@ -60,7 +62,7 @@ public class ActivateCommand extends Verb {
         if (!running && !switched.isEmpty()) {
             verb.say("(the ibex controller is not running: this takes effect when it starts)");
         }
-        return 0;
+        return ExitCode.OK.code();
     }
 
     /** Bucardo's timeout "adverb": a trailing integer after the sync names. */

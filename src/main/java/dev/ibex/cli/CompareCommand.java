@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.migrate.Comparer;
 import dev.ibex.Json;
@@ -70,7 +71,7 @@ public class CompareCommand extends Verb {
             if (json) {
                 say(Json.write(out));
             }
-            return report.match() ? 0 : IbexException.BAD_INPUT;
+            return report.match() ? ExitCode.OK.code() : ExitCode.BAD_INPUT.code();
         } finally {
             quiet.close();
         }

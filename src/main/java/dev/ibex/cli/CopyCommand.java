@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.migrate.PgTools;
 import dev.ibex.migrate.SchemaCopier;
@@ -67,7 +68,7 @@ public class CopyCommand extends Verb {
         say("Copied the schema of db " + src.name() + " into db " + dst.name() + " (" + o.tables() + " table(s); pg_dump "
                 + o.pgDump().version() + " at " + o.pgDump().path() + ", psql " + o.psql().version() + " at "
                 + o.psql().path() + ")");
-        return 0;
+        return ExitCode.OK.code();
     }
 
     /** The pg_dump= word: a pg_dump, or the directory it is in; null when not given. */

@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.migrate.Cutover;
 import dev.ibex.Json;
@@ -51,9 +52,9 @@ public class CutoverCommand extends Verb {
                 print(report, todo);
             }
             if (report.drain().error() != null) {
-                return IbexException.RUN_FAILED;
+                return ExitCode.RUN_FAILED.code();
             }
-            return report.match() ? 0 : IbexException.BAD_INPUT;
+            return report.match() ? ExitCode.OK.code() : ExitCode.BAD_INPUT.code();
         } finally {
             quiet.close();
         }

@@ -14,6 +14,6 @@ public class DemoCommand extends Verb {
 
     @Override
     public Integer call() {
-        return new Demo(out(), seconds).run();
+        return new Demo(out(), seconds, IbexCommand::run).run();
     }
 }

@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import java.util.List;
 import picocli.CommandLine;
@@ -18,13 +19,13 @@ public class HelpVerb extends Verb {
         CommandLine top = spec.commandLine().getParent();
         if (words == null || words.isEmpty()) {
             top.usage(out());
-            return 0;
+            return ExitCode.OK.code();
         }
         CommandLine verb = top.getSubcommands().get(words.get(0));
         if (verb == null) {
             throw IbexException.badInput("Unknown verb \"" + words.get(0) + "\": see 'ibex --help' for the list");
         }
         verb.usage(out());
-        return 0;
+        return ExitCode.OK.code();
     }
 }

@@ -1,9 +1,10 @@
 package dev.ibex.cli;
 
-import dev.ibex.pg.DriverLog;
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.config.IbexConfig;
 import dev.ibex.config.Setting;
+import dev.ibex.pg.DriverLog;
 import dev.ibex.pg.PgErrors;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -198,7 +199,7 @@ public class IbexCommand implements Runnable {
             err.println("  " + PgErrors.rootCause(e));
         }
         err.flush();
-        return IbexException.INTERNAL;
+        return ExitCode.INTERNAL.code();
     }
 
     private static int handleParameterException(CommandLine.ParameterException e, String[] args) {
@@ -209,11 +210,11 @@ public class IbexCommand implements Runnable {
                 && !u.getUnmatched().get(0).startsWith("-")) {
             err.println("Unknown verb \"" + u.getUnmatched().get(0) + "\": see 'ibex --help'");
             err.flush();
-            return IbexException.BAD_INPUT;
+            return ExitCode.BAD_INPUT.code();
         }
         err.println(e.getMessage() + (verb.equals("ibex") ? ": see 'ibex --help'" : ": see 'ibex help " + verb + "'"));
         err.flush();
-        return IbexException.BAD_INPUT;
+        return ExitCode.BAD_INPUT.code();
     }
 
     static final class Version implements CommandLine.IVersionProvider {

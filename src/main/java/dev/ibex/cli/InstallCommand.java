@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.PgErrors;
@@ -32,7 +33,7 @@ public class InstallCommand extends Verb {
         Console console = System.console();
         if (!batch && console != null && !confirm(spec)) {
             say("Installation cancelled.");
-            return IbexException.BAD_INPUT;
+            return ExitCode.BAD_INPUT.code();
         }
         List<String> notes = new ArrayList<>();
         try (Connection c = RepositoryInstaller.connectCreatingDatabase(spec, notes)) {
@@ -47,7 +48,7 @@ public class InstallCommand extends Verb {
             say("Created the ibex repository (version " + applied.get(applied.size() - 1).version()
                     + ") in database \"" + spec.dbname() + "\" at " + spec.hostPort());
             say("Installation is now complete.");
-            return 0;
+            return ExitCode.OK.code();
         } catch (SQLException e) {
             throw PgErrors.failed("Installing the repository in database \"" + spec.dbname() + "\"", e);
         }

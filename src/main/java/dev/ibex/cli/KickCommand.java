@@ -1,14 +1,15 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.controller.Channels;
 import dev.ibex.controller.ControllerClient;
 import dev.ibex.controller.SyncSelector;
 import dev.ibex.repository.Repository;
+import dev.ibex.repository.RunLog;
 import dev.ibex.repository.Sync;
 import dev.ibex.status.Durations;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
@@ -23,10 +24,6 @@ import picocli.CommandLine.Parameters;
     "then print DONE! (exit 0) or KILLED! and the error (exit 2); on timeout print Timed out! (exit 1)."})
 public class KickCommand extends Verb {
 
-    private static final String RUN_AFTER = """
-            SELECT state, started, ended, error FROM ibex.run
-             WHERE sync = ? AND started >= ? AND ended IS NOT NULL
-             ORDER BY started, id LIMIT 1""";
     private static final Duration LIVENESS_CHECK = Duration.ofSeconds(2);
 
     @Parameters(arity = "1..*", paramLabel = "SYNC", description = "Syncs (names, all, wildcards) [N].")
@@ -47,9 +44,6 @@ public class KickCommand extends Verb {
     @picocli.CommandLine.Option(names = {"--retry-sleep", "--retrysleep"}, paramLabel = "SECONDS",
             description = "Seconds to wait before each --retry kick (default 0).")
     int retrySleep;
-
-    private record Ended(String state, Instant started, Instant ended, String error) {
-    }
 
     @Override
     public Integer call() throws InterruptedException {
@@ -77,27 +71,25 @@ public class KickCommand extends Verb {
             OffsetDateTime kicked = kick(repo, client, syncs);
             if (wait == null) {
                 syncs.forEach(s -> say("Kicked sync " + s.name()));
-                return 0;
+                return ExitCode.OK.code();
             }
-            return awaitRuns(repo, client, syncs, kicked, wait);
+            return awaitRuns(repo, client, syncs, kicked, wait).code();
         }
     }
 
-    private static final String RUNNING_DETAIL = """
-            SELECT detail FROM ibex.run WHERE sync = ? AND state = 'running' ORDER BY id DESC LIMIT 1""";
-
-    private int awaitRuns(Repository repo, ControllerClient client, List<Sync> syncs, OffsetDateTime kicked,
-                          int wait) throws InterruptedException {
+    /** Waits for a run of each sync in turn; a timeout ends the wait for them all. */
+    private ExitCode awaitRuns(Repository repo, ControllerClient client, List<Sync> syncs, OffsetDateTime kicked,
+                               int wait) throws InterruptedException {
         long start = System.nanoTime();
         long deadline = wait == 0 ? Long.MAX_VALUE : start + Duration.ofSeconds(wait).toNanos();
         boolean timer = !notimer && (timerOption != null ? timerOption : System.console() != null);
-        int exit = 0;
+        ExitCode exit = ExitCode.OK;
         for (Sync s : syncs) {
             OffsetDateTime since = kicked;
-            int code;
+            ExitCode code;
             for (int attempt = 0; ; attempt++) {
                 code = awaitRun(repo, client, s, since, start, deadline, timer);
-                if (code != IbexException.RUN_FAILED || attempt >= retry) {
+                if (code != ExitCode.RUN_FAILED || attempt >= retry) {
                     break;
                 }
                 say("Retrying sync " + s.name() + " (" + (attempt + 1) + " of " + retry + ")"
@@ -105,10 +97,10 @@ public class KickCommand extends Verb {
                 Thread.sleep(Duration.ofSeconds(Math.max(0, retrySleep)).toMillis());
                 since = kick(repo, client, List.of(s));
             }
-            if (code == IbexException.BAD_INPUT) {
+            if (code == ExitCode.BAD_INPUT) {
                 return code;
             }
-            exit = Math.max(exit, code);
+            exit = exit.worst(code);
         }
         return exit;
     }
@@ -125,22 +117,20 @@ public class KickCommand extends Verb {
     }
 
     /** Waits for the first run of {@code s} that started at or after {@code since}; returns the exit code. */
-    private int awaitRun(Repository repo, ControllerClient client, Sync s, OffsetDateTime since, long start,
-                         long deadline, boolean timer) throws InterruptedException {
+    private ExitCode awaitRun(Repository repo, ControllerClient client, Sync s, OffsetDateTime since, long start,
+                              long deadline, boolean timer) throws InterruptedException {
         out().print("Kick " + s.name() + ": ");
         String shown = "";
         long nextLiveness = System.nanoTime() + LIVENESS_CHECK.toNanos();
         while (true) {
-            Optional<Ended> ended = repo.one(RUN_AFTER, rs -> new Ended(rs.getString(1),
-                    rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getObject(3, OffsetDateTime.class)
-                    .toInstant(), rs.getString(4)), s.name(), since);
+            Optional<RunLog.Entry> ended = new RunLog(repo).endedSince(s.name(), since);
             repo.commit();
             if (ended.isPresent()) {
                 return report(ended.get());
             }
             if (timer) {
                 // the counter, and what the run is doing (a one-time copy's rows, MB/s and ETA)
-                String detail = repo.one(RUNNING_DETAIL, rs -> rs.getString(1), s.name()).orElse("");
+                String detail = new RunLog(repo).runningDetail(s.name()).orElse("");
                 repo.commit();
                 String now = "[" + (System.nanoTime() - start) / 1_000_000_000 + " s] " + detail;
                 int pad = Math.max(0, shown.length() - now.length());
@@ -152,7 +142,7 @@ public class KickCommand extends Verb {
                 say("");
                 err().println("Timed out!");
                 err().flush();
-                return IbexException.BAD_INPUT;
+                return ExitCode.BAD_INPUT;
             }
             if (System.nanoTime() > nextLiveness) {
                 if (client.running().isEmpty()) {
@@ -167,16 +157,16 @@ public class KickCommand extends Verb {
         }
     }
 
-    private int report(Ended run) {
-        if (!"bad".equals(run.state())) {
+    private ExitCode report(RunLog.Entry run) {
+        if (!run.state().failed()) {
             say("DONE!");
-            return 0;
+            return ExitCode.OK;
         }
         ZoneId zone = ZoneId.systemDefault();
         say("KILLED!");
         say("  Started: " + Durations.when(run.started(), run.ended(), zone));
         say("  Ended: " + Durations.when(run.ended(), run.ended(), zone));
         say("    " + (run.error() == null ? "(no error recorded)" : run.error()));
-        return IbexException.RUN_FAILED;
+        return ExitCode.RUN_FAILED;
     }
 }

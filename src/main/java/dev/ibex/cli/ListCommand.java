@@ -1,7 +1,9 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.Catalog.NamePattern;
+import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.ModelWriter;
 import dev.ibex.repository.Relation;
@@ -59,7 +61,7 @@ public class ListCommand extends Verb {
             }
             lines.forEach(this::say);
         }
-        return 0;
+        return ExitCode.OK.code();
     }
 
     private static List<String> list(Repository repo, Noun noun, List<String> terms) {
@@ -114,7 +116,7 @@ public class ListCommand extends Verb {
             sb.append(" -h ").append(d.host());
         }
         if (d.conn() != null) {
-            sb.append("  (").append(dev.ibex.pg.ConnectionSpec.maskPasswords(d.conn())).append(')');
+            sb.append("  (").append(ConnectionSpec.maskPasswords(d.conn())).append(')');
         }
         return sb.toString();
     }

@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.controller.Channels;
 import dev.ibex.controller.ControllerClient;
@@ -31,7 +32,7 @@ abstract class ModelVerb extends Verb {
             repo.commit();
         }
         lines.forEach(this::say);
-        return 0;
+        return ExitCode.OK.code();
     }
 
     /** The noun and the words after it. */

@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.controller.ControllerClient;
 import dev.ibex.controller.SyncSelector;
@@ -42,7 +43,7 @@ public class ReloadCommand extends Verb {
                         + RELOAD_WAIT.toSeconds() + " s: see its log");
             }
             say("DONE!");
-            return 0;
+            return ExitCode.OK.code();
         }
     }
 }

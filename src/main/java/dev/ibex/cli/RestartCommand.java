@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.controller.Launcher;
 import dev.ibex.repository.Repository;
 import java.util.List;
@@ -19,6 +20,6 @@ public class RestartCommand extends Verb {
         }
         Launcher.Started started = Launcher.start(config(), debug());
         say("Started the ibex controller (pid " + started.pid() + "); log: " + started.logFile());
-        return 0;
+        return ExitCode.OK.code();
     }
 }

@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.capture.Capture;
 import dev.ibex.pg.Catalog;
@@ -122,7 +123,7 @@ final class Session {
             }
             return s;
         } catch (IbexException | SQLException e) {
-            if (e instanceof IbexException ie && ie.exitCode() == IbexException.BAD_INPUT) {
+            if (e instanceof IbexException ie && ie.exit() == ExitCode.BAD_INPUT) {
                 throw ie;
             }
             try {

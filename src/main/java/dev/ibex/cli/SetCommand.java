@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.config.Tunable;
 import dev.ibex.controller.Channels;
@@ -38,6 +39,6 @@ public class SetCommand extends Verb {
             repo.commit();
         }
         changes.forEach((t, v) -> say("Set \"" + t.key() + "\" to \"" + v + "\""));
-        return 0;
+        return ExitCode.OK.code();
     }
 }

@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.config.Tunable;
 import dev.ibex.repository.Repository;
 import java.util.ArrayList;
@@ -36,6 +37,6 @@ public class ShowCommand extends Verb {
                         + ": " + t.description());
             }
         }
-        return 0;
+        return ExitCode.OK.code();
     }
 }

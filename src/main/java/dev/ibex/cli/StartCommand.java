@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.config.Setting;
 import dev.ibex.controller.Controller;
 import dev.ibex.controller.ControllerLog;
@@ -31,10 +32,10 @@ public class StartCommand extends Verb {
             ControllerLog.configure(config().logDir(), config().get(Setting.LOG_LEVEL), !detached);
             String why = reason == null ? "" : " " + String.join(" ", reason);
             new Controller(repositorySpec(), new PidFile(config().piddir()), "ibex start --foreground" + why).run();
-            return 0;
+            return ExitCode.OK.code();
         }
         Launcher.Started started = Launcher.start(config(), debug());
         say("Started the ibex controller (pid " + started.pid() + "); log: " + started.logFile());
-        return 0;
+        return ExitCode.OK.code();
     }
 }

@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.controller.ControllerClient;
 import dev.ibex.controller.RunningController;
 import dev.ibex.controller.SyncSelector;
@@ -39,7 +40,7 @@ public class StatusCommand extends Verb {
                     ZoneId.systemDefault());
             out().print(json ? report.json() : named ? report.details() : report.table());
             out().flush();
-            return 0;
+            return ExitCode.OK.code();
         }
     }
 }

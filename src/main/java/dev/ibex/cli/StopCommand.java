@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.controller.Channels;
 import dev.ibex.controller.ControllerClient;
@@ -27,7 +28,7 @@ public class StopCommand extends Verb {
         try (Repository repo = openRepository()) {
             stop(this, repo, reason);
         }
-        return 0;
+        return ExitCode.OK.code();
     }
 
     /** Stops a running controller and waits for it to go; says so when none runs. */

@@ -2,6 +2,7 @@ package dev.ibex.cli;
 
 import dev.ibex.IbexException;
 import dev.ibex.pg.Catalog;
+import dev.ibex.pg.Identifiers;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.DbgroupMember;
 import dev.ibex.repository.Relation;
@@ -143,7 +144,7 @@ final class SyncChecker {
             if (tc == null) {
                 throw IbexException.badInput("Table " + r.display() + " on db \"" + db + "\" has no column \"" + c.name()
                         + "\" (db \"" + home + "\" has it): add it there (ALTER TABLE " + r.quoted() + " ADD COLUMN "
-                        + dev.ibex.pg.Identifiers.quote(c.name()) + " " + c.type() + ")");
+                        + Identifiers.quote(c.name()) + " " + c.type() + ")");
             }
             if (strict && !tc.type().equals(c.type())) {
                 throw IbexException.badInput("Column \"" + c.name() + "\" of " + r.display() + " is " + c.type()

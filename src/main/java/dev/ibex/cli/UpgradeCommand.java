@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.PgErrors;
@@ -28,7 +29,7 @@ public class UpgradeCommand extends Verb {
                 applied.forEach(m -> say("Applied " + m.file()));
                 say("The repository is now at version " + applied.get(applied.size() - 1).version() + ".");
             }
-            return 0;
+            return ExitCode.OK.code();
         } catch (SQLException e) {
             throw PgErrors.failed("Upgrading the repository", e);
         }

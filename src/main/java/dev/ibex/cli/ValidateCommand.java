@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.migrate.CheckResult;
 import dev.ibex.migrate.CheckStatus;
@@ -47,7 +48,8 @@ public class ValidateCommand extends Verb {
         if (json) {
             say(Json.write(all.stream().map(CheckResult::json).toList()));
         }
-        return all.stream().anyMatch(r -> r.status() == CheckStatus.FAIL) ? IbexException.BAD_INPUT : 0;
+        boolean failed = all.stream().anyMatch(r -> r.status() == CheckStatus.FAIL);
+        return (failed ? ExitCode.BAD_INPUT : ExitCode.OK).code();
     }
 
     private List<SyncPlan> plans(Repository repo) {

@@ -1,5 +1,6 @@
 package dev.ibex.config;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.ConnectionSpec;
 import java.io.IOException;
@@ -129,7 +130,7 @@ public final class IbexConfig {
         try (Reader r = Files.newBufferedReader(file)) {
             doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
         } catch (IOException | YAMLException e) {
-            throw new IbexException(IbexException.BAD_INPUT, "Cannot read configuration file " + file
+            throw new IbexException(ExitCode.BAD_INPUT, "Cannot read configuration file " + file
                     + ": fix its YAML syntax", firstLine(e.getMessage()), e);
         }
         Map<Setting, String> out = new EnumMap<>(Setting.class);

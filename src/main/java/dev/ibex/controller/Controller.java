@@ -5,9 +5,12 @@ import dev.ibex.capture.Capture;
 import dev.ibex.capture.DeltaPurge;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.DbPools;
+import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
+import dev.ibex.repository.RunLog;
 import dev.ibex.repository.Sync;
+import dev.ibex.status.Durations;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.sql.SQLException;
@@ -44,9 +47,6 @@ public final class Controller {
     private static final String ANNOUNCE = """
             INSERT INTO ibex.controller (pid, host, started, heartbeat)
             VALUES (?, ?, coalesce(?, now()), now()) RETURNING started""";
-    private static final String END_STALE_RUNS = """
-            UPDATE ibex.run SET state = 'bad', ended = clock_timestamp(), error = ?
-             WHERE state = 'running'""";
     private static final String AUTOKICK_TABLES = """
             SELECT s.name, m.db, r.schemaname || '.' || r.tablename
               FROM ibex.sync s
@@ -102,7 +102,7 @@ public final class Controller {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             settings = ControllerSettings.read(repo);
-            repo.update(END_STALE_RUNS, "Old entry ended (controller pid " + pid + " started)");
+            new RunLog(repo).endAllOpenRuns("Old entry ended (controller pid " + pid + " started)");
             announce();
             writePidFile();
             duties = new Duties();
@@ -290,7 +290,7 @@ public final class Controller {
         try {
             if (!kid.join(settings.stopWait())) {
                 log.warn("Sync {} is still running after {}; it stops when its run ends", name,
-                        dev.ibex.status.Durations.age(settings.stopWait()));
+                        Durations.age(settings.stopWait()));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -423,7 +423,7 @@ public final class Controller {
                 st.execute("LISTEN " + channel);
             }
         } catch (SQLException e) {
-            throw dev.ibex.pg.PgErrors.failed("Listening on the repository", e);
+            throw PgErrors.failed("Listening on the repository", e);
         }
         repo.commit();
     }
@@ -483,7 +483,7 @@ public final class Controller {
             try {
                 if (!kid.join(Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime())))) {
                     log.warn("Sync {} did not finish its run within {}; its open transactions roll back as the "
-                            + "controller exits", kid.sync(), dev.ibex.status.Durations.age(settings.stopWait()));
+                            + "controller exits", kid.sync(), Durations.age(settings.stopWait()));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -6,6 +6,8 @@ import dev.ibex.pg.DbPools;
 import dev.ibex.replicate.RunCache;
 import dev.ibex.replicate.SyncRunner;
 import dev.ibex.repository.Repository;
+import dev.ibex.repository.RunLog;
+import dev.ibex.status.Durations;
 import java.sql.SQLException;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -21,12 +23,6 @@ import org.slf4j.MDC;
 final class Kid {
 
     private static final Logger log = LoggerFactory.getLogger(Kid.class);
-
-    private static final String END_OPEN_RUN = """
-            UPDATE ibex.run SET state = 'bad', ended = clock_timestamp(), error = ?
-             WHERE sync = ? AND state = 'running'""";
-    private static final String INSERT_BAD_RUN = """
-            INSERT INTO ibex.run (sync, state, ended, error) VALUES (?, 'bad', clock_timestamp(), ?)""";
 
     private final String sync;
     private final ConnectionSpec repositorySpec;
@@ -101,7 +97,7 @@ final class Kid {
                     backoff.reset();
                 } else {
                     Duration delay = backoff.next();
-                    log.warn("Retrying in {}", dev.ibex.status.Durations.age(delay.plusMillis(999)));
+                    log.warn("Retrying in {}", Durations.age(delay.plusMillis(999)));
                     awaitRetry(delay);
                 }
             }
@@ -144,14 +140,14 @@ final class Kid {
     private boolean runOnce() {
         try (SyncRunner runner = new SyncRunner(repository(), pools).cache(cache).announceRunEnd(Channels.RUN_END)) {
             SyncRunner.Result result = runner.runOnce(sync);
-            if ("bad".equals(result.state())) {
+            if (result.outcome().failed()) {
                 log.error("Run {} failed: {}", result.runId(), result.error());
                 dropRepositoryIfBroken();
             } else {
                 log.info("Run {} {}: {} deleted, {} inserted", result.runId(), result.state(), result.deletes(),
                         result.inserts());
             }
-            return !"bad".equals(result.state());
+            return !result.outcome().failed();
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             // an Error too: the run row must not stay "running", and the kid must back off, not die
             String error = e instanceof Error ? e + " (give the controller more memory: JAVA_OPTS=-Xmx...)" : describe(e);
@@ -167,9 +163,7 @@ final class Kid {
         try {
             Repository r = repository();
             r.rollback();
-            if (r.update(END_OPEN_RUN, error, sync) == 0) {
-                r.update(INSERT_BAD_RUN, sync, error);
-            }
+            new RunLog(r).recordFailure(sync, error);
             r.commit();
             announceRunEnd();
         } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package dev.ibex.controller;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.config.IbexConfig;
 import dev.ibex.config.Setting;
@@ -109,7 +110,7 @@ public final class Launcher {
         try {
             return pb.start();
         } catch (IOException e) {
-            throw new IbexException(IbexException.INTERNAL, "Cannot start a Java process for the controller: "
+            throw new IbexException(ExitCode.INTERNAL, "Cannot start a Java process for the controller: "
                     + e.getMessage() + ": check JAVA_HOME", null, e);
         }
     }
@@ -133,7 +134,7 @@ public final class Launcher {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        throw new IbexException(IbexException.INTERNAL, "The ibex controller did not report itself up within "
+        throw new IbexException(ExitCode.INTERNAL, "The ibex controller did not report itself up within "
                 + START_WAIT.toSeconds() + " s: see " + logFile);
     }
 

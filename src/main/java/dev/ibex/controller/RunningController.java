@@ -1,12 +1,15 @@
 package dev.ibex.controller;
 
 import dev.ibex.pg.PgErrors;
+import dev.ibex.status.ControllerInfo;
+import dev.ibex.status.Durations;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.Optional;
 
 /**
@@ -16,7 +19,8 @@ import java.util.Optional;
  *
  * @param now  the repository's clock when this was read, for ages
  */
-public record RunningController(long pid, String host, Instant started, Instant heartbeat, Instant now) {
+public record RunningController(long pid, String host, Instant started, Instant heartbeat, Instant now)
+        implements ControllerInfo {
 
     /** pg_try_advisory_lock(LOCK_CLASS, LOCK_ID): 'ibex' in ASCII, and 1. */
     static final int LOCK_CLASS = 0x69626578;
@@ -53,19 +57,21 @@ public record RunningController(long pid, String host, Instant started, Instant 
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {
-        var t = rs.getObject(column, java.time.OffsetDateTime.class);
+        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
         return t == null ? null : t.toInstant();
     }
 
+    @Override
     public Duration uptime() {
         return started == null ? Duration.ZERO : Duration.between(started, now);
     }
 
     /** "pid 1234 on host db1, up 3h 2m 1s" */
+    @Override
     public String describe() {
         if (started == null) {
             return "starting up";
         }
-        return "pid " + pid + " on host " + host + ", up " + dev.ibex.status.Durations.age(uptime());
+        return "pid " + pid + " on host " + host + ", up " + Durations.age(uptime());
     }
 }

@@ -1,8 +1,10 @@
 package dev.ibex.controller;
 
 import dev.ibex.capture.ChangeLog;
+import dev.ibex.pg.SqlState;
 import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
+import dev.ibex.status.Durations;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -36,7 +38,6 @@ final class SourceWatch {
     private static final Logger log = LoggerFactory.getLogger(SourceWatch.class);
 
     private static final String SNAPSHOT = "SELECT txid_current_snapshot()::text";
-    private static final String UNDEFINED_TABLE = "42P01";
 
     private final Db db;
     private final Consumer<String> onTable;
@@ -121,7 +122,7 @@ final class SourceWatch {
                 Duration delay = backoff.next();
                 if (!failed) {
                     log.warn("Not watching for changes on db {}: {}; retrying every {} at most", db.name(),
-                            Kid.describe(e), dev.ibex.status.Durations.age(cap));
+                            Kid.describe(e), Durations.age(cap));
                 }
                 failed = true;
                 sleep(delay);
@@ -202,7 +203,7 @@ final class SourceWatch {
                 }
             }
         } catch (SQLException e) {
-            if (!UNDEFINED_TABLE.equals(e.getSQLState())) {
+            if (!SqlState.UNDEFINED_TABLE.is(e)) {
                 throw e;
             }
             // the capture went away under us (a reload removed it): start again

@@ -1,7 +1,7 @@
 package dev.ibex.demo;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
-import dev.ibex.cli.IbexCommand;
 import dev.ibex.repository.SqlFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToIntFunction;
 
 /**
  * The walkthrough of README.md, on two embedded servers: a shop schema with a writer, the
@@ -44,10 +45,16 @@ public final class Demo {
 
     private final PrintWriter out;
     private final int seconds;
+    private final ToIntFunction<String[]> cli;
 
-    public Demo(PrintWriter out, int seconds) {
+    /**
+     * @param cli  runs one ibex command line and returns its exit code: the demo drives ibex through
+     *             its verbs as a user would, and is given the CLI because the CLI is what calls it
+     */
+    public Demo(PrintWriter out, int seconds, ToIntFunction<String[]> cli) {
         this.out = out;
         this.seconds = seconds;
+        this.cli = cli;
     }
 
     /** @return 0 when the target ended equal to the source */
@@ -120,7 +127,7 @@ public final class Demo {
         }
         out.println(equal ? "The target equals the source." : "The target DIFFERS from the source.");
         out.flush();
-        return equal ? 0 : IbexException.RUN_FAILED;
+        return equal ? ExitCode.OK.code() : ExitCode.RUN_FAILED.code();
     }
 
     private void ibex(List<String> repo, String... args) {
@@ -128,7 +135,7 @@ public final class Demo {
         all.addAll(repo);
         out.println("$ ibex " + String.join(" ", args));
         out.flush();
-        int rc = IbexCommand.run(all.toArray(String[]::new));
+        int rc = cli.applyAsInt(all.toArray(String[]::new));
         if (rc != 0) {
             throw new IbexException(rc, "Demo step 'ibex " + String.join(" ", args) + "' failed (exit " + rc + ")");
         }
@@ -160,7 +167,7 @@ public final class Demo {
             rs.next();
             return rs.getString(1);
         } catch (SQLException e) {
-            throw new IbexException(IbexException.DATABASE, "Comparing " + table + " failed: " + e.getMessage());
+            throw new IbexException(ExitCode.DATABASE, "Comparing " + table + " failed: " + e.getMessage());
         }
     }
 
@@ -170,7 +177,7 @@ public final class Demo {
                 st.execute(s);
             }
         } catch (SQLException e) {
-            throw new IbexException(IbexException.DATABASE, "Demo setup failed: " + e.getMessage());
+            throw new IbexException(ExitCode.DATABASE, "Demo setup failed: " + e.getMessage());
         }
     }
 

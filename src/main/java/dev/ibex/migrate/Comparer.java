@@ -1,6 +1,7 @@
 package dev.ibex.migrate;
 
 import dev.ibex.pg.SessionSettings;
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
@@ -295,7 +296,7 @@ public final class Comparer {
 
     private Db source(Relation r) {
         return plan.members().stream().map(SyncPlan.Member::db).filter(d -> d.name().equals(r.db())).findFirst()
-                .orElseThrow(() -> new IbexException(IbexException.BAD_INPUT, "Table " + r.display() + " belongs to db "
+                .orElseThrow(() -> new IbexException(ExitCode.BAD_INPUT, "Table " + r.display() + " belongs to db "
                         + r.db() + ", which is not in sync " + plan.sync().name()));
     }
 

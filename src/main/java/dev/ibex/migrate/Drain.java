@@ -36,7 +36,7 @@ public final class Drain {
             while (runs < maxRuns) {
                 SyncRunner.Result r = runner.runOnce(sync);
                 runs++;
-                if ("bad".equals(r.state())) {
+                if (r.outcome().failed()) {
                     return new Drained(runs, Backlog.pending(repo, pools, sync), r.error());
                 }
                 pending = Backlog.pending(repo, pools, sync);

@@ -1,5 +1,6 @@
 package dev.ibex.migrate;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.repository.Db;
@@ -55,7 +56,7 @@ public final class SchemaCopier {
                     "--single-transaction", "--dbname=" + conninfo(target.spec()), "--file=" + dump));
             return new Outcome(pgDump, psql, sourceMajor, tables);
         } catch (IOException e) {
-            throw new IbexException(IbexException.INTERNAL, "Copying the schema failed: " + e.getMessage());
+            throw new IbexException(ExitCode.INTERNAL, "Copying the schema failed: " + e.getMessage());
         } finally {
             if (dump != null) {
                 try {
@@ -103,12 +104,12 @@ public final class SchemaCopier {
             int exit = p.waitFor();
             if (exit != 0) {
                 String stderr = Files.readString(err, StandardCharsets.UTF_8);
-                throw new IbexException(IbexException.DATABASE, doing + " failed: " + firstError(stderr),
+                throw new IbexException(ExitCode.DATABASE, doing + " failed: " + firstError(stderr),
                         null, null);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IbexException(IbexException.INTERNAL, doing + " was interrupted");
+            throw new IbexException(ExitCode.INTERNAL, doing + " was interrupted");
         } finally {
             Files.deleteIfExists(err);
         }

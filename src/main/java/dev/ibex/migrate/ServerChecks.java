@@ -3,6 +3,7 @@ package dev.ibex.migrate;
 import dev.ibex.capture.Plpgsql;
 import dev.ibex.pg.ServerVersion;
 import dev.ibex.pg.SqlFeature;
+import dev.ibex.pg.SqlState;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -175,7 +176,7 @@ final class ServerChecks {
                     ? "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata"
                     : "SELECT count(DISTINCT loid) FROM pg_catalog.pg_largeobject");
         } catch (SQLException e) {
-            if (!"42501".equals(e.getSQLState())) {
+            if (!SqlState.INSUFFICIENT_PRIVILEGE.is(e)) {
                 throw e;
             }
             v.warn("large-objects", "user \"" + source.user() + "\" may not read pg_largeobject on source db "

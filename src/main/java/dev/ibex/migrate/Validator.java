@@ -1,6 +1,7 @@
 package dev.ibex.migrate;
 
 import dev.ibex.IbexException;
+import dev.ibex.pg.PgErrors;
 import dev.ibex.pg.ServerVersion;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
@@ -113,7 +114,7 @@ public final class Validator {
         try {
             check.run();
         } catch (SQLException e) {
-            fail("internal", "a catalog query failed: " + dev.ibex.pg.PgErrors.firstLine(e.getMessage()),
+            fail("internal", "a catalog query failed: " + PgErrors.firstLine(e.getMessage()),
                     "report this with the output of --debug");
         }
     }

@@ -2,7 +2,6 @@ package dev.ibex.pg;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.ibex.repository.Db;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;
@@ -31,7 +30,7 @@ public final class DbPools implements AutoCloseable {
     }
 
     /** A pooled connection to {@code db}, or an error naming the db, the cause and the fix. */
-    public Connection connection(Db db) {
+    public Connection connection(Connectable db) {
         ConnectionSpec spec = db.spec();
         HikariDataSource pool = pools.computeIfAbsent(spec, this::create);
         try {
@@ -56,7 +55,7 @@ public final class DbPools implements AutoCloseable {
     }
 
     /** Closes the pool of one db, e.g. after its connection settings changed. */
-    public void close(Db db) {
+    public void close(Connectable db) {
         HikariDataSource pool = pools.remove(db.spec());
         if (pool != null) {
             pool.close();

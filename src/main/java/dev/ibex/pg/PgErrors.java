@@ -1,5 +1,6 @@
 package dev.ibex.pg;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
@@ -13,38 +14,47 @@ public final class PgErrors {
     }
 
     public static IbexException connectFailed(ConnectionSpec spec, SQLException e) {
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
         String what = "Cannot connect to " + spec.label() + " at " + spec.hostPort();
-        String message = switch (state) {
-            case "28P01" -> what + ": password authentication failed for user \"" + spec.user()
+        String message = SqlState.of(e.getSQLState()).map(s -> refused(spec, what, s))
+                .orElseGet(() -> unreached(spec, what, e));
+        return new IbexException(ExitCode.DATABASE, message, null, e);
+    }
+
+    /** Why the server refused the connection and what to change; null for a state it does not refuse with. */
+    private static String refused(ConnectionSpec spec, String what, SqlState state) {
+        return switch (state) {
+            case INVALID_PASSWORD -> what + ": password authentication failed for user \"" + spec.user()
                     + "\": fix " + key(spec, "pass") + " (or ~/.pgpass / PGPASSWORD)";
-            case "28000" -> what + ": the server refused user \"" + spec.user()
+            case INVALID_AUTHORIZATION -> what + ": the server refused user \"" + spec.user()
                     + "\": check that the role exists and pg_hba.conf lets it in";
-            case "3D000" -> what + ": database \"" + spec.dbname() + "\" does not exist: "
+            case INVALID_CATALOG_NAME -> what + ": database \"" + spec.dbname() + "\" does not exist: "
                     + ("repository".equals(spec.label()) ? "run 'ibex install' to create it, or point --db-name at it"
                             : "create it or fix dbname=");
-            case "53300" -> what + ": the server has too many connections: raise max_connections or retry later";
-            case "57P03" -> what + ": the server is starting up or shutting down: retry in a moment";
-            default -> {
-                Throwable root = rootCause(e);
-                if (root instanceof UnknownHostException) {
-                    yield what + ": unknown host \"" + spec.host() + "\": fix " + key(spec, "host");
-                } else if (root instanceof ConnectException) {
-                    yield what + ": connection refused: is PostgreSQL running there and listening on TCP port "
-                            + (spec.port() == null ? 5432 : spec.port()) + "? fix " + key(spec, "host") + " / " + key(spec, "port");
-                } else if (root instanceof SocketTimeoutException) {
-                    yield what + ": no answer within " + ConnectionSpec.CONNECT_TIMEOUT_SECONDS
-                            + " s: check " + key(spec, "host") + ", " + key(spec, "port") + " and firewalls";
-                }
-                yield what + ": " + firstLine(e.getMessage());
-            }
+            case TOO_MANY_CONNECTIONS -> what
+                    + ": the server has too many connections: raise max_connections or retry later";
+            case CANNOT_CONNECT_NOW -> what + ": the server is starting up or shutting down: retry in a moment";
+            default -> null;
         };
-        return new IbexException(IbexException.DATABASE, message, null, e);
+    }
+
+    /** The server could not be reached, or refused for a reason without advice here. */
+    private static String unreached(ConnectionSpec spec, String what, SQLException e) {
+        Throwable root = rootCause(e);
+        if (root instanceof UnknownHostException) {
+            return what + ": unknown host \"" + spec.host() + "\": fix " + key(spec, "host");
+        } else if (root instanceof ConnectException) {
+            return what + ": connection refused: is PostgreSQL running there and listening on TCP port "
+                    + (spec.port() == null ? 5432 : spec.port()) + "? fix " + key(spec, "host") + " / " + key(spec, "port");
+        } else if (root instanceof SocketTimeoutException) {
+            return what + ": no answer within " + ConnectionSpec.CONNECT_TIMEOUT_SECONDS
+                    + " s: check " + key(spec, "host") + ", " + key(spec, "port") + " and firewalls";
+        }
+        return what + ": " + firstLine(e.getMessage());
     }
 
     /** A failure while working in a database that we are connected to. */
     public static IbexException failed(String doing, SQLException e) {
-        return new IbexException(IbexException.DATABASE, doing + " failed: " + firstLine(e.getMessage()), null, e);
+        return new IbexException(ExitCode.DATABASE, doing + " failed: " + firstLine(e.getMessage()), null, e);
     }
 
     /** How the user sets a connection key: --db-host for the repository, host= for a db. */

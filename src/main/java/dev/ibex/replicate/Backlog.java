@@ -3,6 +3,7 @@ package dev.ibex.replicate;
 import dev.ibex.capture.ChangeLog;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
@@ -46,7 +47,7 @@ public final class Backlog {
                 }
                 total += slowest;
             } catch (SQLException e) {
-                if ("42P01".equals(e.getSQLState())) {
+                if (SqlState.UNDEFINED_TABLE.is(e)) {
                     continue; // not captured (yet): nothing pending that ibex could know of
                 }
                 throw PgErrors.failed("Counting the backlog of sync \"" + sync + "\" on db \"" + source.name() + "\"", e);

@@ -4,6 +4,7 @@ import dev.ibex.IbexException;
 import dev.ibex.capture.ChangeLog;
 import dev.ibex.capture.LoggedTable;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import java.sql.Connection;
@@ -60,7 +61,7 @@ final class Changes implements AutoCloseable {
             return changes;
         } catch (SQLException e) {
             changes.close();
-            if ("42P01".equals(e.getSQLState())) {
+            if (SqlState.UNDEFINED_TABLE.is(e)) {
                 throw new IbexException(IbexException.BAD_INPUT, "Capture is not installed on source db \""
                         + source.name() + "\": activate or reload the sync");
             }

@@ -1,6 +1,8 @@
 package dev.ibex.replicate;
 
 import dev.ibex.repository.Repository;
+import dev.ibex.repository.RunLog;
+import dev.ibex.repository.RunState;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -13,6 +15,7 @@ final class RunRecord {
     private static final Logger LOG = LoggerFactory.getLogger(SyncRunner.class);
 
     private final Repository repo;
+    private final RunLog runLog;
     private final String sync;
     final long id;
     long deletes;
@@ -27,6 +30,7 @@ final class RunRecord {
     /** The run whose row {@link RunStart} inserted. */
     RunRecord(Repository repo, String sync, long id) {
         this.repo = repo;
+        this.runLog = new RunLog(repo);
         this.sync = sync;
         this.id = id;
     }
@@ -37,27 +41,33 @@ final class RunRecord {
     }
 
     void progress(String detail) {
-        repo.update("UPDATE ibex.run SET detail = ?, deletes = ?, inserts = ?, truncates = ? WHERE id = ?",
-                detail, deletes, inserts, truncates, id);
+        runLog.progress(id, detail, counts());
         repo.commit();
     }
 
     /** Records the run's end and commits; with a channel, listeners hear of it when that commits. */
     SyncRunner.Result finish(String announceChannel) {
-        String state = !errors.isEmpty() ? "bad" : keys + deletes + inserts + truncates > 0 ? "good" : "empty";
+        RunState state = state();
         String error = errors.isEmpty() ? null : String.join("; ", errors);
-        String detail = keys + " keys in " + steps + (steps == 1 ? " step" : " steps")
-                + (sequences == 0 ? "" : ", " + sequences + " sequence value" + (sequences == 1 ? "" : "s") + " set");
-        String end = """
-                UPDATE ibex.run SET ended = clock_timestamp(), state = ?, deletes = ?, inserts = ?, truncates = ?,
-                       snapshot = ?, detail = ?, error = ? WHERE id = ?""";
-        if (announceChannel == null) {
-            repo.update(end, state, deletes, inserts, truncates, snapshot, detail, error, id);
-        } else {
-            repo.one(end + " RETURNING pg_notify(?, ?)", rs -> rs.getString(1), state, deletes, inserts, truncates,
-                    snapshot, detail, error, id, announceChannel, sync);
-        }
+        runLog.end(id, state, counts(), snapshot, detail(), error, sync, announceChannel);
         repo.commit();
         return new SyncRunner.Result(id, state, deletes, inserts, error);
+    }
+
+    private RunState state() {
+        if (!errors.isEmpty()) {
+            return RunState.BAD;
+        }
+        return keys + deletes + inserts + truncates > 0 ? RunState.GOOD : RunState.EMPTY;
+    }
+
+    /** e.g. "200000 keys in 10 steps, 4 sequence values set". */
+    private String detail() {
+        return keys + " keys in " + steps + (steps == 1 ? " step" : " steps")
+                + (sequences == 0 ? "" : ", " + sequences + " sequence value" + (sequences == 1 ? "" : "s") + " set");
+    }
+
+    private RunLog.Counts counts() {
+        return new RunLog.Counts(deletes, inserts, truncates);
     }
 }

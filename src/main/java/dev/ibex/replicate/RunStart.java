@@ -2,6 +2,7 @@ package dev.ibex.replicate;
 
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Repository;
+import dev.ibex.repository.RunLog;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -29,7 +30,7 @@ record RunStart(Long runId, String planFingerprint, Map<String, Map<String, Stri
                    st.source, st.target, st.snapshot
             FROM ibex.sync s LEFT JOIN ibex.sync_state st ON st.sync = s.name
             WHERE s.name = ?;
-            INSERT INTO ibex.run (sync) SELECT name FROM ibex.sync WHERE name = ? RETURNING id""";
+            """ + RunLog.START;
 
     /**
      * Locks the sync ({@code pg_advisory_lock(lockClass, hashtext(sync))}, held by the session

@@ -8,7 +8,9 @@ import dev.ibex.pg.PgErrors;
 import dev.ibex.pg.ServerVersion;
 import dev.ibex.pg.SessionSettings;
 import dev.ibex.pg.SqlFeature;
+import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
+import dev.ibex.repository.OneTimeCopy;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncPlan;
@@ -62,8 +64,6 @@ final class SourceBatch {
     /** The batch's snapshot level for the source's version (SERIALIZABLE before 9.1) comes first. */
     private static final String BEGIN_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL %s; "
             + "SELECT txid_current_snapshot()::text; " + SOURCE_PLANS;
-
-    private static final String UNIQUE_VIOLATION = "23505";
 
     /** Logged as the runner: the batch is one step of a run. */
     private static final Logger LOG = LoggerFactory.getLogger(SyncRunner.class);
@@ -212,13 +212,13 @@ final class SourceBatch {
      */
     private Map<Group, List<Db>> groups(Map<String, List<Db>> byPrev) {
         Map<Group, List<Db>> groups = new LinkedHashMap<>();
-        int onetimecopy = plan.sync().onetimecopy();
+        OneTimeCopy onetimecopy = plan.sync().oneTimeCopy();
         for (Map.Entry<String, List<Db>> e : byPrev.entrySet()) {
             for (Db t : e.getValue()) {
                 Set<String> whole = new HashSet<>();
-                if (onetimecopy == 1) {
+                if (onetimecopy == OneTimeCopy.REPLACE) {
                     plan.tables().forEach(r -> whole.add(r.display()));
-                } else if (onetimecopy == 2) {
+                } else if (onetimecopy == OneTimeCopy.EMPTY_TABLES) {
                     try {
                         whole.addAll(emptyTables(t));
                     } catch (IbexException ex) {
@@ -292,7 +292,7 @@ final class SourceBatch {
                 "SELECT id FROM ibex.relation WHERE NOT analyze_after_copy", rs -> rs.getInt(1)));
         // onetimecopy 2 takes a non-empty target table for one loaded beforehand: a table must never be
         // left partly copied by a failed run, so it is copied in one transaction, not in parts
-        long splitBytes = plan.sync().onetimecopy() == 2 ? Long.MAX_VALUE
+        long splitBytes = plan.sync().oneTimeCopy() == OneTimeCopy.EMPTY_TABLES ? Long.MAX_VALUE
                 : (long) (Tunable.COPY_SPLIT_MB.read(repo) * (1 << 20));
         WholeTables copy = new WholeTables(plan.sync().name(), source, exportedSnapshot(), live, copyParallel,
                 t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), pace.progressMillis(),
@@ -418,7 +418,7 @@ final class SourceBatch {
             throws SQLException {
         for (int i = 0; i < sessions.size(); i++) {
             TargetSession failed = sessions.get(i);
-            if (failed.alive() || !UNIQUE_VIOLATION.equals(failed.failState)) {
+            if (failed.alive() || !SqlState.UNIQUE_VIOLATION.code().equals(failed.failState)) {
                 continue;
             }
             LOG.info("Applying the batch to db \"{}\" again in one transaction after a unique conflict "
@@ -526,7 +526,7 @@ final class SourceBatch {
                 rs.next();
                 values.add(new Object[] {r, rs.getLong(1), rs.getBoolean(2)});
             } catch (SQLException e) {
-                if ("42P01".equals(e.getSQLState())) {
+                if (SqlState.UNDEFINED_TABLE.is(e)) {
                     throw new IbexException(IbexException.BAD_INPUT, "Sequence " + r.display()
                             + " does not exist on source db \"" + source.name()
                             + "\": create it there, or remove it from the relgroup");
@@ -547,7 +547,7 @@ final class SourceBatch {
                         ps.executeQuery().close();
                         run.sequences++;
                     } catch (SQLException e) {
-                        run.error("42P01".equals(e.getSQLState())
+                        run.error(SqlState.UNDEFINED_TABLE.is(e)
                                 ? "Sequence " + r.display() + " does not exist on target db \"" + t.name()
                                         + "\": create it there (ibex copy schema copies sequences)"
                                 : "Setting sequence " + r.display() + " on target db \"" + t.name() + "\" failed: "

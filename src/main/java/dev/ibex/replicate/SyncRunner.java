@@ -4,7 +4,9 @@ import dev.ibex.IbexException;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
+import dev.ibex.repository.OneTimeCopy;
 import dev.ibex.repository.Repository;
+import dev.ibex.repository.RunState;
 import dev.ibex.repository.SyncPlan;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,7 +24,12 @@ import org.slf4j.MDC;
 public final class SyncRunner implements AutoCloseable {
 
     /** What a run did; the run row in ibex.run holds the same. */
-    public record Result(long runId, String state, long deletes, long inserts, String error) {
+    public record Result(long runId, RunState outcome, long deletes, long inserts, String error) {
+
+        /** The outcome as ibex.run.state spells it: good, empty or bad. */
+        public String state() {
+            return outcome.sql();
+        }
     }
 
     public static final int KEYS_PER_CHUNK = 10_000;
@@ -161,11 +168,12 @@ public final class SyncRunner implements AutoCloseable {
                 }
             }
             boolean everyDbTookPart = plan.members().stream().allMatch(m -> m.db().active());
-            if (plan.sync().onetimecopy() != 0 && run.errors.isEmpty() && everyDbTookPart) {
+            OneTimeCopy copy = plan.sync().oneTimeCopy();
+            if (copy.copies() && run.errors.isEmpty() && everyDbTookPart) {
                 // every target now holds a whole copy as of S_cur and follows the stream from there;
                 // an inactive db has not had its copy yet, and a new onetimecopy set meanwhile stays
-                repo.update("UPDATE ibex.sync SET onetimecopy = 0 WHERE name = ? AND onetimecopy = ?", sync,
-                        plan.sync().onetimecopy());
+                repo.update("UPDATE ibex.sync SET onetimecopy = ? WHERE name = ? AND onetimecopy = ?",
+                        OneTimeCopy.NONE.code(), sync, copy.code());
             }
             if (!run.errors.isEmpty()) {
                 // whatever failed may have been a schema change: the next run reads everything afresh

@@ -1,5 +1,6 @@
 package dev.ibex.replicate;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.SessionSettings;
@@ -126,12 +127,12 @@ final class TargetSession {
         for (TableCopy t : unchecked) {
             List<String> have = columns.get(t.display());
             if (have.isEmpty()) {
-                throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " does not exist on target db \""
+                throw new IbexException(ExitCode.BAD_INPUT, "Table " + t.display() + " does not exist on target db \""
                         + db.name() + "\": create it there (same columns as the source)");
             }
             for (String col : t.columns) {
                 if (!have.contains(col)) {
-                    throw new IbexException(IbexException.BAD_INPUT, "Table " + t.display() + " on target db \"" + db.name()
+                    throw new IbexException(ExitCode.BAD_INPUT, "Table " + t.display() + " on target db \"" + db.name()
                             + "\" has no column \"" + col + "\" (or it is generated there): add it as on the source");
                 }
             }

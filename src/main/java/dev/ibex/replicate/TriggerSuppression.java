@@ -1,5 +1,6 @@
 package dev.ibex.replicate;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.Identifiers;
 import java.sql.Connection;
@@ -103,7 +104,7 @@ public final class TriggerSuppression {
                 c.rollback();
             }
         }
-        throw new IbexException(IbexException.BAD_INPUT, "Cannot turn off triggers and foreign keys on db \"" + db
+        throw new IbexException(ExitCode.BAD_INPUT, "Cannot turn off triggers and foreign keys on db \"" + db
                 + "\" for user " + currentUser(c) + ": make the user superuser or GRANT SET ON PARAMETER "
                 + "session_replication_role TO it (PostgreSQL 15+), or on Aiven let it execute "
                 + "aiven_extras.session_replication_role(text), or have an administrator run "

@@ -1,5 +1,6 @@
 package dev.ibex.replicate;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.ServerVersion;
 import dev.ibex.pg.SessionSettings;
@@ -133,7 +134,7 @@ final class WholeTables {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            sourceError.compareAndSet(null, new IbexException(IbexException.RUN_FAILED, "Copy of sync " + sync
+            sourceError.compareAndSet(null, new IbexException(ExitCode.RUN_FAILED, "Copy of sync " + sync
                     + " was interrupted"));
             queue.clear();
             for (Thread t : workers) {

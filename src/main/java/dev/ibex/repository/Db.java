@@ -1,6 +1,8 @@
 package dev.ibex.repository;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
+import dev.ibex.pg.Connectable;
 import dev.ibex.pg.ConnectionSpec;
 import java.util.Map;
 import java.util.Properties;
@@ -8,7 +10,7 @@ import org.postgresql.jdbcurlresolver.PgServiceConfParser;
 
 /** One named database connection, as stored in ibex.db. */
 public record Db(String name, String dbname, String host, Integer port, String user, String password,
-                 String conn, String service, String status) {
+                 String conn, String service, String status) implements Connectable {
 
     public boolean active() {
         return "active".equals(status);
@@ -48,7 +50,7 @@ public record Db(String name, String dbname, String host, Integer port, String u
     private Properties serviceProperties() {
         Properties p = PgServiceConfParser.getServiceProperties(service);
         if (p == null) {
-            throw new IbexException(IbexException.DATABASE, "Cannot connect to " + name + ": service \"" + service
+            throw new IbexException(ExitCode.DATABASE, "Cannot connect to " + name + ": service \"" + service
                     + "\" is not defined (or its file has an unknown key) in pg_service.conf (PGSERVICEFILE, else "
                     + "~/.pg_service.conf, else PGSYSCONFDIR/pg_service.conf): add a [" + service + "] section there, "
                     + "or fix service=");
@@ -67,7 +69,7 @@ public record Db(String name, String dbname, String host, Integer port, String u
             }
             return n;
         } catch (NumberFormatException e) {
-            throw new IbexException(IbexException.BAD_INPUT, "Cannot connect to " + name + ": " + from + " is \""
+            throw new IbexException(ExitCode.BAD_INPUT, "Cannot connect to " + name + ": " + from + " is \""
                     + text + "\", not a port number: fix it, or give the db its own port=");
         }
     }

@@ -1,5 +1,6 @@
 package dev.ibex.repository;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.PgErrors;
@@ -38,7 +39,7 @@ public final class Repository implements AutoCloseable {
         try {
             if (RepositoryInstaller.installedVersion(c) == 0) {
                 c.close();
-                throw new IbexException(IbexException.BAD_INPUT, "No ibex repository in database \""
+                throw new IbexException(ExitCode.BAD_INPUT, "No ibex repository in database \""
                         + spec.dbname() + "\" at " + spec.hostPort() + ": run 'ibex install' first, or point "
                         + "--db-name/--db-host at the right database");
             }

@@ -1,9 +1,11 @@
 package dev.ibex.repository;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SqlState;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -63,7 +65,7 @@ public final class RepositoryInstaller {
         try {
             return spec.connect("ibex install");
         } catch (IbexException e) {
-            if (!(e.getCause() instanceof SQLException se) || !"3D000".equals(se.getSQLState())) {
+            if (!(e.getCause() instanceof SQLException se) || !SqlState.INVALID_CATALOG_NAME.is(se)) {
                 throw e;
             }
         }
@@ -73,7 +75,7 @@ public final class RepositoryInstaller {
             st.execute("CREATE DATABASE " + Identifiers.quote(spec.dbname()));
             notes.add("Created database \"" + spec.dbname() + "\"");
         } catch (SQLException e) {
-            throw new IbexException(IbexException.DATABASE, "Database \"" + spec.dbname() + "\" does not exist at "
+            throw new IbexException(ExitCode.DATABASE, "Database \"" + spec.dbname() + "\" does not exist at "
                     + spec.hostPort() + " and user \"" + spec.user() + "\" cannot create it: "
                     + "run 'createdb " + spec.dbname() + "' as a user who may, or choose another --db-name",
                     PgErrors.firstLine(e.getMessage()), e);

@@ -12,4 +12,9 @@ public record Sync(String name, String relgroup, String dbgroup, String status, 
     public boolean active() {
         return "active".equals(status);
     }
+
+    /** onetimecopy as its enum; the number stays the record's component, as the column stores it. */
+    public OneTimeCopy oneTimeCopy() {
+        return OneTimeCopy.of(onetimecopy);
+    }
 }

@@ -2,6 +2,8 @@ package dev.ibex.status;
 
 import dev.ibex.pg.DbPools;
 import dev.ibex.repository.Repository;
+import dev.ibex.repository.RunLog;
+import dev.ibex.repository.RunState;
 import dev.ibex.repository.Sync;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -17,12 +19,6 @@ import java.util.TreeMap;
 /** Reads the status of syncs from the repository alone: it works whether a controller runs or not. */
 public final class StatusReader {
 
-    private static final String LATEST_RUNS = """
-            SELECT DISTINCT ON (sync, kind) sync, kind, id, started, ended, state, deletes, inserts, truncates,
-                   detail, error
-              FROM (SELECT r.*, CASE WHEN state = 'empty' THEN 'good' ELSE state END AS kind
-                      FROM ibex.run r WHERE sync = ANY(?)) runs
-             ORDER BY sync, kind, started DESC, id DESC""";
     private static final String MEMBERS = """
             SELECT m.dbgroup, m.db, m.role FROM ibex.dbgroup_member m
              ORDER BY m.dbgroup, m.priority DESC, m.db""";
@@ -44,9 +40,7 @@ public final class StatusReader {
     public List<SyncStatus> read(List<Sync> syncs) {
         List<String> names = syncs.stream().map(Sync::name).toList();
         Instant now = repo.one("SELECT now()", rs -> instant(rs, 1)).orElseThrow();
-        Map<String, Map<String, SyncStatus.Run>> runs = new HashMap<>();
-        repo.list(LATEST_RUNS, rs -> runs.computeIfAbsent(rs.getString("sync"), k -> new HashMap<>())
-                .put(rs.getString("kind"), run(rs)), names);
+        Map<String, Map<RunState, RunLog.Entry>> runs = new RunLog(repo).latest(names);
         Map<String, List<String>> sources = new HashMap<>();
         Map<String, List<String>> targets = new HashMap<>();
         repo.list(MEMBERS, rs -> ("source".equals(rs.getString(3)) ? sources : targets)
@@ -59,20 +53,15 @@ public final class StatusReader {
         repo.commit();
         List<SyncStatus> out = new ArrayList<>();
         for (Sync s : syncs) {
-            Map<String, SyncStatus.Run> r = runs.getOrDefault(s.name(), Map.of());
+            Map<RunState, RunLog.Entry> r = runs.getOrDefault(s.name(), Map.of());
             out.add(new SyncStatus(s.name(), s.status(), s.paused(), s.relgroup(), s.dbgroup(),
                     sources.getOrDefault(s.dbgroup(), List.of()), targets.getOrDefault(s.dbgroup(), List.of()),
                     tables.getOrDefault(s.relgroup(), 0), s.checktime(), s.stayalive(), s.kidsalive(), s.autokick(),
-                    s.onetimecopy(), r.get("running"), r.get("good"), r.get("bad"), Backlogs.of(repo, pools, s),
+                    s.oneTimeCopy(), r.get(RunState.RUNNING), r.get(RunState.GOOD), r.get(RunState.BAD),
+                    Backlogs.of(repo, pools, s),
                     suppression.getOrDefault(s.name(), new LinkedHashMap<>()), now));
         }
         return out;
-    }
-
-    private static SyncStatus.Run run(ResultSet rs) throws SQLException {
-        return new SyncStatus.Run(rs.getLong("id"), instant(rs, rs.findColumn("started")),
-                instant(rs, rs.findColumn("ended")), rs.getString("state"), rs.getLong("deletes"),
-                rs.getLong("inserts"), rs.getLong("truncates"), rs.getString("detail"), rs.getString("error"));
     }
 
     static Instant instant(ResultSet rs, int column) throws SQLException {

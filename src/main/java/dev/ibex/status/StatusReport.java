@@ -1,12 +1,13 @@
 package dev.ibex.status;
 
 import dev.ibex.Json;
-import dev.ibex.controller.RunningController;
+import dev.ibex.repository.RunLog;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -18,11 +19,11 @@ public final class StatusReport {
 
     private static final String RULE = "=".repeat(70);
 
-    private final Optional<RunningController> controller;
+    private final Optional<? extends ControllerInfo> controller;
     private final List<SyncStatus> syncs;
     private final ZoneId zone;
 
-    public StatusReport(Optional<RunningController> controller, List<SyncStatus> syncs, ZoneId zone) {
+    public StatusReport(Optional<? extends ControllerInfo> controller, List<SyncStatus> syncs, ZoneId zone) {
         this.controller = controller;
         this.syncs = syncs;
         this.zone = zone;
@@ -45,8 +46,8 @@ public final class StatusReport {
             "Time"};
         List<String[]> rows = new ArrayList<>();
         for (SyncStatus s : syncs) {
-            SyncStatus.Run good = s.lastGood();
-            SyncStatus.Run bad = s.lastBad();
+            RunLog.Entry good = s.lastGood();
+            RunLog.Entry bad = s.lastBad();
             rows.add(new String[] {
                 s.name(),
                 s.stateText(),
@@ -94,8 +95,8 @@ public final class StatusReport {
         StringBuilder out = new StringBuilder(controllerLine()).append('\n');
         for (SyncStatus s : syncs) {
             Map<String, String> lines = new LinkedHashMap<>();
-            SyncStatus.Run good = s.lastGood();
-            SyncStatus.Run bad = s.lastBad();
+            RunLog.Entry good = s.lastGood();
+            RunLog.Entry bad = s.lastBad();
             String t = good != null && good.truncates() > 0 ? "/truncates" : "";
             lines.put("Last good", good == null ? "none" : Durations.when(good.started(), s.now(), zone)
                     + " (time to run: " + Durations.age(good.took()) + ")");
@@ -113,17 +114,13 @@ public final class StatusReport {
             lines.put("Check time", s.checktime() == null ? "None" : Durations.age(Duration.ofSeconds(s.checktime())));
             lines.put("Stayalive/Kidsalive", yes(s.stayalive()) + " / " + yes(s.kidsalive()));
             lines.put("Autokick", yes(s.autokick()));
-            lines.put("Onetimecopy", switch (s.onetimecopy()) {
-                case 1 -> "Yes (replace target tables)";
-                case 2 -> "Yes (empty target tables only)";
-                default -> "No";
-            });
+            lines.put("Onetimecopy", s.onetimecopy().text());
             lines.put("Backlog", s.backlog() == null ? "unknown" : s.backlog() + " change(s)");
             lines.put("Lag", s.lag() == null ? "unknown" : Durations.age(s.lag()));
             lines.put("Trigger suppression", s.suppression().isEmpty() ? "not probed yet"
                     : String.join(", ", s.suppression().entrySet().stream().map(e -> e.getKey() + ": " + e.getValue())
                             .toList()));
-            lines.put("Controller", controller.map(RunningController::describe).orElse("not running"));
+            lines.put("Controller", controller.map(ControllerInfo::describe).orElse("not running"));
             if (bad != null && bad.error() != null) {
                 lines.put("Last error", bad.error());
             }
@@ -145,9 +142,9 @@ public final class StatusReport {
         Map<String, Object> root = new LinkedHashMap<>();
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("running", controller.isPresent());
-        c.put("pid", controller.map(RunningController::pid).orElse(null));
-        c.put("host", controller.map(RunningController::host).orElse(null));
-        c.put("started", controller.map(RunningController::started).orElse(null));
+        c.put("pid", controller.map(ControllerInfo::pid).orElse(null));
+        c.put("host", controller.map(ControllerInfo::host).orElse(null));
+        c.put("started", controller.map(ControllerInfo::started).orElse(null));
         c.put("uptime_seconds", controller.map(r -> r.uptime().getSeconds()).orElse(null));
         root.put("controller", c);
         List<Object> list = new ArrayList<>();
@@ -155,7 +152,7 @@ public final class StatusReport {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", s.name());
             m.put("state", s.state());
-            m.put("status", s.statusText().toLowerCase(java.util.Locale.ROOT));
+            m.put("status", s.statusText().toLowerCase(Locale.ROOT));
             m.put("relgroup", s.relgroup());
             m.put("dbgroup", s.dbgroup());
             m.put("sources", s.sources());
@@ -165,7 +162,7 @@ public final class StatusReport {
             m.put("stayalive", s.stayalive());
             m.put("kidsalive", s.kidsalive());
             m.put("autokick", s.autokick());
-            m.put("onetimecopy", s.onetimecopy());
+            m.put("onetimecopy", s.onetimecopy().code());
             m.put("running", s.running() == null ? null : run(s.running(), s));
             m.put("last_good", s.lastGood() == null ? null : run(s.lastGood(), s));
             m.put("last_bad", s.lastBad() == null ? null : run(s.lastBad(), s));
@@ -178,10 +175,10 @@ public final class StatusReport {
         return Json.pretty(root) + "\n";
     }
 
-    private static Map<String, Object> run(SyncStatus.Run r, SyncStatus s) {
+    private static Map<String, Object> run(RunLog.Entry r, SyncStatus s) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", r.id());
-        m.put("state", r.state());
+        m.put("state", r.state().sql());
         m.put("started", r.started());
         m.put("ended", r.ended());
         m.put("seconds", r.ended() == null ? Duration.between(r.started(), s.now()).toMillis() / 1000.0

@@ -1,5 +1,8 @@
 package dev.ibex.status;
 
+import dev.ibex.repository.OneTimeCopy;
+import dev.ibex.repository.RunLog.Entry;
+import dev.ibex.repository.RunState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -14,42 +17,42 @@ import java.util.Map;
  */
 public record SyncStatus(String name, String status, boolean paused, String relgroup, String dbgroup,
                          List<String> sources, List<String> targets, int tables, Long checktime, boolean stayalive,
-                         boolean kidsalive, boolean autokick, int onetimecopy, Run running, Run lastGood,
-                         Run lastBad, Long backlog, Map<String, String> suppression, Instant now) {
-
-    /** One row of ibex.run. */
-    public record Run(long id, Instant started, Instant ended, String state, long deletes, long inserts,
-                      long truncates, String detail, String error) {
-
-        public Duration took() {
-            return ended == null ? Duration.ZERO : Duration.between(started, ended);
-        }
-    }
+                         boolean kidsalive, boolean autokick, OneTimeCopy onetimecopy, Entry running,
+                         Entry lastGood, Entry lastBad, Long backlog, Map<String, String> suppression, Instant now) {
 
     /** good, bad, running or none: the open run, else whichever of last good and last bad ended last. */
     public String state() {
+        RunState kind = kind();
+        return kind == null ? "none" : kind.sql();
+    }
+
+    /** RUNNING, GOOD or BAD as {@link #state()} explains; null when the sync has no runs. */
+    private RunState kind() {
         if (running != null) {
-            return "running";
+            return RunState.RUNNING;
         }
         if (lastGood == null && lastBad == null) {
-            return "none";
+            return null;
         }
         if (lastBad == null) {
-            return "good";
+            return RunState.GOOD;
         }
         if (lastGood == null) {
-            return "bad";
+            return RunState.BAD;
         }
-        return lastGood.ended().isAfter(lastBad.ended()) ? "good" : "bad";
+        return lastGood.ended().isAfter(lastBad.ended()) ? RunState.GOOD : RunState.BAD;
     }
 
     /** Bucardo's words: Good, Bad, running, No records found. */
     public String stateText() {
-        return switch (state()) {
-            case "good" -> "Good";
-            case "bad" -> "Bad";
-            case "running" -> "running";
-            default -> "No records found";
+        RunState kind = kind();
+        if (kind == null) {
+            return "No records found";
+        }
+        return switch (kind) {
+            case GOOD, EMPTY -> "Good";
+            case BAD -> "Bad";
+            case RUNNING -> "running";
         };
     }
 

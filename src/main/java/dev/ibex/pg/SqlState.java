@@ -1,0 +1,72 @@
+package dev.ibex.pg;
+
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * The SQLSTATEs ibex tells apart, each with what can be done about it, after pgjdbc's PSQLState
+ * (connection errors are class 08) and Debezium's split of errors into retry and fail.
+ */
+public enum SqlState {
+    INVALID_AUTHORIZATION("28000", Kind.NEEDS_A_PERSON),
+    INVALID_PASSWORD("28P01", Kind.NEEDS_A_PERSON),
+    INVALID_CATALOG_NAME("3D000", Kind.NEEDS_A_PERSON),
+    UNIQUE_VIOLATION("23505", Kind.NEEDS_A_PERSON),
+    DEPENDENT_OBJECTS_STILL_EXIST("2BP01", Kind.NEEDS_A_PERSON),
+    INSUFFICIENT_PRIVILEGE("42501", Kind.NEEDS_A_PERSON),
+    UNDEFINED_TABLE("42P01", Kind.NEEDS_A_PERSON),
+    TOO_MANY_CONNECTIONS("53300", Kind.TRANSIENT),
+    LOCK_NOT_AVAILABLE("55P03", Kind.TRANSIENT),
+    QUERY_CANCELED("57014", Kind.TRANSIENT),
+    CANNOT_CONNECT_NOW("57P03", Kind.TRANSIENT);
+
+    /** What to do about an error. */
+    public enum Kind {
+        /** Trying again later may well work: the server was busy, starting or locked. */
+        TRANSIENT,
+        /** The connection broke or could not be made: reconnect, then try again. */
+        CONNECTION,
+        /** Trying again cannot help until someone changes a password, a grant, a table or a setting. */
+        NEEDS_A_PERSON
+    }
+
+    private final String code;
+    private final Kind kind;
+
+    SqlState(String code, Kind kind) {
+        this.code = code;
+        this.kind = kind;
+    }
+
+    /** The five characters PostgreSQL reports, e.g. "42P01". */
+    public String code() {
+        return code;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    public boolean is(SQLException e) {
+        return code.equals(e.getSQLState());
+    }
+
+    public static Optional<SqlState> of(String code) {
+        return Arrays.stream(values()).filter(s -> s.code.equals(code)).findFirst();
+    }
+
+    /**
+     * What to do about {@code code}, also for states not listed here: class 08 (and pgjdbc's
+     * errors without a state, which are I/O failures) is a connection error, class 40
+     * (serialization failure, deadlock) and class 53 (insufficient resources) are transient, the
+     * rest needs a person.
+     */
+    public static Kind kindOf(String code) {
+        if (code == null || code.startsWith("08")) {
+            return Kind.CONNECTION;
+        }
+        return of(code).map(SqlState::kind).orElseGet(() ->
+                code.startsWith("40") || code.startsWith("53") ? Kind.TRANSIENT : Kind.NEEDS_A_PERSON);
+    }
+}

@@ -1,0 +1,158 @@
+package dev.ibex.repository;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The run log, ibex.run: one row per run of a sync, written by the runner as it starts, progresses
+ * and ends, ended for it by the kid or the controller when the runner could not, trimmed by the
+ * controller, read by status and kick. Every statement on ibex.run is here; states are bound as
+ * parameters from {@link RunState}, so no SQL spells them. Nothing here commits: the caller owns
+ * the transaction.
+ */
+public final class RunLog {
+
+    /**
+     * Inserts a row in the column's default state, {@link RunState#RUNNING}, and returns its id;
+     * no row for an unknown sync. Public for the runner, which sends it in one round trip with the
+     * statements that take the sync's lock and read its state.
+     */
+    public static final String START = """
+            INSERT INTO ibex.run (sync) SELECT name FROM ibex.sync WHERE name = ? RETURNING id""";
+
+    private static final String PROGRESS = """
+            UPDATE ibex.run SET detail = ?, deletes = ?, inserts = ?, truncates = ? WHERE id = ?""";
+    private static final String END = """
+            UPDATE ibex.run SET ended = clock_timestamp(), state = ?, deletes = ?, inserts = ?, truncates = ?,
+                   snapshot = ?, detail = ?, error = ? WHERE id = ?""";
+    private static final String END_OPEN_RUNS = """
+            UPDATE ibex.run SET state = ?, ended = clock_timestamp(), error = ?
+             WHERE sync = ? AND state = ?""";
+    private static final String INSERT_ENDED = """
+            INSERT INTO ibex.run (sync, state, ended, error) VALUES (?, ?, clock_timestamp(), ?)""";
+    private static final String END_ALL_OPEN_RUNS = """
+            UPDATE ibex.run SET state = ?, ended = clock_timestamp(), error = ?
+             WHERE state = ?""";
+    /** Keeps the newest run of each state per sync, whatever its age, so status can show it. */
+    private static final String TRIM = """
+            DELETE FROM ibex.run r
+             WHERE r.state <> ?
+               AND r.id NOT IN (SELECT DISTINCT ON (sync, state) id FROM ibex.run ORDER BY sync, state, started DESC, id DESC)
+               AND (r.started < now() - ? * interval '1 day'
+                    OR r.id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY sync ORDER BY started DESC, id DESC) AS n
+                                                  FROM ibex.run) ranked
+                                 WHERE n > ?))""";
+    private static final String ENDED_SINCE = """
+            SELECT id, started, ended, state, deletes, inserts, truncates, detail, error FROM ibex.run
+             WHERE sync = ? AND started >= ? AND ended IS NOT NULL
+             ORDER BY started, id LIMIT 1""";
+    private static final String RUNNING_DETAIL = """
+            SELECT detail FROM ibex.run WHERE sync = ? AND state = ? ORDER BY id DESC LIMIT 1""";
+    /** The newest run per sync and kind ({@link RunState#kind()}: an empty run is of the good kind). */
+    private static final String LATEST = """
+            SELECT DISTINCT ON (sync, kind) sync, id, started, ended, state, deletes, inserts, truncates,
+                   detail, error
+              FROM (SELECT r.*, CASE WHEN state = ? THEN ? ELSE state END AS kind
+                      FROM ibex.run r WHERE sync = ANY(?)) runs
+             ORDER BY sync, kind, started DESC, id DESC""";
+
+    /** One row of ibex.run. */
+    public record Entry(long id, Instant started, Instant ended, RunState state, long deletes, long inserts,
+                        long truncates, String detail, String error) {
+
+        public Duration took() {
+            return ended == null ? Duration.ZERO : Duration.between(started, ended);
+        }
+    }
+
+    /** What a run did, as its end records it. */
+    public record Counts(long deletes, long inserts, long truncates) {
+    }
+
+    private final Repository repo;
+
+    public RunLog(Repository repo) {
+        this.repo = repo;
+    }
+
+    /** Shows what the open run is doing and its counts so far. */
+    public void progress(long id, String detail, Counts counts) {
+        repo.update(PROGRESS, detail, counts.deletes(), counts.inserts(), counts.truncates(), id);
+    }
+
+    /**
+     * Ends the run. With a channel, the same statement sends NOTIFY channel with the sync's name,
+     * so listeners hear of the end exactly when it commits.
+     */
+    public void end(long id, RunState state, Counts counts, String snapshot, String detail, String error,
+                    String sync, String announceChannel) {
+        if (announceChannel == null) {
+            repo.update(END, state.sql(), counts.deletes(), counts.inserts(), counts.truncates(), snapshot, detail,
+                    error, id);
+        } else {
+            repo.one(END + " RETURNING pg_notify(?, ?)", rs -> rs.getString(1), state.sql(), counts.deletes(),
+                    counts.inserts(), counts.truncates(), snapshot, detail, error, id, announceChannel, sync);
+        }
+    }
+
+    /**
+     * Records a run that failed where its runner could not record it: ends the sync's open run as
+     * bad, or, when none is open (it failed before its row was inserted), adds an ended bad one.
+     */
+    public void recordFailure(String sync, String error) {
+        if (repo.update(END_OPEN_RUNS, RunState.BAD.sql(), error, sync, RunState.RUNNING.sql()) == 0) {
+            repo.update(INSERT_ENDED, sync, RunState.BAD.sql(), error);
+        }
+    }
+
+    /** Ends every open run as bad: a controller that starts knows no runner of an earlier one is left. */
+    public int endAllOpenRuns(String error) {
+        return repo.update(END_ALL_OPEN_RUNS, RunState.BAD.sql(), error, RunState.RUNNING.sql());
+    }
+
+    /**
+     * Deletes ended runs beyond the newest {@code keep} per sync or older than {@code days}; the
+     * newest run of each state per sync stays. Returns how many went.
+     */
+    public int trim(int keep, int days) {
+        return repo.update(TRIM, RunState.RUNNING.sql(), days, keep);
+    }
+
+    /** The first run of the sync that started at or after {@code since} and has ended. */
+    public Optional<Entry> endedSince(String sync, OffsetDateTime since) {
+        return repo.one(ENDED_SINCE, RunLog::entry, sync, since);
+    }
+
+    /** What the sync's open run is doing (ibex.run.detail), if it runs and said. */
+    public Optional<String> runningDetail(String sync) {
+        return repo.one(RUNNING_DETAIL, rs -> rs.getString(1), sync, RunState.RUNNING.sql());
+    }
+
+    /** Per sync, its newest run of each kind: {@link RunState#RUNNING}, GOOD (or empty) and BAD. */
+    public Map<String, Map<RunState, Entry>> latest(List<String> syncs) {
+        Map<String, Map<RunState, Entry>> out = new HashMap<>();
+        repo.list(LATEST, rs -> out.computeIfAbsent(rs.getString("sync"), k -> new EnumMap<>(RunState.class))
+                        .put(RunState.of(rs.getString("state")).kind(), entry(rs)),
+                RunState.EMPTY.sql(), RunState.GOOD.sql(), syncs);
+        return out;
+    }
+
+    private static Entry entry(ResultSet rs) throws SQLException {
+        return new Entry(rs.getLong("id"), instant(rs, "started"), instant(rs, "ended"),
+                RunState.of(rs.getString("state")), rs.getLong("deletes"), rs.getLong("inserts"),
+                rs.getLong("truncates"), rs.getString("detail"), rs.getString("error"));
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
+    }
+}
