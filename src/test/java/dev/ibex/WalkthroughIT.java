@@ -1,26 +1,24 @@
 package dev.ibex;
 
+import static dev.ibex.test.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.controller.PidFile;
 import dev.ibex.pg.Identifiers;
+import dev.ibex.replicate.Writers;
 import dev.ibex.repository.SqlFiles;
 import dev.ibex.test.Cli;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -73,29 +71,19 @@ class WalkthroughIT {
         ok(repo, "add", "dbgroup", "src_to_dst", "src:source", "dst:target");
         ok(repo, "add", "sync", "shop", "relgroup=shop", "dbs=src_to_dst", "onetimecopy=1");
 
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong writes = new AtomicLong();
-        List<Thread> writers = new ArrayList<>();
-        for (int i = 0; i < 2; i++) {
-            Thread t = new Thread(() -> write(src, stop, writes), "walkthrough-writer-" + i);
-            t.start();
-            writers.add(t);
-        }
-        try {
+        // writes go on while the controller starts, copies, is killed, is down and starts again
+        try (Writers writers = Writers.start(src, 2, 20, WalkthroughIT::change)) {
             long first = start(repo, piddir, logDir);
-            Thread.sleep(3000);
+            eventually(Duration.ofSeconds(60), "a good run with the writers going", () -> goodRuns(repo) > 0);
             ProcessHandle.of(first).orElseThrow().destroyForcibly();
             ProcessHandle.of(first).ifPresent(p -> p.onExit().join());
-            Thread.sleep(1500);
+            writers.awaitCommits(writers.committed() + 100); // changes made while no controller runs
+            long before = goodRuns(repo);
             start(repo, piddir, logDir);
-            Thread.sleep(3000);
-        } finally {
-            stop.set(true);
-            for (Thread t : writers) {
-                t.join();
-            }
+            eventually(Duration.ofSeconds(60), "a good run after the restart", () -> goodRuns(repo) > before);
+            writers.stop();
+            assertTrue(writers.committed() > 100, "the writers committed: " + writers.committed());
         }
-        assertTrue(writes.get() > 100, "the writers wrote: " + writes.get());
 
         Cli.Result kick = Cli.run(repo, "kick", "shop", "0");
         assertEquals(0, kick.exit(), kick.toString());
@@ -111,39 +99,21 @@ class WalkthroughIT {
         assertEquals(0, stopped.exit(), stopped.toString());
     }
 
-    /** Inserts orders with items, updates totals, moves orders to new keys, deletes some. */
-    private static void write(TestDb src, AtomicBoolean stop, AtomicLong writes) {
-        try (Connection c = src.connect()) {
-            c.setAutoCommit(false);
-            ThreadLocalRandom r = ThreadLocalRandom.current();
-            try (PreparedStatement insert = c.prepareStatement(
-                    "WITH o AS (INSERT INTO orders (customer, total, note) VALUES (?, ?, ?) RETURNING id) "
-                            + "INSERT INTO items SELECT id, 1, 'sku-' || id FROM o");
-                 PreparedStatement update = c.prepareStatement("UPDATE orders SET total = total + 1 WHERE id = ?");
-                 PreparedStatement rekey = c.prepareStatement(
-                         "UPDATE items SET line = line + 10 WHERE order_id = ? AND line < 10");
-                 PreparedStatement delete = c.prepareStatement("DELETE FROM orders WHERE id = ?")) {
-                while (!stop.get()) {
-                    insert.setInt(1, r.nextInt(1000));
-                    insert.setBigDecimal(2, java.math.BigDecimal.valueOf(r.nextInt(100_000), 2));
-                    insert.setString(3, "ünïcode\\" + r.nextInt());
-                    insert.executeUpdate();
-                    update.setLong(1, 1 + r.nextInt(600));
-                    update.executeUpdate();
-                    rekey.setLong(1, 1 + r.nextInt(600));
-                    rekey.executeUpdate();
-                    delete.setLong(1, 1 + r.nextInt(600));
-                    delete.executeUpdate();
-                    c.commit();
-                    writes.addAndGet(4);
-                    Thread.sleep(2);
-                }
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("writer failed: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    /** Inserts orders with items, updates totals, moves items to new keys, deletes orders. */
+    private static String change(ThreadLocalRandom r) {
+        long id = 1 + r.nextInt(600);
+        return switch (r.nextInt(4)) {
+            case 0 -> "WITH o AS (INSERT INTO orders (customer, total, note) VALUES (" + r.nextInt(1000) + ", "
+                    + r.nextInt(100_000) / 100.0 + ", E'ünïcode\\\\" + r.nextInt() + "') RETURNING id) "
+                    + "INSERT INTO items SELECT id, 1, 'sku-' || id FROM o";
+            case 1 -> "UPDATE orders SET total = total + 1 WHERE id = " + id;
+            case 2 -> "UPDATE items SET line = line + 10 WHERE order_id = " + id + " AND line < 10";
+            default -> "DELETE FROM orders WHERE id = " + id;
+        };
+    }
+
+    private static long goodRuns(TestDb repo) {
+        return Long.parseLong(repo.scalar("SELECT count(*) FROM ibex.run WHERE sync = 'shop' AND state = 'good'"));
     }
 
     private long start(TestDb repo, Path piddir, Path logDir) throws Exception {

@@ -3,6 +3,8 @@ package dev.ibex.capture;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.ServerVersion;
+import dev.ibex.pg.SessionSettings;
 import dev.ibex.pg.SqlState;
 import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
@@ -12,14 +14,21 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Deletes the logged changes every consumer has applied: ibex.log and ibex.truncate_log rows
  * below txid_snapshot_xmin of every (sync, target) S_prev that reads from the source, and the rows
  * of each table's own delta table below that of the syncs that read the table. A sync without a
- * snapshot yet holds everything. For the controller's periodic job.
+ * snapshot yet holds everything. First moves on the S_prev of consumers with nothing pending.
+ * For the controller's periodic job.
  */
 public final class DeltaPurge {
 
@@ -28,36 +37,130 @@ public final class DeltaPurge {
 
     /** Per table read from {@code source}, the S_prev of every consumer (NULL: a consumer without one). */
     static final String CONSUMERS = """
-            SELECT r.schemaname, r.tablename, st.snapshot
+            SELECT r.schemaname, r.tablename, s.name, st.target, st.snapshot
             FROM ibex.sync s
             JOIN ibex.dbgroup_member src ON src.dbgroup = s.dbgroup AND src.role = 'source' AND src.db = ?
             JOIN ibex.relgroup_member rm ON rm.relgroup = s.relgroup
             JOIN ibex.relation r ON r.id = rm.relation AND r.reltype = 'table' AND r.keycols <> '{}'
             LEFT JOIN ibex.sync_state st ON st.sync = s.name AND st.source = src.db""";
 
+    /** Rows read at most to find the idle consumers; more means a backlog, which its runs work off. */
+    static final int SCAN_LIMIT = 200_000;
+
+    /** Moves a consumer's S_prev on only if nobody moved it since it was read. */
+    static final String ADVANCE = """
+            UPDATE ibex.sync_state SET snapshot = ?, updated = now()
+            WHERE sync = ? AND source = ? AND target = ? AND snapshot = ?""";
+
+    /**
+     * The changes of the log a snapshot sees from a txid on (bind it twice), for deciding which
+     * consumers have nothing pending; at most {@link #SCAN_LIMIT} rows plus one.
+     */
+    static final String SEEN_SINCE = """
+            SELECT c.schemaname, c.tablename, l.txid FROM ibex.log l JOIN ibex.captured c ON c.tab = l.tab
+            WHERE l.txid >= ?
+            UNION ALL
+            SELECT schemaname, tablename, txid FROM ibex.truncate_log WHERE txid >= ?
+            LIMIT %d""".formatted(SCAN_LIMIT + 1);
+
+    /** One (sync, target) reading from the source: its S_prev (null: none yet) and its tables. */
+    private record Consumer(String sync, String target, String snapshot, Set<String> tables) {
+    }
+
     /** @return the number of rows deleted */
     public static long purge(Repository repo, DbPools pools, Db source) {
-        // "schema\0table" -> the lowest horizon of the syncs reading it
-        Map<String, Long> horizons = new HashMap<>();
-        long everyone = Long.MAX_VALUE;
-        for (Object[] row : repo.list(CONSUMERS, rs -> new Object[] {rs.getString(1) + "\u0000" + rs.getString(2),
-            rs.getString(3)}, source.name())) {
-            long xmin = row[1] == null ? 0 : TxidSnapshot.parse((String) row[1]).xmin();
-            horizons.merge((String) row[0], xmin, Math::min);
-            everyone = Math.min(everyone, xmin);
+        Map<List<String>, Consumer> consumers = new LinkedHashMap<>();
+        for (Object[] row : repo.list(CONSUMERS, rs -> new Object[] {name(rs.getString(1), rs.getString(2)),
+            rs.getString(3), rs.getString(4), rs.getString(5)}, source.name())) {
+            consumers.computeIfAbsent(List.of((String) row[1], String.valueOf(row[2])),
+                    k -> new Consumer((String) row[1], (String) row[2], (String) row[3], new HashSet<>()))
+                    .tables().add((String) row[0]);
         }
-        if (horizons.isEmpty()) {
+        if (consumers.isEmpty()) {
             return 0;
         }
-        long deleted = 0;
         try (Connection c = pools.connection(source)) {
-            deleted += delete(c, "ibex.log", everyone);
-            deleted += delete(c, "ibex.truncate_log", everyone);
-            for (Map.Entry<String, String> d : ownDeltas(c).entrySet()) {
-                deleted += delete(c, "ibex." + Identifiers.quote(d.getValue()), horizons.getOrDefault(d.getKey(), 0L));
-            }
+            advanceIdle(repo, c, source, consumers);
+            return delete(c, consumers.values());
         } catch (SQLException e) {
             throw PgErrors.failed("Purging applied changes on db \"" + source.name() + "\"", e);
+        }
+    }
+
+    /**
+     * The shared log is purged below the oldest S_prev of every consumer, and a sync whose tables
+     * do not change is not kicked: its S_prev would hold the whole log back. So a consumer with
+     * nothing pending (no log row of its tables that its S_prev did not see, in one snapshot of
+     * the source) has its S_prev moved to that snapshot, as an empty run would. A run that
+     * records an older snapshot meanwhile is harmless: nothing of its tables lies between the two.
+     */
+    private static void advanceIdle(Repository repo, Connection c, Db source, Map<List<String>, Consumer> consumers)
+            throws SQLException {
+        long floor = consumers.values().stream().filter(k -> k.snapshot() != null)
+                .mapToLong(k -> TxidSnapshot.parse(k.snapshot()).xmin()).min().orElse(Long.MAX_VALUE);
+        if (floor == Long.MAX_VALUE) {
+            return;
+        }
+        String level = SessionSettings.snapshotIsolation(ServerVersion.of(c));
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            st.execute("SET TRANSACTION ISOLATION LEVEL " + level);
+            String now;
+            try (ResultSet rs = st.executeQuery("SELECT txid_current_snapshot()::text")) {
+                rs.next();
+                now = rs.getString(1);
+            }
+            List<Object[]> seen = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(SEEN_SINCE)) {
+                ps.setLong(1, floor);
+                ps.setLong(2, floor);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        seen.add(new Object[] {name(rs.getString(1), rs.getString(2)), rs.getLong(3)});
+                    }
+                }
+            }
+            c.commit();
+            if (seen.size() > SCAN_LIMIT) {
+                return;
+            }
+            for (Consumer k : consumers.values()) {
+                if (k.snapshot() != null && !k.snapshot().equals(now) && nothingPending(k, seen)) {
+                    repo.update(ADVANCE, now, k.sync(), source.name(), k.target(), k.snapshot());
+                    consumers.put(List.of(k.sync(), k.target()), new Consumer(k.sync(), k.target(), now, k.tables()));
+                }
+            }
+            repo.commit();
+        } catch (SQLException e) {
+            if (!SqlState.UNDEFINED_TABLE.is(e)) {
+                throw e;
+            }
+            c.rollback(); // not captured yet
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
+    }
+
+    private static boolean nothingPending(Consumer k, List<Object[]> seen) {
+        TxidSnapshot prev = TxidSnapshot.parse(k.snapshot());
+        return seen.stream().noneMatch(r -> k.tables().contains((String) r[0]) && !prev.sees((Long) r[1]));
+    }
+
+    /** Deletes what every consumer of each store has seen. */
+    private static long delete(Connection c, Collection<Consumer> consumers) throws SQLException {
+        // "schema\0table" -> the lowest horizon of the consumers reading it
+        Map<String, Long> horizons = new HashMap<>();
+        long everyone = Long.MAX_VALUE;
+        for (Consumer k : consumers) {
+            long xmin = k.snapshot() == null ? 0 : TxidSnapshot.parse(k.snapshot()).xmin();
+            k.tables().forEach(t -> horizons.merge(t, xmin, Math::min));
+            everyone = Math.min(everyone, xmin);
+        }
+        long deleted = delete(c, "ibex.log", everyone);
+        deleted += delete(c, "ibex.truncate_log", everyone);
+        for (Map.Entry<String, String> d : ownDeltas(c).entrySet()) {
+            deleted += delete(c, "ibex." + Identifiers.quote(d.getValue()), horizons.getOrDefault(d.getKey(), 0L));
         }
         return deleted;
     }
@@ -67,7 +170,7 @@ public final class DeltaPurge {
         Map<String, String> out = new HashMap<>();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(ChangeLog.OWN_DELTAS)) {
             while (rs.next()) {
-                out.put(rs.getString(1) + "\u0000" + rs.getString(2), rs.getString(3));
+                out.put(name(rs.getString(1), rs.getString(2)), rs.getString(3));
             }
         } catch (SQLException e) {
             if (SqlState.UNDEFINED_TABLE.is(e)) {
@@ -76,6 +179,10 @@ public final class DeltaPurge {
             throw e;
         }
         return out;
+    }
+
+    private static String name(String schema, String table) {
+        return schema + "\u0000" + table;
     }
 
     private static long delete(Connection c, String table, long below) throws SQLException {

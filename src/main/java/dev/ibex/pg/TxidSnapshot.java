@@ -12,6 +12,11 @@ public record TxidSnapshot(long xmin, long xmax, long[] xip) {
         return new TxidSnapshot(Long.parseLong(parts[0]), Long.parseLong(parts[1]), xip);
     }
 
+    /** Whether a committed transaction's txid is visible in this snapshot: below xmax and not in progress. */
+    public boolean sees(long txid) {
+        return txid < xmax && Arrays.stream(xip).noneMatch(x -> x == txid);
+    }
+
     /**
      * No transaction can have ended between {@code before} and this snapshot: none was in progress
      * then, and xmax (one past the latest ended xid) has not moved.

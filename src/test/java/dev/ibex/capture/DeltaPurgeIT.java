@@ -48,4 +48,44 @@ class DeltaPurgeIT {
             assertTrue(Long.parseLong(src.scalar("SELECT count(*) FROM ibex.log")) == 1);
         }
     }
+
+    /**
+     * A sync whose tables do not change is not kicked; its S_prev must not hold back the log that
+     * a busy sync on the same source fills, yet a change of its own must stay until it is applied.
+     */
+    @Test
+    void anIdleSyncDoesNotHoldTheSharedLogBackButKeepsWhatItHasNotApplied() {
+        TestDb src = PgServers.source();
+        TestDb a = PgServers.target();
+        TestDb b = PgServers.target();
+        for (TestDb db : List.of(src, a, b)) {
+            db.exec("CREATE TABLE busy (id int PRIMARY KEY, v text)", "CREATE TABLE quiet (id int PRIMARY KEY, v text)");
+        }
+        try (Model m = Model.create(); DbPools pools = new DbPools(2000); SyncRunner runner = new SyncRunner(m.repo(), pools)) {
+            m.db("src", src).db("a", a).db("b", b);
+            m.sync("s_busy", false, List.of(m.table("src", "public", "busy", "id")), "src", "a");
+            m.sync("s_quiet", false, List.of(m.table("src", "public", "quiet", "id")), "src", "b").capture("src");
+            String quietBefore = m.repoDb().scalar("SELECT snapshot FROM ibex.sync_state WHERE sync = 's_quiet'");
+            src.exec("INSERT INTO busy SELECT g, 'v' FROM generate_series(1, 100) g");
+            assertEquals("good", runner.runOnce("s_busy").state());
+            src.exec("SELECT 1");
+            DeltaPurge.purge(m.repo(), pools, m.dbRow("src"));
+            assertTrue(!quietBefore.equals(m.repoDb().scalar("SELECT snapshot FROM ibex.sync_state WHERE sync = 's_quiet'")),
+                    "the quiet sync's S_prev moved on");
+            assertEquals("0", src.scalar("SELECT count(*) FROM ibex.log"), "the busy sync's applied rows are gone");
+
+            src.exec("INSERT INTO quiet VALUES (1, 'one')", "UPDATE busy SET v = 'w' WHERE id = 1");
+            assertEquals("good", runner.runOnce("s_busy").state());
+            src.exec("SELECT 1");
+            String quietNow = m.repoDb().scalar("SELECT snapshot FROM ibex.sync_state WHERE sync = 's_quiet'");
+            DeltaPurge.purge(m.repo(), pools, m.dbRow("src"));
+            assertEquals(quietNow, m.repoDb().scalar("SELECT snapshot FROM ibex.sync_state WHERE sync = 's_quiet'"),
+                    "a sync with a change pending keeps its S_prev");
+            assertEquals("2", src.scalar("SELECT count(*) FROM ibex.log"), "its change and what came after stay");
+            assertEquals("good", runner.runOnce("s_quiet").state());
+            assertEquals(src.checksum("quiet", "id"), b.checksum("quiet", "id"));
+            assertEquals(src.checksum("busy", "id"), a.checksum("busy", "id"));
+            assertEquals("0", b.scalar("SELECT count(*) FROM busy"));
+        }
+    }
 }

@@ -4,6 +4,7 @@ import static dev.ibex.test.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ibex.replicate.Writers;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
@@ -16,12 +17,15 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The controller driving the real engine: rows on the target equal rows on the source. */
 class ReplicationIT {
+
+    /** Row ids the writer inserts, new for every insert. */
+    private static final AtomicInteger IDS = new AtomicInteger();
 
     private static final String TABLE = "CREATE TABLE t (id int PRIMARY KEY, v text)";
     private static final String CHANGES = "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 1000) g; "
@@ -182,50 +186,36 @@ class ReplicationIT {
         int port = target.getPort();
         TestDb dst = model(new TestDb(target, "localhost", port, "postgres", "postgres"), "");
         repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '0.2'), ('kid_retry_max', '1')");
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong writes = new AtomicLong();
-        Thread writer = new Thread(() -> write(stop, writes), "test-writer");
         try (InProcessController c = new InProcessController(repo)) {
             c.assertRunning();
             awaitStartupRun();
-            writer.start();
-            Thread.sleep(1500);
-            long badBefore = model.runs("s", "bad");
-            target.close();
-            eventually(Duration.ofSeconds(60), "a failed run while the target is down",
-                    () -> model.runs("s", "bad") > badBefore);
-            target = startKeepingData(data, port);
-            Thread.sleep(1500);
-            stop.set(true);
-            writer.join();
-            assertTrue(writes.get() > 100, "the writer wrote " + writes.get());
+            try (Writers writers = Writers.start(src, 1, 1, ReplicationIT::change)) {
+                writers.awaitCommits(100);
+                long badBefore = model.runs("s", "bad");
+                target.close();
+                eventually(Duration.ofSeconds(60), "a failed run while the target is down",
+                        () -> model.runs("s", "bad") > badBefore);
+                target = startKeepingData(data, port);
+                writers.awaitCommits(writers.committed() + 100); // changes made while the target is back
+                writers.stop();
+                assertTrue(writers.committed() > 200, "the writer committed " + writers.committed());
+            }
             eventually(Duration.ofSeconds(90), "the target to converge after its restart",
                     () -> dst.checksum("t", "id").equals(src.checksum("t", "id")));
             c.assertRunning();
         } finally {
-            stop.set(true);
             target.close();
         }
     }
 
-    private void write(AtomicBoolean stop, AtomicLong writes) {
-        try (Connection c = src.connect(); Statement st = c.createStatement()) {
-            int id = 0;
-            while (!stop.get()) {
-                id++;
-                st.execute("INSERT INTO t VALUES (" + id + ", 'w" + id + "')");
-                if (id % 3 == 0) {
-                    st.execute("UPDATE t SET v = v || '+' WHERE id = " + (id / 2));
-                }
-                if (id % 7 == 0) {
-                    st.execute("DELETE FROM t WHERE id = " + (id / 3));
-                }
-                writes.incrementAndGet();
-                Thread.sleep(2);
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+    /** Inserts new rows, updates and deletes some of them. */
+    private static String change(ThreadLocalRandom r) {
+        int id = IDS.incrementAndGet();
+        return switch (r.nextInt(4)) {
+            case 0 -> "UPDATE t SET v = v || '+' WHERE id = " + (id / 2);
+            case 1 -> "DELETE FROM t WHERE id = " + (id / 3);
+            default -> "INSERT INTO t VALUES (" + id + ", 'w" + id + "')";
+        };
     }
 
     /** A server whose data survives close(), so it can come back on the same port with the same rows. */
