@@ -15,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Deletes the logged changes every consumer has applied: ibex.log and ibex.truncate_log rows
@@ -44,24 +46,29 @@ public final class DeltaPurge {
             JOIN ibex.relation r ON r.id = rm.relation AND r.reltype = 'table' AND r.keycols <> '{}'
             LEFT JOIN ibex.sync_state st ON st.sync = s.name AND st.source = src.db""";
 
-    /** Rows read at most to find the idle consumers; more means a backlog, which its runs work off. */
-    static final int SCAN_LIMIT = 200_000;
-
     /** Moves a consumer's S_prev on only if nobody moved it since it was read. */
     static final String ADVANCE = """
             UPDATE ibex.sync_state SET snapshot = ?, updated = now()
             WHERE sync = ? AND source = ? AND target = ? AND snapshot = ?""";
 
     /**
-     * The changes of the log a snapshot sees from a txid on (bind it twice), for deciding which
-     * consumers have nothing pending; at most {@link #SCAN_LIMIT} rows plus one.
+     * Per table, the newest txid of its changes from a txid on (bind it twice): a consumer whose
+     * S_prev has an xmax above it saw them all, but for its in-progress xids ({@link #IN_XIDS}).
+     * Few rows, whatever the number of changes.
      */
-    static final String SEEN_SINCE = """
-            SELECT c.schemaname, c.tablename, l.txid FROM ibex.log l JOIN ibex.captured c ON c.tab = l.tab
-            WHERE l.txid >= ?
+    static final String NEWEST = """
+            SELECT c.schemaname, c.tablename, l.newest
+            FROM (SELECT tab, max(txid) AS newest FROM ibex.log WHERE txid >= ? GROUP BY tab) l
+            JOIN ibex.captured c ON c.tab = l.tab
             UNION ALL
-            SELECT schemaname, tablename, txid FROM ibex.truncate_log WHERE txid >= ?
-            LIMIT %d""".formatted(SCAN_LIMIT + 1);
+            SELECT schemaname, tablename, max(txid) FROM ibex.truncate_log WHERE txid >= ? GROUP BY schemaname, tablename""";
+
+    /** The tables changed by any of the txids bound as one array (twice): the consumers' in-progress ones. */
+    static final String IN_XIDS = """
+            SELECT DISTINCT c.schemaname, c.tablename, l.txid FROM ibex.log l JOIN ibex.captured c ON c.tab = l.tab
+            WHERE l.txid = ANY (?::bigint[])
+            UNION ALL
+            SELECT DISTINCT schemaname, tablename, txid FROM ibex.truncate_log WHERE txid = ANY (?::bigint[])""";
 
     /** One (sync, target) reading from the source: its S_prev (null: none yet) and its tables. */
     private record Consumer(String sync, String target, String snapshot, Set<String> tables) {
@@ -96,55 +103,70 @@ public final class DeltaPurge {
      */
     private static void advanceIdle(Repository repo, Connection c, Db source, Map<List<String>, Consumer> consumers)
             throws SQLException {
-        long floor = consumers.values().stream().filter(k -> k.snapshot() != null)
-                .mapToLong(k -> TxidSnapshot.parse(k.snapshot()).xmin()).min().orElse(Long.MAX_VALUE);
-        if (floor == Long.MAX_VALUE) {
+        List<Consumer> known = consumers.values().stream().filter(k -> k.snapshot() != null).toList();
+        if (known.isEmpty()) {
             return;
         }
+        long floor = known.stream().mapToLong(k -> TxidSnapshot.parse(k.snapshot()).xmin()).min().orElseThrow();
+        String xips = known.stream().flatMapToLong(k -> Arrays.stream(TxidSnapshot.parse(k.snapshot()).xip()))
+                .distinct().mapToObj(Long::toString).collect(Collectors.joining(",", "{", "}"));
         String level = SessionSettings.snapshotIsolation(ServerVersion.of(c));
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
+        String now;
+        Map<String, Long> newest = new HashMap<>();
+        List<Object[]> inXids = new ArrayList<>();
         try (Statement st = c.createStatement()) {
             st.execute("SET TRANSACTION ISOLATION LEVEL " + level);
-            String now;
             try (ResultSet rs = st.executeQuery("SELECT txid_current_snapshot()::text")) {
                 rs.next();
                 now = rs.getString(1);
             }
-            List<Object[]> seen = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(SEEN_SINCE)) {
+            try (PreparedStatement ps = c.prepareStatement(NEWEST)) {
                 ps.setLong(1, floor);
                 ps.setLong(2, floor);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        seen.add(new Object[] {name(rs.getString(1), rs.getString(2)), rs.getLong(3)});
+                        newest.merge(name(rs.getString(1), rs.getString(2)), rs.getLong(3), Math::max);
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(IN_XIDS)) {
+                ps.setString(1, xips);
+                ps.setString(2, xips);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        inXids.add(new Object[] {name(rs.getString(1), rs.getString(2)), rs.getLong(3)});
                     }
                 }
             }
             c.commit();
-            if (seen.size() > SCAN_LIMIT) {
-                return;
-            }
-            for (Consumer k : consumers.values()) {
-                if (k.snapshot() != null && !k.snapshot().equals(now) && nothingPending(k, seen)) {
-                    repo.update(ADVANCE, now, k.sync(), source.name(), k.target(), k.snapshot());
-                    consumers.put(List.of(k.sync(), k.target()), new Consumer(k.sync(), k.target(), now, k.tables()));
-                }
-            }
-            repo.commit();
         } catch (SQLException e) {
-            if (!SqlState.UNDEFINED_TABLE.is(e)) {
-                throw e;
+            c.rollback();
+            if (SqlState.UNDEFINED_TABLE.is(e)) {
+                return; // not captured yet
             }
-            c.rollback(); // not captured yet
+            throw e;
         } finally {
             c.setAutoCommit(autoCommit);
         }
+        for (Consumer k : known) {
+            if (!k.snapshot().equals(now) && nothingPending(k, newest, inXids)) {
+                repo.update(ADVANCE, now, k.sync(), source.name(), k.target(), k.snapshot());
+                consumers.put(List.of(k.sync(), k.target()), new Consumer(k.sync(), k.target(), now, k.tables()));
+            }
+        }
+        repo.commit();
     }
 
-    private static boolean nothingPending(Consumer k, List<Object[]> seen) {
+    /**
+     * No change of the consumer's tables that its S_prev did not see, among those the snapshot of
+     * {@link #NEWEST} saw: none at or above its xmax, none by its in-progress xids.
+     */
+    private static boolean nothingPending(Consumer k, Map<String, Long> newest, List<Object[]> inXids) {
         TxidSnapshot prev = TxidSnapshot.parse(k.snapshot());
-        return seen.stream().noneMatch(r -> k.tables().contains((String) r[0]) && !prev.sees((Long) r[1]));
+        boolean newer = k.tables().stream().anyMatch(t -> newest.getOrDefault(t, Long.MIN_VALUE) >= prev.xmax());
+        return !newer && inXids.stream().noneMatch(r -> k.tables().contains((String) r[0]) && !prev.sees((Long) r[1]));
     }
 
     /** Deletes what every consumer of each store has seen. */

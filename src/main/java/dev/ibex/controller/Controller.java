@@ -247,6 +247,11 @@ public final class Controller {
             }
         }
         reconcileCapture(named.isEmpty() ? wanted.keySet() : named);
+        if (starting) {
+            // syncs whose tables did not change while no controller ran start from now, not from the
+            // whole log since their last run: every sync starts with a run
+            purgeDeltas();
+        }
         for (Sync s : wanted.values()) {
             boolean isNew = !kids.containsKey(s.name());
             if (isNew) {
