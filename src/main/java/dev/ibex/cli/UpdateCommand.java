@@ -284,7 +284,7 @@ public class UpdateCommand extends ModelVerb {
         m.put("status", y.status());
         m.put("autokick", y.autokick());
         m.put("checktime", y.checktime());
-        m.put("onetimecopy", y.onetimecopy());
+        m.put("onetimecopy", y.onetimecopy().code());
         m.put("stayalive", y.stayalive());
         m.put("kidsalive", y.kidsalive());
         m.put("conflict_strategy", y.conflictStrategy());

@@ -212,7 +212,7 @@ final class SourceBatch {
      */
     private Map<Group, List<Db>> groups(Map<String, List<Db>> byPrev) {
         Map<Group, List<Db>> groups = new LinkedHashMap<>();
-        OneTimeCopy onetimecopy = plan.sync().oneTimeCopy();
+        OneTimeCopy onetimecopy = plan.sync().onetimecopy();
         for (Map.Entry<String, List<Db>> e : byPrev.entrySet()) {
             for (Db t : e.getValue()) {
                 Set<String> whole = new HashSet<>();
@@ -292,7 +292,7 @@ final class SourceBatch {
                 "SELECT id FROM ibex.relation WHERE NOT analyze_after_copy", rs -> rs.getInt(1)));
         // onetimecopy 2 takes a non-empty target table for one loaded beforehand: a table must never be
         // left partly copied by a failed run, so it is copied in one transaction, not in parts
-        long splitBytes = plan.sync().oneTimeCopy() == OneTimeCopy.EMPTY_TABLES ? Long.MAX_VALUE
+        long splitBytes = plan.sync().onetimecopy() == OneTimeCopy.EMPTY_TABLES ? Long.MAX_VALUE
                 : (long) (Tunable.COPY_SPLIT_MB.read(repo) * (1 << 20));
         WholeTables copy = new WholeTables(plan.sync().name(), source, exportedSnapshot(), live, copyParallel,
                 t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), pace.progressMillis(),

@@ -168,7 +168,7 @@ public final class SyncRunner implements AutoCloseable {
                 }
             }
             boolean everyDbTookPart = plan.members().stream().allMatch(m -> m.db().active());
-            OneTimeCopy copy = plan.sync().oneTimeCopy();
+            OneTimeCopy copy = plan.sync().onetimecopy();
             if (copy.copies() && run.errors.isEmpty() && everyDbTookPart) {
                 // every target now holds a whole copy as of S_cur and follows the stream from there;
                 // an inactive db has not had its copy yet, and a new onetimecopy set meanwhile stays

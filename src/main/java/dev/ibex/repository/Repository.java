@@ -223,7 +223,7 @@ public final class Repository implements AutoCloseable {
         Long life = rs.wasNull() ? null : lifetime;
         return new Sync(rs.getString("name"), rs.getString("relgroup"), rs.getString("dbgroup"),
                 rs.getString("status"), rs.getBoolean("paused"), rs.getBoolean("autokick"), check,
-                rs.getInt("onetimecopy"), rs.getBoolean("stayalive"), rs.getBoolean("kidsalive"),
+                OneTimeCopy.of(rs.getInt("onetimecopy")), rs.getBoolean("stayalive"), rs.getBoolean("kidsalive"),
                 rs.getString("conflict_strategy"), life, rs.getInt("maxkicks"), rs.getString("isolation_level"),
                 rs.getInt("rebuild_index"), rs.getBoolean("analyze_after_copy"), rs.getBoolean("strict_checking"),
                 rs.getInt("priority"));

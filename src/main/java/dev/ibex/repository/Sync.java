@@ -5,16 +5,11 @@ package dev.ibex.repository;
  * null when unset.
  */
 public record Sync(String name, String relgroup, String dbgroup, String status, boolean paused, boolean autokick,
-                   Long checktime, int onetimecopy, boolean stayalive, boolean kidsalive, String conflictStrategy,
+                   Long checktime, OneTimeCopy onetimecopy, boolean stayalive, boolean kidsalive, String conflictStrategy,
                    Long lifetime, int maxkicks, String isolationLevel, int rebuildIndex, boolean analyzeAfterCopy,
                    boolean strictChecking, int priority) {
 
     public boolean active() {
         return "active".equals(status);
-    }
-
-    /** onetimecopy as its enum; the number stays the record's component, as the column stores it. */
-    public OneTimeCopy oneTimeCopy() {
-        return OneTimeCopy.of(onetimecopy);
     }
 }

@@ -57,7 +57,7 @@ public final class StatusReader {
             out.add(new SyncStatus(s.name(), s.status(), s.paused(), s.relgroup(), s.dbgroup(),
                     sources.getOrDefault(s.dbgroup(), List.of()), targets.getOrDefault(s.dbgroup(), List.of()),
                     tables.getOrDefault(s.relgroup(), 0), s.checktime(), s.stayalive(), s.kidsalive(), s.autokick(),
-                    s.oneTimeCopy(), r.get(RunState.RUNNING), r.get(RunState.GOOD), r.get(RunState.BAD),
+                    s.onetimecopy(), r.get(RunState.RUNNING), r.get(RunState.GOOD), r.get(RunState.BAD),
                     Backlogs.of(repo, pools, s),
                     suppression.getOrDefault(s.name(), new LinkedHashMap<>()), now));
         }
