@@ -69,7 +69,7 @@ public final class Capture {
         for (CapturedTable t : repo.list(DESIRED, rs -> new CapturedTable(rs.getString(1), rs.getString(2),
                 strings(rs.getArray(3))), source)) {
             // two relations naming one table with different keys: the first wins
-            byName.putIfAbsent(t.schema() + "\u0000" + t.table(), t);
+            byName.putIfAbsent(CapturedTable.key(t.schema(), t.table()), t);
         }
         return new ArrayList<>(byName.values());
     }
@@ -112,7 +112,8 @@ public final class Capture {
         }
     }
 
-    private static List<String> strings(Array a) throws SQLException {
+    /** A text[] column as a list; empty for NULL. */
+    static List<String> strings(Array a) throws SQLException {
         List<String> out = new ArrayList<>();
         if (a != null) {
             for (Object o : (Object[]) a.getArray()) {

@@ -50,8 +50,8 @@ final class CaptureInstaller {
             List<CapturedTable> changed = new ArrayList<>();
             Set<String> keep = new HashSet<>();
             for (CapturedTable t : desired) {
-                keep.add(key(t.schema(), t.table()));
-                if (!inPlace(t, current.get(key(t.schema(), t.table())))) {
+                keep.add(CapturedTable.key(t.schema(), t.table()));
+                if (!inPlace(t, current.get(CapturedTable.key(t.schema(), t.table())))) {
                     changed.add(t);
                 }
             }
@@ -70,7 +70,7 @@ final class CaptureInstaller {
             }
             for (CapturedTable t : changed) {
                 working = "table " + t.display();
-                capture(t, current.get(key(t.schema(), t.table())));
+                capture(t, current.get(CapturedTable.key(t.schema(), t.table())));
             }
             for (LoggedTable r : stale) {
                 working = "table " + r.display();
@@ -121,7 +121,7 @@ final class CaptureInstaller {
         Map<String, String> names = new java.util.TreeMap<>(); // quoted name -> schema.table
         for (CapturedTable t : changed) {
             addIfExists(names, t.schema(), t.table());
-            LoggedTable was = current.get(key(t.schema(), t.table()));
+            LoggedTable was = current.get(CapturedTable.key(t.schema(), t.table()));
             if (was != null && was.ownDelta()) {
                 addIfExists(names, "ibex", was.delta());
             }
@@ -331,7 +331,7 @@ final class CaptureInstaller {
                 "SELECT tab, schemaname, tablename, keycols, keytypes, delta FROM ibex.captured ORDER BY 2, 3")) {
             while (rs.next()) {
                 LoggedTable t = ChangeLog.loggedTable(rs);
-                out.put(key(t.schema(), t.table()), t);
+                out.put(CapturedTable.key(t.schema(), t.table()), t);
             }
         }
         return out;
@@ -457,10 +457,6 @@ final class CaptureInstaller {
         try (Statement st = c.createStatement()) {
             st.execute(sql);
         }
-    }
-
-    private static String key(String schema, String table) {
-        return schema + "\u0000" + table;
     }
 
     private static String capitalized(String s) {

@@ -27,6 +27,11 @@ public record CapturedTable(String schema, String table, List<String> keys) {
         return Identifiers.derived("", delta() + "_txid");
     }
 
+    /** A table's key in maps of captured tables: "schema\0table". */
+    static String key(String schema, String table) {
+        return schema + "\u0000" + table;
+    }
+
     public String display() {
         return schema + "." + table;
     }

@@ -2,7 +2,6 @@ package dev.ibex.capture;
 
 import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.TxidSnapshot;
-import java.sql.Array;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -65,8 +64,8 @@ public final class ChangeLog {
 
     /** Reads one row of {@link #TOUCHED} that has a tab. */
     public static LoggedTable loggedTable(ResultSet rs) throws SQLException {
-        return new LoggedTable(rs.getInt(1), rs.getString(2), rs.getString(3), strings(rs.getArray(4)),
-                strings(rs.getArray(5)), rs.getString(6));
+        return new LoggedTable(rs.getInt(1), rs.getString(2), rs.getString(3), Capture.strings(rs.getArray(4)),
+                Capture.strings(rs.getArray(5)), rs.getString(6));
     }
 
     /**
@@ -104,16 +103,6 @@ public final class ChangeLog {
                 + " FROM " + from + ") d";
     }
 
-    /** Delta tables whose keys did not go to ibex.log, with their key columns. */
+    /** The own delta table of each table whose keys do not go to ibex.log. */
     public static final String OWN_DELTAS = "SELECT schemaname, tablename, delta FROM ibex.captured WHERE delta IS NOT NULL";
-
-    private static List<String> strings(Array a) throws SQLException {
-        List<String> out = new ArrayList<>();
-        if (a != null) {
-            for (Object o : (Object[]) a.getArray()) {
-                out.add((String) o);
-            }
-        }
-        return out;
-    }
 }

@@ -77,7 +77,7 @@ public final class DeltaPurge {
     /** @return the number of rows deleted */
     public static long purge(Repository repo, DbPools pools, Db source) {
         Map<List<String>, Consumer> consumers = new LinkedHashMap<>();
-        for (Object[] row : repo.list(CONSUMERS, rs -> new Object[] {name(rs.getString(1), rs.getString(2)),
+        for (Object[] row : repo.list(CONSUMERS, rs -> new Object[] {CapturedTable.key(rs.getString(1), rs.getString(2)),
             rs.getString(3), rs.getString(4), rs.getString(5)}, source.name())) {
             consumers.computeIfAbsent(List.of((String) row[1], String.valueOf(row[2])),
                     k -> new Consumer((String) row[1], (String) row[2], (String) row[3], new HashSet<>()))
@@ -127,7 +127,7 @@ public final class DeltaPurge {
                 ps.setLong(2, floor);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        newest.merge(name(rs.getString(1), rs.getString(2)), rs.getLong(3), Math::max);
+                        newest.merge(CapturedTable.key(rs.getString(1), rs.getString(2)), rs.getLong(3), Math::max);
                     }
                 }
             }
@@ -136,7 +136,7 @@ public final class DeltaPurge {
                 ps.setString(2, xips);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        inXids.add(new Object[] {name(rs.getString(1), rs.getString(2)), rs.getLong(3)});
+                        inXids.add(new Object[] {CapturedTable.key(rs.getString(1), rs.getString(2)), rs.getLong(3)});
                     }
                 }
             }
@@ -192,7 +192,7 @@ public final class DeltaPurge {
         Map<String, String> out = new HashMap<>();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(ChangeLog.OWN_DELTAS)) {
             while (rs.next()) {
-                out.put(name(rs.getString(1), rs.getString(2)), rs.getString(3));
+                out.put(CapturedTable.key(rs.getString(1), rs.getString(2)), rs.getString(3));
             }
         } catch (SQLException e) {
             if (SqlState.UNDEFINED_TABLE.is(e)) {
@@ -201,10 +201,6 @@ public final class DeltaPurge {
             throw e;
         }
         return out;
-    }
-
-    private static String name(String schema, String table) {
-        return schema + "\u0000" + table;
     }
 
     private static long delete(Connection c, String table, long below) throws SQLException {

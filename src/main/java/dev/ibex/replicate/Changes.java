@@ -82,7 +82,7 @@ final class Changes implements AutoCloseable {
     /** Records the truncated tables; returns the changed tables of {@code tables} that were not truncated. */
     private List<LoggedTable> touched(Connection s, String prev, List<Relation> tables) throws SQLException {
         Map<String, Relation> byName = new HashMap<>();
-        tables.forEach(r -> byName.put(r.schema() + "\u0000" + r.name(), r));
+        tables.forEach(r -> byName.put(TableCopy.key(r), r));
         Map<LoggedTable, Relation> changed = new LinkedHashMap<>();
         try (PreparedStatement q = s.prepareStatement(ChangeLog.TOUCHED)) {
             for (int i = 1; i <= 4; i++) {
@@ -90,7 +90,7 @@ final class Changes implements AutoCloseable {
             }
             try (ResultSet t = q.executeQuery()) {
                 while (t.next()) {
-                    String name = t.getString(2) + "\u0000" + t.getString(3);
+                    String name = TableCopy.key(t.getString(2), t.getString(3));
                     if (t.getObject(1) == null) {
                         truncated.add(name);
                     } else if (byName.containsKey(name)) {
@@ -101,7 +101,7 @@ final class Changes implements AutoCloseable {
         }
         List<LoggedTable> out = new ArrayList<>();
         changed.forEach((logged, r) -> {
-            if (!truncated.contains(r.schema() + "\u0000" + r.name())) {
+            if (!truncated.contains(TableCopy.key(r))) {
                 requireSameKey(logged, r);
                 out.add(logged);
                 read.add(r);

@@ -181,12 +181,12 @@ final class SourceBatch {
             Map<String, String> fingerprints = new HashMap<>();
             try (Statement st = s.createStatement(); ResultSet rs = st.executeQuery(fingerprintsSql(missing))) {
                 while (rs.next()) {
-                    fingerprints.put(rs.getString(1) + "\u0000" + rs.getString(2), rs.getString(3));
+                    fingerprints.put(TableCopy.key(rs.getString(1), rs.getString(2)), rs.getString(3));
                 }
             }
             List<Relation> read = new ArrayList<>();
             for (Relation r : missing) {
-                String fingerprint = fingerprints.get(r.schema() + "\u0000" + r.name());
+                String fingerprint = fingerprints.get(TableCopy.key(r));
                 TableCopy cached = fingerprint == null ? null : cache.shape(source.name(), r, fingerprint);
                 if (cached != null) {
                     shapes.put(r, cached);
@@ -196,7 +196,7 @@ final class SourceBatch {
             }
             for (TableCopy t : read.isEmpty() ? List.<TableCopy>of() : TableCopy.readAll(s, source.name(), read)) {
                 shapes.put(t.relation, t);
-                cache.shape(source.name(), fingerprints.get(t.relation.schema() + "\u0000" + t.relation.name()), t);
+                cache.shape(source.name(), fingerprints.get(TableCopy.key(t.relation)), t);
             }
         }
         Map<Relation, TableCopy> out = new LinkedHashMap<>();
@@ -367,7 +367,7 @@ final class SourceBatch {
         List<Db> live = sessions.isEmpty() ? targets
                 : sessions.stream().filter(TargetSession::alive).map(ts -> ts.db).toList();
         List<TableCopy> whole = new ArrayList<>(shapes(tables.stream()
-                .filter(r -> truncated.contains(r.schema() + "\u0000" + r.name())).toList()).values());
+                .filter(r -> truncated.contains(TableCopy.key(r))).toList()).values());
         if (whole.isEmpty() || live.isEmpty()) {
             return live;
         }

@@ -103,7 +103,7 @@ final class TableCopy {
             ps.setArray(2, c.createArrayOf("text", tables.stream().map(Relation::name).toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.computeIfAbsent(rs.getString(1) + "\u0000" + rs.getString(2), k -> new ArrayList<>())
+                    out.computeIfAbsent(key(rs.getString(1), rs.getString(2)), k -> new ArrayList<>())
                             .add(new Attribute(rs.getString(3), rs.getString(4), rs.getBoolean(5), rs.getBoolean(6)));
                 }
             }
@@ -111,8 +111,13 @@ final class TableCopy {
         return out;
     }
 
-    private static String key(Relation r) {
-        return r.schema() + "\u0000" + r.name();
+    /** A table's key in maps of tables read from the catalog: "schema\0name". */
+    static String key(Relation r) {
+        return key(r.schema(), r.name());
+    }
+
+    static String key(String schema, String name) {
+        return schema + "\u0000" + name;
     }
 
     boolean plain() {
