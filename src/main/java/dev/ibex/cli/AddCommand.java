@@ -16,7 +16,8 @@ import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "add", description = {
+@Command(name = "add",
+        header = "Add a db, tables or sequences, a relgroup (herd), a dbgroup or a sync.", description = {
     "Add a db, tables or sequences, a relgroup (herd), a dbgroup or a sync, in Bucardo's words:",
     "  add db NAME dbname=DB [host=H] [port=P] [user=U] [pass=PW] [conn='sslmode=require'] [service=S]",
     "         [status=active|inactive] [group=DBGROUP[:ROLE]]     (Bucardo 4: add db DBNAME name=NAME ...)",

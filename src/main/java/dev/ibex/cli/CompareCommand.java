@@ -19,7 +19,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "compare", description = {
+@Command(name = "compare",
+        header = "Compare the rows of a sync's tables on its source and on every target.", description = {
     "Compare the rows of a sync's tables on the source and on every target: row count and an md5 over the rows",
     "in key order, in ranges of --range-rows rows by the first key column. Pending changes are applied first and",
     "the source is read in one snapshot; a differing range is drained and re-read row by row before it is",

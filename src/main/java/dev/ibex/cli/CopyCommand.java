@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "copy", description = {
+@Command(name = "copy",
+        header = "Copy the schema of one db into another with pg_dump and psql, in one transaction.", description = {
     "copy schema SRC DST [pg_dump=PATH]: copy the table definitions, indexes, constraints, views, functions and",
     "extensions of db SRC into db DST (names from 'ibex list dbs'), with pg_dump --schema-only --no-owner",
     "--no-privileges --exclude-schema=ibex and psql in one transaction: on error DST is left as it was.",

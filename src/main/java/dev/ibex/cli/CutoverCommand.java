@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "cutover", description = {
+@Command(name = "cutover",
+        header = "Check that a sync's targets are ready to take over from its source.", description = {
     "Check that a sync's targets are ready to take over from its source: run the sync until nothing is pending",
     "(each run also sets the relgroup's sequences on the targets), compare every table as 'ibex compare' does,",
     "compare every sequence, and say what is left to do. Exit 0 when everything matches and nothing is pending,",

@@ -4,7 +4,9 @@ import dev.ibex.demo.Demo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "demo", description = {
+@Command(name = "demo",
+        header = "Replicate a small shop between two embedded PostgreSQL servers, prove it, and clean up.",
+        description = {
     "Start two embedded PostgreSQL servers, replicate a small shop with a writer running,",
     "show status while rows flow, prove the target equals the source, and clean up."})
 public class DemoCommand extends Verb {

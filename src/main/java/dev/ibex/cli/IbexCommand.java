@@ -13,8 +13,16 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help;
+import picocli.CommandLine.Help.Column;
+import picocli.CommandLine.Help.TextTable;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.UsageMessageSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
@@ -150,7 +158,34 @@ public class IbexCommand implements Runnable {
         cl.setUsageHelpWidth(120); // the verbs' Bucardo-style synopses are pre-formatted lines
         cl.setExecutionExceptionHandler(IbexCommand::handleExecutionException);
         cl.setParameterExceptionHandler(IbexCommand::handleParameterException);
+        cl.getHelpSectionMap().put(UsageMessageSpec.SECTION_KEY_COMMAND_LIST, IbexCommand::verbList);
         return cl;
+    }
+
+    /** Bucardo's misspellings of verbs: accepted, as Bucardo accepts them, but not listed. */
+    static final Set<String> TYPO_ALIASES = Set.of("uprgade", "ugprade", "udpate", "lsit", "liast", "lisy", "lit", "strt");
+
+    /** The verbs, each with its summary sentence; picocli's own list would show the typo aliases. */
+    private static String verbList(Help help) {
+        int names = 28;
+        TextTable table = TextTable.forColumns(help.colorScheme(),
+                new Column(names, 2, Column.Overflow.SPAN), new Column(help.commandSpec().usageMessage().width() - names, 1, Column.Overflow.WRAP));
+        for (Help verb : help.subcommands().values()) {
+            CommandSpec spec = verb.commandSpec();
+            if (spec.usageMessage().hidden()) {
+                continue;
+            }
+            String words = Stream.concat(Stream.of(spec.name()),
+                    Arrays.stream(spec.aliases()).filter(a -> !TYPO_ALIASES.contains(a))).collect(Collectors.joining(", "));
+            table.addRowValues(words, summary(spec));
+        }
+        return table.toString();
+    }
+
+    /** The verb's header if it has one, else the first line of its description. */
+    static String summary(CommandSpec verb) {
+        String[] header = verb.usageMessage().header();
+        return header.length > 0 ? header[0] : verb.usageMessage().description()[0];
     }
 
     /** Runs the CLI and returns the exit code; never calls System.exit, so tests can call it. */

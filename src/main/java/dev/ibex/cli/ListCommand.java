@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "list", aliases = {"l", "lsit", "liast", "lisy", "lit"}, description = {
+@Command(name = "list",
+        header = "Show the configuration in Bucardo's layout, never with passwords.", aliases = {"l", "lsit", "liast", "lisy", "lit"}, description = {
     "Show the configuration in Bucardo's layout; passwords are never shown:",
     "  list dbs|tables|sequences|relgroups|herds|dbgroups|syncs|all [NAME or PATTERN with * or %%...]"})
 public class ListCommand extends Verb {

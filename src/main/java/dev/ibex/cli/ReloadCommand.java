@@ -12,7 +12,8 @@ import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "reload", description = {
+@Command(name = "reload",
+        header = "Make the running controller re-read the syncs.", description = {
     "Make the running controller re-read the syncs: new ones start, changed ones are re-read,",
     "removed, inactive and paused ones stop. With sync names, those are re-activated and kicked."})
 public class ReloadCommand extends Verb {

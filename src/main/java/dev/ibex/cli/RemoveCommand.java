@@ -9,7 +9,8 @@ import java.util.List;
 import java.util.Set;
 import picocli.CommandLine.Command;
 
-@Command(name = "remove", aliases = {"delete", "del"}, description = {
+@Command(name = "remove",
+        header = "Remove dbs, tables, sequences, relgroups, dbgroups or syncs.", aliases = {"delete", "del"}, description = {
     "Remove dbs, tables, sequences, relgroups, dbgroups or syncs:",
     "  remove db|relgroup|dbgroup|sync NAME...",
     "  remove table|sequence NAME... [db=DB]",

@@ -9,7 +9,8 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "show", description = {
+@Command(name = "show",
+        header = "Show settings kept in the repository.", description = {
     "Show settings kept in the repository: ibex show all | changed | NAME...",
     "Each line: name = value (default and meaning after #)."})
 public class ShowCommand extends Verb {

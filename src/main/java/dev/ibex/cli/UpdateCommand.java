@@ -16,7 +16,8 @@ import java.util.Objects;
 import java.util.Set;
 import picocli.CommandLine.Command;
 
-@Command(name = "update", aliases = {"upd", "udpate"}, description = {
+@Command(name = "update",
+        header = "Change a db, table, sequence, relgroup, dbgroup or sync, and print what changed.", aliases = {"upd", "udpate"}, description = {
     "Change a db, table, sequence, relgroup, dbgroup or sync; prints what changed:",
     "  update db NAME key=value...          (the keys of 'add db'; the connection is tested again)",
     "  update table|sequence NAME... [db=DB] autokick= rebuild_index= analyze_after_copy= strict_checking=",

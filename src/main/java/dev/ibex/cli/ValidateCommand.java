@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "validate", description = {
+@Command(name = "validate",
+        header = "Check that syncs can run before starting them, one line per check.", description = {
     "Check that syncs can run, before starting them: connections, source and target are different databases,",
     "target version, extensions and languages, tables and columns on every db, keys, trigger suppression on",
     "targets, privileges, large objects, long names, size. One line per check: PASS|WARN|FAIL  check  detail;",
