@@ -1,0 +1,5 @@
+/**
+ * The capture objects on a source: ibex.log, the delta tables, triggers and their install, re-capture and purge.
+ * It is the only package that writes DDL on a source; it does not apply changes to targets.
+ */
+package dev.ibex.capture;
