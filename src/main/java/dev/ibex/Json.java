@@ -3,6 +3,7 @@ package dev.ibex;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * Just enough JSON writing for the --json outputs: maps, lists, strings, numbers, booleans,
@@ -37,38 +38,34 @@ public final class Json {
         } else if (v instanceof Number || v instanceof Boolean) {
             b.append(v);
         } else if (v instanceof Map<?, ?> m) {
-            if (m.isEmpty()) {
-                b.append("{}");
-                return;
-            }
-            String inner = indent == null ? null : indent + "  ";
-            b.append(indent == null ? "{" : "{\n");
-            int i = 0;
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                b.append(inner == null ? "" : inner);
+            container(b, m.entrySet(), "{", "}", indent, (e, inner) -> {
                 string(b, String.valueOf(e.getKey()));
                 b.append(indent == null ? ":" : ": ");
                 write(b, e.getValue(), inner);
-                b.append(++i < m.size() ? "," : "").append(indent == null ? "" : "\n");
-            }
-            b.append(indent == null ? "" : indent).append('}');
+            });
         } else if (v instanceof Collection<?> c) {
-            if (c.isEmpty()) {
-                b.append("[]");
-                return;
-            }
-            String inner = indent == null ? null : indent + "  ";
-            b.append(indent == null ? "[" : "[\n");
-            int i = 0;
-            for (Object o : c) {
-                b.append(inner == null ? "" : inner);
-                write(b, o, inner);
-                b.append(++i < c.size() ? "," : "").append(indent == null ? "" : "\n");
-            }
-            b.append(indent == null ? "" : indent).append(']');
+            container(b, c, "[", "]", indent, (o, inner) -> write(b, o, inner));
         } else {
             string(b, v.toString());
         }
+    }
+
+    /** An object or array: one item per line, indented, when {@code indent} is not null; else on one line. */
+    private static <T> void container(StringBuilder b, Collection<T> items, String open, String close, String indent,
+                                      BiConsumer<T, String> item) {
+        if (items.isEmpty()) {
+            b.append(open).append(close);
+            return;
+        }
+        String inner = indent == null ? null : indent + "  ";
+        b.append(open).append(indent == null ? "" : "\n");
+        int i = 0;
+        for (T t : items) {
+            b.append(inner == null ? "" : inner);
+            item.accept(t, inner);
+            b.append(++i < items.size() ? "," : "").append(indent == null ? "" : "\n");
+        }
+        b.append(indent == null ? "" : indent).append(close);
     }
 
     private static void string(StringBuilder b, String s) {

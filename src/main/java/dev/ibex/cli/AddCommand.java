@@ -4,6 +4,7 @@ import dev.ibex.IbexException;
 import dev.ibex.pg.Catalog;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.DbgroupMember;
+import dev.ibex.repository.ModelWriter;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Role;
 import java.util.ArrayList;
@@ -82,7 +83,7 @@ public class AddCommand extends ModelVerb {
             cols.put("dbname", name);
             name = w.get("name");
         }
-        Session.checkName("db", name, Session.NAME);
+        ModelWriter.checkName("db", name);
         if (s.repo.db(name).isPresent()) {
             throw IbexException.badInput("Cannot add database: the name \"" + name + "\" already exists: choose another "
                     + "name, or change it with 'ibex update db " + name + " key=value'");
@@ -97,21 +98,25 @@ public class AddCommand extends ModelVerb {
         s.model.insertDb(name, cols);
         s.say("Added database \"" + name + "\"");
         if (w.get("group") != null) {
-            String g = w.get("group");
-            int colon = g.indexOf(':');
-            String group = colon < 0 ? g : g.substring(0, colon);
-            Role role = colon < 0 ? Role.TARGET : Role.of(g.substring(colon + 1));
-            List<String> syncs = s.model.syncsUsingDbgroup(group);
-            List<String> before = s.model.sourcesOf(syncs);
-            if (!s.model.dbgroupExists(group)) {
-                Session.checkName("dbgroup", group, Session.NAME);
-                s.model.insertDbgroup(group);
-                s.say("Created dbgroup \"" + group + "\"");
-            }
-            s.model.putInDbgroup(group, name, role);
-            s.say("  Added database \"" + name + "\" to dbgroup \"" + group + "\" as " + role.word());
-            new SyncChecker(s).recheck(syncs, before);
+            joinDbgroup(s, name, w.get("group"));
         }
+    }
+
+    /** group=DBGROUP[:ROLE] of add db: the dbgroup is made when missing, the role is target unless given. */
+    private static void joinDbgroup(Session s, String db, String groupWord) {
+        int colon = groupWord.indexOf(':');
+        String group = colon < 0 ? groupWord : groupWord.substring(0, colon);
+        Role role = colon < 0 ? Role.TARGET : Role.of(groupWord.substring(colon + 1));
+        List<String> syncs = s.model.syncsUsingDbgroup(group);
+        List<String> before = s.model.sourcesOf(syncs);
+        if (!s.model.dbgroupExists(group)) {
+            ModelWriter.checkName("dbgroup", group);
+            s.model.insertDbgroup(group);
+            s.say("Created dbgroup \"" + group + "\"");
+        }
+        s.model.putInDbgroup(group, db, role);
+        s.say("  Added database \"" + db + "\" to dbgroup \"" + group + "\" as " + role.word());
+        s.recheck(syncs, before);
     }
 
     // ---- tables and sequences -----------------------------------------------------------------------
@@ -120,7 +125,7 @@ public class AddCommand extends ModelVerb {
         String what = Catalog.TABLE.equals(kind) ? "table" : "sequence";
         Words w = Words.parse("ibex add " + what, rest(), Words.Keys.of(RELATION_KEYS));
         Db db = s.dbOrOnly(w.get("db"), "ibex add " + what);
-        List<Relation> rels = new Relations(s).addFromCatalog(db, w.nouns(), kind, relationOptions(w));
+        List<Relation> rels = s.relations().addFromCatalog(db, w.nouns(), kind, relationOptions(w));
         intoRelgroup(s, w.get("relgroup"), rels);
     }
 
@@ -137,7 +142,7 @@ public class AddCommand extends ModelVerb {
                     + "s': choose tables with -n/-N SCHEMA and -t/-T TABLE");
         }
         Db db = s.dbOrOnly(w.get("db"), "ibex add all " + what.word + "s");
-        List<Relation> rels = new Relations(s).addAll(db, kind, schemas, notSchemas, tables, notTables,
+        List<Relation> rels = s.relations().addAll(db, kind, schemas, notSchemas, tables, notTables,
                 relationOptions(w));
         intoRelgroup(s, w.get("relgroup"), rels);
     }
@@ -162,8 +167,8 @@ public class AddCommand extends ModelVerb {
         }
         List<String> syncs = s.model.syncsUsingRelgroup(relgroup);
         List<String> before = s.model.sourcesOf(syncs);
-        new Relations(s).putInRelgroup(relgroup, rels);
-        new SyncChecker(s).recheck(syncs, before);
+        s.relations().putInRelgroup(relgroup, rels);
+        s.recheck(syncs, before);
     }
 
     // ---- groups -------------------------------------------------------------------------------------
@@ -176,7 +181,7 @@ public class AddCommand extends ModelVerb {
         }
         String name = nouns.get(0);
         List<String> terms = nouns.subList(1, nouns.size());
-        Session.checkName("relgroup", name, Session.NAME);
+        ModelWriter.checkName("relgroup", name);
         boolean exists = s.model.relgroupExists(name);
         if (exists && terms.isEmpty()) {
             throw IbexException.badInput("Relgroup \"" + name + "\" already exists: add tables to it with 'ibex add "
@@ -194,7 +199,7 @@ public class AddCommand extends ModelVerb {
             dbName = s.model.relgroupDbs(name).get(0);
         }
         Db db = s.dbOrOnly(dbName, "ibex add relgroup");
-        intoRelgroup(s, name, new Relations(s).addFromCatalog(db, terms, null, Map.of()));
+        intoRelgroup(s, name, s.relations().addFromCatalog(db, terms, null, Map.of()));
     }
 
     private void addDbgroup(Session s) {
@@ -204,7 +209,7 @@ public class AddCommand extends ModelVerb {
             throw IbexException.badInput("Missing dbgroup name: ibex add dbgroup NAME DB:source DB:target ...");
         }
         String name = nouns.get(0);
-        Session.checkName("dbgroup", name, Session.NAME);
+        ModelWriter.checkName("dbgroup", name);
         if (s.model.dbgroupExists(name)) {
             throw IbexException.badInput("Cannot add dbgroup: the name \"" + name + "\" already exists: choose another "
                     + "name, or change it with 'ibex update dbgroup " + name + " DB:ROLE'");
@@ -226,7 +231,32 @@ public class AddCommand extends ModelVerb {
         Words.Keys keys = Words.Keys.of(SyncOptions.KEYS).plus("relgroup|herd", "dbs|db|database|databases|dbgroup",
                 "tables|table|relation|relations", "type|synctype", "source", "targetdb", "targetgroup");
         Words w = Words.parse("ibex add sync", rest(), keys);
-        String name = oneName(w, "sync", "ibex add sync NAME relgroup=R dbs=A:source,B:target");
+        String name = newSyncName(s, oneName(w, "sync", "ibex add sync NAME relgroup=R dbs=A:source,B:target"));
+        Map<String, Object> cols = SyncOptions.columns(s, w);
+        Groups groups = isBucardo4(w) ? bucardo4(s, name, w) : groups(s, name, w);
+        if (onlyFullcopy(s, groups.dbgroup())) {
+            cols.putIfAbsent("stayalive", false);
+            cols.putIfAbsent("kidsalive", false);
+        }
+        cols.put("relgroup", groups.relgroup());
+        cols.put("dbgroup", groups.dbgroup());
+        s.model.insertSync(name, cols);
+        boolean strict = !Boolean.FALSE.equals(cols.get("strict_checking"));
+        s.reconcile(s.syncChecker().check(name, groups.relgroup(), groups.dbgroup(), strict));
+        s.say("Added sync \"" + name + "\"");
+        if (s.repo.members(groups.dbgroup()).stream().allMatch(m -> m.role() == Role.SOURCE)) {
+            // Bucardo's swap: accepted so that runbooks load, but it must not look like it works
+            s.say("Note: sync \"" + name + "\" has no target db, and ibex does not replicate between sources "
+                    + "(Bucardo's swap), so it copies nothing; give a db the target role: "
+                    + "'ibex update dbgroup " + groups.dbgroup() + " DB:target'");
+        }
+    }
+
+    /** The relgroup and dbgroup a sync reads. */
+    private record Groups(String relgroup, String dbgroup) {
+    }
+
+    private static String newSyncName(Session s, String name) {
         if (!name.matches(SYNC_NAME) || RESERVED_SYNC_NAMES.contains(name.toLowerCase(Locale.ROOT))) {
             throw IbexException.badInput("Invalid sync name \"" + name + "\": use letters, digits and _, starting with a "
                     + "letter or _, and not pushdelta, fullcopy, swap, sync or all");
@@ -235,56 +265,43 @@ public class AddCommand extends ModelVerb {
             throw IbexException.badInput("Cannot add sync: the name \"" + name + "\" already exists: choose another name, "
                     + "or change it with 'ibex update sync " + name + " key=value'");
         }
-        Map<String, Object> cols = SyncOptions.columns(s, w);
-        String dbgroup;
-        String relgroup;
+        return name;
+    }
+
+    private static boolean isBucardo4(Words w) {
         boolean legacy = w.has("type") || w.has("source") || w.has("targetdb") || w.has("targetgroup");
-        if (legacy) {
-            if (w.has("relgroup") || w.has("dbs")) {
-                throw IbexException.badInput("Use either Bucardo 4's type=, source=, targetdb=/targetgroup= or "
-                        + "relgroup= and dbs=, not both");
-            }
-            String[] groups = bucardo4(s, name, w);
-            relgroup = groups[0];
-            dbgroup = groups[1];
-        } else {
-            if (w.get("dbs") == null) {
-                throw IbexException.badInput("Cannot add sync \"" + name + "\": need dbs=A:source,B:target (or a dbgroup "
-                        + "name)");
-            }
-            if (w.has("relgroup") == w.has("tables")) {
-                throw IbexException.badInput("Cannot add sync \"" + name + "\": need " + (w.has("relgroup")
-                        ? "either relgroup= or tables=, not both" : "relgroup=NAME or tables=T1,T2"));
-            }
-            dbgroup = DbList.dbgroup(s, name, w.get("dbs"));
-            if (w.has("relgroup")) {
-                relgroup = existingRelgroup(s, w.get("relgroup"));
-            } else {
-                String source = s.repo.members(dbgroup).stream().filter(m -> m.role() == Role.SOURCE)
-                        .map(DbgroupMember::db).findFirst().orElseThrow(() -> IbexException.badInput("Dbgroup \""
-                                + dbgroup + "\" has no source db: give one db the source role (DB:source)"));
-                relgroup = relgroupFromTables(s, name, source, w.get("tables"));
-            }
+        if (legacy && (w.has("relgroup") || w.has("dbs"))) {
+            throw IbexException.badInput("Use either Bucardo 4's type=, source=, targetdb=/targetgroup= or "
+                    + "relgroup= and dbs=, not both");
         }
-        boolean onlyFullcopy = s.repo.members(dbgroup).stream().allMatch(m -> m.role() != Role.TARGET)
-                && s.repo.members(dbgroup).stream().filter(m -> m.role() == Role.SOURCE).count() == 1;
-        if (onlyFullcopy) {
-            cols.putIfAbsent("stayalive", false);
-            cols.putIfAbsent("kidsalive", false);
+        return legacy;
+    }
+
+    /** dbs= (a dbgroup or DB:ROLE list) and relgroup= or tables=. */
+    private static Groups groups(Session s, String name, Words w) {
+        if (w.get("dbs") == null) {
+            throw IbexException.badInput("Cannot add sync \"" + name + "\": need dbs=A:source,B:target (or a dbgroup "
+                    + "name)");
         }
-        cols.put("relgroup", relgroup);
-        cols.put("dbgroup", dbgroup);
-        s.model.insertSync(name, cols);
-        boolean strict = !Boolean.FALSE.equals(cols.get("strict_checking"));
-        List<String> sources = new SyncChecker(s).check(name, relgroup, dbgroup, strict);
-        s.reconcile(sources);
-        s.say("Added sync \"" + name + "\"");
-        if (s.repo.members(dbgroup).stream().allMatch(m -> m.role() == Role.SOURCE)) {
-            // Bucardo's swap: accepted so that runbooks load, but it must not look like it works
-            s.say("Note: sync \"" + name + "\" has no target db, and ibex does not replicate between sources "
-                    + "(Bucardo's swap), so it copies nothing; give a db the target role: "
-                    + "'ibex update dbgroup " + dbgroup + " DB:target'");
+        if (w.has("relgroup") == w.has("tables")) {
+            throw IbexException.badInput("Cannot add sync \"" + name + "\": need " + (w.has("relgroup")
+                    ? "either relgroup= or tables=, not both" : "relgroup=NAME or tables=T1,T2"));
         }
+        String dbgroup = DbList.dbgroup(s, name, w.get("dbs"));
+        if (w.has("relgroup")) {
+            return new Groups(existingRelgroup(s, w.get("relgroup")), dbgroup);
+        }
+        String source = s.repo.members(dbgroup).stream().filter(m -> m.role() == Role.SOURCE)
+                .map(DbgroupMember::db).findFirst().orElseThrow(() -> IbexException.badInput("Dbgroup \""
+                        + dbgroup + "\" has no source db: give one db the source role (DB:source)"));
+        return new Groups(relgroupFromTables(s, name, source, w.get("tables")), dbgroup);
+    }
+
+    /** A dbgroup of one source and fullcopy targets only: each run copies everything, so no kid stays alive. */
+    private static boolean onlyFullcopy(Session s, String dbgroup) {
+        List<DbgroupMember> members = s.repo.members(dbgroup);
+        return members.stream().allMatch(m -> m.role() != Role.TARGET)
+                && members.stream().filter(m -> m.role() == Role.SOURCE).count() == 1;
     }
 
     private static String existingRelgroup(Session s, String relgroup) {
@@ -300,7 +317,7 @@ public class AddCommand extends ModelVerb {
         if (tablesValue == null) {
             throw IbexException.badInput("Missing value for tables=: list tables, e.g. tables=public.a,public.b");
         }
-        List<Relation> rels = new Relations(s).addFromCatalog(s.db(sourceDb), Words.list(tablesValue), null, Map.of());
+        List<Relation> rels = s.relations().addFromCatalog(s.db(sourceDb), Words.list(tablesValue), null, Map.of());
         List<String> same = s.model.relgroupsWithMembers(rels.stream().map(Relation::id).toList());
         if (!same.isEmpty()) {
             s.say("Using existing relgroup \"" + same.get(0) + "\"");
@@ -310,27 +327,16 @@ public class AddCommand extends ModelVerb {
                 rs -> rs.getString(1))));
         s.model.insertRelgroup(name);
         s.say("Created a new relgroup named \"" + name + "\"");
-        new Relations(s).putInRelgroup(name, rels);
+        s.relations().putInRelgroup(name, rels);
         return name;
     }
 
     /**
      * Bucardo 4: type=pushdelta|fullcopy|swap source=RELGROUP (a db when tables= is given)
      * targetdb=DB or targetgroup=DBGROUP.
-     *
-     * @return relgroup and dbgroup
      */
-    private static String[] bucardo4(Session s, String name, Words w) {
-        String type = w.get("type");
-        if (type == null) {
-            throw IbexException.badInput("Need to specify the type of sync: pushdelta, fullcopy, or swap (type=...)");
-        }
-        Role role = switch (type.toLowerCase(Locale.ROOT)) {
-            case "pushdelta", "delta" -> Role.TARGET;
-            case "fullcopy", "copy" -> Role.FULLCOPY;
-            case "swap" -> Role.SOURCE;
-            default -> throw IbexException.badInput("Invalid type=" + type + ": use pushdelta, fullcopy or swap");
-        };
+    private static Groups bucardo4(Session s, String name, Words w) {
+        Role role = bucardo4Role(w.get("type"));
         String source = w.get("source");
         if (source == null) {
             throw IbexException.badInput("Need to specify a source for this sync (source=RELGROUP, or source=DB with "
@@ -339,28 +345,8 @@ public class AddCommand extends ModelVerb {
         if (w.has("targetdb") == w.has("targetgroup") || w.get(w.has("targetdb") ? "targetdb" : "targetgroup") == null) {
             throw IbexException.badInput("Need to specify a targetdb or a targetgroup for this sync (one of them)");
         }
-        String sourceDb;
-        if (w.has("tables")) {
-            sourceDb = s.db(source).name();
-        } else {
-            existingRelgroup(s, source);
-            List<String> dbs = s.model.relgroupDbs(source);
-            if (dbs.isEmpty()) {
-                throw IbexException.badInput("Relgroup \"" + source + "\" has no tables: add some with 'ibex add table "
-                        + "T db=DB relgroup=" + source + "'");
-            }
-            sourceDb = dbs.get(0);
-        }
-        List<String> targets = new ArrayList<>();
-        if (w.has("targetdb")) {
-            targets.add(s.db(w.get("targetdb")).name());
-        } else {
-            String g = w.get("targetgroup");
-            if (!s.model.dbgroupExists(g)) {
-                throw IbexException.badInput("No dbgroup named \"" + g + "\" (targetgroup=): see 'ibex list dbgroups'");
-            }
-            s.repo.members(g).stream().map(DbgroupMember::db).filter(d -> !d.equals(sourceDb)).forEach(targets::add);
-        }
+        String sourceDb = w.has("tables") ? s.db(source).name() : relgroupDb(s, source);
+        List<String> targets = bucardo4Targets(s, w, sourceDb);
         if (role == Role.SOURCE && targets.size() != 1) {
             throw IbexException.badInput("A swap sync joins exactly two dbs: give one targetdb=");
         }
@@ -368,6 +354,41 @@ public class AddCommand extends ModelVerb {
         targets.forEach(t -> dbs.append(',').append(t).append(':').append(role.word()));
         String dbgroup = DbList.dbgroup(s, name, dbs.toString());
         String relgroup = w.has("tables") ? relgroupFromTables(s, name, sourceDb, w.get("tables")) : source;
-        return new String[] {relgroup, dbgroup};
+        return new Groups(relgroup, dbgroup);
+    }
+
+    private static Role bucardo4Role(String type) {
+        if (type == null) {
+            throw IbexException.badInput("Need to specify the type of sync: pushdelta, fullcopy, or swap (type=...)");
+        }
+        return switch (type.toLowerCase(Locale.ROOT)) {
+            case "pushdelta", "delta" -> Role.TARGET;
+            case "fullcopy", "copy" -> Role.FULLCOPY;
+            case "swap" -> Role.SOURCE;
+            default -> throw IbexException.badInput("Invalid type=" + type + ": use pushdelta, fullcopy or swap");
+        };
+    }
+
+    /** The db an existing relgroup's tables belong to. */
+    private static String relgroupDb(Session s, String relgroup) {
+        existingRelgroup(s, relgroup);
+        List<String> dbs = s.model.relgroupDbs(relgroup);
+        if (dbs.isEmpty()) {
+            throw IbexException.badInput("Relgroup \"" + relgroup + "\" has no tables: add some with 'ibex add table "
+                    + "T db=DB relgroup=" + relgroup + "'");
+        }
+        return dbs.get(0);
+    }
+
+    /** targetdb=, or every db of targetgroup= but the source. */
+    private static List<String> bucardo4Targets(Session s, Words w, String sourceDb) {
+        if (w.has("targetdb")) {
+            return List.of(s.db(w.get("targetdb")).name());
+        }
+        String g = w.get("targetgroup");
+        if (!s.model.dbgroupExists(g)) {
+            throw IbexException.badInput("No dbgroup named \"" + g + "\" (targetgroup=): see 'ibex list dbgroups'");
+        }
+        return s.repo.members(g).stream().map(DbgroupMember::db).filter(d -> !d.equals(sourceDb)).toList();
     }
 }

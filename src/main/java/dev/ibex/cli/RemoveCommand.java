@@ -81,7 +81,7 @@ public class RemoveCommand extends ModelVerb {
         if (w.nouns().isEmpty()) {
             throw IbexException.badInput("Missing " + reltype + " name: ibex remove " + reltype + " NAME... [db=DB]");
         }
-        List<Relation> rels = new Relations(s).inRepository(w.nouns(), reltype, w.get("db"));
+        List<Relation> rels = s.relations().inRepository(w.nouns(), reltype, w.get("db"));
         Set<String> affected = new LinkedHashSet<>();
         for (Relation r : rels) {
             List<String> syncs = s.model.syncsUsingRelation(r.id());

@@ -3,10 +3,10 @@ package dev.ibex.cli;
 import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.capture.Capture;
+import dev.ibex.migrate.Catalogs;
+import dev.ibex.migrate.Relations;
+import dev.ibex.migrate.SyncChecker;
 import dev.ibex.pg.Catalog;
-import dev.ibex.pg.PgErrors;
-import dev.ibex.pg.ServerVersion;
-import dev.ibex.pg.SqlFeature;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.ModelWriter;
 import dev.ibex.repository.Repository;
@@ -14,7 +14,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -24,22 +23,20 @@ import java.util.function.Function;
 /** One configuration command's work: the repository transaction, what it prints, --force. */
 final class Session {
 
-    static final String NAME = "[A-Za-z_][A-Za-z0-9_.-]*";
-
     final Repository repo;
     final ModelWriter model;
     final boolean force;
     /** Set by remove --force: a source that cannot be reached must not block removing it. */
     boolean tolerateCaptureFailure;
     private final Consumer<String> out;
-    /** The old source dbs the user has been told about in this command. */
-    private final Set<String> toldOld = new HashSet<>();
+    private final Catalogs catalogs;
 
     Session(Repository repo, Consumer<String> out, boolean force) {
         this.repo = repo;
         this.model = new ModelWriter(repo);
         this.out = out;
         this.force = force;
+        this.catalogs = new Catalogs(out);
     }
 
     void say(String line) {
@@ -67,24 +64,22 @@ final class Session {
                 + String.join(", ", all.stream().map(Db::name).toList()) + ")");
     }
 
-    /**
-     * Runs catalog lookups on one of the user's databases over a short-lived connection. A server
-     * older than ibex supports is refused; of an old one, the user is told once what it lacks.
-     */
+    /** Catalog lookups on the user's databases, for this command. */
     <T> T withCatalog(Db db, Function<Catalog, T> work) {
-        try (Connection c = db.spec().connect("ibex")) {
-            ServerVersion version = ServerVersion.of(c);
-            version.requireSupportedSource(db.name());
-            List<String> notes = SqlFeature.oldSourceNotes(version);
-            if (!notes.isEmpty() && toldOld.add(db.name())) {
-                say("Note: db \"" + db.name() + "\" runs PostgreSQL " + version + ", which ibex reads as an old source: "
-                        + String.join("; ", notes));
-            }
-            c.setReadOnly(true);
-            return work.apply(new Catalog(c, db.name()));
-        } catch (SQLException e) {
-            throw PgErrors.failed("Reading db \"" + db.name() + "\"", e);
-        }
+        return catalogs.with(db, work);
+    }
+
+    SyncChecker syncChecker() {
+        return new SyncChecker(repo, model, catalogs, out);
+    }
+
+    Relations relations() {
+        return new Relations(model, catalogs, out);
+    }
+
+    /** Checks syncs again after their relgroup or dbgroup changed, then brings their sources' triggers in line. */
+    void recheck(Collection<String> syncs, Collection<String> sourcesBefore) {
+        reconcile(syncChecker().recheck(syncs, sourcesBefore));
     }
 
     /** Brings the capture objects of these source dbs in line with the repository as it now stands. */
@@ -134,13 +129,6 @@ final class Session {
                 // the outer transaction rolls back anyway
             }
             throw IbexException.badInput("Invalid " + key + "=" + value + ": use an interval such as 30s, 5 minutes or 1 hour");
-        }
-    }
-
-    static void checkName(String what, String name, String pattern) {
-        if (!name.matches(pattern)) {
-            throw IbexException.badInput("Invalid " + what + " name \"" + name + "\": use letters, digits and _"
-                    + (pattern.equals(NAME) ? " . -" : "") + ", starting with a letter or _");
         }
     }
 

@@ -3,6 +3,7 @@ package dev.ibex.cli;
 import dev.ibex.IbexException;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.repository.Db;
+import dev.ibex.repository.ModelWriter;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Role;
 import dev.ibex.repository.Sync;
@@ -109,7 +110,7 @@ public class UpdateCommand extends ModelVerb {
             throw IbexException.badInput("Nothing to change: give autokick=, rebuild_index=, analyze_after_copy= or "
                     + "strict_checking=");
         }
-        List<Relation> rels = new Relations(s).inRepository(w.nouns(), reltype, w.get("db"));
+        List<Relation> rels = s.relations().inRepository(w.nouns(), reltype, w.get("db"));
         Set<String> syncs = new LinkedHashSet<>();
         for (Relation r : rels) {
             s.model.updateRelation(r.id(), cols);
@@ -173,11 +174,11 @@ public class UpdateCommand extends ModelVerb {
             s.model.renameDbgroup(name, newName);
             s.say("Renamed dbgroup \"" + name + "\" to \"" + newName + "\"");
         }
-        new SyncChecker(s).recheck(syncs, before);
+        s.recheck(syncs, before);
     }
 
     private static void rename(Session s, String what, String name, String newName) {
-        Session.checkName(what, newName, Session.NAME);
+        ModelWriter.checkName(what, newName);
         boolean taken = what.equals("relgroup") ? s.model.relgroupExists(newName) : s.model.dbgroupExists(newName);
         if (taken) {
             throw IbexException.badInput("Cannot rename " + what + " \"" + name + "\": the name \"" + newName
@@ -272,7 +273,7 @@ public class UpdateCommand extends ModelVerb {
                 ? "Set conflict strategy to '" + value + "' for sync \"" + sync.name() + "\""
                 : "Changed sync \"" + sync.name() + "\" " + col + ": " + show(was.get(col)) + " -> " + show(value)));
         if (changes.containsKey("relgroup") || changes.containsKey("dbgroup") || changes.containsKey("strict_checking")) {
-            new SyncChecker(s).recheck(List.of(sync.name()), before);
+            s.recheck(List.of(sync.name()), before);
         } else if (changes.containsKey("autokick")) {
             s.reconcile(before);
         }

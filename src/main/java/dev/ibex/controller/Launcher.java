@@ -24,8 +24,8 @@ import java.util.Optional;
 /**
  * Starts the controller in the background: a new JVM of this same program running
  * {@code ibex start --foreground}, in a session of its own (setsid) so the terminal's signals do
- * not reach it, its stdio appended to the log file. Returns once the controller has announced
- * itself in the repository.
+ * not reach it, its stdout and stderr in ibex.out beside the log (not in the log, which rolls).
+ * Returns once the controller has announced itself in the repository.
  */
 public final class Launcher {
 
@@ -63,8 +63,9 @@ public final class Launcher {
         createDirectory(piddir, "pid", "--piddir");
         createDirectory(logDir, "log", "--log-dir");
         long logStart = logFile.toFile().length();
-        Process child = spawn(command(config, spec, piddir, logDir, debug), spec, logFile);
-        return awaitUp(spec, child, before, logFile, logStart);
+        Path out = logDir.resolve(ControllerLog.OUT);
+        Process child = spawn(command(config, spec, piddir, logDir, debug), spec, out);
+        return awaitUp(spec, child, before, logFile, logStart, out);
     }
 
     private static List<String> command(IbexConfig config, ConnectionSpec spec, Path piddir, Path logDir,
@@ -98,14 +99,14 @@ public final class Launcher {
         return cmd;
     }
 
-    private static Process spawn(List<String> cmd, ConnectionSpec spec, Path logFile) {
+    private static Process spawn(List<String> cmd, ConnectionSpec spec, Path out) {
         ProcessBuilder pb = new ProcessBuilder(cmd);
         if (spec.password() != null) {
             // never on the command line, where ps shows it
             pb.environment().put(Setting.DB_PASS.env(), spec.password());
         }
         pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        pb.redirectOutput(ProcessBuilder.Redirect.to(out.toFile()));
         pb.redirectErrorStream(true);
         try {
             return pb.start();
@@ -116,7 +117,7 @@ public final class Launcher {
     }
 
     private static Started awaitUp(ConnectionSpec spec, Process child, OffsetDateTime before, Path logFile,
-                                   long logStart) {
+                                   long logStart, Path out) {
         long deadline = System.nanoTime() + START_WAIT.toNanos();
         try (Repository repo = Repository.open(spec)) {
             ControllerClient client = new ControllerClient(repo);
@@ -126,8 +127,9 @@ public final class Launcher {
                     return new Started(up.get().pid(), logFile);
                 }
                 if (!child.isAlive() && child.exitValue() != 0) {
+                    String why = lastLines(out, 0);
                     throw new IbexException(child.exitValue(), "The ibex controller did not start: "
-                            + lastLines(logFile, logStart), "see " + logFile, null);
+                            + (why.equals(NO_MESSAGE) ? lastLines(logFile, logStart) : why), "see " + logFile, null);
                 }
                 Thread.sleep(200);
             }
@@ -138,7 +140,9 @@ public final class Launcher {
                 + START_WAIT.toSeconds() + " s: see " + logFile);
     }
 
-    /** What the child wrote to the log since it started, its last few lines joined. */
+    private static final String NO_MESSAGE = "no message";
+
+    /** What the child wrote to a file since it started, its last few lines joined. */
     private static String lastLines(Path logFile, long from) {
         try (RandomAccessFile f = new RandomAccessFile(logFile.toFile(), "r")) {
             long len = f.length();
@@ -148,10 +152,10 @@ public final class Launcher {
             f.readFully(b);
             List<String> lines = new String(b, StandardCharsets.UTF_8).strip().lines()
                     .filter(l -> !l.startsWith("\tat ") && !l.isBlank()).toList();
-            return lines.isEmpty() ? "no message" : String.join(" / ", lines.subList(Math.max(0, lines.size() - 3),
+            return lines.isEmpty() ? NO_MESSAGE : String.join(" / ", lines.subList(Math.max(0, lines.size() - 3),
                     lines.size()));
         } catch (IOException e) {
-            return "no message";
+            return NO_MESSAGE;
         }
     }
 

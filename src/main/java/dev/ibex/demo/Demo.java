@@ -69,50 +69,64 @@ public final class Demo {
         try (DemoServers servers = new DemoServers(work)) {
             String src = "jdbc:postgresql://127.0.0.1:" + servers.sourcePort() + "/";
             String dst = "jdbc:postgresql://127.0.0.1:" + servers.targetPort() + "/";
-            exec(src + "postgres", "CREATE DATABASE shop", "CREATE DATABASE ibex");
-            exec(dst + "postgres", "CREATE DATABASE shop");
-            exec(src + "shop", SCHEMA);
-            exec(dst + "shop", "CREATE ROLE " + TARGET_USER + " LOGIN", SCHEMA,
-                    "ALTER TABLE public.customers OWNER TO " + TARGET_USER,
-                    "ALTER TABLE public.orders OWNER TO " + TARGET_USER,
-                    "ALTER TABLE public.\"Order Items\" OWNER TO " + TARGET_USER,
-                    SqlFiles.read("sql/shims/rds_session_replication_role.sql").replace(":\"grantee\"", TARGET_USER));
-            seed(src + "shop");
-
+            createDatabases(src, dst);
             List<String> repo = List.of("--db-host", "127.0.0.1", "--db-port", Integer.toString(servers.sourcePort()),
                     "--db-name", "ibex", "--db-user", "postgres", "--piddir", work.resolve("run").toString(),
                     "--log-dir", work.resolve("log").toString());
-            ibex(repo, "install", "--batch");
-            ibex(repo, "add", "db", "src", "dbname=shop", "host=127.0.0.1", "port=" + servers.sourcePort(),
-                    "user=postgres");
-            step("The target's user " + TARGET_USER + " is no superuser, as on a managed service: the RDS shim "
-                    + "from sql/shims lets it turn off triggers and foreign keys while ibex applies");
-            ibex(repo, "add", "db", "dst", "dbname=shop", "host=127.0.0.1", "port=" + servers.targetPort(),
-                    "user=" + TARGET_USER);
-            ibex(repo, "add", "all", "tables", "db=src", "relgroup=shop");
-            ibex(repo, "add", "dbgroup", "src_to_dst", "src:source", "dst:target");
-            ibex(repo, "add", "sync", "shop", "relgroup=shop", "dbs=src_to_dst", "onetimecopy=1");
+            configure(repo, servers);
             ibex(repo, "start");
             try {
-                Writer writer = new Writer(src + "shop");
-                Thread t = new Thread(writer, "demo-writer");
-                t.start();
-                long end = System.nanoTime() + seconds * 1_000_000_000L;
-                while (System.nanoTime() < end) {
-                    sleep(Math.min(5_000, Math.max(0, (end - System.nanoTime()) / 1_000_000)));
-                    step("Writer has made " + writer.changes.get() + " changes; status:");
-                    ibex(repo, "status", "shop");
-                }
-                writer.stop.set(true);
-                join(t);
-                step("Writer stopped after " + writer.changes.get() + " changes; draining with 'kick shop 0'");
-                ibex(repo, "kick", "shop", "0");
-                ibex(repo, "status");
+                replicateWhileWriting(repo, src + "shop");
             } finally {
                 ibex(repo, "stop");
             }
             return verify(src + "shop", dst + "shop");
         }
+    }
+
+    /** The shop on both servers, owned on the target by a user that is no superuser, and the repository. */
+    private void createDatabases(String src, String dst) {
+        exec(src + "postgres", "CREATE DATABASE shop", "CREATE DATABASE ibex");
+        exec(dst + "postgres", "CREATE DATABASE shop");
+        exec(src + "shop", SCHEMA);
+        exec(dst + "shop", "CREATE ROLE " + TARGET_USER + " LOGIN", SCHEMA,
+                "ALTER TABLE public.customers OWNER TO " + TARGET_USER,
+                "ALTER TABLE public.orders OWNER TO " + TARGET_USER,
+                "ALTER TABLE public.\"Order Items\" OWNER TO " + TARGET_USER,
+                SqlFiles.read("sql/shims/rds_session_replication_role.sql").replace(":\"grantee\"", TARGET_USER));
+        seed(src + "shop");
+    }
+
+    /** The README's commands: install, add the dbs, the tables, the dbgroup and the sync. */
+    private void configure(List<String> repo, DemoServers servers) {
+        ibex(repo, "install", "--batch");
+        ibex(repo, "add", "db", "src", "dbname=shop", "host=127.0.0.1", "port=" + servers.sourcePort(),
+                "user=postgres");
+        step("The target's user " + TARGET_USER + " is no superuser, as on a managed service: the RDS shim "
+                + "from sql/shims lets it turn off triggers and foreign keys while ibex applies");
+        ibex(repo, "add", "db", "dst", "dbname=shop", "host=127.0.0.1", "port=" + servers.targetPort(),
+                "user=" + TARGET_USER);
+        ibex(repo, "add", "all", "tables", "db=src", "relgroup=shop");
+        ibex(repo, "add", "dbgroup", "src_to_dst", "src:source", "dst:target");
+        ibex(repo, "add", "sync", "shop", "relgroup=shop", "dbs=src_to_dst", "onetimecopy=1");
+    }
+
+    /** A writer runs for the demo's seconds while status is shown; then the sync is drained. */
+    private void replicateWhileWriting(List<String> repo, String shop) {
+        Writer writer = new Writer(shop);
+        Thread t = new Thread(writer, "demo-writer");
+        t.start();
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < end) {
+            sleep(Math.min(5_000, Math.max(0, (end - System.nanoTime()) / 1_000_000)));
+            step("Writer has made " + writer.changes.get() + " changes; status:");
+            ibex(repo, "status", "shop");
+        }
+        writer.stop.set(true);
+        join(t);
+        step("Writer stopped after " + writer.changes.get() + " changes; draining with 'kick shop 0'");
+        ibex(repo, "kick", "shop", "0");
+        ibex(repo, "status");
     }
 
     private int verify(String src, String dst) {
@@ -223,27 +237,10 @@ public final class Demo {
                      PreparedStatement rename = c.prepareStatement(
                              "UPDATE public.customers SET name = name || '*' WHERE id = ?")) {
                     while (!stop.get()) {
-                        order.setLong(1, 1 + r.nextInt(2000));
-                        order.setBigDecimal(2, java.math.BigDecimal.valueOf(r.nextInt(100_000), 2));
-                        order.setString(3, "démo ünïcode " + r.nextInt());
-                        long id;
-                        try (ResultSet rs = order.executeQuery()) {
-                            rs.next();
-                            id = rs.getLong(1);
-                        }
-                        for (int line = 1; line <= 2; line++) {
-                            item.setLong(1, id);
-                            item.setInt(2, line);
-                            item.setString(3, "SKU-" + r.nextInt(313));
-                            item.setInt(4, 1 + r.nextInt(5));
-                            item.executeUpdate();
-                        }
-                        total.setLong(1, 1 + r.nextInt((int) id));
-                        total.executeUpdate();
-                        cancel.setLong(1, 1 + r.nextInt((int) id));
-                        cancel.executeUpdate();
-                        rename.setLong(1, 1 + r.nextInt(2000));
-                        rename.executeUpdate();
+                        long id = order(order, item, r);
+                        change(total, 1 + r.nextInt((int) id));
+                        change(cancel, 1 + r.nextInt((int) id));
+                        change(rename, 1 + r.nextInt(2000));
                         c.commit();
                         changes.addAndGet(6);
                         Thread.sleep(5);
@@ -254,6 +251,32 @@ public final class Demo {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+
+        /** An order with two items; returns its id. */
+        private static long order(PreparedStatement order, PreparedStatement item, ThreadLocalRandom r)
+                throws SQLException {
+            order.setLong(1, 1 + r.nextInt(2000));
+            order.setBigDecimal(2, java.math.BigDecimal.valueOf(r.nextInt(100_000), 2));
+            order.setString(3, "démo ünïcode " + r.nextInt());
+            long id;
+            try (ResultSet rs = order.executeQuery()) {
+                rs.next();
+                id = rs.getLong(1);
+            }
+            for (int line = 1; line <= 2; line++) {
+                item.setLong(1, id);
+                item.setInt(2, line);
+                item.setString(3, "SKU-" + r.nextInt(313));
+                item.setInt(4, 1 + r.nextInt(5));
+                item.executeUpdate();
+            }
+            return id;
+        }
+
+        private static void change(PreparedStatement st, long id) throws SQLException {
+            st.setLong(1, id);
+            st.executeUpdate();
         }
     }
 }

@@ -1,9 +1,11 @@
 package dev.ibex.migrate;
 
-import dev.ibex.pg.SessionSettings;
 import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
+import dev.ibex.pg.Catalog;
+import dev.ibex.pg.ColumnDiff;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SessionSettings;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
@@ -121,7 +123,7 @@ public final class Comparer {
         for (Work w : work) {
             DbSession source = sessions.get(w.table.db());
             DbSession target = sessions.get(w.target.name());
-            Optional<List<TableColumns.Column>> cols = TableColumns.of(source, w.table.schema(), w.table.name());
+            Optional<List<Catalog.Column>> cols = source.columns(w.table.schema(), w.table.name());
             if (cols.isEmpty()) {
                 broken(w, "table does not exist on source db " + source.name());
                 continue;
@@ -160,19 +162,16 @@ public final class Comparer {
     }
 
     /** The target must have every source column with the source's type, or the hashes mean nothing. */
-    private static Optional<String> columnMismatch(List<TableColumns.Column> src, DbSession target, Relation r)
+    private static Optional<String> columnMismatch(List<Catalog.Column> src, DbSession target, Relation r)
             throws SQLException {
-        Optional<List<TableColumns.Column>> dst = TableColumns.of(target, r.schema(), r.name());
+        Optional<List<Catalog.Column>> dst = target.columns(r.schema(), r.name());
         if (dst.isEmpty()) {
             return Optional.of("table does not exist on target db " + target.name() + ": run 'ibex validate'");
         }
-        for (TableColumns.Column c : src) {
-            if (dst.get().stream().noneMatch(d -> d.name().equals(c.name()) && d.type().equals(c.type()))) {
-                return Optional.of("column " + c.name() + " " + c.type() + " differs or is missing on target db "
-                        + target.name() + ": run 'ibex validate'");
-            }
-        }
-        return Optional.empty();
+        return ColumnDiff.of(src, dst.get()).stream()
+                .filter(f -> f.kind() == ColumnDiff.Kind.MISSING || f.kind() == ColumnDiff.Kind.TYPE_DIFFERS)
+                .findFirst().map(f -> "column " + f.column() + " " + f.source().type() + " differs or is missing on "
+                        + "target db " + target.name() + ": run 'ibex validate'");
     }
 
     private static void hashes(DbSession s, TableSql sql, List<KeyRange> ranges, List<long[]> counts,
@@ -195,38 +194,8 @@ public final class Comparer {
             DbSession target = sessions.get(w.target.name());
             List<Integer> still = new ArrayList<>();
             for (int i : w.differing) {
-                KeyRange r = w.ranges.get(i);
-                if (!w.sql.keyed()) {
-                    List<long[]> sc = new ArrayList<>();
-                    List<long[]> tc = new ArrayList<>();
-                    List<String> sh = new ArrayList<>();
-                    List<String> th = new ArrayList<>();
-                    hashes(source, w.sql, List.of(r), sc, sh);
-                    hashes(target, w.sql, List.of(r), tc, th);
-                    w.sourceCounts.set(i, sc.get(0));
-                    w.targetCounts.set(i, tc.get(0));
-                    if (sc.get(0)[0] != tc.get(0)[0] || !sh.get(0).equals(th.get(0))) {
-                        still.add(i);
-                        w.notes.add("no key: rows cannot be listed or repaired one by one");
-                    }
-                    continue;
-                }
-                Map<List<String>, String> src = rows(source, w.sql, r);
-                Map<List<String>, String> dst = rows(target, w.sql, r);
-                w.sourceCounts.set(i, new long[] {src.size()});
-                w.targetCounts.set(i, new long[] {dst.size()});
-                int before = w.diffs.size();
-                src.forEach((key, md5) -> {
-                    String other = dst.get(key);
-                    if (other == null) {
-                        w.diffs.add(new RowDiff(RowDiff.Kind.MISSING, key));
-                    } else if (!Objects.equals(other, md5)) {
-                        w.diffs.add(new RowDiff(RowDiff.Kind.CHANGED, key));
-                    }
-                });
-                dst.keySet().stream().filter(k -> !src.containsKey(k))
-                        .forEach(k -> w.diffs.add(new RowDiff(RowDiff.Kind.EXTRA, k)));
-                if (w.diffs.size() > before) {
+                boolean differs = w.sql.keyed() ? rowsDiffer(w, i, source, target) : hashesDiffer(w, i, source, target);
+                if (differs) {
                     still.add(i);
                 }
             }
@@ -234,6 +203,44 @@ public final class Comparer {
             w.differing.addAll(still);
         }
         endAll(sessions);
+    }
+
+    /** A range of a table without key, hashed again: its rows cannot be listed one by one. */
+    private static boolean hashesDiffer(Work w, int i, DbSession source, DbSession target) throws SQLException {
+        KeyRange r = w.ranges.get(i);
+        List<long[]> sc = new ArrayList<>();
+        List<long[]> tc = new ArrayList<>();
+        List<String> sh = new ArrayList<>();
+        List<String> th = new ArrayList<>();
+        hashes(source, w.sql, List.of(r), sc, sh);
+        hashes(target, w.sql, List.of(r), tc, th);
+        w.sourceCounts.set(i, sc.get(0));
+        w.targetCounts.set(i, tc.get(0));
+        if (sc.get(0)[0] != tc.get(0)[0] || !sh.get(0).equals(th.get(0))) {
+            w.notes.add("no key: rows cannot be listed or repaired one by one");
+            return true;
+        }
+        return false;
+    }
+
+    /** A range read again row by row: the keys missing on, extra on, or changed on the target. */
+    private static boolean rowsDiffer(Work w, int i, DbSession source, DbSession target) throws SQLException {
+        KeyRange r = w.ranges.get(i);
+        Map<List<String>, String> src = rows(source, w.sql, r);
+        Map<List<String>, String> dst = rows(target, w.sql, r);
+        w.sourceCounts.set(i, new long[] {src.size()});
+        w.targetCounts.set(i, new long[] {dst.size()});
+        int before = w.diffs.size();
+        src.forEach((key, md5) -> {
+            String other = dst.get(key);
+            if (other == null) {
+                w.diffs.add(new RowDiff(RowDiff.Kind.MISSING, key));
+            } else if (!Objects.equals(other, md5)) {
+                w.diffs.add(new RowDiff(RowDiff.Kind.CHANGED, key));
+            }
+        });
+        dst.keySet().stream().filter(k -> !src.containsKey(k)).forEach(k -> w.diffs.add(new RowDiff(RowDiff.Kind.EXTRA, k)));
+        return w.diffs.size() > before;
     }
 
     private static Map<List<String>, String> rows(DbSession s, TableSql sql, KeyRange r) throws SQLException {

@@ -1,7 +1,8 @@
 package dev.ibex.migrate;
 
-import dev.ibex.pg.ServerVersion;
+import dev.ibex.pg.Catalog;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.ServerVersion;
 import dev.ibex.repository.Db;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -10,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** One open connection to a replicated db, with the few server facts the checks keep asking for. */
 public final class DbSession implements AutoCloseable {
@@ -96,6 +98,11 @@ public final class DbSession implements AutoCloseable {
     }
 
     /** First column of each row, as text. */
+    /** The columns of the relation with exactly this schema and name, or empty when there is none. */
+    public Optional<List<Catalog.Column>> columns(String schema, String table) {
+        return new Catalog(connection, name()).columns(schema, table);
+    }
+
     public List<String> column(String sql, Object... params) throws SQLException {
         List<String> out = new ArrayList<>();
         try (PreparedStatement ps = connection.prepareStatement(sql)) {

@@ -1,8 +1,9 @@
 package dev.ibex.migrate;
 
-import dev.ibex.pg.ServerVersion;
 import dev.ibex.IbexException;
+import dev.ibex.pg.Catalog;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.ServerVersion;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import java.io.ByteArrayInputStream;
@@ -41,7 +42,7 @@ public final class Repairer {
              DbSession dst = DbSession.open(target, "ibex compare --repair")) {
             settings(src.connection());
             settings(dst.connection());
-            Optional<List<TableColumns.Column>> cols = TableColumns.of(src, table.schema(), table.name());
+            Optional<List<Catalog.Column>> cols = src.columns(table.schema(), table.name());
             if (cols.isEmpty()) {
                 throw IbexException.badInput("Cannot repair " + table.display() + ": it does not exist on source db "
                         + source.name());

@@ -1,5 +1,7 @@
 package dev.ibex.migrate;
 
+import dev.ibex.pg.Catalog;
+import dev.ibex.pg.ColumnDiff;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
@@ -7,6 +9,7 @@ import dev.ibex.repository.SyncPlan;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,7 +47,7 @@ final class TableChecks {
                 if (s == null) {
                     continue;
                 }
-                Optional<List<TableColumns.Column>> src = TableColumns.of(s, r.schema(), r.name());
+                Optional<List<Catalog.Column>> src = s.columns(r.schema(), r.name());
                 if (src.isEmpty()) {
                     problems++;
                     v.fail("tables", "table " + r.display() + " does not exist on source db " + s.name(),
@@ -60,30 +63,23 @@ final class TableChecks {
         }
     }
 
-    private int compare(Relation r, DbSession s, List<TableColumns.Column> src, DbSession t) throws SQLException {
-        Optional<List<TableColumns.Column>> dst = TableColumns.of(t, r.schema(), r.name());
+    private int compare(Relation r, DbSession s, List<Catalog.Column> src, DbSession t) throws SQLException {
+        Optional<List<Catalog.Column>> dst = t.columns(r.schema(), r.name());
         if (dst.isEmpty()) {
             v.fail("tables", "table " + r.display() + " does not exist on target db " + t.name(),
                     "run 'ibex copy schema " + s.name() + " " + t.name() + "' or create it by hand");
             return 1;
         }
-        List<String> missing = new ArrayList<>();
-        List<String> differ = new ArrayList<>();
-        List<String> required = new ArrayList<>();
-        List<String> extra = new ArrayList<>();
-        for (TableColumns.Column c : src) {
-            Optional<TableColumns.Column> other = dst.get().stream().filter(d -> d.name().equals(c.name())).findFirst();
-            if (other.isEmpty()) {
-                missing.add(c.name());
-            } else if (!other.get().type().equals(c.type())) {
-                differ.add(c.name() + " is " + other.get().type() + " on the target, " + c.type() + " on the source");
-            }
+        Map<ColumnDiff.Kind, List<String>> found = new EnumMap<>(ColumnDiff.Kind.class);
+        for (ColumnDiff.Finding f : ColumnDiff.of(src, dst.get())) {
+            found.computeIfAbsent(f.kind(), k -> new ArrayList<>()).add(f.kind() == ColumnDiff.Kind.TYPE_DIFFERS
+                    ? f.column() + " is " + f.target().type() + " on the target, " + f.source().type() + " on the source"
+                    : f.column());
         }
-        for (TableColumns.Column d : dst.get()) {
-            if (src.stream().noneMatch(c -> c.name().equals(d.name()))) {
-                (d.notNull() && !d.hasDefault() && !d.generated() ? required : extra).add(d.name());
-            }
-        }
+        List<String> missing = found.getOrDefault(ColumnDiff.Kind.MISSING, List.of());
+        List<String> differ = found.getOrDefault(ColumnDiff.Kind.TYPE_DIFFERS, List.of());
+        List<String> required = found.getOrDefault(ColumnDiff.Kind.EXTRA_REQUIRED, List.of());
+        List<String> extra = found.getOrDefault(ColumnDiff.Kind.EXTRA, List.of());
         int problems = 0;
         String where = "table " + r.display() + " on target db " + t.name();
         if (!missing.isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.ibex.migrate;
 
+import dev.ibex.pg.Catalog;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.ServerVersion;
 import dev.ibex.pg.SessionSettings;
@@ -26,13 +27,13 @@ final class TableSql {
     }
 
     private final Relation relation;
-    private final List<TableColumns.Column> columns;
-    private final List<TableColumns.Column> keys;
+    private final List<Catalog.Column> columns;
+    private final List<Catalog.Column> keys;
 
-    TableSql(Relation relation, List<TableColumns.Column> sourceColumns) {
+    TableSql(Relation relation, List<Catalog.Column> sourceColumns) {
         this.relation = relation;
         this.columns = sourceColumns;
-        List<TableColumns.Column> k = new ArrayList<>();
+        List<Catalog.Column> k = new ArrayList<>();
         for (String name : relation.keyColumns()) {
             k.add(sourceColumns.stream().filter(c -> c.name().equals(name)).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("key column " + name + " of " + relation.display()
@@ -46,14 +47,14 @@ final class TableSql {
     }
 
     List<String> keyNames() {
-        return keys.stream().map(TableColumns.Column::name).toList();
+        return keys.stream().map(Catalog.Column::name).toList();
     }
 
     private String table() {
         return "ONLY " + relation.quoted();
     }
 
-    private static String value(TableColumns.Column c) {
+    private static String value(Catalog.Column c) {
         String q = Identifiers.quote(c.name());
         if (c.floating()) {
             return "pg_catalog." + (c.type().equals("real") ? "float4send" : "float8send") + "(" + q + ")";
@@ -61,7 +62,7 @@ final class TableSql {
         return c.type().equals("bytea") ? "pg_catalog.encode(" + q + ", 'hex')" : q;
     }
 
-    private static String sortable(TableColumns.Column c) {
+    private static String sortable(Catalog.Column c) {
         return c.collatable() ? "pg_catalog.convert_to(" + Identifiers.quote(c.name()) + "::text, 'UTF8')"
                 : Identifiers.quote(c.name());
     }
@@ -83,7 +84,7 @@ final class TableSql {
 
     /** Every rangeRows-th value of the first key column, in key order: the upper bounds of the ranges. */
     String boundaries() {
-        TableColumns.Column first = keys.get(0);
+        Catalog.Column first = keys.get(0);
         return "SELECT b FROM (SELECT " + Identifiers.quote(first.name()) + "::text AS b, row_number() OVER (ORDER BY "
                 + sortable(first) + ") AS n FROM " + table() + ") s WHERE n % ? = 0 ORDER BY n";
     }
@@ -98,7 +99,7 @@ final class TableSql {
         if (range == null || range.whole()) {
             return "";
         }
-        TableColumns.Column first = keys.get(0);
+        Catalog.Column first = keys.get(0);
         List<String> parts = new ArrayList<>();
         String cast = "CAST(? AS " + first.type() + ")";
         String bound = first.collatable() ? "pg_catalog.convert_to(" + cast + "::text, 'UTF8')" : cast;
@@ -139,7 +140,7 @@ final class TableSql {
         return "DELETE FROM " + table() + " WHERE " + keySet(params);
     }
 
-    private List<TableColumns.Column> writable() {
+    private List<Catalog.Column> writable() {
         return columns.stream().filter(c -> !c.generated()).toList();
     }
 
@@ -150,13 +151,13 @@ final class TableSql {
             final int col = i;
             arrays.add(Identifiers.literal(arrayLiteral(keyValues.stream().map(k -> k.get(col)).toList())) + "::text[]");
         }
-        return "COPY (SELECT " + Identifiers.quoteList(writable().stream().map(TableColumns.Column::name).toList())
+        return "COPY (SELECT " + Identifiers.quoteList(writable().stream().map(Catalog.Column::name).toList())
                 + " FROM " + table() + " WHERE " + keySet(arrays) + ") TO STDOUT";
     }
 
     String copyIn() {
         return "COPY " + relation.quoted() + " (" + Identifiers.quoteList(writable().stream()
-                .map(TableColumns.Column::name).toList()) + ") FROM STDIN";
+                .map(Catalog.Column::name).toList()) + ") FROM STDIN";
     }
 
     /** A text[] literal: every element double-quoted with backslash escapes. */

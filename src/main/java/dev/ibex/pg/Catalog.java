@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -32,8 +33,16 @@ public final class Catalog {
         }
     }
 
-    /** One column: name, format_type() and whether it is NOT NULL. */
-    public record Column(String name, String type, boolean notNull) {
+    /**
+     * One column as the catalog describes it.
+     *
+     * @param type       format_type(), e.g. "character varying(20)"
+     * @param collatable text-like (type category S): ordered by UTF-8 bytes so both ends agree
+     * @param floating   float4/float8: hashed in binary, since their text differs across versions
+     * @param generated  a generated column (PG 12+): never written by COPY
+     */
+    public record Column(String name, String type, boolean notNull, boolean hasDefault, boolean collatable,
+                         boolean floating, boolean generated) {
     }
 
     /** Key columns and their format_type(); empty when the table has no usable key. */
@@ -270,23 +279,57 @@ public final class Catalog {
         }
     }
 
+    /*
+     * The columns of tables, in table order, without dropped or system columns. typcategory is 8.4+,
+     * attgenerated 12+.
+     */
+    private static final String COLUMNS = """
+            SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef,
+                   t.typcategory = 'S', a.atttypid IN ('pg_catalog.float4'::pg_catalog.regtype,
+                   'pg_catalog.float8'::pg_catalog.regtype), %s
+              FROM pg_catalog.pg_attribute a
+              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+             WHERE a.attrelid = ANY (?::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attrelid, a.attnum""";
+
+    private static final String RELATION_OID = """
+            SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = ? AND c.relname = ?""";
+
     /** The columns in table order, without dropped or system columns. */
     public List<Column> columns(Rel table) {
         return columns(List.of(table)).get(table.oid());
     }
 
+    /** The columns of the relation with exactly this schema and name, of any kind; empty when there is none. */
+    public Optional<List<Column>> columns(String schema, String name) {
+        try (PreparedStatement ps = connection.prepareStatement(RELATION_OID)) {
+            ps.setString(1, schema);
+            ps.setString(2, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                Rel rel = new Rel(rs.getLong(1), schema, name, TABLE);
+                return Optional.of(columns(rel));
+            }
+        } catch (SQLException e) {
+            throw PgErrors.failed("Reading the catalog of db \"" + label + "\"", e);
+        }
+    }
+
     /** {@link #columns(Rel)} of each table, by oid, in one query. */
     public Map<Long, List<Column>> columns(Collection<Rel> tables) {
-        String sql = """
-                SELECT attrelid, attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute
-                WHERE attrelid = ANY (?::oid[]) AND attnum > 0 AND NOT attisdropped ORDER BY attrelid, attnum""";
+        String generated = ServerVersion.of(connection, label).has(SqlFeature.GENERATED_COLUMNS)
+                ? "a.attgenerated <> ''" : "false";
         Map<Long, List<Column>> out = new HashMap<>();
         tables.forEach(t -> out.put(t.oid(), new ArrayList<>()));
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+        try (PreparedStatement ps = connection.prepareStatement(String.format(COLUMNS, generated))) {
             ps.setString(1, oids(tables));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.get(rs.getLong(1)).add(new Column(rs.getString(2), rs.getString(3), rs.getBoolean(4)));
+                    out.get(rs.getLong(1)).add(new Column(rs.getString(2), rs.getString(3), rs.getBoolean(4),
+                            rs.getBoolean(5), rs.getBoolean(6), rs.getBoolean(7), rs.getBoolean(8)));
                 }
             }
             return out;

@@ -59,54 +59,64 @@ public final class SessionSettings {
 
     /** Connections for a pool, each with the dialect of its own server set once, when it is opened. */
     static DataSource dataSource(String url, Properties props) {
-        return new DataSource() {
-            /** HikariCP sets it, and waits that long for connections being added when it shuts down. */
-            private volatile int loginTimeoutSeconds;
+        return new SessionDataSource(url, props);
+    }
 
-            @Override
-            public Connection getConnection() throws SQLException {
-                return applyOrClose(DriverManager.getConnection(url, props));
-            }
+    /** A DataSource of pgjdbc connections to one URL, each given the session settings as it opens. */
+    private static final class SessionDataSource implements DataSource {
+        private final String url;
+        private final Properties props;
+        /** HikariCP sets it, and waits that long for connections being added when it shuts down. */
+        private volatile int loginTimeoutSeconds;
 
-            @Override
-            public Connection getConnection(String user, String password) throws SQLException {
-                throw new SQLFeatureNotSupportedException("the user is part of the db's settings");
-            }
+        SessionDataSource(String url, Properties props) {
+            this.url = url;
+            this.props = props;
+        }
 
-            @Override
-            public PrintWriter getLogWriter() {
-                return null;
-            }
+        @Override
+        public Connection getConnection() throws SQLException {
+            return applyOrClose(DriverManager.getConnection(url, props));
+        }
 
-            @Override
-            public void setLogWriter(PrintWriter out) {
-                // pgjdbc logs through java.util.logging
-            }
+        @Override
+        public Connection getConnection(String user, String password) throws SQLException {
+            throw new SQLFeatureNotSupportedException("the user is part of the db's settings");
+        }
 
-            @Override
-            public void setLoginTimeout(int seconds) {
-                loginTimeoutSeconds = seconds; // the connection's own timeout is connectTimeout, in the properties
-            }
+        @Override
+        public PrintWriter getLogWriter() {
+            return null;
+        }
 
-            @Override
-            public int getLoginTimeout() {
-                return loginTimeoutSeconds;
-            }
+        @Override
+        public void setLogWriter(PrintWriter out) {
+            // pgjdbc logs through java.util.logging
+        }
 
-            @Override
-            public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-                throw new SQLFeatureNotSupportedException();
-            }
+        @Override
+        public void setLoginTimeout(int seconds) {
+            loginTimeoutSeconds = seconds; // the connection's own timeout is connectTimeout, in the properties
+        }
 
-            @Override
-            public <T> T unwrap(Class<T> iface) throws SQLException {
-                throw new SQLException("not a wrapper");
-            }
+        @Override
+        public int getLoginTimeout() {
+            return loginTimeoutSeconds;
+        }
 
-            @Override
-            public boolean isWrapperFor(Class<?> iface) {
-                return false;
-            }
-        };
+        @Override
+        public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+            throw new SQLFeatureNotSupportedException();
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> iface) throws SQLException {
+            throw new SQLException("not a wrapper");
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> iface) {
+            return false;
+        }
     }
 }

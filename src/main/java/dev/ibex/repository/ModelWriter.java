@@ -1,5 +1,6 @@
 package dev.ibex.repository;
 
+import dev.ibex.IbexException;
 import dev.ibex.pg.Identifiers;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -25,6 +26,9 @@ public final class ModelWriter {
             "maxkicks", "isolation_level", "rebuild_index", "analyze_after_copy", "strict_checking", "priority");
     private static final Set<String> INTERVALS = Set.of("checktime", "lifetime");
     private static final Set<String> ARRAYS = Set.of("keycols", "keytypes");
+
+    /** What a db, relgroup, dbgroup or sync may be called. */
+    public static final String NAME = "[A-Za-z_][A-Za-z0-9_.-]*";
 
     private final Repository repo;
 
@@ -269,5 +273,12 @@ public final class ModelWriter {
         return new Relation(rs.getInt("id"), rs.getString("db"), rs.getString("schemaname"), rs.getString("tablename"),
                 rs.getString("reltype"), Repository.strings(rs.getArray("keycols")),
                 Repository.strings(rs.getArray("keytypes")));
+    }
+
+    public static void checkName(String what, String name) {
+        if (!name.matches(NAME)) {
+            throw IbexException.badInput("Invalid " + what + " name \"" + name + "\": use letters, digits and _ . -"
+                    + ", starting with a letter or _");
+        }
     }
 }

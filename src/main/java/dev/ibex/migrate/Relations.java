@@ -1,23 +1,30 @@
-package dev.ibex.cli;
+package dev.ibex.migrate;
 
 import dev.ibex.IbexException;
 import dev.ibex.pg.Catalog;
 import dev.ibex.pg.Catalog.NamePattern;
 import dev.ibex.repository.Db;
+import dev.ibex.repository.ModelWriter;
 import dev.ibex.repository.Relation;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /** Finding tables and sequences (in a db's catalog or in the repository) and grouping them. */
-final class Relations {
+public final class Relations {
 
-    private final Session s;
+    private final ModelWriter model;
+    private final Catalogs catalogs;
+    private final Consumer<String> out;
 
-    Relations(Session s) {
-        this.s = s;
+    public Relations(ModelWriter model, Catalogs catalogs, Consumer<String> out) {
+        this.model = model;
+        this.catalogs = catalogs;
+        this.out = out;
     }
 
     private record Found(Catalog.Rel rel, Catalog.Key key) {
@@ -29,14 +36,14 @@ final class Relations {
      *
      * @param kind {@link Catalog#TABLE}, {@link Catalog#SEQUENCE}, or null for either
      */
-    List<Relation> addFromCatalog(Db db, List<String> terms, String kind, Map<String, Object> options) {
+    public List<Relation> addFromCatalog(Db db, List<String> terms, String kind, Map<String, Object> options) {
         if (terms.isEmpty()) {
             throw IbexException.badInput("Which " + what(kind) + "? Name at least one, e.g. 'ibex add "
                     + (Catalog.SEQUENCE.equals(kind) ? "sequence public.s" : "table public.t crm.\"Line Items\" order%")
                     + " db=" + db.name() + "'");
         }
         List<NamePattern> patterns = terms.stream().map(NamePattern::parse).toList();
-        List<Found> found = s.withCatalog(db, catalog -> {
+        List<Found> found = catalogs.with(db, catalog -> {
             Map<String, Catalog.Rel> out = new LinkedHashMap<>();
             List<String> missing = new ArrayList<>();
             for (NamePattern p : patterns) {
@@ -63,15 +70,15 @@ final class Relations {
     }
 
     /** The relations with their keys, read in one query. */
-    private static List<Found> found(Catalog catalog, java.util.Collection<Catalog.Rel> rels) {
+    private static List<Found> found(Catalog catalog, Collection<Catalog.Rel> rels) {
         Map<Long, Catalog.Key> keys = catalog.keys(rels.stream().filter(r -> !r.isSequence()).toList());
         return rels.stream().map(r -> new Found(r, r.isSequence() ? null : keys.get(r.oid()))).toList();
     }
 
     /** Every table (or sequence) of the db, narrowed by -n/-N schema and -t/-T table patterns. */
-    List<Relation> addAll(Db db, String kind, List<String> schemas, List<String> notSchemas, List<String> tables,
+    public List<Relation> addAll(Db db, String kind, List<String> schemas, List<String> notSchemas, List<String> tables,
                           List<String> notTables, Map<String, Object> options) {
-        List<Found> found = s.withCatalog(db, catalog -> {
+        List<Found> found = catalogs.with(db, catalog -> {
             List<Catalog.Rel> out = new ArrayList<>();
             for (Catalog.Rel r : catalog.all(kind)) {
                 if (wanted(r, schemas, notSchemas, tables, notTables)) {
@@ -106,7 +113,7 @@ final class Relations {
         List<String> already = new ArrayList<>();
         for (Found f : found) {
             Catalog.Rel r = f.rel();
-            Relation existing = s.model.relation(db.name(), r.schema(), r.name()).orElse(null);
+            Relation existing = model.relation(db.name(), r.schema(), r.name()).orElse(null);
             if (existing != null) {
                 all.add(existing);
                 already.add("  " + r.display() + " (DB: " + db.name() + ")");
@@ -117,27 +124,27 @@ final class Relations {
                 cols.put("keycols", f.key().columns());
                 cols.put("keytypes", f.key().types());
             }
-            s.model.insertRelation(db.name(), r.schema(), r.name(), r.isSequence() ? "sequence" : "table", cols);
-            Relation rel = s.model.relation(db.name(), r.schema(), r.name()).orElseThrow();
+            model.insertRelation(db.name(), r.schema(), r.name(), r.isSequence() ? "sequence" : "table", cols);
+            Relation rel = model.relation(db.name(), r.schema(), r.name()).orElseThrow();
             all.add(rel);
             added.add("  " + r.display() + " (DB: " + db.name() + ")" + (f.key() == null ? ""
                     : f.key().isEmpty() ? "  no primary key or unique index: copied whole only (fullcopy role)"
                     : "  key: " + String.join(", ", f.key().columns())));
         }
         if (!added.isEmpty()) {
-            s.say("Added the following tables or sequences:");
-            added.forEach(s::say);
+            out.accept("Added the following tables or sequences:");
+            added.forEach(out);
         }
         if (!already.isEmpty()) {
-            s.say("Already added:");
-            already.forEach(s::say);
+            out.accept("Already added:");
+            already.forEach(out);
         }
         return all;
     }
 
     /** The relations of the repository that the terms name; every term must name one. */
-    List<Relation> inRepository(List<String> terms, String reltype, String db) {
-        List<Relation> candidates = s.model.relations(reltype).stream()
+    public List<Relation> inRepository(List<String> terms, String reltype, String db) {
+        List<Relation> candidates = model.relations(reltype).stream()
                 .filter(r -> db == null || r.db().equals(db)).toList();
         Map<Integer, Relation> out = new LinkedHashMap<>();
         for (String term : terms) {
@@ -163,13 +170,13 @@ final class Relations {
     }
 
     /** Adds the relations to the relgroup, creating it when missing; a relgroup keeps to one db. */
-    void putInRelgroup(String relgroup, List<Relation> relations) {
-        if (!s.model.relgroupExists(relgroup)) {
-            Session.checkName("relgroup", relgroup, Session.NAME);
-            s.model.insertRelgroup(relgroup);
-            s.say("Created the relgroup named \"" + relgroup + "\"");
+    public void putInRelgroup(String relgroup, List<Relation> relations) {
+        if (!model.relgroupExists(relgroup)) {
+            ModelWriter.checkName("relgroup", relgroup);
+            model.insertRelgroup(relgroup);
+            out.accept("Created the relgroup named \"" + relgroup + "\"");
         }
-        List<String> dbs = new ArrayList<>(s.model.relgroupDbs(relgroup));
+        List<String> dbs = new ArrayList<>(model.relgroupDbs(relgroup));
         relations.stream().map(Relation::db).distinct().filter(d -> !dbs.contains(d)).forEach(dbs::add);
         if (dbs.size() > 1) {
             throw IbexException.badInput("Relgroup \"" + relgroup + "\" would hold tables of several dbs ("
@@ -177,13 +184,13 @@ final class Relations {
         }
         List<String> now = new ArrayList<>();
         for (Relation r : relations) {
-            if (s.model.addToRelgroup(relgroup, r.id())) {
+            if (model.addToRelgroup(relgroup, r.id())) {
                 now.add("  " + r.display());
             }
         }
         if (!now.isEmpty()) {
-            s.say("The following tables or sequences are now part of the relgroup \"" + relgroup + "\":");
-            now.forEach(s::say);
+            out.accept("The following tables or sequences are now part of the relgroup \"" + relgroup + "\":");
+            now.forEach(out);
         }
     }
 
