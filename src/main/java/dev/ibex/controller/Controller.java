@@ -316,7 +316,7 @@ public final class Controller {
             } catch (RuntimeException e) {
                 repo.rollback();
                 log.warn("Could not check the capture triggers on db {}: {}; its syncs retry by themselves", name,
-                        Kid.describe(e));
+                        PgErrors.describe(e));
             }
         }
     }
@@ -395,7 +395,7 @@ public final class Controller {
                         log.info("Purged {} applied change(s) on db {}", n, name);
                     }
                 } catch (RuntimeException e) {
-                    log.warn("Could not purge applied changes on db {}: {}", name, Kid.describe(e));
+                    log.warn("Could not purge applied changes on db {}: {}", name, PgErrors.describe(e));
                 }
             }
             r.rollback();
@@ -438,7 +438,7 @@ public final class Controller {
      * carry on; if another controller took it meanwhile, give way to it.
      */
     private boolean reconnect(Exception cause) {
-        log.error("Lost the repository connection: {}; reconnecting", Kid.describe(cause));
+        log.error("Lost the repository connection: {}; reconnecting", PgErrors.describe(cause));
         repo.close();
         Backoff backoff = new Backoff(settings.retryMin(), settings.retryMax());
         while (!stopRequested) {
@@ -461,7 +461,7 @@ public final class Controller {
                 if (repo != null) {
                     repo.close();
                 }
-                log.debug("Repository still unreachable: {}", Kid.describe(e));
+                log.debug("Repository still unreachable: {}", PgErrors.describe(e));
             }
         }
         return false;
@@ -500,7 +500,7 @@ public final class Controller {
             repo.update("DELETE FROM ibex.controller WHERE pid = ?", pid);
             repo.commit();
         } catch (RuntimeException e) {
-            log.debug("Could not remove the controller row: {}", Kid.describe(e));
+            log.debug("Could not remove the controller row: {}", PgErrors.describe(e));
         }
         pidFile.removeIfOwnedBy(pid);
         repo.close();

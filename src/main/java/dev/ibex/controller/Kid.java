@@ -1,14 +1,14 @@
 package dev.ibex.controller;
 
-import dev.ibex.IbexException;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.DbPools;
+import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SqlState.Kind;
 import dev.ibex.replicate.RunCache;
 import dev.ibex.replicate.SyncRunner;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.RunLog;
 import dev.ibex.status.Durations;
-import java.sql.SQLException;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,7 +93,8 @@ final class Kid {
         log.info("Kid started");
         try {
             while (awaitKick()) {
-                if (runOnce()) {
+                Kind failure = runOnce();
+                if (failure == null) {
                     backoff.reset();
                 } else {
                     Duration delay = backoff.next();
@@ -136,25 +137,35 @@ final class Kid {
         kicked = true;
     }
 
-    /** One run; true when it went well (good or empty). */
-    private boolean runOnce() {
+    /**
+     * One run; null when it went well (good or empty), else what kind of failure it was. A failed
+     * run the runner recorded itself ended on a working repository session; the errors it records
+     * are words by then, and its targets' failures are their own, so it backs off as one that
+     * needs a person.
+     */
+    private Kind runOnce() {
         try (SyncRunner runner = new SyncRunner(repository(), pools).cache(cache).announceRunEnd(Channels.RUN_END)) {
             SyncRunner.Result result = runner.runOnce(sync);
             if (result.outcome().failed()) {
                 log.error("Run {} failed: {}", result.runId(), result.error());
-                dropRepositoryIfBroken();
-            } else {
-                log.info("Run {} {}: {} deleted, {} inserted", result.runId(), result.state(), result.deletes(),
-                        result.inserts());
+                return Kind.NEEDS_A_PERSON;
             }
-            return !result.outcome().failed();
+            log.info("Run {} {}: {} deleted, {} inserted", result.runId(), result.state(), result.deletes(),
+                    result.inserts());
+            return null;
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             // an Error too: the run row must not stay "running", and the kid must back off, not die
-            String error = e instanceof Error ? e + " (give the controller more memory: JAVA_OPTS=-Xmx...)" : describe(e);
+            String error = e instanceof Error ? e + " (give the controller more memory: JAVA_OPTS=-Xmx...)"
+                    : PgErrors.describe(e);
             log.error("Run failed: {}", error);
             log.debug("Run failure", e);
+            Kind kind = PgErrors.kindOf(e);
+            if (kind == Kind.CONNECTION) {
+                // the session that broke may be the repository's: the failure is recorded on a fresh one
+                closeRepository();
+            }
             recordFailure(error);
-            return false;
+            return kind;
         }
     }
 
@@ -167,7 +178,7 @@ final class Kid {
             r.commit();
             announceRunEnd();
         } catch (RuntimeException e) {
-            log.warn("Could not record the failed run in the repository: {}", describe(e));
+            log.warn("Could not record the failed run in the repository: {}", PgErrors.describe(e));
             closeRepository();
         }
     }
@@ -189,27 +200,10 @@ final class Kid {
         return repo;
     }
 
-    private void dropRepositoryIfBroken() {
-        try {
-            if (repo != null && !repo.connection().isValid(5)) {
-                closeRepository();
-            }
-        } catch (SQLException e) {
-            closeRepository();
-        }
-    }
-
     private void closeRepository() {
         if (repo != null) {
             repo.close();
             repo = null;
         }
-    }
-
-    static String describe(Throwable e) {
-        if (e instanceof IbexException ie) {
-            return ie.causeLine() == null ? ie.getMessage() : ie.getMessage() + " (" + ie.causeLine() + ")";
-        }
-        return e.getMessage() == null ? e.toString() : e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 }

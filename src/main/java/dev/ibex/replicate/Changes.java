@@ -65,7 +65,7 @@ final class Changes implements AutoCloseable {
                 throw new IbexException(IbexException.BAD_INPUT, "Capture is not installed on source db \""
                         + source.name() + "\": activate or reload the sync");
             }
-            if (e.getSQLState() != null && e.getSQLState().startsWith("22")) {
+            if (SqlState.isDataException(e)) {
                 // only the triggers write well-formed keys; any user may insert into ibex.log
                 throw new IbexException(IbexException.BAD_INPUT, "ibex.log on source db \"" + source.name()
                         + "\" holds a key that is not a value of its table's key type (" + PgErrors.firstLine(e.getMessage())

@@ -169,13 +169,13 @@ public final class SyncRunner implements AutoCloseable {
             }
             boolean everyDbTookPart = plan.members().stream().allMatch(m -> m.db().active());
             OneTimeCopy copy = plan.sync().onetimecopy();
-            if (copy.copies() && run.errors.isEmpty() && everyDbTookPart) {
+            if (copy.copies() && !run.failed() && everyDbTookPart) {
                 // every target now holds a whole copy as of S_cur and follows the stream from there;
                 // an inactive db has not had its copy yet, and a new onetimecopy set meanwhile stays
                 repo.update("UPDATE ibex.sync SET onetimecopy = ? WHERE name = ? AND onetimecopy = ?",
                         OneTimeCopy.NONE.code(), sync, copy.code());
             }
-            if (!run.errors.isEmpty()) {
+            if (run.failed()) {
                 // whatever failed may have been a schema change: the next run reads everything afresh
                 cache.clear();
             }

@@ -234,8 +234,8 @@ final class WholeTables {
             synchronized (outcomes) {
                 for (TargetSession ts : sessions) {
                     Outcome o = outcomes.get(ts.db.name());
-                    o.deletes += ts.deletes;
-                    o.inserts += ts.inserts;
+                    o.deletes += ts.deletes();
+                    o.inserts += ts.inserts();
                     if (ts.suppressionWord() != null) {
                         o.suppression = ts.suppressionWord();
                     }
@@ -451,13 +451,13 @@ final class WholeTables {
     }
 
     private void fail(TargetSession ts, Exception e) {
-        ts.fail(TargetSession.describe(ts.db, e), e);
+        ts.failed(e);
         noteFailure(ts);
     }
 
     private void noteFailure(TargetSession ts) {
         if (!ts.alive()) {
-            failed.putIfAbsent(ts.db.name(), ts.error);
+            failed.putIfAbsent(ts.db.name(), ts.error());
         }
     }
 
@@ -466,7 +466,7 @@ final class WholeTables {
         for (TargetSession ts : sessions) {
             String error = failed.get(ts.db.name());
             if (error != null && ts.alive()) {
-                ts.fail(error, null);
+                ts.failed(error, null);
             }
         }
     }
