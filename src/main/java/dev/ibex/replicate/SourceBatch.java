@@ -223,12 +223,12 @@ final class SourceBatch {
                 t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), pace.progressMillis(),
                 splitBytes);
         for (WholeTables.Outcome o : copy.copy(s, whole, run::progress)) {
-            run.applied(o.deletes, o.inserts);
-            if (o.suppression != null) {
-                suppression.put(o.db.name(), o.suppression);
+            run.applied(o.deletes(), o.inserts());
+            if (o.suppression() != null) {
+                suppression.put(o.db.name(), o.suppression());
             }
-            if (o.error != null) {
-                run.error(o.error);
+            if (o.error() != null) {
+                run.error(o.error());
                 live.remove(o.db);
             }
         }
