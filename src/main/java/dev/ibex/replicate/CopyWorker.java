@@ -78,7 +78,7 @@ final class CopyWorker implements Runnable {
     /** The batch's own transaction when no snapshot could be exported, else a connection in the exported one. */
     private Connection openSource() throws SQLException {
         if (copy.snapshotId == null) {
-            return copy.batch;
+            return copy.batch();
         }
         Connection c = SessionSettings.connect(copy.source.spec(), WholeTables.APPLICATION);
         try (Statement st = c.createStatement()) {
@@ -105,7 +105,7 @@ final class CopyWorker implements Runnable {
     }
 
     private void closeSource() {
-        if (src != null && src != copy.batch) {
+        if (src != null && src != copy.batch()) {
             try {
                 src.close();
             } catch (SQLException ignored) {

@@ -1,5 +1,6 @@
 package dev.ibex.replicate;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
@@ -57,7 +58,7 @@ final class SequenceCopy {
                 values.add(new Value(r, rs.getLong(1), rs.getBoolean(2)));
             } catch (SQLException e) {
                 if (SqlState.UNDEFINED_TABLE.is(e)) {
-                    throw new IbexException(IbexException.BAD_INPUT, "Sequence " + r.display()
+                    throw new IbexException(ExitCode.BAD_INPUT, "Sequence " + r.display()
                             + " does not exist on source db \"" + source.name()
                             + "\": create it there, or remove it from the relgroup");
                 }

@@ -1,5 +1,6 @@
 package dev.ibex.replicate;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.config.Tunable;
 import dev.ibex.pg.DbPools;
@@ -174,7 +175,7 @@ final class SourceBatch {
                 }
             }
         } catch (SQLException e) {
-            throw new IbexException(IbexException.DATABASE, PgErrors.describe(TargetSession.applyingTo(target), e));
+            throw new IbexException(ExitCode.DATABASE, PgErrors.describe(TargetSession.applyingTo(target), e));
         }
         return out;
     }

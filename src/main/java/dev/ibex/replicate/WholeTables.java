@@ -89,7 +89,7 @@ final class WholeTables {
     final String snapshotId;
     final List<Db> targets;
     /** The batch's own transaction, the snapshot's exporter. */
-    Connection batch;
+    private Connection batch;
     private final int parallel;
     private final Predicate<TableCopy> analyze;
     private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
@@ -223,6 +223,11 @@ final class WholeTables {
     }
 
     // ---- what the workers share ------------------------------------------------------------------
+
+    /** The batch's source transaction: the one worker's source when no snapshot could be exported. */
+    Connection batch() {
+        return batch;
+    }
 
     /** The next task, or null when there is none or the source failed. */
     Task next() {
