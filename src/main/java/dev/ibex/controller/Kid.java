@@ -93,8 +93,7 @@ final class Kid {
         log.info("Kid started");
         try {
             while (awaitKick()) {
-                Kind failure = runOnce();
-                if (failure == null) {
+                if (runOnce()) {
                     backoff.reset();
                 } else {
                     Duration delay = backoff.next();
@@ -138,34 +137,34 @@ final class Kid {
     }
 
     /**
-     * One run; null when it went well (good or empty), else what kind of failure it was. A failed
-     * run the runner recorded itself ended on a working repository session; the errors it records
-     * are words by then, and its targets' failures are their own, so it backs off as one that
-     * needs a person.
+     * One run; true when it went well (good or empty). Every failure is retried with the same
+     * back-off, whatever its kind: the delay is the documented kid_retry_min doubling up to
+     * kid_retry_max. What the kind decides is the repository session: a run that failed on a
+     * broken connection (SqlState.Kind.CONNECTION) may have lost the kid's own session, so its
+     * failure is recorded on a fresh one. A failed run the runner recorded itself ended on a
+     * working session.
      */
-    private Kind runOnce() {
+    private boolean runOnce() {
         try (SyncRunner runner = new SyncRunner(repository(), pools).cache(cache).announceRunEnd(Channels.RUN_END)) {
             SyncRunner.Result result = runner.runOnce(sync);
             if (result.outcome().failed()) {
                 log.error("Run {} failed: {}", result.runId(), result.error());
-                return Kind.NEEDS_A_PERSON;
+                return false;
             }
             log.info("Run {} {}: {} deleted, {} inserted", result.runId(), result.state(), result.deletes(),
                     result.inserts());
-            return null;
+            return true;
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             // an Error too: the run row must not stay "running", and the kid must back off, not die
             String error = e instanceof Error ? e + " (give the controller more memory: JAVA_OPTS=-Xmx...)"
                     : PgErrors.describe(e);
             log.error("Run failed: {}", error);
             log.debug("Run failure", e);
-            Kind kind = PgErrors.kindOf(e);
-            if (kind == Kind.CONNECTION) {
-                // the session that broke may be the repository's: the failure is recorded on a fresh one
+            if (PgErrors.kindOf(e) == Kind.CONNECTION) {
                 closeRepository();
             }
             recordFailure(error);
-            return kind;
+            return false;
         }
     }
 
