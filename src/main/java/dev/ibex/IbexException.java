@@ -9,8 +9,8 @@ public class IbexException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /*
-     * The exit codes as numbers, for the callers that still pass an int (capture and the run's
-     * source batch, being reworked elsewhere) and for tests that compare numbers.
+     * The exit codes as numbers, for the callers that still pass an int (capture, being reworked
+     * elsewhere) and for tests that compare numbers.
      */
     public static final int BAD_INPUT = ExitCode.BAD_INPUT.code();
     public static final int RUN_FAILED = ExitCode.RUN_FAILED.code();

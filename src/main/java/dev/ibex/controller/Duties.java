@@ -1,5 +1,6 @@
 package dev.ibex.controller;
 
+import dev.ibex.pg.PgErrors;
 import java.time.Duration;
 import java.util.Properties;
 import org.quartz.DisallowConcurrentExecution;
@@ -85,7 +86,7 @@ final class Duties implements AutoCloseable {
             try {
                 duty.run();
             } catch (RuntimeException e) {
-                log.warn("Duty {} failed: {}", context.getMergedJobDataMap().get("name"), Kid.describe(e));
+                log.warn("Duty {} failed: {}", context.getMergedJobDataMap().get("name"), PgErrors.describe(e));
             }
         }
     }

@@ -1,14 +1,14 @@
 package dev.ibex.controller;
 
-import dev.ibex.IbexException;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.DbPools;
+import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SqlState.Kind;
 import dev.ibex.replicate.RunCache;
 import dev.ibex.replicate.SyncRunner;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.RunLog;
 import dev.ibex.status.Durations;
-import java.sql.SQLException;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -136,23 +136,33 @@ final class Kid {
         kicked = true;
     }
 
-    /** One run; true when it went well (good or empty). */
+    /**
+     * One run; true when it went well (good or empty). Every failure is retried with the same
+     * back-off, whatever its kind: the delay is the documented kid_retry_min doubling up to
+     * kid_retry_max. What the kind decides is the repository session: a run that failed on a
+     * broken connection (SqlState.Kind.CONNECTION) may have lost the kid's own session, so its
+     * failure is recorded on a fresh one. A failed run the runner recorded itself ended on a
+     * working session.
+     */
     private boolean runOnce() {
         try (SyncRunner runner = new SyncRunner(repository(), pools).cache(cache).announceRunEnd(Channels.RUN_END)) {
             SyncRunner.Result result = runner.runOnce(sync);
             if (result.outcome().failed()) {
                 log.error("Run {} failed: {}", result.runId(), result.error());
-                dropRepositoryIfBroken();
-            } else {
-                log.info("Run {} {}: {} deleted, {} inserted", result.runId(), result.state(), result.deletes(),
-                        result.inserts());
+                return false;
             }
-            return !result.outcome().failed();
+            log.info("Run {} {}: {} deleted, {} inserted", result.runId(), result.state(), result.deletes(),
+                    result.inserts());
+            return true;
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             // an Error too: the run row must not stay "running", and the kid must back off, not die
-            String error = e instanceof Error ? e + " (give the controller more memory: JAVA_OPTS=-Xmx...)" : describe(e);
+            String error = e instanceof Error ? e + " (give the controller more memory: JAVA_OPTS=-Xmx...)"
+                    : PgErrors.describe(e);
             log.error("Run failed: {}", error);
             log.debug("Run failure", e);
+            if (PgErrors.kindOf(e) == Kind.CONNECTION) {
+                closeRepository();
+            }
             recordFailure(error);
             return false;
         }
@@ -167,7 +177,7 @@ final class Kid {
             r.commit();
             announceRunEnd();
         } catch (RuntimeException e) {
-            log.warn("Could not record the failed run in the repository: {}", describe(e));
+            log.warn("Could not record the failed run in the repository: {}", PgErrors.describe(e));
             closeRepository();
         }
     }
@@ -189,27 +199,10 @@ final class Kid {
         return repo;
     }
 
-    private void dropRepositoryIfBroken() {
-        try {
-            if (repo != null && !repo.connection().isValid(5)) {
-                closeRepository();
-            }
-        } catch (SQLException e) {
-            closeRepository();
-        }
-    }
-
     private void closeRepository() {
         if (repo != null) {
             repo.close();
             repo = null;
         }
-    }
-
-    static String describe(Throwable e) {
-        if (e instanceof IbexException ie) {
-            return ie.causeLine() == null ? ie.getMessage() : ie.getMessage() + " (" + ie.causeLine() + ")";
-        }
-        return e.getMessage() == null ? e.toString() : e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 }

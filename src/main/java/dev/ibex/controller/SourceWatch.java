@@ -1,6 +1,7 @@
 package dev.ibex.controller;
 
 import dev.ibex.capture.ChangeLog;
+import dev.ibex.pg.PgErrors;
 import dev.ibex.pg.SqlState;
 import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
@@ -122,7 +123,7 @@ final class SourceWatch {
                 Duration delay = backoff.next();
                 if (!failed) {
                     log.warn("Not watching for changes on db {}: {}; retrying every {} at most", db.name(),
-                            Kid.describe(e), Durations.age(cap));
+                            PgErrors.describe(e), Durations.age(cap));
                 }
                 failed = true;
                 sleep(delay);

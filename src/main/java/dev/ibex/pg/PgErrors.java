@@ -54,7 +54,40 @@ public final class PgErrors {
 
     /** A failure while working in a database that we are connected to. */
     public static IbexException failed(String doing, SQLException e) {
-        return new IbexException(ExitCode.DATABASE, doing + " failed: " + firstLine(e.getMessage()), null, e);
+        return new IbexException(ExitCode.DATABASE, failedLine(doing, e), null, e);
+    }
+
+    /**
+     * One line for a log or a run's error: an IbexException's own words (and its cause line), else
+     * the exception's class and message.
+     */
+    public static String describe(Throwable e) {
+        if (e instanceof IbexException ie) {
+            return ie.causeLine() == null ? ie.getMessage() : ie.getMessage() + " (" + ie.causeLine() + ")";
+        }
+        return e.getMessage() == null ? e.toString() : e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+
+    /** As {@link #describe(Throwable)}, but a database error says what failed: "{doing} failed: {first line}". */
+    public static String describe(String doing, Throwable e) {
+        return e instanceof IbexException ? describe(e) : failedLine(doing, e);
+    }
+
+    /**
+     * What to do about a failure: the kind of the first SQLSTATE in its causes; one without a
+     * database error (an IbexException, a bug) needs a person.
+     */
+    public static SqlState.Kind kindOf(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof SQLException se) {
+                return SqlState.kindOf(se.getSQLState());
+            }
+        }
+        return SqlState.Kind.NEEDS_A_PERSON;
+    }
+
+    private static String failedLine(String doing, Throwable e) {
+        return doing + " failed: " + firstLine(e.getMessage());
     }
 
     /** How the user sets a connection key: --db-host for the repository, host= for a db. */

@@ -52,6 +52,11 @@ public enum SqlState {
         return code.equals(e.getSQLState());
     }
 
+    /** Class 22, data exception: a value that is not of its type (invalid text representation, say). */
+    public static boolean isDataException(SQLException e) {
+        return e.getSQLState() != null && e.getSQLState().startsWith("22");
+    }
+
     public static Optional<SqlState> of(String code) {
         return Arrays.stream(values()).filter(s -> s.code.equals(code)).findFirst();
     }

@@ -1,5 +1,6 @@
 package dev.ibex.replicate;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.capture.ChangeLog;
 import dev.ibex.capture.LoggedTable;
@@ -62,12 +63,12 @@ final class Changes implements AutoCloseable {
         } catch (SQLException e) {
             changes.close();
             if (SqlState.UNDEFINED_TABLE.is(e)) {
-                throw new IbexException(IbexException.BAD_INPUT, "Capture is not installed on source db \""
+                throw new IbexException(ExitCode.BAD_INPUT, "Capture is not installed on source db \""
                         + source.name() + "\": activate or reload the sync");
             }
-            if (e.getSQLState() != null && e.getSQLState().startsWith("22")) {
+            if (SqlState.isDataException(e)) {
                 // only the triggers write well-formed keys; any user may insert into ibex.log
-                throw new IbexException(IbexException.BAD_INPUT, "ibex.log on source db \"" + source.name()
+                throw new IbexException(ExitCode.BAD_INPUT, "ibex.log on source db \"" + source.name()
                         + "\" holds a key that is not a value of its table's key type (" + PgErrors.firstLine(e.getMessage())
                         + "): a row written there by hand? Find it with SELECT l.*, c.keytypes "
                         + "FROM ibex.log l JOIN ibex.captured c USING (tab) and delete it");
@@ -112,7 +113,7 @@ final class Changes implements AutoCloseable {
 
     private static void requireSameKey(LoggedTable logged, Relation r) {
         if (!logged.keycols().equals(r.keyColumns())) {
-            throw new IbexException(IbexException.BAD_INPUT, "Table " + r.display() + " is captured with key ("
+            throw new IbexException(ExitCode.BAD_INPUT, "Table " + r.display() + " is captured with key ("
                     + String.join(", ", logged.keycols()) + ") but its relation has key (" + String.join(", ", r.keyColumns())
                     + "): reload the sync to capture it under the new key");
         }

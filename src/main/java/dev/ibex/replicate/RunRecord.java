@@ -17,15 +17,15 @@ final class RunRecord {
     private final Repository repo;
     private final RunLog runLog;
     private final String sync;
-    final long id;
-    long deletes;
-    long inserts;
-    long truncates;
-    long sequences;
-    long keys;
-    int steps;
-    String snapshot;
-    final List<String> errors = new ArrayList<>();
+    private final long id;
+    private long deletes;
+    private long inserts;
+    private long truncates;
+    private long sequences;
+    private long keys;
+    private int steps;
+    private String snapshot;
+    private final List<String> errors = new ArrayList<>();
 
     /** The run whose row {@link RunStart} inserted. */
     RunRecord(Repository repo, String sync, long id) {
@@ -33,6 +33,39 @@ final class RunRecord {
         this.runLog = new RunLog(repo);
         this.sync = sync;
         this.id = id;
+    }
+
+    /** The run reads its sources as of this snapshot (S_cur). */
+    void readAt(String snapshot) {
+        this.snapshot = snapshot;
+    }
+
+    void read(long changedKeys) {
+        keys += changedKeys;
+    }
+
+    /** What a target took: rows deleted and rows inserted. */
+    void applied(long deleted, long inserted) {
+        deletes += deleted;
+        inserts += inserted;
+    }
+
+    /** Target transactions (or whole tables copied) done. */
+    void stepsDone(int n) {
+        steps += n;
+    }
+
+    /** Tables truncated on the source, copied whole. */
+    void truncated(int tables) {
+        truncates += tables;
+    }
+
+    void sequenceSet() {
+        sequences++;
+    }
+
+    boolean failed() {
+        return !errors.isEmpty();
     }
 
     void error(String message) {

@@ -44,6 +44,9 @@ public final class SyncRunner implements AutoCloseable {
     private RunCache cache = new RunCache();
     private String announceChannel;
 
+    private static final String END_ONE_TIME_COPY = "UPDATE ibex.sync SET onetimecopy = ? WHERE name = ? AND onetimecopy = ?";
+    private static final String UNLOCK = "SELECT pg_advisory_unlock(?, hashtext(?))";
+
     /** pg_advisory_lock(SYNC_LOCK_CLASS, hashtext(sync)) on the repository: 'ibsy' in ASCII. */
     static final int SYNC_LOCK_CLASS = 0x69627379;
 
@@ -135,7 +138,7 @@ public final class SyncRunner implements AutoCloseable {
         Connection c = repo.connection();
         try {
             c.setAutoCommit(true);
-            try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock(?, hashtext(?))")) {
+            try (PreparedStatement ps = c.prepareStatement(UNLOCK)) {
                 ps.setInt(1, SYNC_LOCK_CLASS);
                 ps.setString(2, sync);
                 ps.executeQuery().close();
@@ -152,30 +155,15 @@ public final class SyncRunner implements AutoCloseable {
         RunRecord run = new RunRecord(repo, sync, start.runId());
         String previous = MDC.get("sync");
         MDC.put("sync", sync);
-        SourceBatch.Pace pace = new SourceBatch.Pace(keysPerChunk, chunksPerStep, progressMillis);
         try {
+            SourceBatch.Pace pace = new SourceBatch.Pace(keysPerChunk, chunksPerStep, progressMillis);
             for (Db source : plan.sources()) {
-                if (!source.active()) {
-                    continue;
-                }
-                try {
-                    new SourceBatch(repo, pools, pace, plan, source, run, cache).run(start.snapshots(source.name()));
-                } catch (IbexException e) {
-                    run.error(e.getMessage());
-                } catch (SQLException e) {
-                    run.error("Reading changes from source db \"" + source.name() + "\" failed: "
-                            + PgErrors.firstLine(e.getMessage()));
+                if (source.active()) {
+                    runSource(plan, source, start, pace, run);
                 }
             }
-            boolean everyDbTookPart = plan.members().stream().allMatch(m -> m.db().active());
-            OneTimeCopy copy = plan.sync().onetimecopy();
-            if (copy.copies() && run.errors.isEmpty() && everyDbTookPart) {
-                // every target now holds a whole copy as of S_cur and follows the stream from there;
-                // an inactive db has not had its copy yet, and a new onetimecopy set meanwhile stays
-                repo.update("UPDATE ibex.sync SET onetimecopy = ? WHERE name = ? AND onetimecopy = ?",
-                        OneTimeCopy.NONE.code(), sync, copy.code());
-            }
-            if (!run.errors.isEmpty()) {
+            endOneTimeCopy(plan, run);
+            if (run.failed()) {
                 // whatever failed may have been a schema change: the next run reads everything afresh
                 cache.clear();
             }
@@ -186,6 +174,30 @@ public final class SyncRunner implements AutoCloseable {
             } else {
                 MDC.put("sync", previous);
             }
+        }
+    }
+
+    /** One source's batch; its failure is the run's error, and the other sources go on. */
+    private void runSource(SyncPlan plan, Db source, RunStart start, SourceBatch.Pace pace, RunRecord run) {
+        try {
+            new SourceBatch(repo, pools, pace, plan, source, run, cache).run(start.snapshots(source.name()));
+        } catch (IbexException e) {
+            run.error(e.getMessage());
+        } catch (SQLException e) {
+            run.error("Reading changes from source db \"" + source.name() + "\" failed: "
+                    + PgErrors.firstLine(e.getMessage()));
+        }
+    }
+
+    /**
+     * Every target now holds a whole copy as of S_cur and follows the stream from there; an
+     * inactive db has not had its copy yet, and a new onetimecopy set meanwhile stays.
+     */
+    private void endOneTimeCopy(SyncPlan plan, RunRecord run) {
+        boolean everyDbTookPart = plan.members().stream().allMatch(m -> m.db().active());
+        OneTimeCopy copy = plan.sync().onetimecopy();
+        if (copy.copies() && !run.failed() && everyDbTookPart) {
+            repo.update(END_ONE_TIME_COPY, OneTimeCopy.NONE.code(), plan.sync().name(), copy.code());
         }
     }
 }

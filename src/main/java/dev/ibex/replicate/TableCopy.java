@@ -1,5 +1,6 @@
 package dev.ibex.replicate;
 
+import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.ServerVersion;
@@ -68,13 +69,13 @@ final class TableCopy {
             List<Attribute> attributes = all.getOrDefault(key(r), List.of());
             List<String> columns = attributes.stream().filter(a -> !a.generated()).map(Attribute::name).toList();
             if (columns.isEmpty()) {
-                throw new IbexException(IbexException.BAD_INPUT, "Table " + r.display() + " does not exist on source db \""
+                throw new IbexException(ExitCode.BAD_INPUT, "Table " + r.display() + " does not exist on source db \""
                         + sourceName + "\": create it there, or remove it from the relgroup");
             }
             List<String> types = new ArrayList<>();
             for (String k : r.keyColumns()) {
                 String type = attributes.stream().filter(a -> a.name().equals(k)).map(Attribute::type).findFirst()
-                        .orElseThrow(() -> new IbexException(IbexException.BAD_INPUT, "Table " + r.display()
+                        .orElseThrow(() -> new IbexException(ExitCode.BAD_INPUT, "Table " + r.display()
                                 + " on source db \"" + sourceName + "\" has no key column \"" + k
                                 + "\": update the relation's key columns"));
                 types.add(type);

@@ -5,6 +5,7 @@ import dev.ibex.IbexException;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.SessionSettings;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -46,11 +47,11 @@ final class TargetSession {
     private boolean inTransaction;
     /** Shapes this target has every column of: the run cache's, or the session's own. */
     private final Set<TableCopy> checked;
-    long deletes;
-    long inserts;
-    String error;
+    private long deletes;
+    private long inserts;
+    private String error;
     /** The SQLSTATE of the failure, if it was a database error. */
-    String failState;
+    private String failState;
 
     TargetSession(Db db) {
         this(db, new HashSet<>());
@@ -63,6 +64,24 @@ final class TargetSession {
 
     boolean alive() {
         return error == null;
+    }
+
+    /** Why the target dropped out, or null while it is alive. */
+    String error() {
+        return error;
+    }
+
+    /** The target dropped out on this database error. */
+    boolean failedWith(SqlState state) {
+        return !alive() && state.code().equals(failState);
+    }
+
+    long deletes() {
+        return deletes;
+    }
+
+    long inserts() {
+        return inserts;
     }
 
     String suppressionWord() {
@@ -108,9 +127,9 @@ final class TargetSession {
             c.setAutoCommit(false);
             suppression = probed(c);
         } catch (IbexException e) {
-            fail(e.getMessage(), e);
+            failed(e.getMessage(), e);
         } catch (SQLException e) {
-            fail("Connecting to target db \"" + db.name() + "\" failed: " + PgErrors.firstLine(e.getMessage()), e);
+            failed("Connecting to target db \"" + db.name() + "\" failed: " + PgErrors.firstLine(e.getMessage()), e);
         }
     }
 
@@ -310,8 +329,13 @@ final class TargetSession {
         c.commit();
     }
 
+    /** The target failed applying: marked so in the words of {@link #applyingTo}. */
+    void failed(Exception e) {
+        failed(PgErrors.describe(applyingTo(db), e), e);
+    }
+
     /** Marks the target failed: rolls back its transaction and gives its connection back clean. */
-    void fail(String message, Exception e) {
+    void failed(String message, Exception e) {
         if (c != null) {
             try {
                 PROBED.remove(c.unwrap(PGConnection.class));
@@ -358,10 +382,8 @@ final class TargetSession {
         c = null;
     }
 
-    static String describe(Db db, Exception e) {
-        if (e instanceof IbexException ie) {
-            return ie.getMessage();
-        }
-        return "Applying to target db \"" + db.name() + "\" failed: " + PgErrors.firstLine(e.getMessage());
+    /** What a failure on the target failed at, for {@link PgErrors#describe(String, Throwable)}. */
+    static String applyingTo(Db db) {
+        return "Applying to target db \"" + db.name() + "\"";
     }
 }

@@ -2,15 +2,9 @@ package dev.ibex.replicate;
 
 import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
-import dev.ibex.pg.ServerVersion;
-import dev.ibex.pg.SessionSettings;
-import dev.ibex.pg.Identifiers;
 import dev.ibex.repository.Db;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,11 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
-import org.postgresql.PGConnection;
-import org.postgresql.copy.CopyOut;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * Copies whole tables (one-time copy, fullcopy targets, truncated tables) from one source snapshot
@@ -45,29 +36,60 @@ import org.slf4j.MDC;
 final class WholeTables {
 
     static final long PROGRESS_MILLIS = 2_000;
-    /** Below this size the expected row count is counted in the snapshot; above, pg_class.reltuples. */
-    private static final long COUNT_BELOW_BYTES = 8L << 20;
-    private static final String APPLICATION = "ibex copy";
+    static final String APPLICATION = "ibex copy";
 
     private static final Logger LOG = LoggerFactory.getLogger(WholeTables.class);
 
     /** What the copy did on one target; error is null when every table arrived. */
     static final class Outcome {
         final Db db;
-        long deletes;
-        long inserts;
-        String suppression;
-        String error;
+        private long deletes;
+        private long inserts;
+        private String suppression;
+        private String error;
 
         Outcome(Db db) {
             this.db = db;
         }
+
+        long deletes() {
+            return deletes;
+        }
+
+        long inserts() {
+            return inserts;
+        }
+
+        /** How the target suppressed triggers, or null if no worker reached it. */
+        String suppression() {
+            return suppression;
+        }
+
+        String error() {
+            return error;
+        }
+
+        /** What one worker's session on this target did. */
+        private void took(TargetSession ts) {
+            deletes += ts.deletes();
+            inserts += ts.inserts();
+            if (ts.suppressionWord() != null) {
+                suppression = ts.suppressionWord();
+            }
+        }
     }
 
-    private final String sync;
-    private final Db source;
-    private final String snapshotId;
-    private final List<Db> targets;
+    /** One unit of a worker's work: a whole table, or (split != null) one part of a split table. */
+    record Task(TableCopy table, SplitTable split, String where) {
+    }
+
+    final String sync;
+    final Db source;
+    /** pg_export_snapshot() of the batch, or null: then the one worker reads in {@link #batch}. */
+    final String snapshotId;
+    final List<Db> targets;
+    /** The batch's own transaction, the snapshot's exporter. */
+    private Connection batch;
     private final int parallel;
     private final Predicate<TableCopy> analyze;
     private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
@@ -76,15 +98,9 @@ final class WholeTables {
     private final AtomicInteger copied = new AtomicInteger();
     private final AtomicReference<Exception> sourceError = new AtomicReference<>();
     private final Queue<Task> queue = new ConcurrentLinkedQueue<>();
-    /** The batch's own transaction, the one worker's source when no snapshot could be exported. */
-    private Connection batch;
     private final long progressMillis;
     private final long splitBytes;
     private int total;
-
-    /** One unit of a worker's work: a whole table, or (split != null) one part of a split table. */
-    private record Task(TableCopy table, Split split, String where) {
-    }
 
     /**
      * @param snapshotId pg_export_snapshot() of the batch's source transaction, which stays open
@@ -116,13 +132,36 @@ final class WholeTables {
         this.batch = batch;
         queue.addAll(plan(batch, tables));
         total = tables.size();
+        awaitWorkers(startWorkers(), progress);
+        Exception e = sourceError.get();
+        if (e instanceof SQLException se) {
+            throw se;
+        }
+        if (e instanceof RuntimeException re) {
+            throw re;
+        }
+        failed.forEach((db, error) -> {
+            Outcome o = outcomes.get(db);
+            if (o.error == null) {
+                o.error = error;
+            }
+        });
+        return List.copyOf(outcomes.values());
+    }
+
+    private List<Thread> startWorkers() {
         List<Thread> workers = new ArrayList<>();
         int n = Math.max(1, Math.min(parallel, queue.size()));
         for (int i = 0; i < n; i++) {
-            Thread t = new Thread(this::work, "ibex-copy-" + sync + "-" + (i + 1));
+            Thread t = new Thread(new CopyWorker(this), "ibex-copy-" + sync + "-" + (i + 1));
             t.start();
             workers.add(t);
         }
+        return workers;
+    }
+
+    /** Reports progress while the workers run; an interrupt stops them after their current task. */
+    private void awaitWorkers(List<Thread> workers, Consumer<String> progress) {
         try {
             for (Thread t : workers) {
                 while (t.isAlive()) {
@@ -145,20 +184,6 @@ final class WholeTables {
                 }
             }
         }
-        Exception e = sourceError.get();
-        if (e instanceof SQLException se) {
-            throw se;
-        }
-        if (e instanceof RuntimeException re) {
-            throw re;
-        }
-        failed.forEach((db, error) -> {
-            Outcome o = outcomes.get(db);
-            if (o.error == null) {
-                o.error = error;
-            }
-        });
-        return List.copyOf(outcomes.values());
     }
 
     /** e.g. "copy public.a 1200/5000 rows 3.1 MB/s ETA 00:04; copy public.b 10/10 rows (1 of 3 tables copied)". */
@@ -176,7 +201,7 @@ final class WholeTables {
         if (parallel < 2 || splitBytes == Long.MAX_VALUE) {
             return tables.stream().map(t -> new Task(t, null, null)).toList();
         }
-        List<Split> splits = new ArrayList<>();
+        List<SplitTable> splits = new ArrayList<>();
         List<Task> whole = new ArrayList<>();
         List<TableParts.Size> sizes = TableParts.sizes(batch, tables);
         for (int i = 0; i < tables.size(); i++) {
@@ -185,230 +210,72 @@ final class WholeTables {
             if (parts.isEmpty()) {
                 whole.add(new Task(t, null, null));
             } else {
-                splits.add(new Split(t, parts, sizes.get(i)));
+                splits.add(new SplitTable(this, t, parts, sizes.get(i)));
             }
         }
         splits.sort((a, b) -> Long.compare(b.size.bytes(), a.size.bytes()));
         List<Task> out = new ArrayList<>();
-        for (Split sp : splits) {
+        for (SplitTable sp : splits) {
             sp.parts.forEach(where -> out.add(new Task(sp.table, sp, where)));
         }
         out.addAll(whole);
         return out;
     }
 
-    // ---- one worker -----------------------------------------------------------------------------
+    // ---- what the workers share ------------------------------------------------------------------
 
-    private void work() {
-        MDC.put("sync", sync);
-        Connection src = null;
-        List<TargetSession> sessions = new ArrayList<>();
-        try {
-            src = openSource();
-            for (Db t : targets) {
-                TargetSession ts = new TargetSession(t);
-                if (!failed.containsKey(t.name())) {
-                    ts.openDirect(APPLICATION);
-                    noteFailure(ts);
-                }
-                sessions.add(ts);
-            }
-            Task task;
-            while (sourceError.get() == null && (task = queue.poll()) != null) {
-                dropFailed(sessions);
-                if (sessions.stream().noneMatch(TargetSession::alive)) {
-                    queue.clear();
-                    break;
-                }
-                if (task.split() == null) {
-                    copyTable(src, task.table(), sessions);
-                    copied.incrementAndGet();
-                } else {
-                    copyPart(src, task, sessions);
-                }
-            }
-        } catch (SQLException | RuntimeException e) {
-            sourceError.compareAndSet(null, e);
-            queue.clear();
-        } finally {
-            synchronized (outcomes) {
-                for (TargetSession ts : sessions) {
-                    Outcome o = outcomes.get(ts.db.name());
-                    o.deletes += ts.deletes;
-                    o.inserts += ts.inserts;
-                    if (ts.suppressionWord() != null) {
-                        o.suppression = ts.suppressionWord();
-                    }
-                    ts.close();
-                }
-            }
-            if (src != null && src != batch) {
-                try {
-                    src.close();
-                } catch (SQLException ignored) {
-                    // closing anyway
-                }
-            }
-            MDC.remove("sync");
-        }
+    /** The batch's source transaction: the one worker's source when no snapshot could be exported. */
+    Connection batch() {
+        return batch;
     }
 
-    private Connection openSource() throws SQLException {
-        if (snapshotId == null) {
-            return batch;
-        }
-        Connection c = SessionSettings.connect(source.spec(), APPLICATION);
-        try (Statement st = c.createStatement()) {
-            c.setAutoCommit(false);
-            c.setTransactionIsolation(SessionSettings.snapshotIsolationLevel(ServerVersion.of(c)));
-            st.execute("SET TRANSACTION SNAPSHOT " + Identifiers.literal(snapshotId));
-            return c;
-        } catch (SQLException e) {
-            c.close();
-            throw e;
-        }
+    /** The next task, or null when there is none or the source failed. */
+    Task next() {
+        return sourceError.get() == null ? queue.poll() : null;
     }
 
-    private void copyTable(Connection src, TableCopy table, List<TargetSession> sessions) throws SQLException {
-        long t0 = System.nanoTime();
-        CopyProgress p = new CopyProgress(table.display(), expectedRows(src, table), t0);
+    /** No target is left: the other workers take no more tasks either. */
+    void noMoreTasks() {
+        queue.clear();
+    }
+
+    /** The source could not be read: every worker stops, and {@link #copy} throws. */
+    void sourceFailed(Exception e) {
+        sourceError.compareAndSet(null, e);
+        queue.clear();
+    }
+
+    void started(CopyProgress p) {
         running.add(p);
-        try {
-            List<TargetSession> live = copy(src, table, table.copyOutAllSql(), sessions, true, p);
-            if (live.isEmpty()) {
-                return;
-            }
-            long copied = System.nanoTime();
-            if (analyze.test(table)) {
-                for (TargetSession ts : live) {
-                    if (ts.alive()) {
-                        analyze(ts, table);
-                    }
-                }
-            }
-            LOG.info("Copied {}: {} rows in {} s, ANALYZE {} s", table.display(), p.rows(), seconds(copied - t0),
-                    seconds(System.nanoTime() - copied));
-        } finally {
-            running.remove(p);
-        }
     }
 
-    /** One part of a split table, in one target transaction per target; the table was emptied before any part. */
-    private void copyPart(Connection src, Task task, List<TargetSession> sessions) throws SQLException {
-        Split split = task.split();
-        TableCopy table = task.table();
-        split.prepare(sessions);
-        dropFailed(sessions);
-        List<TargetSession> live = copy(src, table, table.copyOutPartSql(task.where()), sessions, false,
-                split.progress());
-        if (!live.isEmpty()) {
-            split.partDone(live);
-        }
+    void ended(CopyProgress p) {
+        running.remove(p);
     }
 
-    /**
-     * One COPY out of the source into every live target, one target transaction each (emptying the
-     * table first when asked), committed; returns the targets it was started on.
-     */
-    private List<TargetSession> copy(Connection src, TableCopy table, String copyOutSql, List<TargetSession> sessions,
-                                     boolean emptyFirst, CopyProgress progress) throws SQLException {
-        List<TargetSession> live = new ArrayList<>();
-        for (TargetSession ts : sessions) {
-            if (ts.alive()) {
-                try {
-                    ts.check(List.of(table));
-                    if (emptyFirst) {
-                        ts.deleteAll(table);
-                    }
-                    ts.startCopy(table);
-                    live.add(ts);
-                } catch (SQLException | RuntimeException e) {
-                    fail(ts, e);
-                }
-            }
-        }
-        if (live.isEmpty()) {
-            return live;
-        }
-        CopyOut out = src.unwrap(PGConnection.class).getCopyAPI().copyOut(copyOutSql);
-        TargetSession.fanOut(out, live, progress::row, this::fail);
-        for (TargetSession ts : live) {
-            if (ts.alive()) {
-                try {
-                    ts.commit();
-                } catch (SQLException | RuntimeException e) {
-                    fail(ts, e);
-                }
-            }
-        }
-        return live;
+    void tableCopied() {
+        copied.incrementAndGet();
     }
 
-    /**
-     * A large table read in parts by several workers. It is emptied on every target once, committed
-     * before any part is written (a part's insert must not wait on another transaction's delete of
-     * the same key); the last part to end logs the copy and runs ANALYZE.
-     */
-    private final class Split {
-        final TableCopy table;
-        final List<String> parts;
-        final TableParts.Size size;
-        private CopyProgress progress;
-        private int done;
-
-        Split(TableCopy table, List<String> parts, TableParts.Size size) {
-            this.table = table;
-            this.parts = parts;
-            this.size = size;
-        }
-
-        synchronized CopyProgress progress() {
-            return progress;
-        }
-
-        /** The first worker to reach the table empties it on every live target; the others wait for that. */
-        synchronized void prepare(List<TargetSession> sessions) {
-            if (progress != null) {
-                return;
-            }
-            progress = new CopyProgress(table.display(), size.estimatedRows() > 0 ? size.estimatedRows() : -1,
-                    System.nanoTime());
-            running.add(progress);
+    /** A worker's sessions end: what they did goes to the outcomes, their connections back. */
+    void took(List<TargetSession> sessions) {
+        synchronized (outcomes) {
             for (TargetSession ts : sessions) {
-                if (ts.alive()) {
-                    try {
-                        ts.check(List.of(table));
-                        ts.emptyTable(table);
-                    } catch (SQLException | RuntimeException e) {
-                        fail(ts, e);
-                    }
-                }
+                outcomes.get(ts.db.name()).took(ts);
+                ts.close();
             }
-        }
-
-        void partDone(List<TargetSession> live) {
-            synchronized (this) {
-                if (++done < parts.size()) {
-                    return;
-                }
-            }
-            long copiedAt = System.nanoTime();
-            if (analyze.test(table)) {
-                for (TargetSession ts : live) {
-                    if (ts.alive()) {
-                        WholeTables.analyze(ts, table);
-                    }
-                }
-            }
-            LOG.info("Copied {}: {} rows in {} s, ANALYZE {} s ({} parts)", table.display(), progress.rows(),
-                    seconds(copiedAt - progress.started), seconds(System.nanoTime() - copiedAt), parts.size());
-            running.remove(progress);
-            copied.incrementAndGet();
         }
     }
 
-    private static String seconds(long nanos) {
-        return String.format(java.util.Locale.ROOT, "%.2f", nanos / 1e9);
+    /** ANALYZE on the live targets, for the tables that get it. */
+    void analyze(TableCopy table, List<TargetSession> live) {
+        if (analyze.test(table)) {
+            for (TargetSession ts : live) {
+                if (ts.alive()) {
+                    analyze(ts, table);
+                }
+            }
+        }
     }
 
     /** Statistics are a nicety: a failed ANALYZE is logged, the copied rows stand. */
@@ -425,48 +292,28 @@ final class WholeTables {
         }
     }
 
-    /** The rows the source holds in this snapshot: counted when the table is small, else the planner's estimate. */
-    private static long expectedRows(Connection src, TableCopy table) throws SQLException {
-        long estimate;
-        boolean small;
-        try (PreparedStatement ps = src.prepareStatement(
-                "SELECT c.reltuples::bigint, pg_catalog.pg_relation_size(c.oid) < ? FROM pg_catalog.pg_class c "
-                        + "WHERE c.oid = ?::regclass")) {
-            ps.setLong(1, COUNT_BELOW_BYTES);
-            ps.setString(2, table.relation.quoted());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                estimate = rs.getLong(1);
-                small = rs.getBoolean(2);
-            }
-        }
-        if (!small) {
-            return estimate > 0 ? estimate : -1;
-        }
-        try (Statement st = src.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM ONLY " + table.relation.quoted())) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    private void fail(TargetSession ts, Exception e) {
-        ts.fail(TargetSession.describe(ts.db, e), e);
+    void fail(TargetSession ts, Exception e) {
+        ts.failed(e);
         noteFailure(ts);
     }
 
-    private void noteFailure(TargetSession ts) {
+    void noteFailure(TargetSession ts) {
         if (!ts.alive()) {
-            failed.putIfAbsent(ts.db.name(), ts.error);
+            failed.putIfAbsent(ts.db.name(), ts.error());
         }
     }
 
+    /** Whether a worker has lost this target: the others give it up too. */
+    boolean lost(Db target) {
+        return failed.containsKey(target.name());
+    }
+
     /** A target another worker lost is given up here too. */
-    private void dropFailed(List<TargetSession> sessions) {
+    void dropFailed(List<TargetSession> sessions) {
         for (TargetSession ts : sessions) {
             String error = failed.get(ts.db.name());
             if (error != null && ts.alive()) {
-                ts.fail(error, null);
+                ts.failed(error, null);
             }
         }
     }

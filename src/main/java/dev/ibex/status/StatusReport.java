@@ -46,27 +46,9 @@ public final class StatusReport {
             "Time"};
         List<String[]> rows = new ArrayList<>();
         for (SyncStatus s : syncs) {
-            RunLog.Entry good = s.lastGood();
-            RunLog.Entry bad = s.lastBad();
-            rows.add(new String[] {
-                s.name(),
-                s.stateText(),
-                good == null ? "none" : Durations.when(good.ended(), s.now(), zone),
-                good == null ? "" : Durations.age(Duration.between(good.ended(), s.now())),
-                good == null ? "" : good.deletes() + "/" + good.inserts() + (truncates ? "/" + good.truncates() : ""),
-                bad == null ? "none" : Durations.when(bad.ended(), s.now(), zone),
-                bad == null ? "" : Durations.age(Duration.between(bad.ended(), s.now())),
-            });
+            rows.add(row(s, truncates));
         }
-        // Bucardo's widths: the longest cell, the header counted one longer, plus two
-        int[] width = new int[headers.length];
-        for (int i = 0; i < headers.length; i++) {
-            width[i] = headers[i].length() + 1;
-            for (String[] r : rows) {
-                width[i] = Math.max(width[i], r[i].length());
-            }
-            width[i] += 2;
-        }
+        int[] width = widths(headers, rows);
         List<String> head = new ArrayList<>();
         List<String> rule = new ArrayList<>();
         for (int i = 0; i < headers.length; i++) {
@@ -83,6 +65,33 @@ public final class StatusReport {
             out.append(String.join("|", cells).stripTrailing()).append('\n');
         }
         return out.toString();
+    }
+
+    private String[] row(SyncStatus s, boolean truncates) {
+        RunLog.Entry good = s.lastGood();
+        RunLog.Entry bad = s.lastBad();
+        return new String[] {
+            s.name(),
+            s.stateText(),
+            good == null ? "none" : Durations.when(good.ended(), s.now(), zone),
+            good == null ? "" : Durations.age(Duration.between(good.ended(), s.now())),
+            good == null ? "" : good.deletes() + "/" + good.inserts() + (truncates ? "/" + good.truncates() : ""),
+            bad == null ? "none" : Durations.when(bad.ended(), s.now(), zone),
+            bad == null ? "" : Durations.age(Duration.between(bad.ended(), s.now())),
+        };
+    }
+
+    /** Bucardo's widths: the longest cell, the header counted one longer, plus two. */
+    private static int[] widths(String[] headers, List<String[]> rows) {
+        int[] width = new int[headers.length];
+        for (int i = 0; i < headers.length; i++) {
+            width[i] = headers[i].length() + 1;
+            for (String[] r : rows) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+            width[i] += 2;
+        }
+        return width;
     }
 
     private static String pad(String s, int width) {

@@ -52,7 +52,7 @@ public record SyncStatus(String name, String status, boolean paused, String relg
         return switch (kind) {
             case GOOD, EMPTY -> "Good";
             case BAD -> "Bad";
-            case RUNNING -> "running";
+            case RUNNING -> RunState.RUNNING.sql();
         };
     }
 

@@ -1,0 +1,109 @@
+package dev.ibex.controller;
+
+import dev.ibex.pg.ConnectionSpec;
+import dev.ibex.pg.DbPools;
+import dev.ibex.status.Durations;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The controller's kids, one per active, unpaused sync: started, kicked, replaced when dead, stopped. */
+final class Kids {
+
+    /** Logged as the controller: these are its decisions. */
+    private static final Logger log = LoggerFactory.getLogger(Controller.class);
+
+    private final ConnectionSpec spec;
+    private final DbPools pools;
+    private final Map<String, Kid> kids = new ConcurrentHashMap<>();
+
+    Kids(ConnectionSpec spec, DbPools pools) {
+        this.spec = spec;
+        this.pools = pools;
+    }
+
+    boolean has(String sync) {
+        return kids.containsKey(sync);
+    }
+
+    Set<String> syncs() {
+        return Set.copyOf(kids.keySet());
+    }
+
+    /** Asks the sync's kid for a run; false when the sync has none (not active, paused, or new). */
+    boolean kick(String sync, boolean urgent) {
+        Kid kid = kids.get(sync);
+        if (kid == null) {
+            return false;
+        }
+        kid.kick(urgent);
+        return true;
+    }
+
+    void kickAll() {
+        kids.values().forEach(k -> k.kick(false));
+    }
+
+    /** Starts a kid for the sync unless it has one; true when it started one. */
+    boolean start(String sync, ControllerSettings settings) {
+        if (kids.containsKey(sync)) {
+            return false;
+        }
+        Kid kid = new Kid(sync, spec, pools, settings);
+        kids.put(sync, kid);
+        kid.start();
+        return true;
+    }
+
+    /** On every reload: the kids' run caches go with the old settings. */
+    void settings(ControllerSettings settings) {
+        kids.values().forEach(k -> k.settings(settings));
+    }
+
+    /** Restarts a kid whose thread ended without being told to (a bug or an Error). */
+    void supervise(ControllerSettings settings) {
+        for (Kid kid : List.copyOf(kids.values())) {
+            if (!kid.isAlive()) {
+                log.error("The kid of sync {} died; starting a new one", kid.sync());
+                Kid fresh = new Kid(kid.sync(), spec, pools, settings);
+                kids.put(kid.sync(), fresh);
+                fresh.start();
+                fresh.kick(false);
+            }
+        }
+    }
+
+    /** A sync no longer active: its kid ends after its current run, waited for up to {@code wait}. */
+    void stop(String sync, Duration wait) {
+        Kid kid = kids.remove(sync);
+        log.info("Sync {} is no longer active: waiting for its current run, if any", sync);
+        kid.stop();
+        try {
+            if (!kid.join(wait)) {
+                log.warn("Sync {} is still running after {}; it stops when its run ends", sync, Durations.age(wait));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The controller stops: every kid ends its run, all within {@code wait}. */
+    void stopAll(Duration wait) {
+        kids.values().forEach(Kid::stop);
+        long deadline = System.nanoTime() + wait.toNanos();
+        for (Kid kid : kids.values()) {
+            try {
+                if (!kid.join(Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime())))) {
+                    log.warn("Sync {} did not finish its run within {}; its open transactions roll back as the "
+                            + "controller exits", kid.sync(), Durations.age(wait));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
