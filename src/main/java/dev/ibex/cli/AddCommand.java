@@ -1,6 +1,7 @@
 package dev.ibex.cli;
 
 import dev.ibex.IbexException;
+import dev.ibex.migrate.Relations;
 import dev.ibex.pg.Catalog;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.DbgroupMember;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Option;
     "  add db NAME dbname=DB [host=H] [port=P] [user=U] [pass=PW] [conn='sslmode=require'] [service=S]",
     "         [status=active|inactive] [group=DBGROUP[:ROLE]]     (Bucardo 4: add db DBNAME name=NAME ...)",
     "  add table|sequence NAME... [db=DB] [relgroup=R]   (schema.name, '\"Quoted Name\"', wildcards * %%)",
-    "  add all tables|sequences [db=DB] [relgroup=R] [-n SCHEMA] [-N SCHEMA] [-t TABLE] [-T TABLE]",
+    "  add all tables|sequences [db=DB] [relgroup=R] [-n SCHEMA] [-N SCHEMA] [-t TABLE] [-T TABLE] [--keyed-only]",
     "  add relgroup R [TABLE...] [db=DB]",
     "  add dbgroup G DB:source DB:target DB:fullcopy ...",
     "  add sync S relgroup=R dbs=G|A:source,B:target [tables=T1,T2] [autokick=] [checktime=] [onetimecopy=0|1|2]",
@@ -51,6 +52,9 @@ public class AddCommand extends ModelVerb {
 
     @Option(names = {"-T", "--exclude-table"}, split = ",", paramLabel = "TABLE", description = "add all: not these tables.")
     List<String> notTables = new ArrayList<>();
+
+    @Option(names = "--keyed-only", description = "add all tables: leave out tables without a primary key or unique index.")
+    boolean keyedOnly;
 
     @Override
     public Integer call() {
@@ -142,8 +146,8 @@ public class AddCommand extends ModelVerb {
                     + "s': choose tables with -n/-N SCHEMA and -t/-T TABLE");
         }
         Db db = s.dbOrOnly(w.get("db"), "ibex add all " + what.word + "s");
-        List<Relation> rels = s.relations().addAll(db, kind, schemas, notSchemas, tables, notTables,
-                relationOptions(w));
+        List<Relation> rels = s.relations().addAll(db, kind,
+                new Relations.Filter(schemas, notSchemas, tables, notTables, keyedOnly), relationOptions(w));
         intoRelgroup(s, w.get("relgroup"), rels);
     }
 

@@ -75,36 +75,77 @@ public final class Relations {
         return rels.stream().map(r -> new Found(r, r.isSequence() ? null : keys.get(r.oid()))).toList();
     }
 
-    /** Every table (or sequence) of the db, narrowed by -n/-N schema and -t/-T table patterns. */
-    public List<Relation> addAll(Db db, String kind, List<String> schemas, List<String> notSchemas, List<String> tables,
-                          List<String> notTables, Map<String, Object> options) {
+    /** What add all takes: -n/-N schemas, -t/-T tables, and --keyed-only. */
+    public record Filter(List<String> schemas, List<String> notSchemas, List<String> tables, List<String> notTables,
+                         boolean keyedOnly) {
+
+        boolean wants(Catalog.Rel r) {
+            return (schemas.isEmpty() || schemas.stream().anyMatch(p -> schemaMatches(p, r.schema())))
+                    && notSchemas.stream().noneMatch(p -> schemaMatches(p, r.schema()))
+                    && (tables.isEmpty() || tables.stream().anyMatch(p -> NamePattern.parse(p).matches(r.schema(), r.name())))
+                    && notTables.stream().noneMatch(p -> NamePattern.parse(p).matches(r.schema(), r.name()));
+        }
+
+        boolean narrows() {
+            return !(schemas.isEmpty() && notSchemas.isEmpty() && tables.isEmpty() && notTables.isEmpty());
+        }
+
+        private static boolean schemaMatches(String pattern, String schema) {
+            return NamePattern.parse(pattern).matches("", schema);
+        }
+    }
+
+    /** Every table (or sequence) of the db that the filter wants. */
+    public List<Relation> addAll(Db db, String kind, Filter filter, Map<String, Object> options) {
         List<Found> found = catalogs.with(db, catalog -> {
-            List<Catalog.Rel> out = new ArrayList<>();
-            for (Catalog.Rel r : catalog.all(kind)) {
-                if (wanted(r, schemas, notSchemas, tables, notTables)) {
-                    out.add(r);
-                }
+            if (Catalog.TABLE.equals(kind)) {
+                sayNotTables(catalog, filter);
             }
+            List<Catalog.Rel> out = catalog.all(kind).stream().filter(filter::wants).toList();
             return found(catalog, out);
         });
+        if (filter.keyedOnly()) {
+            found = keyedOnly(found);
+        }
         if (found.isEmpty()) {
             throw IbexException.badInput("No " + what(kind) + " found in db \"" + db.name() + "\""
-                    + (schemas.isEmpty() && notSchemas.isEmpty() && tables.isEmpty() && notTables.isEmpty() ? ""
-                    : " with these -n/-N/-t/-T filters") + ": nothing added");
+                    + (filter.narrows() || filter.keyedOnly() ? " with these -n/-N/-t/-T/--keyed-only filters" : "")
+                    + ": nothing added");
         }
         return record(db, found, options);
     }
 
-    private static boolean wanted(Catalog.Rel r, List<String> schemas, List<String> notSchemas, List<String> tables,
-                                  List<String> notTables) {
-        return (schemas.isEmpty() || schemas.stream().anyMatch(p -> schemaMatches(p, r.schema())))
-                && notSchemas.stream().noneMatch(p -> schemaMatches(p, r.schema()))
-                && (tables.isEmpty() || tables.stream().anyMatch(p -> NamePattern.parse(p).matches(r.schema(), r.name())))
-                && notTables.stream().noneMatch(p -> NamePattern.parse(p).matches(r.schema(), r.name()));
+    /** Partitioned parents and materialized views are not tables add all takes: the user hears which. */
+    private void sayNotTables(Catalog catalog, Filter filter) {
+        List<String> parents = catalog.all(Catalog.PARTITIONED).stream().filter(filter::wants).map(Catalog.Rel::display)
+                .toList();
+        List<String> views = catalog.all(Catalog.MATERIALIZED_VIEW).stream().filter(filter::wants)
+                .map(Catalog.Rel::display).toList();
+        if (!parents.isEmpty()) {
+            out.accept("Not added: " + parents.size() + " partitioned table(s) (" + few(parents) + "): their partitions "
+                    + "hold the rows and are added as tables");
+        }
+        if (!views.isEmpty()) {
+            out.accept("Not added: " + views.size() + " materialized view(s) (" + few(views) + "): refresh them on "
+                    + "the target instead");
+        }
     }
 
-    private static boolean schemaMatches(String pattern, String schema) {
-        return NamePattern.parse(pattern).matches("", schema);
+    private List<Found> keyedOnly(List<Found> found) {
+        List<String> keyless = found.stream().filter(f -> f.key() != null && f.key().isEmpty())
+                .map(f -> f.rel().display()).toList();
+        if (!keyless.isEmpty()) {
+            out.accept("Left out " + keyless.size() + " table(s) without a primary key or unique index (" + few(keyless)
+                    + "): feed them through a fullcopy sync");
+        }
+        return found.stream().filter(f -> f.key() == null || !f.key().isEmpty()).toList();
+    }
+
+    /** The first few names, and how many more. */
+    private static String few(List<String> names) {
+        int shown = Math.min(5, names.size());
+        return String.join(", ", names.subList(0, shown)) + (names.size() > shown ? " and " + (names.size() - shown)
+                + " more" : "");
     }
 
     private List<Relation> record(Db db, List<Found> found, Map<String, Object> options) {

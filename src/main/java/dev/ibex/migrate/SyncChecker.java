@@ -103,18 +103,30 @@ public final class SyncChecker {
         return home;
     }
 
-    /** A db that gets changes by key needs every table to have one. */
+    /** A db that gets changes by key needs every table to have one; all keyless tables are named at once. */
     private static void requireKeys(String sync, String home, DbgroupMember m, List<Relation> relations,
                                     Map<Integer, Shape> origin) {
-        for (Relation r : relations) {
-            if (!r.isSequence() && origin.get(r.id()).key().isEmpty()) {
-                throw IbexException.badInput("Table " + r.display() + " has no primary key or unique index, so sync \""
-                        + sync + "\" cannot send its changes to db \"" + m.db() + "\" (" + m.role().word()
-                        + "): add a primary key (ALTER TABLE " + r.quoted() + " ADD PRIMARY KEY (...)) on db \""
-                        + home + "\", or give " + m.db() + " the fullcopy role (dbs=" + home + ":source,"
-                        + m.db() + ":fullcopy)");
-            }
+        List<Relation> keyless = relations.stream()
+                .filter(r -> !r.isSequence() && origin.get(r.id()).key().isEmpty()).toList();
+        if (keyless.isEmpty()) {
+            return;
         }
+        String fullcopy = "give " + m.db() + " the fullcopy role (dbs=" + home + ":source," + m.db() + ":fullcopy)";
+        if (keyless.size() == 1) {
+            Relation r = keyless.get(0);
+            throw IbexException.badInput("Table " + r.display() + " has no primary key or unique index, so sync \""
+                    + sync + "\" cannot send its changes to db \"" + m.db() + "\" (" + m.role().word()
+                    + "): add a primary key (ALTER TABLE " + r.quoted() + " ADD PRIMARY KEY (...)) on db \""
+                    + home + "\", or " + fullcopy);
+        }
+        int shown = Math.min(5, keyless.size());
+        String names = String.join(", ", keyless.subList(0, shown).stream().map(Relation::display).toList())
+                + (keyless.size() > shown ? " and " + (keyless.size() - shown) + " more" : "");
+        throw IbexException.badInput(keyless.size() + " tables have no primary key or unique index (" + names
+                + "), so sync \"" + sync + "\" cannot send their changes to db \"" + m.db() + "\" (" + m.role().word()
+                + "): add primary keys on db \"" + home + "\"; or " + fullcopy + "; or sync the keyed tables only, "
+                + "in a relgroup made with 'ibex add all tables db=" + home + " relgroup=NAME --keyed-only', and the "
+                + "others through a fullcopy sync");
     }
 
     /**

@@ -7,9 +7,12 @@ import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.SyncPlan;
 import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,7 +33,43 @@ final class TableChecks {
     void run() throws SQLException {
         columns();
         keys();
+        notValidChecks();
         identifierLength();
+    }
+
+    /** CHECK constraints added NOT VALID on a target: old source rows that break them cannot be copied. */
+    private static final String NOT_VALID_CHECKS = """
+            SELECT n.nspname, c.relname, string_agg(quote_ident(k.conname), ', ' ORDER BY k.conname)
+              FROM pg_catalog.pg_constraint k
+              JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE k.contype = 'c' AND NOT k.convalidated
+             GROUP BY n.nspname, c.relname""";
+
+    void notValidChecks() throws SQLException {
+        for (Db target : v.allTargets()) {
+            DbSession t = sessions.get(target.name());
+            if (t == null) {
+                continue;
+            }
+            Map<String, String> notValid = new HashMap<>();
+            try (PreparedStatement ps = t.connection().prepareStatement(NOT_VALID_CHECKS);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    notValid.put(rs.getString(1) + "\0" + rs.getString(2), rs.getString(3));
+                }
+            }
+            List<String> found = v.tables().stream().filter(r -> notValid.containsKey(r.schema() + "\0" + r.name()))
+                    .map(r -> r.display() + " (" + notValid.get(r.schema() + "\0" + r.name()) + ")").toList();
+            if (found.isEmpty()) {
+                v.pass("constraints", "no table on target db " + target.name() + " has a NOT VALID CHECK constraint");
+            } else {
+                v.warn("constraints", "target db " + target.name() + " has NOT VALID CHECK constraints on "
+                        + String.join(", ", found) + ": source rows that break them cannot be copied, and the sync "
+                        + "stops at the first", "validate them on the target (ALTER TABLE ... VALIDATE CONSTRAINT ...) "
+                        + "after cleaning the source rows, or drop them there");
+            }
+        }
     }
 
     /** Every table on its source and on every target, with the source's column names and types. */

@@ -54,6 +54,9 @@ public final class Catalog {
 
     public static final String TABLE = "r";
     public static final String SEQUENCE = "S";
+    /** A partitioned table's parent (10+): holds no rows itself. */
+    public static final String PARTITIONED = "p";
+    public static final String MATERIALIZED_VIEW = "m";
 
     private final Connection connection;
     private final String label;

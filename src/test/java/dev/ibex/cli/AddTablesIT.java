@@ -104,6 +104,36 @@ class AddTablesIT {
     }
 
     @Test
+    void addAllKeyedOnlySaysWhatItLeavesOutAndAddSyncNamesEveryKeylessTable() {
+        src.exec("CREATE TABLE public.keyless2 (a int)", "CREATE TABLE public.keyless3 (a int)",
+                "CREATE MATERIALIZED VIEW public.order_totals AS SELECT count(*) AS n FROM public.orders");
+        boolean partitions = src.version().atLeast(100000);
+        if (partitions) {
+            src.exec("CREATE TABLE public.events (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at)",
+                    "CREATE TABLE public.events_2026 PARTITION OF public.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+                    "ALTER TABLE public.events_2026 ADD PRIMARY KEY (id)");
+        }
+        Cli.Result r = ok(repo, "add", "all", "tables", "db=src", "-N", "crm", "--keyed-only", "relgroup=keyed");
+        assertTrue(r.out().contains("Left out 4 table(s) without a primary key or unique index (public.keyless, "
+                + "public.keyless2, public.keyless3, public.nullable_unique): feed them through a fullcopy sync"), r.toString());
+        assertTrue(r.out().contains("Not added: 1 materialized view(s) (public.order_totals)"), r.toString());
+        assertEquals(partitions, r.out().contains("Not added: 1 partitioned table(s) (public.events)"), r.toString());
+        assertEquals(partitions ? "Line Items,events_2026,order_items,orders" : "Line Items,order_items,orders",
+                repo.scalar("SELECT string_agg(r.tablename, ',' ORDER BY r.tablename COLLATE \"C\") FROM ibex.relation r "
+                        + "JOIN ibex.relgroup_member m ON m.relation = r.id WHERE m.relgroup = 'keyed'"));
+
+        TestDb dst = PgServers.target();
+        dst.exec("CREATE TABLE public.keyless (a int, b text)", "CREATE TABLE public.keyless2 (a int)",
+                "CREATE TABLE public.keyless3 (a int)");
+        addDb(repo, "dst", dst);
+        ok(repo, "add", "tables", "keyless", "keyless2", "keyless3", "db=src", "relgroup=loose");
+        fails(repo, "3 tables have no primary key or unique index (public.keyless, public.keyless2, public.keyless3), "
+                + "so sync \"loose\" cannot send their changes to db \"dst\" (target)",
+                "add", "sync", "loose", "relgroup=loose", "dbs=src:source,dst:target");
+        assertEquals("0", repo.scalar("SELECT count(*) FROM ibex.sync"));
+    }
+
+    @Test
     void missingTableUnknownDbAndAmbiguousDbLeaveTheRepositoryAsItWas() {
         ok(repo, "add", "table", "orders");
         fails(repo, "No table \"customer\", \"nosuch\", \"crm.nope%\" in db \"src\"", "add", "table", "customer", "crm.customer", "nosuch",

@@ -44,7 +44,7 @@ class ValidateIT {
         Cli.Result r = m.run("validate");
         assertEquals(0, r.exit(), r.toString());
         for (String check : List.of("connection", "same-database", "version", "extensions", "languages", "tables",
-                "keys", "identifiers", "privileges", "suppression", "source-version", "plpgsql", "large-objects", "size")) {
+                "keys", "constraints", "identifiers", "privileges", "suppression", "source-version", "plpgsql", "large-objects", "size")) {
             assertLine(r, "PASS", check);
         }
         assertTrue(r.out().lines().noneMatch(l -> l.startsWith("FAIL") || l.startsWith("WARN")), r.toString());
@@ -131,6 +131,22 @@ class ValidateIT {
         Cli.Result r2 = m.run("validate", "s2");
         assertEquals(0, r2.exit(), r2.toString());
         assertLine(r2, "PASS", "keys", "no delta targets");
+    }
+
+    @Test
+    void notValidCheckOnTheTargetWarns() {
+        TestDb source = PgServers.source();
+        TestDb target = PgServers.target();
+        source.exec("CREATE TABLE public.items (id int PRIMARY KEY, qty int)", "INSERT INTO public.items VALUES (1, -5)");
+        target.exec("CREATE TABLE public.items (id int PRIMARY KEY, qty int)",
+                "ALTER TABLE public.items ADD CONSTRAINT \"Qty positive\" CHECK (qty > 0) NOT VALID");
+        Model m = pair(source, target).sync("s1", "src", List.of("dst"), "public.items:id");
+        Cli.Result r = m.run("validate");
+        assertEquals(0, r.exit(), r.toString());
+        assertLine(r, "WARN", "constraints", "public.items (\"Qty positive\")", "VALIDATE CONSTRAINT");
+
+        target.exec("ALTER TABLE public.items DROP CONSTRAINT \"Qty positive\"");
+        assertLine(m.run("validate"), "PASS", "constraints");
     }
 
     @Test
