@@ -52,6 +52,7 @@ public final class SyncChecker {
         repo.list(STRICT_CHECKING, rs -> strict.put(rs.getInt(1), rs.getBoolean(2)), relgroup);
 
         Map<Integer, Shape> origin = shapes(db(home), relations, null);
+        requireColumns(home, relations, origin);
         refreshKeys(relations, origin);
         for (DbgroupMember m : members) {
             if (m.role() == Role.TARGET || (m.role() == Role.SOURCE && sources.size() > 1)) {
@@ -101,6 +102,17 @@ public final class SyncChecker {
                     + ":source) or use a relgroup of a source db");
         }
         return home;
+    }
+
+    /** A table without columns (CREATE TABLE t ()) has only a row count, which COPY cannot carry. */
+    private static void requireColumns(String home, List<Relation> relations, Map<Integer, Shape> origin) {
+        for (Relation r : relations) {
+            if (!r.isSequence() && origin.get(r.id()).columns().stream().allMatch(Catalog.Column::generated)) {
+                throw IbexException.badInput("Table " + r.display() + " on db \"" + home + "\" has no column that can "
+                        + "be copied, so ibex cannot replicate it: remove it from the relgroup ('ibex remove table "
+                        + r.display() + " db=" + home + "')");
+            }
+        }
     }
 
     /** A db that gets changes by key needs every table to have one; all keyless tables are named at once. */

@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,7 +43,19 @@ public final class Catalog {
      * @param generated  a generated column (PG 12+): never written by COPY
      */
     public record Column(String name, String type, boolean notNull, boolean hasDefault, boolean collatable,
-                         boolean floating, boolean generated) {
+                         boolean floating, boolean generated, String baseType) {
+    }
+
+    /**
+     * A table found by name: its columns and whether it is a plain table (not a partitioned parent).
+     *
+     * @param baseType in each column: a domain's base type, else the column's type
+     */
+    public record Shape(boolean plain, List<Column> columns) {
+    }
+
+    /** A schema-qualified name, as a relation is recorded. */
+    public record Name(String schema, String name) {
     }
 
     /** Key columns and their format_type(); empty when the table has no usable key. */
@@ -283,17 +296,53 @@ public final class Catalog {
     }
 
     /*
-     * The columns of tables, in table order, without dropped or system columns. typcategory is 8.4+,
-     * attgenerated 12+.
+     * The columns of tables, in table order, without dropped or system columns; %s says whether
+     * generated (attgenerated is 12+). typcategory is 8.4+; a domain has its base type's category.
      */
-    private static final String COLUMNS = """
-            SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef,
+    private static final String COLUMN_LIST = """
+            a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef,
                    t.typcategory = 'S', a.atttypid IN ('pg_catalog.float4'::pg_catalog.regtype,
-                   'pg_catalog.float8'::pg_catalog.regtype), %s
+                   'pg_catalog.float8'::pg_catalog.regtype), %s,
+                   CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
+                        ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END""";
+
+    private static final String COLUMNS = """
+            SELECT a.attrelid, %s
               FROM pg_catalog.pg_attribute a
               JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
              WHERE a.attrelid = ANY (?::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
-             ORDER BY a.attrelid, a.attnum""";
+             ORDER BY a.attrelid, a.attnum""".formatted(COLUMN_LIST);
+
+    /*
+     * Tables (plain or partitioned) and their columns by schema and name, found by index as a COPY
+     * finds them. The names come as two arrays, zipped without unnest(a, b) (9.4).
+     */
+    private static final String SHAPES = """
+            SELECT n.nspname, c.relname, c.relkind = 'r', a.attnum IS NOT NULL, %s
+            FROM (SELECT a.s[a.i] AS schemaname, a.t[a.i] AS tablename
+                  FROM (SELECT s, t, generate_series(1, array_upper(s, 1)) AS i
+                        FROM (SELECT ?::text[] AS s, ?::text[] AS t) p) a) w
+            JOIN pg_catalog.pg_namespace n ON n.nspname = w.schemaname
+            JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.tablename AND c.relkind IN ('r', 'p')
+            LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+            ORDER BY 1, 2, a.attnum""".formatted(COLUMN_LIST);
+
+    /**
+     * Per table, its oid and every pg_attribute row (dropped ones too) by attnum and the row
+     * version's xmin: adding, dropping, renaming or retyping a column, making a generated one plain,
+     * or dropping and recreating the table, each writes a row version the fingerprint did not have.
+     * The tables are found by schema and name, as the COPYs will find them, by index.
+     */
+    private static final String FINGERPRINTS = """
+            SELECT n.nspname, c.relname, c.oid::text || ':' || coalesce(md5(array_to_string(array(
+                     SELECT a.attnum || '.' || a.xmin::text FROM pg_catalog.pg_attribute a
+                     WHERE a.attrelid = c.oid AND a.attnum > 0 ORDER BY a.attnum), ',')), '')
+            FROM (SELECT a.s[a.i] AS schemaname, a.t[a.i] AS tablename
+                  FROM (SELECT s, t, generate_series(1, array_upper(s, 1)) AS i
+                        FROM (SELECT ?::text[] AS s, ?::text[] AS t) p) a) w
+            JOIN pg_catalog.pg_namespace n ON n.nspname = w.schemaname
+            JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.tablename""";
 
     private static final String RELATION_OID = """
             SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -323,22 +372,76 @@ public final class Catalog {
 
     /** {@link #columns(Rel)} of each table, by oid, in one query. */
     public Map<Long, List<Column>> columns(Collection<Rel> tables) {
-        String generated = ServerVersion.of(connection, label).has(SqlFeature.GENERATED_COLUMNS)
-                ? "a.attgenerated <> ''" : "false";
+        String generated = generatedSql();
         Map<Long, List<Column>> out = new HashMap<>();
         tables.forEach(t -> out.put(t.oid(), new ArrayList<>()));
         try (PreparedStatement ps = connection.prepareStatement(String.format(COLUMNS, generated))) {
             ps.setString(1, oids(tables));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.get(rs.getLong(1)).add(new Column(rs.getString(2), rs.getString(3), rs.getBoolean(4),
-                            rs.getBoolean(5), rs.getBoolean(6), rs.getBoolean(7), rs.getBoolean(8)));
+                    out.get(rs.getLong(1)).add(column(rs, 2));
                 }
             }
             return out;
         } catch (SQLException e) {
             throw PgErrors.failed("Reading the columns of " + names(tables) + " in db \"" + label + "\"", e);
         }
+    }
+
+    /**
+     * The shapes of the tables with exactly these names that exist (plain or partitioned), in one
+     * query on this connection (a run's snapshot transaction reads them in its snapshot).
+     */
+    public Map<Name, Shape> shapes(Collection<Name> tables) throws SQLException {
+        Map<Name, Shape> out = new HashMap<>();
+        try (PreparedStatement ps = connection.prepareStatement(String.format(SHAPES, generatedSql()))) {
+            bindNames(ps, tables);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Name name = new Name(rs.getString(1), rs.getString(2));
+                    Shape shape = out.get(name);
+                    if (shape == null) {
+                        shape = new Shape(rs.getBoolean(3), new ArrayList<>());
+                        out.put(name, shape);
+                    }
+                    if (rs.getBoolean(4)) {
+                        shape.columns().add(column(rs, 5));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A fingerprint of each existing table's columns (see FINGERPRINTS), by name. */
+    public Map<Name, String> fingerprints(Collection<Name> tables) throws SQLException {
+        Map<Name, String> out = new HashMap<>();
+        try (PreparedStatement ps = connection.prepareStatement(FINGERPRINTS)) {
+            bindNames(ps, tables);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(new Name(rs.getString(1), rs.getString(2)), rs.getString(3));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Each name once: a name given twice would repeat its table's rows. */
+    private void bindNames(PreparedStatement ps, Collection<Name> tables) throws SQLException {
+        List<Name> names = List.copyOf(new LinkedHashSet<>(tables));
+        ps.setArray(1, connection.createArrayOf("text", names.stream().map(Name::schema).toArray()));
+        ps.setArray(2, connection.createArrayOf("text", names.stream().map(Name::name).toArray()));
+    }
+
+    private String generatedSql() {
+        return ServerVersion.of(connection, label).has(SqlFeature.GENERATED_COLUMNS) ? "a.attgenerated <> ''" : "false";
+    }
+
+    private static Column column(ResultSet rs, int first) throws SQLException {
+        int i = first;
+        return new Column(rs.getString(i), rs.getString(i + 1), rs.getBoolean(i + 2), rs.getBoolean(i + 3),
+                rs.getBoolean(i + 4), rs.getBoolean(i + 5), rs.getBoolean(i + 6), rs.getString(i + 7));
     }
 
     /** An oid[] literal, bound as text: 8.4 has no other way to pass an array of oids. */

@@ -2,16 +2,13 @@ package dev.ibex.replicate;
 
 import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
+import dev.ibex.pg.Catalog;
 import dev.ibex.pg.Identifiers;
-import dev.ibex.pg.ServerVersion;
-import dev.ibex.pg.SqlFeature;
-import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Relation;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,87 +26,74 @@ final class TableCopy {
     final Relation relation;
     final List<String> columns;
     final List<String> keyTypes;
+    /** The columns as the source's catalog has them, for comparing with a target's. */
+    final List<Catalog.Column> shape;
     /** A plain table, not partitioned: COPY can read it directly. */
     private final boolean plain;
 
-    private TableCopy(Relation relation, List<String> columns, List<String> keyTypes, boolean plain) {
+    private TableCopy(Relation relation, List<Catalog.Column> copied, List<String> keyTypes, boolean plain) {
         this.relation = relation;
-        this.columns = columns;
+        this.shape = copied;
+        this.columns = copied.stream().map(Catalog.Column::name).toList();
         this.keyTypes = keyTypes;
         this.plain = plain;
     }
 
-    /** One column as the catalog has it; a domain's type is given as its base type. */
-    private record Attribute(String name, String type, boolean generated, boolean plain) {
-    }
-
-    /**
-     * Every table's attributes (not dropped, in attnum order), in one catalog query; %s says whether
-     * generated. The (schema, table) pairs come as two arrays, zipped without unnest(a, b) (9.4).
-     */
-    private static final String ATTRIBUTES = """
-            SELECT n.nspname, c.relname, a.attname,
-                   CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
-                        ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END,
-                   %s, c.relkind = 'r'
-            FROM (SELECT a.s[a.i] AS schemaname, a.t[a.i] AS tablename
-                  FROM (SELECT s, t, generate_series(1, array_upper(s, 1)) AS i
-                        FROM (SELECT ?::text[] AS s, ?::text[] AS t) p) a) w
-            JOIN pg_catalog.pg_namespace n ON n.nspname = w.schemaname
-            JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.tablename AND c.relkind IN ('r', 'p')
-            JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-            JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-            ORDER BY 1, 2, a.attnum""";
-
     /** Reads the tables' shapes from the source's catalog, all in one query. */
     static List<TableCopy> readAll(Connection source, String sourceName, List<Relation> tables) throws SQLException {
-        Map<String, List<Attribute>> all = attributes(source, tables);
+        Map<Catalog.Name, Catalog.Shape> shapes = new Catalog(source, sourceName).shapes(names(tables));
         List<TableCopy> out = new ArrayList<>();
         for (Relation r : tables) {
-            List<Attribute> attributes = all.getOrDefault(key(r), List.of());
-            List<String> columns = attributes.stream().filter(a -> !a.generated()).map(Attribute::name).toList();
-            if (columns.isEmpty()) {
+            Catalog.Shape shape = shapes.get(name(r));
+            if (shape == null) {
                 throw new IbexException(ExitCode.BAD_INPUT, "Table " + r.display() + " does not exist on source db \""
                         + sourceName + "\": create it there, or remove it from the relgroup");
             }
-            List<String> types = new ArrayList<>();
-            for (String k : r.keyColumns()) {
-                String type = attributes.stream().filter(a -> a.name().equals(k)).map(Attribute::type).findFirst()
-                        .orElseThrow(() -> new IbexException(ExitCode.BAD_INPUT, "Table " + r.display()
-                                + " on source db \"" + sourceName + "\" has no key column \"" + k
-                                + "\": update the relation's key columns"));
-                types.add(type);
+            List<Catalog.Column> columns = copied(shape);
+            if (columns.isEmpty()) {
+                throw new IbexException(ExitCode.BAD_INPUT, "Table " + r.display() + " on source db \"" + sourceName
+                        + "\" has no column a COPY can write, so ibex cannot replicate it: remove it from the relgroup");
             }
-            out.add(new TableCopy(r, columns, types, attributes.get(0).plain()));
+            out.add(new TableCopy(r, columns, keyTypes(r, shape, sourceName), shape.plain()));
         }
         return out;
     }
 
-    /** The columns a COPY can write (not dropped, not generated, in attnum order) of each table, by display name. */
-    static Map<String, List<String>> columns(Connection c, List<Relation> tables) throws SQLException {
-        Map<String, List<Attribute>> all = attributes(c, tables);
-        Map<String, List<String>> out = new HashMap<>();
+    /** The key columns' types, a domain's as its base type: the keys are cast to them. */
+    private static List<String> keyTypes(Relation r, Catalog.Shape shape, String sourceName) {
+        List<String> types = new ArrayList<>();
+        for (String k : r.keyColumns()) {
+            types.add(shape.columns().stream().filter(c -> c.name().equals(k)).map(Catalog.Column::baseType).findFirst()
+                    .orElseThrow(() -> new IbexException(ExitCode.BAD_INPUT, "Table " + r.display() + " on source db \""
+                            + sourceName + "\" has no key column \"" + k + "\": update the relation's key columns")));
+        }
+        return types;
+    }
+
+    /** The target's shapes of these tables, by display name; absent when the target lacks the table. */
+    static Map<String, Catalog.Shape> shapes(Connection c, String dbName, List<Relation> tables) throws SQLException {
+        Map<Catalog.Name, Catalog.Shape> shapes = new Catalog(c, dbName).shapes(names(tables));
+        Map<String, Catalog.Shape> out = new HashMap<>();
         for (Relation r : tables) {
-            out.put(r.display(), all.getOrDefault(key(r), List.of()).stream().filter(a -> !a.generated())
-                    .map(Attribute::name).toList());
+            Catalog.Shape shape = shapes.get(name(r));
+            if (shape != null) {
+                out.put(r.display(), shape);
+            }
         }
         return out;
     }
 
-    private static Map<String, List<Attribute>> attributes(Connection c, List<Relation> tables) throws SQLException {
-        boolean generated = ServerVersion.of(c).has(SqlFeature.GENERATED_COLUMNS);
-        Map<String, List<Attribute>> out = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement(ATTRIBUTES.formatted(generated ? "a.attgenerated <> ''" : "false"))) {
-            ps.setArray(1, c.createArrayOf("text", tables.stream().map(Relation::schema).toArray()));
-            ps.setArray(2, c.createArrayOf("text", tables.stream().map(Relation::name).toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.computeIfAbsent(key(rs.getString(1), rs.getString(2)), k -> new ArrayList<>())
-                            .add(new Attribute(rs.getString(3), rs.getString(4), rs.getBoolean(5), rs.getBoolean(6)));
-                }
-            }
-        }
-        return out;
+    /** The columns a COPY can write: not generated, in attnum order. */
+    static List<Catalog.Column> copied(Catalog.Shape shape) {
+        return shape.columns().stream().filter(c -> !c.generated()).toList();
+    }
+
+    static List<Catalog.Name> names(Collection<Relation> tables) {
+        return tables.stream().map(TableCopy::name).toList();
+    }
+
+    static Catalog.Name name(Relation r) {
+        return new Catalog.Name(r.schema(), r.name());
     }
 
     /** A table's key in maps of tables read from the catalog: "schema\0name". */

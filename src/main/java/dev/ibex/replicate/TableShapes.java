@@ -1,18 +1,15 @@
 package dev.ibex.replicate;
 
-import dev.ibex.pg.Identifiers;
+import dev.ibex.pg.Catalog;
 import dev.ibex.repository.Relation;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * The shapes of a source's tables as one batch needs them: those of an earlier run while the
@@ -22,19 +19,6 @@ import java.util.stream.Collectors;
  * tables reads theirs only.
  */
 final class TableShapes {
-
-    /**
-     * Per table, its oid and every pg_attribute row (dropped ones too) by attnum and the row
-     * version's xmin: adding, dropping, renaming or retyping a column, making a generated one plain,
-     * or dropping and recreating the table, each writes a row version the fingerprint did not have.
-     * The tables are found by schema and name, as the COPYs will find them, by index.
-     */
-    private static final String FINGERPRINTS = """
-            SELECT n.nspname, c.relname, c.oid::text || ':' || coalesce(md5(array_to_string(array(
-                     SELECT a.attnum || '.' || a.xmin::text FROM pg_catalog.pg_attribute a
-                     WHERE a.attrelid = c.oid AND a.attnum > 0 ORDER BY a.attnum), ',')), '')
-            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE (n.nspname, c.relname) IN (VALUES %s)""";
 
     /** The batch's source transaction. */
     private final Connection s;
@@ -83,14 +67,9 @@ final class TableShapes {
 
     /** By {@link TableCopy#key}; a table the source does not have is left out. */
     private Map<String, String> fingerprints(Collection<Relation> tables) throws SQLException {
-        String names = tables.stream().map(r -> "(" + Identifiers.literal(r.schema()) + ", "
-                + Identifiers.literal(r.name()) + ")").collect(Collectors.joining(", "));
-        Map<String, String> fingerprints = new HashMap<>();
-        try (Statement st = s.createStatement(); ResultSet rs = st.executeQuery(FINGERPRINTS.formatted(names))) {
-            while (rs.next()) {
-                fingerprints.put(TableCopy.key(rs.getString(1), rs.getString(2)), rs.getString(3));
-            }
-        }
-        return fingerprints;
+        Map<String, String> out = new HashMap<>();
+        new Catalog(s, source).fingerprints(TableCopy.names(tables))
+                .forEach((name, fingerprint) -> out.put(TableCopy.key(name.schema(), name.name()), fingerprint));
+        return out;
     }
 }

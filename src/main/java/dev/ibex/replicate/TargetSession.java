@@ -2,9 +2,11 @@ package dev.ibex.replicate;
 
 import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
+import dev.ibex.pg.Catalog;
+import dev.ibex.pg.ColumnDiff;
 import dev.ibex.pg.DbPools;
-import dev.ibex.pg.SessionSettings;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SessionSettings;
 import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
 import java.sql.Connection;
@@ -17,6 +19,7 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.function.BiConsumer;
@@ -142,18 +145,20 @@ final class TargetSession {
         if (unchecked.isEmpty()) {
             return;
         }
-        Map<String, List<String>> columns = TableCopy.columns(c, unchecked.stream().map(t -> t.relation).toList());
+        Map<String, Catalog.Shape> shapes = TableCopy.shapes(c, db.name(), unchecked.stream().map(t -> t.relation).toList());
         for (TableCopy t : unchecked) {
-            List<String> have = columns.get(t.display());
-            if (have.isEmpty()) {
+            Catalog.Shape have = shapes.get(t.display());
+            if (have == null) {
                 throw new IbexException(ExitCode.BAD_INPUT, "Table " + t.display() + " does not exist on target db \""
                         + db.name() + "\": create it there (same columns as the source)");
             }
-            for (String col : t.columns) {
-                if (!have.contains(col)) {
-                    throw new IbexException(ExitCode.BAD_INPUT, "Table " + t.display() + " on target db \"" + db.name()
-                            + "\" has no column \"" + col + "\" (or it is generated there): add it as on the source");
-                }
+            // types may differ (COPY converts the text); a missing or generated column cannot take the rows
+            Optional<ColumnDiff.Finding> missing = ColumnDiff.of(t.shape, TableCopy.copied(have)).stream()
+                    .filter(f -> f.kind() == ColumnDiff.Kind.MISSING).findFirst();
+            if (missing.isPresent()) {
+                throw new IbexException(ExitCode.BAD_INPUT, "Table " + t.display() + " on target db \"" + db.name()
+                        + "\" has no column \"" + missing.get().column() + "\" (or it is generated there): add it as on "
+                        + "the source");
             }
             checked.add(t);
         }

@@ -51,6 +51,15 @@ class AddSyncIT {
     }
 
     @Test
+    void aTableWithoutColumnsIsRefusedUpFront() {
+        src.exec("CREATE TABLE public.zc ()", "INSERT INTO public.zc DEFAULT VALUES");
+        dst.exec("CREATE TABLE public.zc ()");
+        fails(repo, "Table public.zc on db \"src\" has no column that can be copied, so ibex cannot replicate it",
+                "add", "sync", "z", "dbs=src:source,dst:fullcopy", "tables=public.zc");
+        assertEquals("0", repo.scalar("SELECT count(*) FROM ibex.sync"));
+    }
+
+    @Test
     void tablesMakeARelgroupNamedAfterTheSyncOrReuseAnIdenticalOne() {
         Cli.Result r = ok(repo, "add", "sync", "t1", "dbs=src:source,dst:target", "tables=public.orders,\"Line Items\"");
         assertTrue(r.out().contains("Created a new relgroup named \"t1\""), r.toString());

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class ColumnDiffTest {
 
     private static Column col(String name, String type, boolean notNull, boolean hasDefault, boolean generated) {
-        return new Column(name, type, notNull, hasDefault, false, false, generated);
+        return new Column(name, type, notNull, hasDefault, false, false, generated, type);
     }
 
     @Test
