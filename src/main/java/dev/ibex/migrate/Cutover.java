@@ -110,7 +110,7 @@ public final class Cutover {
             return new SequenceState(r.display(), target.name(), sv[0], sv[1] == 1, tv[0], tv[1] == 1, null);
         } catch (SQLException e) {
             return new SequenceState(r.display(), target.name(), sv[0], sv[1] == 1, null, null,
-                    "cannot be read on target db " + target.name() + ": " + PgErrors.firstLine(e.getMessage()));
+                    "cannot be read on target db " + target.name() + ": " + PgErrors.message(e));
         } catch (RuntimeException e) {
             return new SequenceState(r.display(), target.name(), sv[0], sv[1] == 1, null, null, e.getMessage());
         }

@@ -6,6 +6,8 @@ import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.sql.SQLException;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
 
 /** Turns pgjdbc's exceptions into one line naming the database, the cause and the fix. */
 public final class PgErrors {
@@ -87,7 +89,25 @@ public final class PgErrors {
     }
 
     private static String failedLine(String doing, Throwable e) {
-        return doing + " failed: " + firstLine(e.getMessage());
+        return doing + " failed: " + message(e);
+    }
+
+    /**
+     * The server's error on one line with its DETAIL and HINT, which often say what to fix (the
+     * key that already exists, the publication that forbids a DELETE); else the first line.
+     */
+    public static String message(Throwable e) {
+        String line = firstLine(e.getMessage());
+        if (e instanceof PSQLException p && p.getServerErrorMessage() != null) {
+            ServerErrorMessage m = p.getServerErrorMessage();
+            if (m.getDetail() != null && !line.contains(m.getDetail())) {
+                line += " DETAIL: " + m.getDetail().replace('\n', ' ').trim();
+            }
+            if (m.getHint() != null && !line.contains(m.getHint())) {
+                line += " HINT: " + m.getHint().replace('\n', ' ').trim();
+            }
+        }
+        return line;
     }
 
     /** How the user sets a connection key: --db-host for the repository, host= for a db. */

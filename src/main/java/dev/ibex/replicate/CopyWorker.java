@@ -138,15 +138,13 @@ final class CopyWorker implements Runnable {
         TableCopy table = task.table();
         split.prepare(sessions);
         copy.dropFailed(sessions);
-        List<TargetSession> live = copy(table, table.copyOutPartSql(task.where()), false, split.progress());
-        if (!live.isEmpty()) {
-            split.partDone(live);
-        }
+        split.partDone(copy(table, table.copyOutPartSql(task.where()), false, split.progress()));
     }
 
     /**
      * One COPY out of the source into every live target, one target transaction each (emptying the
-     * table first when asked), committed; returns the targets it was started on.
+     * table first when asked), committed; returns the targets that committed it, so a copy that
+     * failed on a target is not logged as copied.
      */
     private List<TargetSession> copy(TableCopy table, String copyOutSql, boolean emptyFirst, CopyProgress progress)
             throws SQLException {
@@ -165,7 +163,7 @@ final class CopyWorker implements Runnable {
                 }
             }
         }
-        return live;
+        return live.stream().filter(TargetSession::alive).toList();
     }
 
     /** Starts the COPY into the table on every live target; returns those it started on. */

@@ -93,6 +93,6 @@ final class SequenceCopy {
                 ? "Sequence " + r.display() + " does not exist on target db \"" + t.name()
                         + "\": create it there (ibex copy schema copies sequences)"
                 : "Setting sequence " + r.display() + " on target db \"" + t.name() + "\" failed: "
-                        + PgErrors.firstLine(e.getMessage());
+                        + PgErrors.message(e);
     }
 }

@@ -59,6 +59,10 @@ final class SplitTable {
                 return;
             }
         }
+        if (live.isEmpty()) {
+            copy.ended(progress);
+            return; // the last part failed on every target: the failures are the run's error
+        }
         long copiedAt = System.nanoTime();
         copy.analyze(table, live);
         LOG.info("Copied {}: {} rows in {} s, ANALYZE {} s ({} parts)", table.display(), progress.rows(),

@@ -185,7 +185,7 @@ public final class SyncRunner implements AutoCloseable {
             run.error(e.getMessage());
         } catch (SQLException e) {
             run.error("Reading changes from source db \"" + source.name() + "\" failed: "
-                    + PgErrors.firstLine(e.getMessage()));
+                    + PgErrors.message(e));
         }
     }
 

@@ -132,7 +132,7 @@ final class TargetSession {
         } catch (IbexException e) {
             failed(e.getMessage(), e);
         } catch (SQLException e) {
-            failed("Connecting to target db \"" + db.name() + "\" failed: " + PgErrors.firstLine(e.getMessage()), e);
+            failed("Connecting to target db \"" + db.name() + "\" failed: " + PgErrors.message(e), e);
         }
     }
 
@@ -231,7 +231,7 @@ final class TargetSession {
                 st.execute("RELEASE SAVEPOINT ibex_truncate");
             } catch (SQLException e) {
                 LOG.debug("TRUNCATE {} on db \"{}\" refused ({}): deleting instead", t.display(), db.name(),
-                        PgErrors.firstLine(e.getMessage()));
+                        PgErrors.message(e));
                 st.execute("ROLLBACK TO SAVEPOINT ibex_truncate");
                 rows = st.executeUpdate(t.deleteAllSql());
             }

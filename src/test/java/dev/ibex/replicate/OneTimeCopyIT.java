@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.ibex.pg.SqlFeature;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
@@ -17,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** onetimecopy copies whole tables in the batch snapshot, then the stream continues from it. */
 class OneTimeCopyIT {
@@ -49,6 +54,41 @@ class OneTimeCopyIT {
             assertEquals("good", r.state(), r.toString());
             assertEquals(2, r.inserts() + r.deletes(), "only the delta after the copy: " + r);
             assertSameRows(src, dst, "t", "id");
+        }
+    }
+
+    @Test
+    void aCopyATargetRefusesIsNotLoggedAsCopiedAndItsErrorCarriesTheServersDetail() {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        for (TestDb db : List.of(src, dst)) {
+            db.exec("CREATE TABLE ok (id int PRIMARY KEY)", "CREATE TABLE c (id int PRIMARY KEY, qty int)");
+        }
+        dst.exec("ALTER TABLE c ADD CONSTRAINT qty_positive CHECK (qty > 0)");
+        src.exec("INSERT INTO ok SELECT generate_series(1, 10)", "INSERT INTO c VALUES (1, -5)");
+        Logger log = (Logger) LoggerFactory.getLogger(CopyWorker.class);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        Level level = log.getLevel();
+        log.setLevel(Level.INFO);
+        log.addAppender(lines);
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
+            m.db("src", src).db("dst", dst);
+            m.sync("s1", false, List.of(m.table("src", "public", "ok", "id"), m.table("src", "public", "c", "id")),
+                    "src", "dst");
+            m.repo().update("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's1'");
+            m.capture("src");
+            SyncRunner.Result r = runner.runOnce("s1");
+            assertEquals("bad", r.state(), r.toString());
+            assertTrue(r.error().contains("violates check constraint \"qty_positive\"")
+                    && r.error().contains("DETAIL: Failing row contains (1, -5)"), r.toString());
+            List<String> copied = lines.list.stream().map(ILoggingEvent::getFormattedMessage)
+                    .filter(l -> l.startsWith("Copied ")).toList();
+            assertTrue(copied.stream().anyMatch(l -> l.startsWith("Copied public.ok: 10 rows")), copied.toString());
+            assertTrue(copied.stream().noneMatch(l -> l.startsWith("Copied public.c:")), copied.toString());
+        } finally {
+            log.detachAppender(lines);
+            log.setLevel(level);
         }
     }
 
