@@ -3,6 +3,8 @@ package dev.ibex.controller;
 import dev.ibex.IbexException;
 import dev.ibex.capture.Capture;
 import dev.ibex.capture.DeltaPurge;
+import dev.ibex.metrics.MetricsAddress;
+import dev.ibex.metrics.MetricsEndpoint;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
@@ -23,6 +25,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -83,11 +86,19 @@ public final class Controller {
     private ControllerSettings settings = ControllerSettings.DEFAULTS;
     private OffsetDateTime started;
     private Duties duties;
+    private Optional<MetricsAddress> metricsAddress = Optional.empty();
+    private MetricsEndpoint metrics;
 
     public Controller(ConnectionSpec spec, PidFile pidFile, String invocation) {
         this.spec = spec;
         this.pidFile = pidFile;
         this.invocation = invocation;
+    }
+
+    /** Serves the metrics on this address while it runs; none: no endpoint. */
+    public Controller metrics(Optional<MetricsAddress> address) {
+        this.metricsAddress = address;
+        return this;
     }
 
     /** Runs until stopped (`ibex stop`, SIGTERM) or until another controller has taken over. */
@@ -105,6 +116,7 @@ public final class Controller {
             new RunLog(repo).endAllOpenRuns("Old entry ended (controller pid " + pid + " started)");
             announce();
             writePidFile();
+            metrics = metricsAddress.map(a -> MetricsEndpoint.start(a, spec, pools, kids::size)).orElse(null);
             duties = new Duties();
             duties.every("purge", settings.purgeInterval(), this::purgeDeltas);
             duties.every("trim", settings.trimInterval(), this::trimRuns);
@@ -478,6 +490,9 @@ public final class Controller {
     }
 
     private void shutdown() {
+        if (metrics != null) {
+            metrics.close();
+        }
         watches.values().forEach(SourceWatch::stop);
         if (duties != null) {
             duties.close();

@@ -354,7 +354,7 @@ final class SourceBatch {
         } finally {
             for (TargetSession ts : sessions) {
                 if (!ts.alive()) {
-                    run.error(ts.error);
+                    run.error(ts.error, ts.failState);
                 }
                 run.deletes += ts.deletes;
                 run.inserts += ts.inserts;

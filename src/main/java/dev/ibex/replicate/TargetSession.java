@@ -5,6 +5,7 @@ import dev.ibex.IbexException;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.SessionSettings;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -49,7 +50,7 @@ final class TargetSession {
     long deletes;
     long inserts;
     String error;
-    /** The SQLSTATE of the failure, if it was a database error. */
+    /** The SQLSTATE of the failure or its cause, if it was a database error. */
     String failState;
 
     TargetSession(Db db) {
@@ -127,13 +128,13 @@ final class TargetSession {
         for (TableCopy t : unchecked) {
             List<String> have = columns.get(t.display());
             if (have.isEmpty()) {
-                throw new IbexException(ExitCode.BAD_INPUT, "Table " + t.display() + " does not exist on target db \""
-                        + db.name() + "\": create it there (same columns as the source)");
+                throw missing("Table " + t.display() + " does not exist on target db \"" + db.name()
+                        + "\": create it there (same columns as the source)", SqlState.UNDEFINED_TABLE);
             }
             for (String col : t.columns) {
                 if (!have.contains(col)) {
-                    throw new IbexException(ExitCode.BAD_INPUT, "Table " + t.display() + " on target db \"" + db.name()
-                            + "\" has no column \"" + col + "\" (or it is generated there): add it as on the source");
+                    throw missing("Table " + t.display() + " on target db \"" + db.name() + "\" has no column \""
+                            + col + "\" (or it is generated there): add it as on the source", SqlState.UNDEFINED_COLUMN);
                 }
             }
             checked.add(t);
@@ -310,6 +311,14 @@ final class TargetSession {
         c.commit();
     }
 
+    /**
+     * A fault the check finds before PostgreSQL would, carrying the SQLSTATE PostgreSQL gives it,
+     * so the run records what kind of failure it is (pg/SqlState).
+     */
+    private static IbexException missing(String message, SqlState state) {
+        return new IbexException(ExitCode.BAD_INPUT, message, null, new SQLException(message, state.code()));
+    }
+
     /** Marks the target failed: rolls back its transaction and gives its connection back clean. */
     void fail(String message, Exception e) {
         if (c != null) {
@@ -321,7 +330,7 @@ final class TargetSession {
         }
         if (error == null) {
             error = message;
-            failState = e instanceof SQLException se ? se.getSQLState() : null;
+            failState = SqlState.in(e);
             LOG.warn("{}", message, e);
         }
         close();
