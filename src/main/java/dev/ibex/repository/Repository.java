@@ -37,11 +37,19 @@ public final class Repository implements AutoCloseable {
     public static Repository open(ConnectionSpec spec, String applicationName) {
         Connection c = spec.connect(applicationName);
         try {
-            if (RepositoryInstaller.installedVersion(c) == 0) {
+            int installed = RepositoryInstaller.installedVersion(c);
+            if (installed == 0) {
                 c.close();
                 throw new IbexException(ExitCode.BAD_INPUT, "No ibex repository in database \""
                         + spec.dbname() + "\" at " + spec.hostPort() + ": run 'ibex install' first, or point "
                         + "--db-name/--db-host at the right database");
+            }
+            if (installed < RepositoryInstaller.latestVersion()) {
+                // its statements would fail halfway on a column or table the repository lacks
+                c.close();
+                throw new IbexException(ExitCode.BAD_INPUT, "The ibex repository in database \"" + spec.dbname()
+                        + "\" at " + spec.hostPort() + " is at version " + installed + ", this ibex needs version "
+                        + RepositoryInstaller.latestVersion() + ": run 'ibex upgrade'");
             }
             c.setAutoCommit(false);
             try (var st = c.createStatement()) {

@@ -34,6 +34,21 @@ class InstallIT {
     }
 
     @Test
+    void anOlderRepositoryIsRefusedUntilUpgraded() {
+        TestDb repo = PgServers.repository();
+        assertEquals(0, Cli.run(repo, "install", "--batch").exit());
+        repo.exec("ALTER TABLE ibex.run DROP COLUMN sqlstate", "DELETE FROM ibex.schema_version WHERE version = 2");
+        Cli.Result refused = Cli.run(repo, "status");
+        assertEquals(1, refused.exit(), refused.toString());
+        assertTrue(refused.err().contains("is at version 1, this ibex needs version 2: run 'ibex upgrade'"),
+                refused.toString());
+        Cli.Result upgrade = Cli.run(repo, "upgrade");
+        assertEquals(0, upgrade.exit(), upgrade.toString());
+        assertTrue(upgrade.out().contains("Applied 002_run_sqlstate.sql"), upgrade.toString());
+        assertEquals(0, Cli.run(repo, "status").exit());
+    }
+
+    @Test
     void installCreatesMissingDatabase() {
         TestDb any = PgServers.repository();
         String fresh = any.name() + "_new";
