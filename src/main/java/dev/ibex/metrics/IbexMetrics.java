@@ -14,7 +14,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.IntSupplier;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,13 +65,24 @@ final class IbexMetrics implements AutoCloseable {
     }
 
     private void read(Repository r) {
-        List<Sync> all = r.syncs();
-        List<SyncStatus> statuses = new StatusReader(r, pools).read(all);
+        List<SyncStatus> statuses = statuses(r);
         forgetGone(statuses);
         statuses.forEach(s -> meters(s).read(SyncReading.of(s)));
         tally.ended(r, this::count);
         targets.read(r);
         r.commit();
+    }
+
+    /** As `ibex status` reads them, with backlogs counted on the sources of the syncs that can reach them. */
+    private List<SyncStatus> statuses(Repository r) {
+        List<Sync> all = r.syncs();
+        List<SyncStatus> quick = new StatusReader(r, null).read(all);
+        Set<String> cutOff = quick.stream().filter(SyncReading::cutOff).map(SyncStatus::name)
+                .collect(Collectors.toSet());
+        Map<String, SyncStatus> counted = new HashMap<>();
+        new StatusReader(r, pools).read(all.stream().filter(s -> !cutOff.contains(s.name())).toList())
+                .forEach(s -> counted.put(s.name(), s));
+        return quick.stream().map(s -> counted.getOrDefault(s.name(), s)).toList();
     }
 
     private void count(RunLog.Ended run) {

@@ -40,7 +40,7 @@ final class SyncMeters {
         gauge("ibex.sync.lag", "seconds", sourced, "How far the targets may be behind the source: since the start "
                 + "of the last good run while changes are pending, else 0; NaN when unknown", r -> r.lagSeconds());
         gauge("ibex.sync.backlog", "rows", sourced, "Captured changes (change log rows) the slowest target has not "
-                + "applied yet; NaN when the source cannot be read", r -> r.backlogRows());
+                + "applied yet; NaN when unknown", r -> r.backlogRows());
         gauge("ibex.sync.last.good.run.timestamp", "seconds", tags, "When the last good (or empty) run ended, "
                 + "in seconds since the epoch; NaN before the first", r -> r.lastGoodEpochSeconds());
         gauge("ibex.sync.failing", null, tags, "1 while the newest ended run of the sync is bad",

@@ -26,6 +26,14 @@ record SyncReading(double lagSeconds, double backlogRows, double lastGoodEpochSe
                 s.running() == null ? CopyDetail.NONE : CopyDetail.of(s.running().detail()));
     }
 
+    /**
+     * Its runs fail to connect: counting its backlog would wait for a connect timeout on every
+     * scrape, and a slow scrape looks to Prometheus like a controller gone.
+     */
+    static boolean cutOff(SyncStatus s) {
+        return failing(s) && SqlState.kindOf(s.lastBad().sqlstate()) == SqlState.Kind.CONNECTION;
+    }
+
     /** The newest ended run was bad; a run in progress does not clear that until it ends well. */
     private static boolean failing(SyncStatus s) {
         return s.lastBad() != null && (s.lastGood() == null || s.lastBad().ended().isAfter(s.lastGood().ended()));
