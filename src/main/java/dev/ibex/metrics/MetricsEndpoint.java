@@ -8,6 +8,7 @@ import dev.ibex.pg.DbPools;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.IntSupplier;
@@ -65,9 +66,24 @@ public final class MetricsEndpoint implements AutoCloseable {
         MetricsEndpoint endpoint = new MetricsEndpoint(server, executor, metrics);
         server.createContext(PATH, endpoint::handle);
         server.setExecutor(executor);
-        server.start();
+        startOn(executor, server);
         log.info("Serving metrics on http://{}{}", address, PATH);
         return endpoint;
+    }
+
+    /**
+     * Starts the server from the daemon thread: the JDK's dispatcher thread ("HTTP-Dispatcher")
+     * takes its daemon flag from the thread that starts it, so it cannot keep the JVM alive either.
+     */
+    private static void startOn(ExecutorService executor, HttpServer server) {
+        try {
+            executor.submit(server::start).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while starting the metrics endpoint", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Cannot start the metrics endpoint", e.getCause());
+        }
     }
 
     private void handle(HttpExchange exchange) throws IOException {

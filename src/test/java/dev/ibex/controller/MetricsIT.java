@@ -54,6 +54,10 @@ class MetricsIT {
                 port)))) {
             eventually(WAIT, "the start-up run", () -> model.runs("s", "empty") + model.runs("s", "good") >= 1);
             Scrape first = Scrape.of(port);
+            List<Thread> served = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName()
+                    .equals("ibex-metrics") || t.getName().equals("HTTP-Dispatcher")).toList();
+            assertEquals(2, served.size(), served.toString());
+            assertTrue(served.stream().allMatch(Thread::isDaemon), "the endpoint's threads cannot keep the JVM alive");
             assertTrue(first.contentType.startsWith("text/plain; version=0.0.4"), first.contentType);
             assertEquals(1, first.value("ibex_up", Map.of()));
             assertEquals(2, first.value("ibex_controller_syncs", Map.of()));
