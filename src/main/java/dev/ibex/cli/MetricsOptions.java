@@ -2,8 +2,6 @@ package dev.ibex.cli;
 
 import dev.ibex.config.IbexConfig;
 import dev.ibex.config.Setting;
-import dev.ibex.metrics.MetricsAddress;
-import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /** The options of the verbs that start a controller: where it serves its metrics, if at all. */
@@ -20,10 +18,5 @@ public class MetricsOptions {
     /** The settings with these options over them. */
     IbexConfig over(IbexConfig config) {
         return config.with(Setting.METRICS_PORT, port).with(Setting.METRICS_ADDRESS, address);
-    }
-
-    /** Checked before a controller is started, so a bad port is one line here, not a start that fails. */
-    static Optional<MetricsAddress> address(IbexConfig config) {
-        return MetricsAddress.of(config);
     }
 }

@@ -3,6 +3,7 @@ package dev.ibex.cli;
 import dev.ibex.ExitCode;
 import dev.ibex.config.IbexConfig;
 import dev.ibex.controller.Launcher;
+import dev.ibex.metrics.MetricsAddress;
 import dev.ibex.repository.Repository;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -21,7 +22,7 @@ public class RestartCommand extends Verb {
     @Override
     public Integer call() throws InterruptedException {
         IbexConfig config = metricsOptions.over(config());
-        MetricsOptions.address(config);
+        MetricsAddress.of(config); // a bad port fails here, before the running controller is stopped
         try (Repository repo = openRepository()) {
             StopCommand.stop(this, repo, reason);
         }

@@ -36,7 +36,7 @@ public class StartCommand extends Verb {
     @Override
     public Integer call() {
         IbexConfig config = metricsOptions.over(config());
-        Optional<MetricsAddress> metrics = MetricsOptions.address(config);
+        Optional<MetricsAddress> metrics = MetricsAddress.of(config);
         if (foreground) {
             ControllerLog.configure(config.logDir(), config.get(Setting.LOG_LEVEL), !detached);
             String why = reason == null ? "" : " " + String.join(" ", reason);

@@ -114,9 +114,10 @@ public final class Controller {
         try {
             settings = ControllerSettings.read(repo);
             new RunLog(repo).endAllOpenRuns("Old entry ended (controller pid " + pid + " started)");
+            // before it announces itself: a taken port fails the start instead of a controller that looks up
+            metrics = metricsAddress.map(a -> MetricsEndpoint.start(a, spec, pools, kids::size)).orElse(null);
             announce();
             writePidFile();
-            metrics = metricsAddress.map(a -> MetricsEndpoint.start(a, spec, pools, kids::size)).orElse(null);
             duties = new Duties();
             duties.every("purge", settings.purgeInterval(), this::purgeDeltas);
             duties.every("trim", settings.trimInterval(), this::trimRuns);

@@ -150,6 +150,14 @@ class MetricsIT {
         assertEquals(1, bad.exit(), bad.toString());
         assertTrue(bad.err().contains("--metrics-port"), bad.toString());
 
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Cli.Result refused = Cli.process(Map.of(), Cli.args(new String[] {"start", "--metrics-port",
+                Integer.toString(taken.getLocalPort())}, places.toArray(String[]::new)));
+            assertEquals(1, refused.exit(), refused.toString());
+            assertTrue(refused.err().contains("Cannot serve metrics on 127.0.0.1:" + taken.getLocalPort()),
+                    refused.toString());
+        }
+
         Cli.Result start = Cli.process(Map.of(), Cli.args(new String[] {"start", "--metrics-port",
             Integer.toString(port)}, places.toArray(String[]::new)));
         assertEquals(0, start.exit(), start.toString());
