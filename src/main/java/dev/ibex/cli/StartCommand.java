@@ -1,13 +1,17 @@
 package dev.ibex.cli;
 
 import dev.ibex.ExitCode;
+import dev.ibex.config.IbexConfig;
 import dev.ibex.config.Setting;
 import dev.ibex.controller.Controller;
 import dev.ibex.controller.ControllerLog;
 import dev.ibex.controller.Launcher;
 import dev.ibex.controller.PidFile;
+import dev.ibex.metrics.MetricsAddress;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,18 +27,24 @@ public class StartCommand extends Verb {
     @Option(names = "--detached", hidden = true, description = "Set by the background start: stderr is the log file.")
     boolean detached;
 
+    @Mixin
+    MetricsOptions metricsOptions;
+
     @Parameters(arity = "0..*", paramLabel = "REASON", description = "Why, for the log.")
     List<String> reason;
 
     @Override
     public Integer call() {
+        IbexConfig config = metricsOptions.over(config());
+        Optional<MetricsAddress> metrics = MetricsAddress.of(config);
         if (foreground) {
-            ControllerLog.configure(config().logDir(), config().get(Setting.LOG_LEVEL), !detached);
+            ControllerLog.configure(config.logDir(), config.get(Setting.LOG_LEVEL), !detached);
             String why = reason == null ? "" : " " + String.join(" ", reason);
-            new Controller(repositorySpec(), new PidFile(config().piddir()), "ibex start --foreground" + why).run();
+            new Controller(repositorySpec(), new PidFile(config.piddir()), "ibex start --foreground" + why)
+                    .metrics(metrics).run();
             return ExitCode.OK.code();
         }
-        Launcher.Started started = Launcher.start(config(), debug());
+        Launcher.Started started = Launcher.start(config, debug());
         say("Started the ibex controller (pid " + started.pid() + "); log: " + started.logFile());
         return ExitCode.OK.code();
     }

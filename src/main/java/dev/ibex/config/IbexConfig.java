@@ -64,6 +64,17 @@ public final class IbexConfig {
         return values.getOrDefault(s, s.defaultValue());
     }
 
+    /** These settings with {@code s} set to {@code value} (a verb's own option); null leaves it as it was. */
+    public IbexConfig with(Setting s, String value) {
+        if (value == null) {
+            return this;
+        }
+        Map<Setting, String> changed = new EnumMap<>(Setting.class);
+        changed.putAll(values);
+        changed.put(s, value);
+        return new IbexConfig(changed, file, env);
+    }
+
     public Path file() {
         return file;
     }

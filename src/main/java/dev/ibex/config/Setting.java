@@ -14,7 +14,11 @@ public enum Setting {
     DB_PASS("db-pass", "IBEX_DB_PASS", null, "Password for the repository database (prefer ~/.pgpass)"),
     PIDDIR("piddir", "IBEX_PIDDIR", "/tmp/ibex", "Directory of the controller's pid file"),
     LOG_DIR("log-dir", "IBEX_LOG_DIR", "/tmp/ibex", "Directory of the controller's log file (ibex.log)"),
-    LOG_LEVEL("log-level", "IBEX_LOG_LEVEL", "info", "Log level: error, warn, info, debug or trace");
+    LOG_LEVEL("log-level", "IBEX_LOG_LEVEL", "info", "Log level: error, warn, info, debug or trace"),
+    METRICS_PORT("metrics-port", "IBEX_METRICS_PORT", null,
+            "TCP port of the controller's Prometheus endpoint (/metrics); unset: no endpoint"),
+    METRICS_ADDRESS("metrics-address", "IBEX_METRICS_ADDRESS", "127.0.0.1",
+            "Address the metrics endpoint listens on (0.0.0.0: every interface)");
 
     private final String key;
     private final String env;

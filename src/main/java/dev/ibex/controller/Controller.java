@@ -3,6 +3,8 @@ package dev.ibex.controller;
 import dev.ibex.IbexException;
 import dev.ibex.capture.Capture;
 import dev.ibex.capture.DeltaPurge;
+import dev.ibex.metrics.MetricsAddress;
+import dev.ibex.metrics.MetricsEndpoint;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
@@ -18,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -59,12 +62,20 @@ public final class Controller {
     private ControllerSettings settings = ControllerSettings.DEFAULTS;
     private Duties duties;
     private Checktimes checktimes;
+    private Optional<MetricsAddress> metricsAddress = Optional.empty();
+    private MetricsEndpoint metrics;
 
     public Controller(ConnectionSpec spec, PidFile pidFile, String invocation) {
         this.spec = spec;
         this.pidFile = pidFile;
         this.invocation = invocation;
         this.kids = new Kids(spec, pools);
+    }
+
+    /** Serves the metrics on this address while it runs; none: no endpoint. */
+    public Controller metrics(Optional<MetricsAddress> address) {
+        this.metricsAddress = address;
+        return this;
     }
 
     /** Runs until stopped (`ibex stop`, SIGTERM) or until another controller has taken over. */
@@ -96,6 +107,8 @@ public final class Controller {
         Repository repo = session.repo();
         settings = ControllerSettings.read(repo);
         new RunLog(repo).endAllOpenRuns("Old entry ended (controller pid " + session.pid() + " started)");
+        // before it announces itself: a taken port fails the start instead of a controller that looks up
+        metrics = metricsAddress.map(a -> MetricsEndpoint.start(a, spec, pools, kids::size)).orElse(null);
         session.announce();
         writePidFile();
         duties = new Duties();
@@ -312,6 +325,9 @@ public final class Controller {
     }
 
     private void shutdown() {
+        if (metrics != null) {
+            metrics.close();
+        }
         watches.stopAll();
         if (duties != null) {
             duties.close();

@@ -3,6 +3,7 @@ package dev.ibex.controller;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SqlState;
 import dev.ibex.pg.SqlState.Kind;
 import dev.ibex.replicate.RunCache;
 import dev.ibex.replicate.SyncRunner;
@@ -163,17 +164,17 @@ final class Kid {
             if (PgErrors.kindOf(e) == Kind.CONNECTION) {
                 closeRepository();
             }
-            recordFailure(error);
+            recordFailure(error, SqlState.in(e));
             return false;
         }
     }
 
     /** The runner could not record the failure itself (it threw): end its open run row, or add one. */
-    private void recordFailure(String error) {
+    private void recordFailure(String error, String sqlstate) {
         try {
             Repository r = repository();
             r.rollback();
-            new RunLog(r).recordFailure(sync, error);
+            new RunLog(r).recordFailure(sync, error, sqlstate);
             r.commit();
             announceRunEnd();
         } catch (RuntimeException e) {

@@ -26,6 +26,11 @@ final class Kids {
         this.pools = pools;
     }
 
+    /** How many syncs this controller holds a kid for. */
+    int size() {
+        return kids.size();
+    }
+
     boolean has(String sync) {
         return kids.containsKey(sync);
     }

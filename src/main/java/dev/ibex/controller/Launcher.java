@@ -93,6 +93,10 @@ public final class Launcher {
         cmd.addAll(List.of("--db-host", spec.host(), "--db-port", String.valueOf(spec.port()), "--db-name",
                 spec.dbname(), "--db-user", spec.user(), "--piddir", piddir.toString(), "--log-dir",
                 logDir.toString(), "--log-level", config.get(Setting.LOG_LEVEL)));
+        if (config.get(Setting.METRICS_PORT) != null) {
+            cmd.addAll(List.of("--metrics-port", config.get(Setting.METRICS_PORT), "--metrics-address",
+                    config.get(Setting.METRICS_ADDRESS)));
+        }
         if (debug) {
             cmd.add("--debug");
         }

@@ -16,6 +16,7 @@ public enum SqlState {
     DEPENDENT_OBJECTS_STILL_EXIST("2BP01", Kind.NEEDS_A_PERSON),
     INSUFFICIENT_PRIVILEGE("42501", Kind.NEEDS_A_PERSON),
     UNDEFINED_TABLE("42P01", Kind.NEEDS_A_PERSON),
+    UNDEFINED_COLUMN("42703", Kind.NEEDS_A_PERSON),
     TOO_MANY_CONNECTIONS("53300", Kind.TRANSIENT),
     LOCK_NOT_AVAILABLE("55P03", Kind.TRANSIENT),
     QUERY_CANCELED("57014", Kind.TRANSIENT),
@@ -59,6 +60,16 @@ public enum SqlState {
 
     public static Optional<SqlState> of(String code) {
         return Arrays.stream(values()).filter(s -> s.code.equals(code)).findFirst();
+    }
+
+    /** The SQLSTATE of the first database error among {@code e} and its causes; null when none has one. */
+    public static String in(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException se && se.getSQLState() != null) {
+                return se.getSQLState();
+            }
+        }
+        return null;
     }
 
     /**

@@ -26,6 +26,8 @@ final class RunRecord {
     private int steps;
     private String snapshot;
     private final List<String> errors = new ArrayList<>();
+    /** Of the first error that came from a database, for telling what can fix it (pg/SqlState). */
+    private String sqlstate;
 
     /** The run whose row {@link RunStart} inserted. */
     RunRecord(Repository repo, String sync, long id) {
@@ -73,6 +75,13 @@ final class RunRecord {
         errors.add(message);
     }
 
+    void error(String message, String state) {
+        error(message);
+        if (sqlstate == null) {
+            sqlstate = state;
+        }
+    }
+
     void progress(String detail) {
         runLog.progress(id, detail, counts());
         repo.commit();
@@ -82,7 +91,7 @@ final class RunRecord {
     SyncRunner.Result finish(String announceChannel) {
         RunState state = state();
         String error = errors.isEmpty() ? null : String.join("; ", errors);
-        runLog.end(id, state, counts(), snapshot, detail(), error, sync, announceChannel);
+        runLog.end(id, state, counts(), snapshot, detail(), error, sqlstate, sync, announceChannel);
         repo.commit();
         return new SyncRunner.Result(id, state, deletes, inserts, error);
     }

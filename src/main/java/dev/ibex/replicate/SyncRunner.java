@@ -3,6 +3,7 @@ package dev.ibex.replicate;
 import dev.ibex.IbexException;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.OneTimeCopy;
 import dev.ibex.repository.Repository;
@@ -182,10 +183,10 @@ public final class SyncRunner implements AutoCloseable {
         try {
             new SourceBatch(repo, pools, pace, plan, source, run, cache).run(start.snapshots(source.name()));
         } catch (IbexException e) {
-            run.error(e.getMessage());
+            run.error(e.getMessage(), SqlState.in(e));
         } catch (SQLException e) {
             run.error("Reading changes from source db \"" + source.name() + "\" failed: "
-                    + PgErrors.message(e));
+                    + PgErrors.message(e), e.getSQLState());
         }
     }
 

@@ -74,6 +74,11 @@ final class TargetSession {
         return error;
     }
 
+    /** The SQLSTATE of the failure or its cause, if it was a database error. */
+    String failState() {
+        return failState;
+    }
+
     /** The target dropped out on this database error. */
     boolean failedWith(SqlState state) {
         return !alive() && state.code().equals(failState);
@@ -149,19 +154,27 @@ final class TargetSession {
         for (TableCopy t : unchecked) {
             Catalog.Shape have = shapes.get(t.display());
             if (have == null) {
-                throw new IbexException(ExitCode.BAD_INPUT, "Table " + t.display() + " does not exist on target db \""
-                        + db.name() + "\": create it there (same columns as the source)");
+                throw missing("Table " + t.display() + " does not exist on target db \"" + db.name()
+                        + "\": create it there (same columns as the source)", SqlState.UNDEFINED_TABLE);
             }
             // types may differ (COPY converts the text); a missing or generated column cannot take the rows
-            Optional<ColumnDiff.Finding> missing = ColumnDiff.of(t.shape, TableCopy.copied(have)).stream()
+            Optional<ColumnDiff.Finding> gap = ColumnDiff.of(t.shape, TableCopy.copied(have)).stream()
                     .filter(f -> f.kind() == ColumnDiff.Kind.MISSING).findFirst();
-            if (missing.isPresent()) {
-                throw new IbexException(ExitCode.BAD_INPUT, "Table " + t.display() + " on target db \"" + db.name()
-                        + "\" has no column \"" + missing.get().column() + "\" (or it is generated there): add it as on "
-                        + "the source");
+            if (gap.isPresent()) {
+                throw missing("Table " + t.display() + " on target db \"" + db.name() + "\" has no column \""
+                        + gap.get().column() + "\" (or it is generated there): add it as on the source",
+                        SqlState.UNDEFINED_COLUMN);
             }
             checked.add(t);
         }
+    }
+
+    /**
+     * A fault the check finds before PostgreSQL would, carrying the SQLSTATE PostgreSQL gives it,
+     * so the run records what kind of failure it is (pg/SqlState).
+     */
+    private static IbexException missing(String message, SqlState state) {
+        return new IbexException(ExitCode.BAD_INPUT, message, null, new SQLException(message, state.code()));
     }
 
     void begin() throws SQLException {
@@ -350,7 +363,7 @@ final class TargetSession {
         }
         if (error == null) {
             error = message;
-            failState = e instanceof SQLException se ? se.getSQLState() : null;
+            failState = SqlState.in(e);
             LOG.warn("{}", message, e);
         }
         close();

@@ -37,11 +37,19 @@ public final class Repository implements AutoCloseable {
     public static Repository open(ConnectionSpec spec, String applicationName) {
         Connection c = spec.connect(applicationName);
         try {
-            if (RepositoryInstaller.installedVersion(c) == 0) {
+            int installed = RepositoryInstaller.installedVersion(c);
+            if (installed == 0) {
                 c.close();
                 throw new IbexException(ExitCode.BAD_INPUT, "No ibex repository in database \""
                         + spec.dbname() + "\" at " + spec.hostPort() + ": run 'ibex install' first, or point "
                         + "--db-name/--db-host at the right database");
+            }
+            if (installed < Latest.VERSION) {
+                // its statements would fail halfway on a column or table the repository lacks
+                c.close();
+                throw new IbexException(ExitCode.BAD_INPUT, "The ibex repository in database \"" + spec.dbname()
+                        + "\" at " + spec.hostPort() + " is at version " + installed + ", this ibex needs version "
+                        + Latest.VERSION + ": run 'ibex upgrade'");
             }
             c.setAutoCommit(false);
             try (var st = c.createStatement()) {
@@ -52,6 +60,11 @@ public final class Repository implements AutoCloseable {
         } catch (SQLException e) {
             throw PgErrors.failed("Opening the repository", e);
         }
+    }
+
+    /** The newest migration this program has, listed once: every open checks against it. */
+    private static final class Latest {
+        static final int VERSION = RepositoryInstaller.latestVersion();
     }
 
     public Connection connection() {

@@ -32,12 +32,12 @@ public final class RunLog {
             UPDATE ibex.run SET detail = ?, deletes = ?, inserts = ?, truncates = ? WHERE id = ?""";
     private static final String END = """
             UPDATE ibex.run SET ended = clock_timestamp(), state = ?, deletes = ?, inserts = ?, truncates = ?,
-                   snapshot = ?, detail = ?, error = ? WHERE id = ?""";
+                   snapshot = ?, detail = ?, error = ?, sqlstate = ? WHERE id = ?""";
     private static final String END_OPEN_RUNS = """
-            UPDATE ibex.run SET state = ?, ended = clock_timestamp(), error = ?
+            UPDATE ibex.run SET state = ?, ended = clock_timestamp(), error = ?, sqlstate = ?
              WHERE sync = ? AND state = ?""";
     private static final String INSERT_ENDED = """
-            INSERT INTO ibex.run (sync, state, ended, error) VALUES (?, ?, clock_timestamp(), ?)""";
+            INSERT INTO ibex.run (sync, state, ended, error, sqlstate) VALUES (?, ?, clock_timestamp(), ?, ?)""";
     private static final String END_ALL_OPEN_RUNS = """
             UPDATE ibex.run SET state = ?, ended = clock_timestamp(), error = ?
              WHERE state = ?""";
@@ -51,7 +51,7 @@ public final class RunLog {
                                                   FROM ibex.run) ranked
                                  WHERE n > ?))""";
     private static final String ENDED_SINCE = """
-            SELECT id, started, ended, state, deletes, inserts, truncates, detail, error FROM ibex.run
+            SELECT id, started, ended, state, deletes, inserts, truncates, detail, error, sqlstate FROM ibex.run
              WHERE sync = ? AND started >= ? AND ended IS NOT NULL
              ORDER BY started, id LIMIT 1""";
     private static final String RUNNING_DETAIL = """
@@ -59,18 +59,41 @@ public final class RunLog {
     /** The newest run per sync and kind ({@link RunState#kind()}: an empty run is of the good kind). */
     private static final String LATEST = """
             SELECT DISTINCT ON (sync, kind) sync, id, started, ended, state, deletes, inserts, truncates,
-                   detail, error
+                   detail, error, sqlstate
               FROM (SELECT r.*, CASE WHEN state = ? THEN ? ELSE state END AS kind
                       FROM ibex.run r WHERE sync = ANY(?)) runs
              ORDER BY sync, kind, started DESC, id DESC""";
 
-    /** One row of ibex.run. */
+    /**
+     * Runs ended above an id, oldest first, each marked settled once it ended {@code ?} seconds ago:
+     * by then no run with a smaller id can still appear (its row commits as its run starts).
+     */
+    private static final String ENDED_ABOVE = """
+            SELECT sync, id, started, ended, state, deletes, inserts, truncates, detail, error, sqlstate,
+                   ended < clock_timestamp() - ? * interval '1 second' AS settled
+              FROM ibex.run WHERE id > ? AND ended IS NOT NULL ORDER BY id""";
+    private static final String OLDEST_OPEN_ABOVE = """
+            SELECT min(id) FROM ibex.run WHERE id > ? AND state = ?""";
+    private static final String NEWEST_ID = "SELECT coalesce(max(id), 0) FROM ibex.run";
+
+    /**
+     * One row of ibex.run.
+     *
+     * @param sqlstate  of a failed run's first database error; null when there was none
+     */
     public record Entry(long id, Instant started, Instant ended, RunState state, long deletes, long inserts,
-                        long truncates, String detail, String error) {
+                        long truncates, String detail, String error, String sqlstate) {
 
         public Duration took() {
             return ended == null ? Duration.ZERO : Duration.between(started, ended);
         }
+    }
+
+    /**
+     * An ended run of a sync (null when the sync was dropped); settled once it ended long enough
+     * ago that every run with a smaller id is visible.
+     */
+    public record Ended(String sync, Entry entry, boolean settled) {
     }
 
     /** What a run did, as its end records it. */
@@ -93,13 +116,14 @@ public final class RunLog {
      * so listeners hear of the end exactly when it commits.
      */
     public void end(long id, RunState state, Counts counts, String snapshot, String detail, String error,
-                    String sync, String announceChannel) {
+                    String sqlstate, String sync, String announceChannel) {
         if (announceChannel == null) {
             repo.update(END, state.sql(), counts.deletes(), counts.inserts(), counts.truncates(), snapshot, detail,
-                    error, id);
+                    error, sqlstate, id);
         } else {
             repo.one(END + " RETURNING pg_notify(?, ?)", rs -> rs.getString(1), state.sql(), counts.deletes(),
-                    counts.inserts(), counts.truncates(), snapshot, detail, error, id, announceChannel, sync);
+                    counts.inserts(), counts.truncates(), snapshot, detail, error, sqlstate, id, announceChannel,
+                    sync);
         }
     }
 
@@ -107,9 +131,9 @@ public final class RunLog {
      * Records a run that failed where its runner could not record it: ends the sync's open run as
      * bad, or, when none is open (it failed before its row was inserted), adds an ended bad one.
      */
-    public void recordFailure(String sync, String error) {
-        if (repo.update(END_OPEN_RUNS, RunState.BAD.sql(), error, sync, RunState.RUNNING.sql()) == 0) {
-            repo.update(INSERT_ENDED, sync, RunState.BAD.sql(), error);
+    public void recordFailure(String sync, String error, String sqlstate) {
+        if (repo.update(END_OPEN_RUNS, RunState.BAD.sql(), error, sqlstate, sync, RunState.RUNNING.sql()) == 0) {
+            repo.update(INSERT_ENDED, sync, RunState.BAD.sql(), error, sqlstate);
         }
     }
 
@@ -145,10 +169,26 @@ public final class RunLog {
         return out;
     }
 
+    /** The runs that ended with an id above {@code id}, oldest first; see {@link Ended}. */
+    public List<Ended> endedAbove(long id, Duration settle) {
+        return repo.list(ENDED_ABOVE, rs -> new Ended(rs.getString("sync"), entry(rs), rs.getBoolean("settled")),
+                settle.toMillis() / 1000.0, id);
+    }
+
+    /** The smallest id of a run still open above {@code id}. */
+    public Optional<Long> oldestOpenAbove(long id) {
+        return repo.one(OLDEST_OPEN_ABOVE, rs -> rs.getObject(1, Long.class), id, RunState.RUNNING.sql());
+    }
+
+    /** The largest run id so far, 0 when there are none. */
+    public long newestId() {
+        return repo.one(NEWEST_ID, rs -> rs.getLong(1)).orElse(0L);
+    }
+
     private static Entry entry(ResultSet rs) throws SQLException {
         return new Entry(rs.getLong("id"), instant(rs, "started"), instant(rs, "ended"),
                 RunState.of(rs.getString("state")), rs.getLong("deletes"), rs.getLong("inserts"),
-                rs.getLong("truncates"), rs.getString("detail"), rs.getString("error"));
+                rs.getLong("truncates"), rs.getString("detail"), rs.getString("error"), rs.getString("sqlstate"));
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {

@@ -197,6 +197,7 @@ public final class StatusReport {
         m.put("truncates", r.truncates());
         m.put("detail", r.detail());
         m.put("error", r.error());
+        m.put("sqlstate", r.sqlstate());
         return m;
     }
 }

@@ -2,12 +2,14 @@ package dev.ibex.controller;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ibex.metrics.MetricsAddress;
 import dev.ibex.repository.Repository;
 import dev.ibex.test.Model;
 import dev.ibex.test.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** A controller on a thread of the test JVM, for tests that need one running but not its process. */
@@ -18,9 +20,14 @@ public final class InProcessController implements AutoCloseable {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     public InProcessController(TestDb repo) throws Exception {
+        this(repo, Optional.empty());
+    }
+
+    /** One that serves its metrics on {@code metrics}. */
+    public InProcessController(TestDb repo, Optional<MetricsAddress> metrics) throws Exception {
         this.repo = repo;
         Path piddir = Files.createTempDirectory("ibex-pid");
-        Controller c = new Controller(Model.spec(repo), new PidFile(piddir), "test");
+        Controller c = new Controller(Model.spec(repo), new PidFile(piddir), "test").metrics(metrics);
         thread = new Thread(() -> {
             try {
                 c.run();

@@ -26,6 +26,14 @@ class SqlStateTest {
     }
 
     @Test
+    void findsTheStateAmongTheCauses() {
+        SQLException refused = new SQLException("password authentication failed", "28P01");
+        assertEquals("28P01", SqlState.in(new IllegalStateException("Cannot connect", refused)));
+        assertEquals(null, SqlState.in(new IllegalStateException("no database here")));
+        assertEquals(null, SqlState.in(null));
+    }
+
+    @Test
     void classifiesListedStatesByTheirKindAndOthersByClass() {
         assertEquals(Kind.NEEDS_A_PERSON, SqlState.kindOf("28P01"));
         assertEquals(Kind.TRANSIENT, SqlState.kindOf("55P03"));
