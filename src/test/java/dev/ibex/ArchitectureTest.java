@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The packages' layers: calls go down from cli, never up, and no two packages depend on each other.
- * cli parses, calls and prints; controller runs the daemon; metrics serves the controller's
- * Prometheus endpoint from what status reads; demo drives the CLI it is given; status
- * reads what ibex status shows (the controller words its durations with it); replicate and migrate
+ * cli parses, calls and prints; controller runs the daemon; demo drives the CLI it is given; status
+ * reads what ibex status shows and the controller's Prometheus endpoint serves (the controller
+ * words its durations with it); replicate and migrate
  * do the work; capture installs the triggers; pg, repository and config are the base. The root
  * package (main class, IbexException, ExitCode, Json) is outside the layers.
  */
@@ -32,7 +32,6 @@ class ArchitectureTest {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("cli").definedBy("dev.ibex.cli..")
                 .layer("controller").definedBy("dev.ibex.controller..")
-                .layer("metrics").definedBy("dev.ibex.metrics..")
                 .layer("demo").definedBy("dev.ibex.demo..")
                 .layer("status").definedBy("dev.ibex.status..")
                 .layer("replicate").definedBy("dev.ibex.replicate..")
@@ -41,9 +40,8 @@ class ArchitectureTest {
                 .layer("base").definedBy("dev.ibex.pg..", "dev.ibex.repository..", "dev.ibex.config..")
                 .whereLayer("cli").mayNotBeAccessedByAnyLayer()
                 .whereLayer("controller").mayOnlyBeAccessedByLayers("cli")
-                .whereLayer("metrics").mayOnlyBeAccessedByLayers("cli", "controller")
                 .whereLayer("demo").mayOnlyBeAccessedByLayers("cli")
-                .whereLayer("status").mayOnlyBeAccessedByLayers("cli", "controller", "metrics")
+                .whereLayer("status").mayOnlyBeAccessedByLayers("cli", "controller")
                 .whereLayer("migrate").mayOnlyBeAccessedByLayers("cli", "controller")
                 .whereLayer("replicate").mayOnlyBeAccessedByLayers("cli", "controller", "status", "migrate")
                 .whereLayer("capture")

@@ -3,7 +3,7 @@ package dev.ibex.cli;
 import dev.ibex.ExitCode;
 import dev.ibex.config.IbexConfig;
 import dev.ibex.controller.Launcher;
-import dev.ibex.metrics.MetricsAddress;
+import dev.ibex.status.MetricsAddress;
 import dev.ibex.repository.Repository;
 import java.util.List;
 import picocli.CommandLine.Command;

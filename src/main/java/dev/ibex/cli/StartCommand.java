@@ -7,7 +7,7 @@ import dev.ibex.controller.Controller;
 import dev.ibex.controller.ControllerLog;
 import dev.ibex.controller.Launcher;
 import dev.ibex.controller.PidFile;
-import dev.ibex.metrics.MetricsAddress;
+import dev.ibex.status.MetricsAddress;
 import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.Command;

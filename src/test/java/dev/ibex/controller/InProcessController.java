@@ -2,7 +2,7 @@ package dev.ibex.controller;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ibex.metrics.MetricsAddress;
+import dev.ibex.status.MetricsAddress;
 import dev.ibex.repository.Repository;
 import dev.ibex.test.Model;
 import dev.ibex.test.TestDb;

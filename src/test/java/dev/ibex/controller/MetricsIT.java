@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ibex.metrics.MetricsAddress;
-import dev.ibex.metrics.Scrape;
+import dev.ibex.status.MetricsAddress;
+import dev.ibex.status.Scrape;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;

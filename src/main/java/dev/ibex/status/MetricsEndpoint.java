@@ -1,4 +1,4 @@
-package dev.ibex.metrics;
+package dev.ibex.status;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;

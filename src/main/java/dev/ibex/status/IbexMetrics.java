@@ -1,12 +1,10 @@
-package dev.ibex.metrics;
+package dev.ibex.status;
 
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.DbPools;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.RunLog;
 import dev.ibex.repository.Sync;
-import dev.ibex.status.StatusReader;
-import dev.ibex.status.SyncStatus;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;

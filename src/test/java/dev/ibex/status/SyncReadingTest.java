@@ -1,4 +1,4 @@
-package dev.ibex.metrics;
+package dev.ibex.status;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ibex.repository.OneTimeCopy;
 import dev.ibex.repository.RunLog.Entry;
 import dev.ibex.repository.RunState;
-import dev.ibex.status.SyncStatus;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.ibex.metrics;
+package dev.ibex.status;
 
 import dev.ibex.repository.RunLog;
 import dev.ibex.repository.RunState;

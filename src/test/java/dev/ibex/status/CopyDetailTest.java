@@ -1,4 +1,4 @@
-package dev.ibex.metrics;
+package dev.ibex.status;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,8 +1,7 @@
-package dev.ibex.metrics;
+package dev.ibex.status;
 
 import dev.ibex.pg.SqlState;
 import dev.ibex.repository.RunLog;
-import dev.ibex.status.SyncStatus;
 
 /**
  * The gauges of one sync as of the last scrape, from what `ibex status` reads. NaN where status

@@ -1,4 +1,4 @@
-package dev.ibex.metrics;
+package dev.ibex.status;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -1,4 +1,4 @@
-package dev.ibex.metrics;
+package dev.ibex.status;
 
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.RunLog;

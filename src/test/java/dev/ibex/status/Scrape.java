@@ -1,4 +1,4 @@
-package dev.ibex.metrics;
+package dev.ibex.status;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
