@@ -14,6 +14,7 @@ import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
+import org.slf4j.event.Level;
 
 /**
  * The worker of one sync: a thread that runs the sync whenever it is kicked, one run at a time.
@@ -32,6 +33,9 @@ final class Kid {
     private final Thread thread;
     /** Shapes and checks the runs of this sync need not read again while nothing changed. */
     private final RunCache cache = new RunCache();
+    private final FailureLog failures = new FailureLog(log);
+    /** Whether the last failure was logged above DEBUG: a repeat that needs a person is not, nor its retry. */
+    private boolean loudFailure = true;
 
     // guarded by this
     private boolean kicked;
@@ -96,9 +100,11 @@ final class Kid {
             while (awaitKick()) {
                 if (runOnce()) {
                     backoff.reset();
+                    failures.succeeded();
                 } else {
                     Duration delay = backoff.next();
-                    log.warn("Retrying in {}", Durations.age(delay.plusMillis(999)));
+                    log.atLevel(loudFailure ? Level.WARN : Level.DEBUG).log("Retrying in {}",
+                            Durations.age(delay.plusMillis(999)));
                     awaitRetry(delay);
                 }
             }
@@ -149,7 +155,7 @@ final class Kid {
         try (SyncRunner runner = new SyncRunner(repository(), pools).cache(cache).announceRunEnd(Channels.RUN_END)) {
             SyncRunner.Result result = runner.runOnce(sync);
             if (result.outcome().failed()) {
-                log.error("Run {} failed: {}", result.runId(), result.error());
+                loudFailure = failures.failed("Run " + result.runId(), result.error(), result.sqlstate());
                 return false;
             }
             log.info("Run {} {}: {} deleted, {} inserted", result.runId(), result.state(), result.deletes(),
@@ -159,7 +165,7 @@ final class Kid {
             // an Error too: the run row must not stay "running", and the kid must back off, not die
             String error = e instanceof Error ? e + " (give the controller more memory: JAVA_OPTS=-Xmx...)"
                     : PgErrors.describe(e);
-            log.error("Run failed: {}", error);
+            loudFailure = failures.failed("Run", error, SqlState.in(e));
             log.debug("Run failure", e);
             if (PgErrors.kindOf(e) == Kind.CONNECTION) {
                 closeRepository();

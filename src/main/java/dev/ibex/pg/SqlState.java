@@ -1,5 +1,7 @@
 package dev.ibex.pg;
 
+import dev.ibex.ExitCode;
+import dev.ibex.IbexException;
 import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.Optional;
@@ -9,18 +11,23 @@ import java.util.Optional;
  * (connection errors are class 08) and Debezium's split of errors into retry and fail.
  */
 public enum SqlState {
-    INVALID_AUTHORIZATION("28000", Kind.NEEDS_A_PERSON),
-    INVALID_PASSWORD("28P01", Kind.NEEDS_A_PERSON),
-    INVALID_CATALOG_NAME("3D000", Kind.NEEDS_A_PERSON),
-    UNIQUE_VIOLATION("23505", Kind.NEEDS_A_PERSON),
-    DEPENDENT_OBJECTS_STILL_EXIST("2BP01", Kind.NEEDS_A_PERSON),
-    INSUFFICIENT_PRIVILEGE("42501", Kind.NEEDS_A_PERSON),
-    UNDEFINED_TABLE("42P01", Kind.NEEDS_A_PERSON),
-    UNDEFINED_COLUMN("42703", Kind.NEEDS_A_PERSON),
-    TOO_MANY_CONNECTIONS("53300", Kind.TRANSIENT),
-    LOCK_NOT_AVAILABLE("55P03", Kind.TRANSIENT),
-    QUERY_CANCELED("57014", Kind.TRANSIENT),
-    CANNOT_CONNECT_NOW("57P03", Kind.TRANSIENT);
+    INVALID_AUTHORIZATION("28000", Kind.NEEDS_A_PERSON,
+            "let the user in: check that the role exists and pg_hba.conf admits it"),
+    INVALID_PASSWORD("28P01", Kind.NEEDS_A_PERSON, "give the db its new password: ibex update db NAME pass=..."),
+    INVALID_CATALOG_NAME("3D000", Kind.NEEDS_A_PERSON, "create the database, or fix it: ibex update db NAME dbname=..."),
+    UNIQUE_VIOLATION("23505", Kind.NEEDS_A_PERSON,
+            "a target row holds a key the source gives another row: ibex compare SYNC --repair"),
+    DEPENDENT_OBJECTS_STILL_EXIST("2BP01", Kind.NEEDS_A_PERSON, "drop or change what depends on the object named"),
+    INSUFFICIENT_PRIVILEGE("42501", Kind.NEEDS_A_PERSON,
+            "grant ibex's user what the error names (README: what ibex needs, by role)"),
+    UNDEFINED_TABLE("42P01", Kind.NEEDS_A_PERSON,
+            "create the table there with the source's columns (ibex validate SYNC shows what differs)"),
+    UNDEFINED_COLUMN("42703", Kind.NEEDS_A_PERSON,
+            "add the column there as on the source (ibex validate SYNC shows what differs)"),
+    TOO_MANY_CONNECTIONS("53300", Kind.TRANSIENT, null),
+    LOCK_NOT_AVAILABLE("55P03", Kind.TRANSIENT, null),
+    QUERY_CANCELED("57014", Kind.TRANSIENT, null),
+    CANNOT_CONNECT_NOW("57P03", Kind.TRANSIENT, null);
 
     /** What to do about an error. */
     public enum Kind {
@@ -34,10 +41,34 @@ public enum SqlState {
 
     private final String code;
     private final Kind kind;
+    private final String fix;
 
-    SqlState(String code, Kind kind) {
+    SqlState(String code, Kind kind, String fix) {
         this.code = code;
         this.kind = kind;
+        this.fix = fix;
+    }
+
+    /**
+     * What a person does about a failure of this state, for status; ibex retries by itself and
+     * goes on once it is done. The generic advice for states without their own.
+     */
+    public static String fixFor(String code) {
+        return of(code).map(s -> s.fix).filter(f -> f != null)
+                .orElse("fix what the error names; ibex retries by itself and goes on once it is fixed");
+    }
+
+    /**
+     * A failure ibex finds before PostgreSQL would (a missing table, no way to suppress triggers),
+     * carrying the SQLSTATE PostgreSQL would give it, so the run records what kind of failure it is.
+     */
+    public IbexException refusal(String message) {
+        return new IbexException(ExitCode.BAD_INPUT, message, null, new SQLException(message, code));
+    }
+
+    /** Whether a recorded run's SQLSTATE is one retrying cannot fix; a run without one is not. */
+    public static boolean needsAPerson(String code) {
+        return code != null && kindOf(code) == Kind.NEEDS_A_PERSON;
     }
 
     /** The five characters PostgreSQL reports, e.g. "42P01". */

@@ -70,8 +70,9 @@ final class RunRecord {
         return !errors.isEmpty();
     }
 
+    /** The run's outcome carries it; whoever ran the run logs that (the kid once, see FailureLog). */
     void error(String message) {
-        LOG.warn("{}", message);
+        LOG.debug("{}", message);
         errors.add(message);
     }
 
@@ -93,7 +94,7 @@ final class RunRecord {
         String error = errors.isEmpty() ? null : String.join("; ", errors);
         runLog.end(id, state, counts(), snapshot, detail(), error, sqlstate, sync, announceChannel);
         repo.commit();
-        return new SyncRunner.Result(id, state, deletes, inserts, error);
+        return new SyncRunner.Result(id, state, deletes, inserts, error, sqlstate);
     }
 
     private RunState state() {

@@ -25,7 +25,8 @@ import org.slf4j.MDC;
 public final class SyncRunner implements AutoCloseable {
 
     /** What a run did; the run row in ibex.run holds the same. */
-    public record Result(long runId, RunState outcome, long deletes, long inserts, String error) {
+    /** @param sqlstate of the first database error of a failed run, null when none had one */
+    public record Result(long runId, RunState outcome, long deletes, long inserts, String error, String sqlstate) {
 
         /** The outcome as ibex.run.state spells it: good, empty or bad. */
         public String state() {

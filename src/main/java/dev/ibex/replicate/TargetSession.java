@@ -1,6 +1,5 @@
 package dev.ibex.replicate;
 
-import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.pg.Catalog;
 import dev.ibex.pg.ColumnDiff;
@@ -154,27 +153,19 @@ final class TargetSession {
         for (TableCopy t : unchecked) {
             Catalog.Shape have = shapes.get(t.display());
             if (have == null) {
-                throw missing("Table " + t.display() + " does not exist on target db \"" + db.name()
-                        + "\": create it there (same columns as the source)", SqlState.UNDEFINED_TABLE);
+                throw SqlState.UNDEFINED_TABLE.refusal("Table " + t.display() + " does not exist on target db \""
+                        + db.name() + "\": create it there (same columns as the source)");
             }
             // types may differ (COPY converts the text); a missing or generated column cannot take the rows
             Optional<ColumnDiff.Finding> gap = ColumnDiff.of(t.shape, TableCopy.copied(have)).stream()
                     .filter(f -> f.kind() == ColumnDiff.Kind.MISSING).findFirst();
             if (gap.isPresent()) {
-                throw missing("Table " + t.display() + " on target db \"" + db.name() + "\" has no column \""
-                        + gap.get().column() + "\" (or it is generated there): add it as on the source",
-                        SqlState.UNDEFINED_COLUMN);
+                throw SqlState.UNDEFINED_COLUMN.refusal("Table " + t.display() + " on target db \"" + db.name()
+                        + "\" has no column \"" + gap.get().column() + "\" (or it is generated there): add it as on "
+                        + "the source");
             }
             checked.add(t);
         }
-    }
-
-    /**
-     * A fault the check finds before PostgreSQL would, carrying the SQLSTATE PostgreSQL gives it,
-     * so the run records what kind of failure it is (pg/SqlState).
-     */
-    private static IbexException missing(String message, SqlState state) {
-        return new IbexException(ExitCode.BAD_INPUT, message, null, new SQLException(message, state.code()));
     }
 
     void begin() throws SQLException {
@@ -364,7 +355,7 @@ final class TargetSession {
         if (error == null) {
             error = message;
             failState = SqlState.in(e);
-            LOG.warn("{}", message, e);
+            LOG.debug("{}", message, e); // the run's error carries it to the kid's log
         }
         close();
     }

@@ -1,8 +1,7 @@
 package dev.ibex.replicate;
 
-import dev.ibex.ExitCode;
-import dev.ibex.IbexException;
 import dev.ibex.pg.Identifiers;
+import dev.ibex.pg.SqlState;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -104,7 +103,7 @@ public final class TriggerSuppression {
                 c.rollback();
             }
         }
-        throw new IbexException(ExitCode.BAD_INPUT, "Cannot turn off triggers and foreign keys on db \"" + db
+        throw SqlState.INSUFFICIENT_PRIVILEGE.refusal("Cannot turn off triggers and foreign keys on db \"" + db
                 + "\" for user " + currentUser(c) + ": make the user superuser or GRANT SET ON PARAMETER "
                 + "session_replication_role TO it (PostgreSQL 15+), or on Aiven let it execute "
                 + "aiven_extras.session_replication_role(text), or have an administrator run "

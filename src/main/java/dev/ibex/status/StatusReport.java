@@ -133,6 +133,9 @@ public final class StatusReport {
             if (bad != null && bad.error() != null) {
                 lines.put("Last error", bad.error());
             }
+            if (s.needsAttention()) {
+                lines.put("Fix", s.fix());
+            }
             int w = lines.keySet().stream().mapToInt(String::length).max().orElse(0);
             out.append(RULE).append('\n');
             lines.forEach((k, v) -> out.append(pad(k, w)).append(" : ").append(v).append('\n'));
@@ -161,6 +164,8 @@ public final class StatusReport {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", s.name());
             m.put("state", s.state());
+            m.put("needs_attention", s.needsAttention());
+            m.put("fix", s.fix());
             m.put("status", s.statusText().toLowerCase(Locale.ROOT));
             m.put("relgroup", s.relgroup());
             m.put("dbgroup", s.dbgroup());

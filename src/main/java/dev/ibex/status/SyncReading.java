@@ -15,13 +15,13 @@ record SyncReading(double lagSeconds, double backlogRows, double lastGoodEpochSe
 
     static SyncReading of(SyncStatus s) {
         RunLog.Entry good = s.lastGood();
-        boolean failing = failing(s);
+        boolean failing = s.failing();
         return new SyncReading(
                 s.lag() == null ? Double.NaN : s.lag().toMillis() / 1000.0,
                 s.backlog() == null ? Double.NaN : s.backlog(),
                 good == null ? Double.NaN : good.ended().toEpochMilli() / 1000.0,
                 failing,
-                paused(s) || failing && SqlState.kindOf(s.lastBad().sqlstate()) == SqlState.Kind.NEEDS_A_PERSON,
+                paused(s) || s.needsAttention(),
                 s.running() == null ? CopyDetail.NONE : CopyDetail.of(s.running().detail()));
     }
 
@@ -30,12 +30,7 @@ record SyncReading(double lagSeconds, double backlogRows, double lastGoodEpochSe
      * scrape, and a slow scrape looks to Prometheus like a controller gone.
      */
     static boolean cutOff(SyncStatus s) {
-        return failing(s) && SqlState.kindOf(s.lastBad().sqlstate()) == SqlState.Kind.CONNECTION;
-    }
-
-    /** The newest ended run was bad; a run in progress does not clear that until it ends well. */
-    private static boolean failing(SyncStatus s) {
-        return s.lastBad() != null && (s.lastGood() == null || s.lastBad().ended().isAfter(s.lastGood().ended()));
+        return s.failing() && SqlState.kindOf(s.lastBad().sqlstate()) == SqlState.Kind.CONNECTION;
     }
 
     /** Paused by someone: it stays so until someone resumes it. */

@@ -1,5 +1,6 @@
 package dev.ibex.status;
 
+import dev.ibex.pg.SqlState;
 import dev.ibex.repository.OneTimeCopy;
 import dev.ibex.repository.RunLog.Entry;
 import dev.ibex.repository.RunState;
@@ -20,10 +21,37 @@ public record SyncStatus(String name, String status, boolean paused, String relg
                          boolean kidsalive, boolean autokick, OneTimeCopy onetimecopy, Entry running,
                          Entry lastGood, Entry lastBad, Long backlog, Map<String, String> suppression, Instant now) {
 
-    /** good, bad, running or none: the open run, else whichever of last good and last bad ended last. */
+    /** What status says of a failing sync that waits for a person. */
+    public static final String NEEDS_ATTENTION = "needs attention";
+
+    /**
+     * good, bad, running or none: the open run, else whichever of last good and last bad ended
+     * last; "needs attention" for bad when retrying cannot help.
+     */
     public String state() {
         RunState kind = kind();
+        if (kind == RunState.BAD && needsAttention()) {
+            return NEEDS_ATTENTION;
+        }
         return kind == null ? "none" : kind.sql();
+    }
+
+    /** The newest ended run was bad; a run in progress does not clear that until it ends well. */
+    public boolean failing() {
+        return lastBad != null && (lastGood == null || lastBad.ended().isAfter(lastGood.ended()));
+    }
+
+    /**
+     * It fails with an error retrying cannot fix (a password, a grant, a table): someone must act,
+     * and ibex goes on by itself once they have.
+     */
+    public boolean needsAttention() {
+        return failing() && SqlState.needsAPerson(lastBad.sqlstate());
+    }
+
+    /** What to do about the failure that needs attention; null when none does. */
+    public String fix() {
+        return needsAttention() ? SqlState.fixFor(lastBad.sqlstate()) : null;
     }
 
     /** RUNNING, GOOD or BAD as {@link #state()} explains; null when the sync has no runs. */
@@ -51,7 +79,7 @@ public record SyncStatus(String name, String status, boolean paused, String relg
         }
         return switch (kind) {
             case GOOD, EMPTY -> "Good";
-            case BAD -> "Bad";
+            case BAD -> needsAttention() ? "Needs attention" : "Bad";
             case RUNNING -> RunState.RUNNING.sql();
         };
     }

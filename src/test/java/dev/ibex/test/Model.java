@@ -52,6 +52,11 @@ public final class Model implements AutoCloseable {
                 repository.user(), null, null, null);
     }
 
+    /** The database added as db {@code name}. */
+    public TestDb dbNamed(String name) {
+        return dbs.get(name);
+    }
+
     public TestDb repoDb() {
         return repoDb;
     }
