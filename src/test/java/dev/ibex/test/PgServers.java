@@ -23,7 +23,8 @@ import java.util.zip.ZipFile;
 
 /**
  * Real PostgreSQL servers for the tests, from the io.zonky.test.postgres binaries: started once
- * per JVM and role, shared by every test class, each test getting databases of its own.
+ * per test run and role, shared by every test class, each test getting databases of its own, and
+ * stopped when the run ends ({@link #closeShared}).
  *
  * <p>Roles: "repository", "source" and "target" run the versions named by the system properties
  * ibex.test.source / ibex.test.target (the default: the binaries on the class path), so
