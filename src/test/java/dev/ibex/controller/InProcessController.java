@@ -1,5 +1,6 @@
 package dev.ibex.controller;
 
+import static dev.ibex.test.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.repository.Repository;
@@ -34,11 +35,10 @@ public final class InProcessController implements AutoCloseable {
             }
         }, "test-controller");
         thread.start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!up()) {
-            assertTrue(System.nanoTime() < deadline && thread.isAlive(), "controller did not come up: " + failure);
-            Thread.sleep(100);
-        }
+        eventually(Duration.ofSeconds(30), "the controller comes up", () -> {
+            assertTrue(thread.isAlive(), "controller did not come up: " + failure);
+            return up();
+        });
     }
 
     boolean up() {
