@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ibex.IbexException;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -26,12 +27,10 @@ class CaptureIT {
 
     @Test
     void capturesKeysOfEveryChangeAndTruncates() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        src.exec("CREATE TABLE orders (a int, b text, v text, PRIMARY KEY (a, b))");
-        dst.exec("CREATE TABLE orders (a int, b text, v text, PRIMARY KEY (a, b))");
-        try (Model m = Model.create()) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE orders (a int, b text, v text, PRIMARY KEY (a, b))")) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             m.sync("s1", false, List.of(m.table("src", "public", "orders", "a", "b")), "src", "dst").capture("src");
             assertEquals("1", m.repoDb().scalar("SELECT count(*) FROM ibex.sync_state WHERE sync = 's1' AND source = 'src' "
                     + "AND target = 'dst' AND snapshot ~ '^\\d+:\\d+:'"));
@@ -51,12 +50,12 @@ class CaptureIT {
 
     @Test
     void keysWhoseTextDependsOnSettingsGoToTheirOwnDeltaTable() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        src.exec("CREATE TABLE events (at timestamptz, n int, v text, PRIMARY KEY (at, n))",
-                "CREATE TABLE wide (a int, b int, c int, d int, e int, PRIMARY KEY (a, b, c, d, e))");
-        try (Model m = Model.create()) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create()) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            src.exec("CREATE TABLE events (at timestamptz, n int, v text, PRIMARY KEY (at, n))",
+                    "CREATE TABLE wide (a int, b int, c int, d int, e int, PRIMARY KEY (a, b, c, d, e))");
             m.sync("s1", false, List.of(m.table("src", "public", "events", "at", "n"),
                     m.table("src", "public", "wide", "a", "b", "c", "d", "e")), "src", "dst").capture("src");
             src.exec("INSERT INTO wide VALUES (1, 2, 3, 4, 5)");
@@ -78,11 +77,11 @@ class CaptureIT {
 
     @Test
     void reconcileOfCaptureInPlaceTakesNoLockSoWritersGoOn() throws Exception {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        src.exec("CREATE TABLE a (id int PRIMARY KEY)", "CREATE TABLE b (id int PRIMARY KEY)");
-        try (Model m = Model.create()) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create()) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            src.exec("CREATE TABLE a (id int PRIMARY KEY)", "CREATE TABLE b (id int PRIMARY KEY)");
             m.sync("s1", true, List.of(m.table("src", "public", "a", "id"), m.table("src", "public", "b", "id")),
                     "src", "dst").capture("src");
             try (Connection writer = src.connect()) {
@@ -102,17 +101,17 @@ class CaptureIT {
 
     @Test
     void reconcileIsIdempotentAndRemovalLeavesNothing() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        String longName = "t".repeat(40) + "_" + "u".repeat(22);
-        assertEquals(63, longName.length());
-        src.exec("CREATE SCHEMA \"Odd Schema\"",
-                "CREATE TABLE \"Odd Schema\".\"to\" (\"to\" int PRIMARY KEY, \"Mixed \"\"q\"\" col\" text)",
-                "CREATE TABLE public.\"" + longName + "\" (id bigint PRIMARY KEY)",
-                "CREATE TABLE public.\"" + longName.substring(0, 62) + "x\" (id bigint PRIMARY KEY)");
-        String before = src.scalar(OBJECTS);
-        try (Model m = Model.create()) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create()) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            String longName = "t".repeat(40) + "_" + "u".repeat(22);
+            assertEquals(63, longName.length());
+            src.exec("CREATE SCHEMA \"Odd Schema\"",
+                    "CREATE TABLE \"Odd Schema\".\"to\" (\"to\" int PRIMARY KEY, \"Mixed \"\"q\"\" col\" text)",
+                    "CREATE TABLE public.\"" + longName + "\" (id bigint PRIMARY KEY)",
+                    "CREATE TABLE public.\"" + longName.substring(0, 62) + "x\" (id bigint PRIMARY KEY)");
+            String before = src.scalar(OBJECTS);
             m.sync("s1", true, List.of(m.table("src", "Odd Schema", "to", "to"),
                     m.table("src", "public", longName, "id"),
                     m.table("src", "public", longName.substring(0, 62) + "x", "id")), "src", "dst");
@@ -186,11 +185,11 @@ class CaptureIT {
 
     @Test
     void missingTableIsBadInput() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        src.exec("CREATE TABLE here (id int PRIMARY KEY)");
-        try (Model m = Model.create()) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create()) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            src.exec("CREATE TABLE here (id int PRIMARY KEY)");
             int id = m.table("src", "public", "here", "id");
             src.exec("DROP TABLE here");
             m.sync("s1", false, List.of(id), "src", "dst");

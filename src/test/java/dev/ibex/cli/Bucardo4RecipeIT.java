@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import static dev.ibex.test.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -135,7 +137,10 @@ class Bucardo4RecipeIT {
             assertTrue(ibex(env, "status", "pepper").out().contains("pepper"));
             // bucardo_ctl kick pepper 0
             assertTrue(ibex(env, "kick", "pepper", "0").out().contains("DONE!"));
-            Thread.sleep(1000);
+            // the application goes on writing after the daemon caught up, for the final kick to carry
+            long caughtUp = writes.get();
+            eventually(Duration.ofSeconds(60), "the application writes on after the kick",
+                    () -> writes.get() >= caughtUp + 100 || !app.isAlive());
         } finally {
             // stop the app from writing to the database
             appStopped.set(true);

@@ -1,15 +1,17 @@
 package dev.ibex.controller;
 
+import static dev.ibex.test.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
-import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -37,13 +39,10 @@ class BigBacklogIT {
 
     @Test
     void backlogLargerThanTheHeapIsApplied() throws Exception {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
-        }
-        try (Model m = Model.create()) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, v text)")) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             m.sync("s", "src", List.of("dst"), "public.t:id").capture("src");
             // the rows and their log rows as the capture trigger would write them, without its cost per row
             src.exec("BEGIN; SET LOCAL session_replication_role = replica; "
@@ -62,13 +61,11 @@ class BigBacklogIT {
             assertTrue(pid.matches(), start.toString());
             started.add(Long.parseLong(pid.group(1)));
 
-            long deadline = System.nanoTime() + 300_000_000_000L;
-            while (m.runs("s", "good") == 0) {
+            eventually(Duration.ofSeconds(300), "a good run", () -> {
                 assertNull(repo.scalar("SELECT error FROM ibex.run WHERE sync = 's' AND state = 'bad' LIMIT 1"),
                         "a run failed");
-                assertTrue(System.nanoTime() < deadline, "no good run in 300 s");
-                Thread.sleep(500);
-            }
+                return m.runs("s", "good") > 0;
+            });
             assertEquals(0, ibex(options, "stop").exit());
             assertEquals(KEYS + " keys in " + (KEYS / 100_000) + " steps",
                     repo.scalar("SELECT detail FROM ibex.run WHERE sync = 's' AND state = 'good'"));

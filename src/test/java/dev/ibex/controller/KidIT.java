@@ -123,9 +123,11 @@ class KidIT {
                 }
                 lock.rollback();
             }
-            // the blocked run ends, then the three kicks made during it run once, then the back-off holds
+            // the blocked run ends, then the three kicks made during it run once, then the back-off holds:
+            // once the kid sits in its 60 s back-off wait, no kick is left for it to run (kicks that had
+            // queued a run each would have run before it got there), and only a new urgent kick wakes it
             eventually(Duration.ofSeconds(20), "two more runs", () -> m.runs("s", "bad") == 3);
-            Thread.sleep(1500);
+            eventually(Duration.ofSeconds(20), "the kid backs off after its third failed run", () -> c.kidBacksOff("s"));
             assertEquals(3, m.runs("s", "bad"));
         }
     }
@@ -142,7 +144,8 @@ class KidIT {
             assertEquals(0, paused.exit(), paused.toString());
             assertEquals("Syncs paused: s...OK\n", paused.out());
             long after = m.runs("s", "bad");
-            Thread.sleep(1500);
+            // a sync runs only on its kid's thread: once that has ended, nothing can run it
+            eventually(Duration.ofSeconds(10), "the kid of the paused sync ends", () -> c.kid("s").isEmpty());
             assertEquals(after, m.runs("s", "bad"), "a paused sync does not run");
             Cli.Result kick = Cli.run(repo, "kick", "s");
             assertEquals(1, kick.exit(), kick.toString());
@@ -157,7 +160,7 @@ class KidIT {
             assertEquals(0, off.exit(), off.toString());
             assertEquals("Deactivating sync s...OK\n", off.out());
             long stopped = m.runs("s", "bad");
-            Thread.sleep(1000);
+            eventually(Duration.ofSeconds(10), "the kid of the inactive sync ends", () -> c.kid("s").isEmpty());
             assertEquals(stopped, m.runs("s", "bad"), "an inactive sync does not run");
             assertEquals("inactive", repo.scalar("SELECT status FROM ibex.sync WHERE name = 's'"));
 

@@ -8,6 +8,7 @@ import dev.ibex.replicate.Writers;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -40,12 +41,10 @@ class ReplicationIT {
     }
 
     private TestDb model(TestDb source, TestDb dst, String syncOptions) {
-        model = Model.create();
+        model = ReplicaSet.on(source, dst, TABLE).model();
         repo = model.repoDb();
         src = source;
-        src.exec(TABLE);
-        dst.exec(TABLE);
-        model.db("src", src).db("dst", dst).sync("s", "src", List.of("dst"), "public.t:id");
+        model.sync("s", "src", List.of("dst"), "public.t:id");
         if (!syncOptions.isEmpty()) {
             repo.exec("UPDATE ibex.sync SET " + syncOptions + " WHERE name = 's'");
         }

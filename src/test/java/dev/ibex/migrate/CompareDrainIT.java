@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class CompareDrainIT {
             db.exec("CREATE TABLE public.items (id int PRIMARY KEY, name text)",
                     "INSERT INTO public.items SELECT i, 'item ' || i FROM generate_series(1, 500) i");
         }
-        Model m = Model.create().db("src", source).db("dst", target).sync("s1", "src", List.of("dst"), "public.items:id")
+        Model m = ReplicaSet.on(source, target).model().sync("s1", "src", List.of("dst"), "public.items:id")
                 .capture("src");
         source.exec("UPDATE public.items SET name = 'renamed' WHERE id % 10 = 0", "DELETE FROM public.items WHERE id > 490",
                 "INSERT INTO public.items VALUES (1000, 'new'), (1001, 'new')");
@@ -43,7 +44,7 @@ class CompareDrainIT {
         for (TestDb db : List.of(source, target)) {
             db.exec("CREATE TABLE public.items (id int PRIMARY KEY, name text)");
         }
-        Model m = Model.create().db("src", source).db("dst", target).sync("s1", "src", List.of("dst"), "public.items:id")
+        Model m = ReplicaSet.on(source, target).model().sync("s1", "src", List.of("dst"), "public.items:id")
                 .capture("src");
         source.exec("INSERT INTO public.items VALUES (1, 'x')");
         target.exec("ALTER TABLE public.items ADD CHECK (name <> 'x')");

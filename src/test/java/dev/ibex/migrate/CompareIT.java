@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class CompareIT {
         for (TestDb db : List.of(source, target)) {
             db.exec(PAIRS, FILL_PAIRS);
         }
-        return Model.create().db("src", source).db("dst", target)
+        return ReplicaSet.on(source, target).model()
                 .sync("s1", "src", List.of("dst"), "public.items:id", "public.pairs:k,n");
     }
 
@@ -142,7 +143,7 @@ class CompareIT {
             db.exec("CREATE TABLE public.log (line text)", "INSERT INTO public.log SELECT 'l' || i FROM generate_series(1, 50) i");
         }
         // a delta target: a fullcopy target would get the whole table again from the drain before comparing
-        Model m = Model.create().db("src", source).db("dst", target).sync("s1", "src", List.of("dst"), "public.log:");
+        Model m = ReplicaSet.on(source, target).model().sync("s1", "src", List.of("dst"), "public.log:");
         Cli.Result same = m.run("compare", "s1");
         assertEquals(0, same.exit(), same.toString());
         assertTrue(same.out().contains("MATCH  public.log  dst  50 rows"), same.toString());

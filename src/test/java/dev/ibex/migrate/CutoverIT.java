@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,7 @@ class CutoverIT {
             db.exec("CREATE SEQUENCE public.ids", "CREATE TABLE public.items (id bigint PRIMARY KEY DEFAULT nextval('public.ids'), "
                     + "name text)", "INSERT INTO public.items (name) SELECT 'item ' || i FROM generate_series(1, 300) i");
         }
-        Model m = Model.create().db("src", source).db("dst", target);
+        Model m = ReplicaSet.on(source, target).model();
         return m.sync("s1", true, List.of(m.table("src", "public", "items", "id"), m.sequence("src", "ids")), "src", "dst")
                 .capture("src");
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,7 @@ class ValidateIT {
     private static final String TABLE = "CREATE TABLE public.items (id int PRIMARY KEY, name text, price numeric(10,2))";
 
     private static Model pair(TestDb source, TestDb target) {
-        return Model.create().db("src", source).db("dst", target);
+        return ReplicaSet.on(source, target).model();
     }
 
     /** Lines of the output that start with the given status and mention the check. */

@@ -1,11 +1,11 @@
 package dev.ibex.replicate;
 
-import static dev.ibex.replicate.ReplicateIT.assertSameRows;
+import static dev.ibex.test.ReplicaSet.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Model;
-import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -16,14 +16,12 @@ class ConcurrencyIT {
 
     @Test
     void concurrentWritersLoseNothing() throws Exception {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE acct (id int PRIMARY KEY, v int NOT NULL, note text)",
-                    "CREATE TABLE pair (a int, b int, v int, PRIMARY KEY (a, b))");
-        }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE acct (id int PRIMARY KEY, v int NOT NULL, note text)",
+                        "CREATE TABLE pair (a int, b int, v int, PRIMARY KEY (a, b))");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             m.sync("s1", true, List.of(m.table("src", "public", "acct", "id"),
                     m.table("src", "public", "pair", "a", "b")), "src", "dst").capture("src");
 

@@ -1,6 +1,6 @@
 package dev.ibex.replicate;
 
-import static dev.ibex.replicate.ReplicateIT.assertSameRows;
+import static dev.ibex.test.ReplicaSet.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -13,6 +13,7 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.ibex.pg.SqlFeature;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -94,15 +95,13 @@ class OneTimeCopyIT {
 
     @Test
     void mode2CopiesOnlyIntoEmptyTables() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE full_one (id int PRIMARY KEY)", "CREATE TABLE kept (id int PRIMARY KEY)");
-        }
-        src.exec("INSERT INTO full_one SELECT generate_series(1, 100)", "INSERT INTO kept SELECT generate_series(1, 100)");
-        dst.exec("INSERT INTO kept VALUES (1), (-5)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE full_one (id int PRIMARY KEY)", "CREATE TABLE kept (id int PRIMARY KEY)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            src.exec("INSERT INTO full_one SELECT generate_series(1, 100)", "INSERT INTO kept SELECT generate_series(1, 100)");
+            dst.exec("INSERT INTO kept VALUES (1), (-5)");
             m.sync("s1", false, List.of(m.table("src", "public", "full_one", "id"),
                     m.table("src", "public", "kept", "id")), "src", "dst");
             m.repo().update("UPDATE ibex.sync SET onetimecopy = 2 WHERE name = 's1'");
@@ -183,15 +182,13 @@ class OneTimeCopyIT {
     /** Empty target tables are copied whole, a table loaded beforehand gets only the changes. */
     @Test
     void mode2UnderConcurrentWritesEndsIdentical() throws Exception {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE e " + TABLE, "CREATE TABLE k " + TABLE,
-                    "INSERT INTO k SELECT g, g, 'k' || g FROM generate_series(1, 20000) g");
-        }
-        src.exec("INSERT INTO e SELECT g, g, 'e' || g FROM generate_series(1, 20000) g");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE e " + TABLE, "CREATE TABLE k " + TABLE,
+                        "INSERT INTO k SELECT g, g, 'k' || g FROM generate_series(1, 20000) g");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            src.exec("INSERT INTO e SELECT g, g, 'e' || g FROM generate_series(1, 20000) g");
             m.sync("s1", false, List.of(m.table("src", "public", "e", "id"), m.table("src", "public", "k", "id")),
                     "src", "dst");
             m.repo().update("UPDATE ibex.sync SET onetimecopy = 2 WHERE name = 's1'");
@@ -222,7 +219,7 @@ class OneTimeCopyIT {
                         details.add(rs.getString(1));
                     }
                 }
-                Thread.sleep(10);
+                Thread.sleep(10); // paces a sampler, which runs until told to stop: there is nothing to wait for
             }
         } catch (Exception e) {
             details.add("watcher failed: " + e);

@@ -1,5 +1,6 @@
 package dev.ibex.replicate;
 
+import static dev.ibex.test.ReplicaSet.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import dev.ibex.capture.LoggedTable;
 import dev.ibex.pg.DbPools;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,17 +24,6 @@ import org.junit.jupiter.api.Test;
 
 class ReplicateIT {
 
-    static void assertSameRows(TestDb src, TestDb dst, String table, String orderBy) {
-        String expected = src.checksum(table, orderBy);
-        String actual = dst.checksum(table, orderBy);
-        if (!expected.equals(actual) && src.count(table) < 100) {
-            String rows = "SELECT string_agg(left(t::text, 200), E'\\n' ORDER BY " + orderBy + ") FROM " + table + " t";
-            assertEquals(src.scalar(rows), dst.scalar(rows), table);
-        }
-        assertEquals(expected, actual, table);
-        assertEquals(src.count(table), dst.count(table), table);
-    }
-
     static void bothExec(TestDb a, TestDb b, String... sql) {
         a.exec(sql);
         b.exec(sql);
@@ -40,12 +31,12 @@ class ReplicateIT {
 
     @Test
     void insertsUpdatesDeletesKeyChangesAndTruncates() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        bothExec(src, dst, "CREATE TABLE orders (a int, b text, v text, PRIMARY KEY (a, b))",
-                "CREATE TABLE items (id bigint PRIMARY KEY, n int)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE orders (a int, b text, v text, PRIMARY KEY (a, b))",
+                    "CREATE TABLE items (id bigint PRIMARY KEY, n int)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             m.sync("s1", true, List.of(m.table("src", "public", "orders", "a", "b"),
                     m.table("src", "public", "items", "id")), "src", "dst").capture("src");
 
@@ -163,11 +154,10 @@ class ReplicateIT {
      */
     @Test
     void keysAreReadBySortNotByHashOnTheSource() throws Exception {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        bothExec(src, dst, "CREATE TABLE t (id int PRIMARY KEY, v text)");
-        try (Model m = Model.create()) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, v text)")) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO t SELECT g, 'x' FROM generate_series(1, 100000) g");
             String prev = m.repoDb().scalar("SELECT snapshot FROM ibex.sync_state WHERE sync = 's1'");
@@ -202,11 +192,11 @@ class ReplicateIT {
 
     @Test
     void aKeyWrittenIntoTheLogByHandIsNamedAndTheSyncHealsOnceItIsGone() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        bothExec(src, dst, "CREATE TABLE t (id int PRIMARY KEY, v text)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, v text)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO t VALUES (1, 'one')",
                     "INSERT INTO ibex.log (tab, k1) SELECT tab, 'not a number' FROM ibex.captured");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -14,14 +15,12 @@ class ReviewIT {
     /** A 9.6-style inheritance child must survive a whole copy of its parent. */
     @Test
     void wholeCopyOfParentKeepsChildRows() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE m (id int PRIMARY KEY, v text)",
-                    "CREATE TABLE m_2020 (PRIMARY KEY (id)) INHERITS (m)");
-        }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE m (id int PRIMARY KEY, v text)",
+                        "CREATE TABLE m_2020 (PRIMARY KEY (id)) INHERITS (m)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             m.sync("s1", false, List.of(m.table("src", "public", "m", "id"),
                     m.table("src", "public", "m_2020", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO m VALUES (1, 'parent')", "INSERT INTO m_2020 SELECT g, 'c' FROM generate_series(2, 100) g");
@@ -36,13 +35,11 @@ class ReviewIT {
     /** Changes captured before a key change must still reach the target. */
     @Test
     void keyChangeKeepsPendingChanges() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE k (id int PRIMARY KEY, code text NOT NULL UNIQUE, v text)");
-        }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE k (id int PRIMARY KEY, code text NOT NULL UNIQUE, v text)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             int rel = m.table("src", "public", "k", "id");
             m.sync("s1", false, List.of(rel), "src", "dst").capture("src");
             src.exec("INSERT INTO k SELECT g, 'c' || g, 'v' FROM generate_series(1, 10) g");
@@ -59,14 +56,12 @@ class ReviewIT {
     /** onetimecopy must not be cleared while a target has not had its copy. */
     @Test
     void onetimecopyStaysForInactiveTarget() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE o (id int PRIMARY KEY, v text)");
-        }
-        src.exec("INSERT INTO o SELECT g, 'v' FROM generate_series(1, 10) g");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE o (id int PRIMARY KEY, v text)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            src.exec("INSERT INTO o SELECT g, 'v' FROM generate_series(1, 10) g");
             m.sync("s1", false, List.of(m.table("src", "public", "o", "id")), "src", "dst").capture("src");
             m.repo().update("UPDATE ibex.sync SET onetimecopy = 1");
             m.repo().update("UPDATE ibex.db SET status = 'inactive' WHERE name = 'dst'");

@@ -1,6 +1,6 @@
 package dev.ibex.replicate;
 
-import static dev.ibex.replicate.ReplicateIT.assertSameRows;
+import static dev.ibex.test.ReplicaSet.assertSameRows;
 import static dev.ibex.replicate.ReplicateIT.bothExec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -27,11 +28,11 @@ class SchemaChangeIT {
 
     @Test
     void columnAddedOnBothIsCopiedAtOnce() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        bothExec(src, dst, "CREATE TABLE t (id int PRIMARY KEY, a text)", "CREATE TABLE u (id int PRIMARY KEY, n int)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, a text)", "CREATE TABLE u (id int PRIMARY KEY, n int)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             m.sync("s1", false, List.of(m.table("src", "public", "t", "id"), m.table("src", "public", "u", "id")),
                     "src", "dst").capture("src");
             src.exec("INSERT INTO t SELECT g, 'a' || g FROM generate_series(1, 20) g",
@@ -57,11 +58,11 @@ class SchemaChangeIT {
 
     @Test
     void columnDroppedRenamedAndRetyped() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        bothExec(src, dst, "CREATE TABLE t (id int PRIMARY KEY, a text, b varchar(5), c int, d text)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, a text, b varchar(5), c int, d text)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO t SELECT g, 'a' || g, 'b', g, 'd' FROM generate_series(1, 20) g");
             goodRun(runner);
@@ -78,11 +79,11 @@ class SchemaChangeIT {
 
     @Test
     void tableDroppedAndRecreatedWithOtherColumns() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        bothExec(src, dst, "CREATE TABLE t (id int PRIMARY KEY, a text)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, a text)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO t SELECT g, 'a' || g FROM generate_series(1, 20) g");
             goodRun(runner);
@@ -99,11 +100,11 @@ class SchemaChangeIT {
 
     @Test
     void keyChangedBetweenRuns() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        bothExec(src, dst, "CREATE TABLE k (id int PRIMARY KEY, code text NOT NULL UNIQUE, v text)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE k (id int PRIMARY KEY, code text NOT NULL UNIQUE, v text)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             int rel = m.table("src", "public", "k", "id");
             m.sync("s1", false, List.of(rel), "src", "dst").capture("src");
             src.exec("INSERT INTO k SELECT g, 'c' || g, 'v' FROM generate_series(1, 10) g");
@@ -144,11 +145,11 @@ class SchemaChangeIT {
     /** The runner keeps the plan too: a table added to the relgroup between two runs is in the next one. */
     @Test
     void tableAddedToTheSyncBetweenRuns() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        bothExec(src, dst, "CREATE TABLE t (id int PRIMARY KEY, a text)", "CREATE TABLE later (id int PRIMARY KEY, a text)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, a text)", "CREATE TABLE later (id int PRIMARY KEY, a text)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO t SELECT g, 'a' || g FROM generate_series(1, 20) g");
             goodRun(runner);
@@ -166,11 +167,11 @@ class SchemaChangeIT {
     /** A target that lost a column fails the run; the next run reads afresh and says what is missing. */
     @Test
     void targetThatLostAColumnIsNamedAfterTheFailedRun() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        bothExec(src, dst, "CREATE TABLE t (id int PRIMARY KEY, a text, b text)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, a text, b text)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO t SELECT g, 'a', 'b' FROM generate_series(1, 5) g");
             goodRun(runner);

@@ -1,11 +1,12 @@
 package dev.ibex.replicate;
 
-import static dev.ibex.replicate.ReplicateIT.assertSameRows;
+import static dev.ibex.test.ReplicaSet.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -54,12 +55,12 @@ class SequencesIT {
 
     @Test
     void aSequenceMissingOnATargetFailsTheRunByName() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        src.exec("CREATE SEQUENCE only_here");
-        src.exec("SELECT nextval('only_here')");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create(); SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            src.exec("CREATE SEQUENCE only_here");
+            src.exec("SELECT nextval('only_here')");
             m.sync("s1", false, List.of(m.sequence("src", "only_here")), "src", "dst").capture("src");
             SyncRunner.Result r = runner.runOnce("s1");
             assertEquals("bad", r.state(), r.toString());

@@ -1,6 +1,6 @@
 package dev.ibex.replicate;
 
-import static dev.ibex.replicate.ReplicateIT.assertSameRows;
+import static dev.ibex.test.ReplicaSet.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -9,6 +9,7 @@ import dev.ibex.config.Tunable;
 import dev.ibex.pg.SqlFeature;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -102,13 +103,13 @@ class SplitCopyIT {
      */
     @Test
     void aFailedPartLeavesTheRunBadAndTheNextRunConverges() throws Exception {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        assumeTrue(src.version().has(SqlFeature.SNAPSHOT_EXPORT), "parts need an exported snapshot (9.2)");
-        poisonedBig(src, dst);
-        dst.exec("INSERT INTO big VALUES (-1, 0, 'stale')");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create(); SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            assumeTrue(src.version().has(SqlFeature.SNAPSHOT_EXPORT), "parts need an exported snapshot (9.2)");
+            poisonedBig(src, dst);
+            dst.exec("INSERT INTO big VALUES (-1, 0, 'stale')");
             m.sync("s1", false, List.of(m.table("src", "public", "big", "id")), "src", "dst");
             oneTimeCopyInParts(m);
             m.capture("src");
@@ -143,11 +144,11 @@ class SplitCopyIT {
      */
     @Test
     void modeTwoCopiesALargeTableInOneTransaction() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        poisonedBig(src, dst);
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create(); SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            poisonedBig(src, dst);
             m.sync("s1", false, List.of(m.table("src", "public", "big", "id")), "src", "dst");
             oneTimeCopyInParts(m);
             m.repo().update("UPDATE ibex.sync SET onetimecopy = 2 WHERE name = 's1'");

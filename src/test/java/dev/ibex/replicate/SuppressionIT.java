@@ -1,6 +1,6 @@
 package dev.ibex.replicate;
 
-import static dev.ibex.replicate.ReplicateIT.assertSameRows;
+import static dev.ibex.test.ReplicaSet.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +9,7 @@ import dev.ibex.pg.Identifiers;
 import dev.ibex.repository.SqlFiles;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -172,12 +173,12 @@ class SuppressionIT {
 
     @Test
     void superuserIsPlainSet() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        src.exec("CREATE TABLE child (id int PRIMARY KEY, parent int)");
-        dst.exec("CREATE TABLE parent (id int PRIMARY KEY)", "CREATE TABLE child (id int PRIMARY KEY, parent int REFERENCES parent)");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create(); SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            src.exec("CREATE TABLE child (id int PRIMARY KEY, parent int)");
+            dst.exec("CREATE TABLE parent (id int PRIMARY KEY)", "CREATE TABLE child (id int PRIMARY KEY, parent int REFERENCES parent)");
             m.sync("s1", false, List.of(m.table("src", "public", "child", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO child VALUES (1, 99)");
             assertEquals("good", runner.runOnce("s1").state());

@@ -1,6 +1,6 @@
 package dev.ibex.replicate;
 
-import static dev.ibex.replicate.ReplicateIT.assertSameRows;
+import static dev.ibex.test.ReplicaSet.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

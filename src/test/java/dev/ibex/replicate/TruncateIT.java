@@ -1,10 +1,10 @@
 package dev.ibex.replicate;
 
-import static dev.ibex.replicate.ReplicateIT.assertSameRows;
+import static dev.ibex.test.ReplicaSet.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.ibex.test.Model;
-import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -14,14 +14,12 @@ class TruncateIT {
 
     @Test
     void truncateThenLaterChanges() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE parent (id int PRIMARY KEY, v text)",
-                    "CREATE TABLE child (id int PRIMARY KEY, parent int REFERENCES parent, v text)");
-        }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE parent (id int PRIMARY KEY, v text)",
+                        "CREATE TABLE child (id int PRIMARY KEY, parent int REFERENCES parent, v text)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
             m.sync("s1", false, List.of(m.table("src", "public", "parent", "id"),
                     m.table("src", "public", "child", "id")), "src", "dst").capture("src");
             src.exec("INSERT INTO parent SELECT g, 'p' || g FROM generate_series(1, 1000) g",

@@ -12,6 +12,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,7 +23,8 @@ import java.util.zip.ZipFile;
 
 /**
  * Real PostgreSQL servers for the tests, from the io.zonky.test.postgres binaries: started once
- * per JVM and role, shared by every test class, each test getting databases of its own.
+ * per test run and role, shared by every test class, each test getting databases of its own, and
+ * stopped when the run ends ({@link #closeShared}).
  *
  * <p>Roles: "repository", "source" and "target" run the versions named by the system properties
  * ibex.test.source / ibex.test.target (the default: the binaries on the class path), so
@@ -79,16 +82,33 @@ public final class PgServers {
     }
 
     public static EmbeddedPostgres shared(String role, String version) {
-        return SHARED.computeIfAbsent(role, r -> {
-            EmbeddedPostgres pg = "source".equals(r) ? startLogged(version) : start(version, 0);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    pg.close();
-                } catch (IOException e) {
-                    // the JVM is ending
-                }
-            }, "pg-stop-" + r));
-            return pg;
+        return SHARED.computeIfAbsent(role, r -> "source".equals(r) ? startLogged(version) : start(version, 0));
+    }
+
+    /**
+     * Stops the shared servers and deletes their data directories, when the test run ends (see
+     * {@link SharedServersSession}); a test that asks for one afterwards starts it anew.
+     *
+     * <p>Not left to the JVM's exit: zonky stops each server in a shutdown hook of its own, which
+     * also deletes the data directory with every database the tests made, tens of thousands of
+     * files by the end of the integration tests. Surefire and failsafe halt a fork that has not
+     * ended 30 s after its System.exit ("Surefire is going to kill self fork JVM"), and that deletion
+     * took longer. Here it is part of the test run; zonky's hooks then find the servers closed.
+     */
+    public static void closeShared() {
+        List<EmbeddedPostgres> servers = new ArrayList<>();
+        for (String role : List.copyOf(SHARED.keySet())) {
+            EmbeddedPostgres pg = SHARED.remove(role);
+            if (pg != null) {
+                servers.add(pg);
+            }
+        }
+        servers.parallelStream().forEach(pg -> {
+            try {
+                pg.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot stop the PostgreSQL server on port " + pg.getPort(), e);
+            }
         });
     }
 
