@@ -37,6 +37,7 @@ class NeedsAttentionIT {
         kidLog.setLevel(Level.INFO);
         kidLog.addAppender(lines);
         try (InProcessController c = new InProcessController(repo)) {
+            c.assertRunning();
             eventually(Duration.ofSeconds(30), "four failed runs", () -> m.runs("s", "bad") >= 4);
 
             Cli.Result status = Cli.run(repo, "status", "s");
