@@ -67,7 +67,7 @@ class OneTimeCopyIT {
         }
         dst.exec("ALTER TABLE c ADD CONSTRAINT qty_positive CHECK (qty > 0)");
         src.exec("INSERT INTO ok SELECT generate_series(1, 10)", "INSERT INTO c VALUES (1, -5)");
-        Logger log = (Logger) LoggerFactory.getLogger(CopyWorker.class);
+        Logger log = (Logger) LoggerFactory.getLogger(WholeTables.class); // the copy's classes log as WholeTables
         ListAppender<ILoggingEvent> lines = new ListAppender<>();
         lines.start();
         Level level = log.getLevel();
