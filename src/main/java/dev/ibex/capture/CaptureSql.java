@@ -53,6 +53,14 @@ final class CaptureSql {
         return get("drop_table.sql");
     }
 
+    static SqlTemplate dropTriggers() {
+        return get("drop_triggers.sql");
+    }
+
+    static SqlTemplate dropDelta() {
+        return get("drop_delta.sql");
+    }
+
     static SqlTemplate dropSchema() {
         return get("drop_schema.sql");
     }
