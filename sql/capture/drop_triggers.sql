@@ -3,7 +3,6 @@
 -- truncate trigger. ibex runs this before it makes a table's triggers anew and when the table is
 -- no longer captured.
 DROP TRIGGER IF EXISTS ibex_capture ON {{table}};
-DROP TRIGGER IF EXISTS ibex_insert ON {{table}};
-DROP TRIGGER IF EXISTS ibex_update ON {{table}};
+DROP TRIGGER IF EXISTS ibex_rows ON {{table}};
 DROP TRIGGER IF EXISTS ibex_delete ON {{table}};
 DROP TRIGGER IF EXISTS ibex_truncate ON {{table}};

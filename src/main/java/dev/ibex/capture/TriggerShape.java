@@ -6,15 +6,15 @@ import java.util.List;
 
 /**
  * How a table's changes reach the log: by a row trigger (every version), or on PostgreSQL 10+ by
- * statement-level triggers with transition tables for INSERT and DELETE, one INSERT … SELECT per
- * statement, and the row trigger for UPDATE (statement_triggers.sql says why). Both
+ * a statement-level DELETE trigger with a transition table, one INSERT … SELECT per statement,
+ * beside the row trigger for INSERT and UPDATE (statement_triggers.sql says why). Both
  * share the table's one function name, so a table can change shape in place; drop_triggers.sql
  * names the triggers of both.
  */
 enum TriggerShape {
 
     ROW(List.of(Capture.CAPTURE_TRIGGER), "capture_function.sql", "delta_function.sql", "capture_trigger.sql"),
-    STATEMENT(List.of("ibex_insert", "ibex_delete", "ibex_update"), "statement_function.sql",
+    STATEMENT(List.of("ibex_delete", "ibex_rows"), "statement_function.sql",
             "statement_delta_function.sql", "statement_triggers.sql");
 
     private final List<String> triggers;

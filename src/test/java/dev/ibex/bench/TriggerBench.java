@@ -21,9 +21,9 @@ import java.util.Map;
  *
  * <p>{@code bin/ibex-bench --phases=triggers [--rows=100000] [--rounds=5]}, or run this class with
  * the test class path. Shapes: none, a PL/pgSQL row trigger that does nothing, ibex's two
- * captures as sql/capture makes them (the row trigger on every source; statement-level INSERT and
- * DELETE triggers with transition tables beside a row UPDATE trigger on 10+), and statement-level
- * capture of UPDATE too (measured, not adopted).
+ * captures as sql/capture makes them (the row trigger on every source; on 10+ a statement-level
+ * DELETE trigger with a transition table beside a row trigger for INSERT and UPDATE), and
+ * statement-level capture of every event (measured, not adopted).
  */
 public final class TriggerBench {
 
@@ -133,8 +133,10 @@ public final class TriggerBench {
     }
 
     /**
-     * Statement-level capture of UPDATE too, measured and not adopted: the old keys from the
-     * transition table, the new key by a row trigger that fires only when an UPDATE changed it.
+     * Statement-level capture of every event, measured and not adopted (it raised single-row
+     * INSERTs and UPDATEs): INSERT logs the new keys, DELETE and UPDATE the old keys from the
+     * transition tables, and a row trigger that fires only when an UPDATE changed the key logs the
+     * new key.
      */
     private static final String ALL_STATEMENT_FUNCTION = """
 CREATE OR REPLACE FUNCTION ibex.{{function}}() RETURNS trigger LANGUAGE plpgsql AS $ibex$

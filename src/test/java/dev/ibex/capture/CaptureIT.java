@@ -157,7 +157,7 @@ class CaptureIT {
             dst.exec("CREATE TABLE public.items (id int PRIMARY KEY)");
             m.db("src", same).db("dst", dst);
             m.sync("s1", false, List.of(m.table("src", "public", "items", "id")), "src", "dst").capture("src");
-            assertEquals("1", same.scalar("SELECT count(*) FROM pg_trigger WHERE tgname IN ('ibex_capture', 'ibex_update')"));
+            assertEquals("1", same.scalar("SELECT count(*) FROM pg_trigger WHERE tgname IN ('ibex_capture', 'ibex_rows')"));
             m.dropSync("s1", "src");
             assertEquals("0", same.scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ibex%'"));
             assertEquals("0", same.scalar("SELECT count(*) FROM pg_class WHERE relname LIKE 'delta%'"));
