@@ -135,6 +135,7 @@ final class CaptureInstaller {
     }
 
     private TriggerShape shape(long oid) throws SQLException {
+        // an older source is not asked whether the table is standalone: it gets the row trigger anyway
         return TriggerShape.of(version, version.has(SqlFeature.TRANSITION_TABLES) && catalog.standalone(oid));
     }
 

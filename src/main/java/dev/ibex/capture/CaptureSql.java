@@ -33,18 +33,6 @@ final class CaptureSql {
         return get("delta_table.sql");
     }
 
-    static SqlTemplate deltaFunction() {
-        return get("delta_function.sql");
-    }
-
-    static SqlTemplate captureFunction() {
-        return get("capture_function.sql");
-    }
-
-    static SqlTemplate captureTrigger() {
-        return get("capture_trigger.sql");
-    }
-
     static SqlTemplate truncateTrigger() {
         return get("truncate_trigger.sql");
     }
