@@ -33,24 +33,20 @@ final class CaptureSql {
         return get("delta_table.sql");
     }
 
-    static SqlTemplate deltaFunction() {
-        return get("delta_function.sql");
-    }
-
-    static SqlTemplate captureFunction() {
-        return get("capture_function.sql");
-    }
-
-    static SqlTemplate captureTrigger() {
-        return get("capture_trigger.sql");
-    }
-
     static SqlTemplate truncateTrigger() {
         return get("truncate_trigger.sql");
     }
 
     static SqlTemplate dropTable() {
         return get("drop_table.sql");
+    }
+
+    static SqlTemplate dropTriggers() {
+        return get("drop_triggers.sql");
+    }
+
+    static SqlTemplate dropDelta() {
+        return get("drop_delta.sql");
     }
 
     static SqlTemplate dropSchema() {
