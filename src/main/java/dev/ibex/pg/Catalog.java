@@ -54,6 +54,15 @@ public final class Catalog {
     public record Shape(boolean plain, List<Column> columns) {
     }
 
+    /**
+     * A key column: its base type as format_type writes it (a domain's base type, so that capture
+     * does not hold the domain) and whether its text reads back as the same value whatever the
+     * session's settings (not dates and times: DateStyle, IntervalStyle, TimeZone; not floats:
+     * extra_float_digits; not money: lc_monetary).
+     */
+    public record KeyColumn(String name, String baseType, boolean textSafe) {
+    }
+
     /** A schema-qualified name, as a relation is recorded. */
     public record Name(String schema, String name) {
     }
@@ -442,6 +451,35 @@ public final class Catalog {
         int i = first;
         return new Column(rs.getString(i), rs.getString(i + 1), rs.getBoolean(i + 2), rs.getBoolean(i + 3),
                 rs.getBoolean(i + 4), rs.getBoolean(i + 5), rs.getBoolean(i + 6), rs.getString(i + 7));
+    }
+
+    /*
+     * bool, bytea, "char", name, int8, int2, int4, text, oid, cidr, inet, macaddr, bpchar, varchar,
+     * bit, varbit, numeric, uuid; and every enum.
+     */
+    private static final String KEY_COLUMNS = """
+            SELECT a.attname, pg_catalog.format_type(coalesce(nullif(t.typbasetype, 0), a.atttypid),
+                                                     CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END),
+                   b.oid IN (16, 17, 18, 19, 20, 21, 23, 25, 26, 650, 869, 829, 1042, 1043, 1560, 1562, 1700, 2950)
+                   OR b.typtype = 'e'
+            FROM pg_catalog.pg_attribute a
+            JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+            JOIN pg_catalog.pg_type b ON b.oid = coalesce(nullif(t.typbasetype, 0), a.atttypid)
+            WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY (?)""";
+
+    /** The named columns of the table {@code oid} that exist, in attnum order. */
+    public List<KeyColumn> keyColumns(long oid, List<String> names) throws SQLException {
+        List<KeyColumn> out = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement(KEY_COLUMNS)) {
+            ps.setLong(1, oid);
+            ps.setArray(2, connection.createArrayOf("text", names.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new KeyColumn(rs.getString(1), rs.getString(2), rs.getBoolean(3)));
+                }
+            }
+        }
+        return out;
     }
 
     /** An oid[] literal, bound as text: 8.4 has no other way to pass an array of oids. */
