@@ -164,9 +164,9 @@ public final class StatusReport {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", s.name());
             m.put("state", s.state());
+            m.put("status", s.statusText().toLowerCase(Locale.ROOT));
             m.put("needs_attention", s.needsAttention());
             m.put("fix", s.fix());
-            m.put("status", s.statusText().toLowerCase(Locale.ROOT));
             m.put("relgroup", s.relgroup());
             m.put("dbgroup", s.dbgroup());
             m.put("sources", s.sources());

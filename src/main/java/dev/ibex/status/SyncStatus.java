@@ -26,13 +26,14 @@ public record SyncStatus(String name, String status, boolean paused, String relg
 
     /**
      * good, bad, running or none: the open run, else whichever of last good and last bad ended
-     * last; "needs attention" for bad when retrying cannot help.
+     * last. "needs attention" before all of them while the newest ended run failed in a way
+     * retrying cannot fix: the retries' runs must not hide it.
      */
     public String state() {
-        RunState kind = kind();
-        if (kind == RunState.BAD && needsAttention()) {
+        if (needsAttention()) {
             return NEEDS_ATTENTION;
         }
+        RunState kind = kind();
         return kind == null ? "none" : kind.sql();
     }
 
@@ -73,13 +74,16 @@ public record SyncStatus(String name, String status, boolean paused, String relg
 
     /** Bucardo's words: Good, Bad, running, No records found. */
     public String stateText() {
+        if (needsAttention()) {
+            return "Needs attention";
+        }
         RunState kind = kind();
         if (kind == null) {
             return "No records found";
         }
         return switch (kind) {
             case GOOD, EMPTY -> "Good";
-            case BAD -> needsAttention() ? "Needs attention" : "Bad";
+            case BAD -> "Bad";
             case RUNNING -> RunState.RUNNING.sql();
         };
     }
