@@ -110,14 +110,34 @@ public final class DeltaPurge {
         long floor = known.stream().mapToLong(k -> TxidSnapshot.parse(k.snapshot()).xmin()).min().orElseThrow();
         String xips = known.stream().flatMapToLong(k -> Arrays.stream(TxidSnapshot.parse(k.snapshot()).xip()))
                 .distinct().mapToObj(Long::toString).collect(Collectors.joining(",", "{", "}"));
+        LogState log = logState(c, floor, xips);
+        if (log == null) {
+            return; // not captured yet
+        }
+        String now = log.now();
+        for (Consumer k : known) {
+            if (!k.snapshot().equals(now) && nothingPending(k, log.newest(), log.inXids())) {
+                repo.update(ADVANCE, now, k.sync(), source.name(), k.target(), k.snapshot());
+                consumers.put(List.of(k.sync(), k.target()), new Consumer(k.sync(), k.target(), now, k.tables()));
+            }
+        }
+        repo.commit();
+    }
+
+    /** The source's snapshot, each table's newest txid at or above the floor, and the tables of in-progress xids. */
+    private record LogState(String now, Map<String, Long> newest, List<Object[]> inXids) {
+    }
+
+    /** Read in one snapshot of the source, so one transaction and one method; null when the source has no capture yet. */
+    private static LogState logState(Connection c, long floor, String xips) throws SQLException {
         String level = SessionSettings.snapshotIsolation(ServerVersion.of(c));
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
-        String now;
         Map<String, Long> newest = new HashMap<>();
         List<Object[]> inXids = new ArrayList<>();
         try (Statement st = c.createStatement()) {
             st.execute("SET TRANSACTION ISOLATION LEVEL " + level);
+            String now;
             try (ResultSet rs = st.executeQuery("SELECT txid_current_snapshot()::text")) {
                 rs.next();
                 now = rs.getString(1);
@@ -141,22 +161,16 @@ public final class DeltaPurge {
                 }
             }
             c.commit();
+            return new LogState(now, newest, inXids);
         } catch (SQLException e) {
             c.rollback();
             if (SqlState.UNDEFINED_TABLE.is(e)) {
-                return; // not captured yet
+                return null;
             }
             throw e;
         } finally {
             c.setAutoCommit(autoCommit);
         }
-        for (Consumer k : known) {
-            if (!k.snapshot().equals(now) && nothingPending(k, newest, inXids)) {
-                repo.update(ADVANCE, now, k.sync(), source.name(), k.target(), k.snapshot());
-                consumers.put(List.of(k.sync(), k.target()), new Consumer(k.sync(), k.target(), now, k.tables()));
-            }
-        }
-        repo.commit();
     }
 
     /**

@@ -2,7 +2,7 @@ package dev.ibex.cli;
 
 import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
-import dev.ibex.pg.Catalog.NamePattern;
+import dev.ibex.pg.NamePattern;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.ModelWriter;

@@ -2,7 +2,7 @@ package dev.ibex.migrate;
 
 import dev.ibex.IbexException;
 import dev.ibex.pg.Catalog;
-import dev.ibex.pg.Catalog.NamePattern;
+import dev.ibex.pg.NamePattern;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.ModelWriter;
 import dev.ibex.repository.Relation;

@@ -103,45 +103,51 @@ public final class StatusReport {
     public String details() {
         StringBuilder out = new StringBuilder(controllerLine()).append('\n');
         for (SyncStatus s : syncs) {
-            Map<String, String> lines = new LinkedHashMap<>();
-            RunLog.Entry good = s.lastGood();
-            RunLog.Entry bad = s.lastBad();
-            String t = good != null && good.truncates() > 0 ? "/truncates" : "";
-            lines.put("Last good", good == null ? "none" : Durations.when(good.started(), s.now(), zone)
-                    + " (time to run: " + Durations.age(good.took()) + ")");
-            lines.put("Rows deleted/inserted" + t, good == null ? "none" : good.deletes() + " / " + good.inserts()
-                    + (t.isEmpty() ? "" : " / " + good.truncates()));
-            lines.put("Last bad", bad == null ? "none" : Durations.when(bad.started(), s.now(), zone)
-                    + " (time until fail: " + Durations.age(bad.took()) + ")");
-            lines.put("Sync name", s.name());
-            lines.put("Current state", s.running() == null || s.running().detail() == null ? s.stateText()
-                    : s.stateText() + " (" + s.running().detail() + ")");
-            lines.put("Source relgroup/database", s.relgroup() + " / " + String.join(", ", s.sources()));
-            lines.put("Target databases", s.targets().isEmpty() ? "none" : String.join(", ", s.targets()));
-            lines.put("Tables in sync", Integer.toString(s.tables()));
-            lines.put("Status", s.statusText());
-            lines.put("Check time", s.checktime() == null ? "None" : Durations.age(Duration.ofSeconds(s.checktime())));
-            lines.put("Stayalive/Kidsalive", yes(s.stayalive()) + " / " + yes(s.kidsalive()));
-            lines.put("Autokick", yes(s.autokick()));
-            lines.put("Onetimecopy", s.onetimecopy().text());
-            lines.put("Backlog", s.backlog() == null ? "unknown" : s.backlog() + " change(s)");
-            lines.put("Lag", s.lag() == null ? "unknown" : Durations.age(s.lag()));
-            lines.put("Trigger suppression", s.suppression().isEmpty() ? "not probed yet"
-                    : String.join(", ", s.suppression().entrySet().stream().map(e -> e.getKey() + ": " + e.getValue())
-                            .toList()));
-            lines.put("Controller", controller.map(ControllerInfo::describe).orElse("not running"));
-            if (bad != null && bad.error() != null) {
-                lines.put("Last error", bad.error());
-            }
-            if (s.needsAttention()) {
-                lines.put("Fix", s.fix());
-            }
+            Map<String, String> lines = detailLines(s);
             int w = lines.keySet().stream().mapToInt(String::length).max().orElse(0);
             out.append(RULE).append('\n');
             lines.forEach((k, v) -> out.append(pad(k, w)).append(" : ").append(v).append('\n'));
             out.append(RULE).append('\n');
         }
         return out.toString();
+    }
+
+    /** Bucardo's lines of one sync, in Bucardo's order, and ibex's after them. */
+    private Map<String, String> detailLines(SyncStatus s) {
+        Map<String, String> lines = new LinkedHashMap<>();
+        RunLog.Entry good = s.lastGood();
+        RunLog.Entry bad = s.lastBad();
+        String t = good != null && good.truncates() > 0 ? "/truncates" : "";
+        lines.put("Last good", good == null ? "none" : Durations.when(good.started(), s.now(), zone)
+                + " (time to run: " + Durations.age(good.took()) + ")");
+        lines.put("Rows deleted/inserted" + t, good == null ? "none" : good.deletes() + " / " + good.inserts()
+                + (t.isEmpty() ? "" : " / " + good.truncates()));
+        lines.put("Last bad", bad == null ? "none" : Durations.when(bad.started(), s.now(), zone)
+                + " (time until fail: " + Durations.age(bad.took()) + ")");
+        lines.put("Sync name", s.name());
+        lines.put("Current state", s.running() == null || s.running().detail() == null ? s.stateText()
+                : s.stateText() + " (" + s.running().detail() + ")");
+        lines.put("Source relgroup/database", s.relgroup() + " / " + String.join(", ", s.sources()));
+        lines.put("Target databases", s.targets().isEmpty() ? "none" : String.join(", ", s.targets()));
+        lines.put("Tables in sync", Integer.toString(s.tables()));
+        lines.put("Status", s.statusText());
+        lines.put("Check time", s.checktime() == null ? "None" : Durations.age(Duration.ofSeconds(s.checktime())));
+        lines.put("Stayalive/Kidsalive", yes(s.stayalive()) + " / " + yes(s.kidsalive()));
+        lines.put("Autokick", yes(s.autokick()));
+        lines.put("Onetimecopy", s.onetimecopy().text());
+        lines.put("Backlog", s.backlog() == null ? "unknown" : s.backlog() + " change(s)");
+        lines.put("Lag", s.lag() == null ? "unknown" : Durations.age(s.lag()));
+        lines.put("Trigger suppression", s.suppression().isEmpty() ? "not probed yet"
+                : String.join(", ", s.suppression().entrySet().stream().map(e -> e.getKey() + ": " + e.getValue())
+                        .toList()));
+        lines.put("Controller", controller.map(ControllerInfo::describe).orElse("not running"));
+        if (bad != null && bad.error() != null) {
+            lines.put("Last error", bad.error());
+        }
+        if (s.needsAttention()) {
+            lines.put("Fix", s.fix());
+        }
+        return lines;
     }
 
     private static String yes(boolean b) {

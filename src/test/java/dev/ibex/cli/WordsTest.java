@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.IbexException;
-import dev.ibex.pg.Catalog.NamePattern;
+import dev.ibex.pg.NamePattern;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
