@@ -45,8 +45,8 @@ class NeedsAttentionIT {
             assertTrue(status.out().contains("Table public.t does not exist on target db \"s_dst\""), status.toString());
             assertTrue(status.out().contains("create the table there with the source's columns"), status.toString());
             Cli.Result json = Cli.run(repo, "status", "s", "--json");
-            assertTrue(json.out().contains("\"state\":\"needs attention\"") && json.out().contains("\"needs_attention\":true")
-                    && json.out().contains("\"sqlstate\":\"42P01\""), json.toString());
+            assertTrue(json.out().contains("\"state\": \"needs attention\"") && json.out().contains("\"needs_attention\": true")
+                    && json.out().contains("\"sqlstate\": \"42P01\""), json.toString());
             List<String> errors = lines.list.stream().filter(e -> e.getLevel() == Level.ERROR)
                     .map(ILoggingEvent::getFormattedMessage).toList();
             assertEquals(1, errors.size(), "one ERROR line for " + m.runs("s", "bad") + " failed runs: " + errors);
@@ -59,7 +59,7 @@ class NeedsAttentionIT {
             eventually(Duration.ofSeconds(30), "the target equal to the source",
                     () -> src.count("t") == dst.count("t") && src.checksum("t", "id").equals(dst.checksum("t", "id")));
             Cli.Result healed = Cli.run(repo, "status", "s", "--json");
-            assertTrue(healed.out().contains("\"state\":\"good\"") && healed.out().contains("\"needs_attention\":false"),
+            assertTrue(healed.out().contains("\"state\": \"good\"") && healed.out().contains("\"needs_attention\": false"),
                     healed.toString());
             assertTrue(lines.list.stream().anyMatch(e -> e.getLevel() == Level.INFO
                     && e.getFormattedMessage().startsWith("Running again after")), lines.list.toString());
