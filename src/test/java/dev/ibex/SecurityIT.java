@@ -90,14 +90,14 @@ class SecurityIT {
         // the CLI in this JVM: its arguments are not on any process's command line
         java.util.function.Function<String[], Cli.Result> ibex = args -> {
             Cli.Result r = Cli.run(Cli.args(Cli.args(args, repoOptions), "--db-pass", SENTINEL));
-            seen.add("ibex " + String.join(" ", args) + "\n" + r);
+            seen.add("ibex " + String.join(" ", args).replace(SENTINEL, "<sentinel>") + "\n" + r);
             return r;
         };
         // bin/ibex in a process of its own, the repository's password in the environment
         java.util.function.Function<String[], Cli.Result> process = args -> {
             Cli.Result r = Cli.process(Map.of("IBEX_DB_PASS", SENTINEL), Cli.args(Cli.args(args, repoOptions),
                     "--piddir", piddir.toString(), "--log-dir", logDir.toString()));
-            seen.add("bin/ibex " + String.join(" ", args) + "\n" + r);
+            seen.add("bin/ibex " + String.join(" ", args).replace(SENTINEL, "<sentinel>") + "\n" + r);
             return r;
         };
         String[] where = {"host=" + ScramServer.HOST, "port=" + server.port()};
@@ -242,6 +242,8 @@ class SecurityIT {
         assertNotNull(delta, "a timestamp key gets its own delta table");
         assertEquals("cap_ibex", src.scalar("SELECT tableowner FROM pg_tables WHERE schemaname = 'ibex' AND tablename = 'log'"));
         String deltaTable = "ibex." + Identifiers.quote(delta);
+        // ibex's own rows: the install logs each newly captured table as truncated
+        String truncates = src.scalar("SELECT count(*) FROM ibex.truncate_log");
 
         try (Connection c = src.connect("cap_writer", "Cap-writer-1"); Statement st = c.createStatement()) {
             st.execute("INSERT INTO plain SELECT g, 'w' FROM generate_series(1, 10) g");
@@ -277,7 +279,7 @@ class SecurityIT {
         assertEquals("1,10,100,2,3,4,5,6,7,8,9", src.scalar("SELECT string_agg(DISTINCT k1, ',' ORDER BY k1) "
                 + "FROM ibex.log WHERE tab = " + tab));
         assertEquals("10", src.scalar("SELECT count(DISTINCT at) FROM " + deltaTable));
-        assertEquals("0", src.scalar("SELECT count(*) FROM ibex.truncate_log"));
+        assertEquals(truncates, src.scalar("SELECT count(*) FROM ibex.truncate_log"), "no TRUNCATE event from the writer");
         m.close();
     }
 

@@ -73,7 +73,7 @@ class PasswordRotationIT {
                 c.assertRunning();
                 assertTrue(kid.isAlive() && c.kid("s").orElseThrow() == kid, "the same kid, no restart");
                 ReplicaSet.assertSameRows(src, dst, "t", "id");
-                assertEquals(150 - 150 / 7, src.count("t"));
+                assertEquals(150 - 100 / 7, src.count("t")); // the DELETE came before rows 101-150
             }
             m.close();
         }
