@@ -100,5 +100,7 @@ class NamesAndValuesIT {
         fails(repo, "Invalid wait of 99999999999 seconds: use 0 (no limit) to 2147483647", "activate", "s1",
                 "99999999999");
         fails(repo, "Invalid wait of 4294967296 seconds", "kick", "s1", "4294967296");
+        fails(repo, "Invalid --retry=-1: use 0 or more", "kick", "s1", "5", "--retry=-1");
+        fails(repo, "Invalid --seconds=-1: use 0 or more seconds", "demo", "--seconds=-1");
     }
 }
