@@ -2,8 +2,10 @@ package dev.ibex.cli;
 
 import static dev.ibex.cli.CliChecks.ok;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
+import dev.ibex.test.Gen;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
@@ -15,20 +17,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.EdgeCasesMode;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.ShrinkingMode;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.BeforeContainer;
-import net.jqwik.api.statistics.Statistics;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 /**
  * Generated malformed command lines, every verb, against one repository holding a small valid
@@ -37,7 +37,11 @@ import net.jqwik.api.statistics.Statistics;
  * indented cause line), no stack trace, nothing on stdout, the dbs' password never printed, and the
  * repository's schema ibex byte-identical before and after. No controller runs.
  *
- * <p>jqwik prints the seed of a failing run; {@code @Property(seed = "...")} replays it.
+ * <p>The lines come from a seeded generator ({@link Gen}): {@value #DEFAULT_SEED} unless
+ * {@code -Dibex.fuzz.seed=...} gives another (a number, or {@code random}). Each line is a dynamic test
+ * named by its number, its category and the line; a failure gives the seed, and
+ * {@code -Dibex.fuzz.seed=SEED -Dibex.fuzz.line=N} replays line N of that seed alone. A summary test
+ * prints how many lines each category got and checks that every category got some.
  */
 class CliFuzzIT {
 
@@ -49,7 +53,16 @@ class CliFuzzIT {
     static TestDb dst;
     static Path configDir;
 
-    @BeforeContainer
+    /** The seed when -Dibex.fuzz.seed gives none. */
+    static final long DEFAULT_SEED = 20261205L;
+
+    /** How many lines a run tries. */
+    static final int TRIES = 300;
+
+    /** The fewest lines each category must get in a run of {@link #TRIES} (about 21 on average). */
+    static final int MIN_PER_CATEGORY = 5;
+
+    @BeforeAll
     static void model() throws IOException {
         repo = Model.create().repoDb();
         src = PgServers.source();
@@ -79,12 +92,71 @@ class CliFuzzIT {
 
     // ---- the property -------------------------------------------------------------------------------
 
-    // no edge-case mixing: it would favour the first categories; each category holds its own edge values
-    @Property(tries = 300, shrinking = ShrinkingMode.BOUNDED, edgeCases = EdgeCasesMode.NONE)
-    void malformedLinesAreRefusedCleanly(@ForAll("malformed") Line line) {
-        Statistics.label("category").collect(line.category());
-        String problem = problem(line);
-        assertNull(problem, problem);
+    /** -Dibex.fuzz.seed: a number, or "random" for a new one each run; the default otherwise. */
+    static long seed() {
+        String given = System.getProperty("ibex.fuzz.seed", "").strip();
+        if (given.isEmpty()) {
+            return DEFAULT_SEED;
+        }
+        if (given.equalsIgnoreCase("random")) {
+            return new Random().nextLong();
+        }
+        return Long.parseLong(given);
+    }
+
+    /**
+     * The {@link #TRIES} lines of a seed. Line i is drawn from a Random of its own, seeded from the run's seed
+     * and i, so that one line replays alone and a change in how one category draws leaves the others' lines be.
+     */
+    static List<Line> lines(long seed) {
+        Gen<Line> malformed = malformed();
+        return IntStream.range(0, TRIES).mapToObj(i -> malformed.next(new Random(lineSeed(seed, i)))).toList();
+    }
+
+    static long lineSeed(long seed, int i) {
+        return new SplittableRandom(seed ^ (i * 0x9E3779B97F4A7C15L)).nextLong();
+    }
+
+    @TestFactory
+    Stream<DynamicTest> malformedLinesAreRefusedCleanly() {
+        long seed = seed();
+        List<Line> lines = lines(seed);
+        String only = System.getProperty("ibex.fuzz.line", "").strip();
+        System.out.println("CliFuzzIT: seed " + seed + " (replay with -Dibex.fuzz.seed=" + seed + "), " + TRIES + " lines");
+        Stream<DynamicTest> each = IntStream.range(0, lines.size())
+                .filter(i -> only.isEmpty() || i == Integer.parseInt(only))
+                .mapToObj(i -> {
+                    Line line = lines.get(i);
+                    return DynamicTest.dynamicTest(displayName(i, line), () -> {
+                        String problem = problem(line);
+                        assertNull(problem, () -> "seed " + seed + ", line " + i + " (replay with -Dibex.fuzz.seed=" + seed
+                                + " -Dibex.fuzz.line=" + i + "): " + problem);
+                    });
+                });
+        if (!only.isEmpty()) {
+            return each;
+        }
+        return Stream.concat(each, Stream.of(DynamicTest.dynamicTest("categories (seed " + seed + ")",
+                () -> categories(seed, lines))));
+    }
+
+    /** The line's number, category and words, shortened to a length a report shows. */
+    static String displayName(int i, Line line) {
+        String s = "#" + i + " " + line;
+        return s.length() > 200 ? s.substring(0, 180) + "…(" + s.length() + " chars)" : s;
+    }
+
+    /** How many lines each category got; each must get at least {@link #MIN_PER_CATEGORY}. */
+    static void categories(long seed, List<Line> lines) {
+        Map<String, Long> counts = new TreeMap<>(lines.stream().collect(Collectors.groupingBy(Line::category,
+                Collectors.counting())));
+        System.out.println("CliFuzzIT: seed " + seed + ", lines per category: " + counts);
+        for (String category : CATEGORIES) {
+            long n = counts.getOrDefault(category, 0L);
+            assertTrue(n >= MIN_PER_CATEGORY, () -> "seed " + seed + ": category '" + category + "' got " + n
+                    + " of " + lines.size() + " lines, fewer than " + MIN_PER_CATEGORY + ": " + counts);
+        }
+        assertTrue(CATEGORIES.containsAll(counts.keySet()), () -> "a category not in CATEGORIES: " + counts.keySet());
     }
 
     /** What is wrong with how ibex handled the line; null when it refused it cleanly. */
@@ -165,12 +237,13 @@ class CliFuzzIT {
         }
     }
 
-    /** A word as a shell would need it, long ones shortened, control characters escaped. */
+    /** A word as a shell would need it, long ones shortened, control and format characters escaped. */
     static String shown(String w) {
         String s = w.length() > 80 ? w.substring(0, 40) + "…(" + w.length() + " chars)…" + w.substring(w.length() - 20) : w;
         StringBuilder sb = new StringBuilder();
         for (char c : s.toCharArray()) {
-            sb.append(c < 0x20 || Character.isSurrogate(c) ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+            sb.append(c < 0x20 || c == 0x7f || Character.isSurrogate(c) || Character.getType(c) == Character.FORMAT
+                    ? String.format("\\u%04x", (int) c) : String.valueOf(c));
         }
         return sb.toString().matches("[A-Za-z0-9_=:.,/@+-]+") ? sb.toString() : "'" + sb.toString().replace("'", "'\\''") + "'";
     }
@@ -183,10 +256,14 @@ class CliFuzzIT {
         return new Line(category, List.copyOf(args));
     }
 
+    /** The categories, as the lines name them: one per generator in {@link #malformed()}. */
+    static final Set<String> CATEGORIES = Set.of("unknown key", "wrong type", "empty value", "duplicated key", "quotes",
+            "unicode", "very long name", "63/64-byte name", "missing referent", "conflicting options", "verb and noun",
+            "unknown option", "global option", "password");
+
     /** Every category, each weighted alike. */
-    @Provide
-    Arbitrary<Line> malformed() {
-        return Arbitraries.oneOf(List.of(unknownKeys(), wrongTypes(), emptyValues(), duplicatedKeys(), quoted(),
+    static Gen<Line> malformed() {
+        return Gen.oneOf(List.of(unknownKeys(), wrongTypes(), emptyValues(), duplicatedKeys(), quoted(),
                 unicode(), longNames(), byteLimitNames(), missingReferents(), conflicts(), syntax(), unknownOptions(),
                 globalOptions(), passwords()));
     }
@@ -197,63 +274,62 @@ class CliFuzzIT {
             "nullable_unique", "cust_seq", "crm", "public");
 
     /** Names that name nothing: plain words, quotes, unicode, control characters, no wildcards. */
-    static Arbitrary<String> ghost() {
-        Arbitrary<String> plain = Arbitraries.strings().withCharRange('a', 'z').withChars('_', '0', '9')
-                .ofMinLength(1).ofMaxLength(12);
-        Arbitrary<String> odd = Arbitraries.strings().withCharRange('a', 'z')
-                .withChars('"', '\'', ' ', '.', '-', ';', '\\', '$', 'é', 'ß', '表', '\u200b', '\u202e', '\t', '\u0000')
-                .withChars("😀").ofMinLength(1).ofMaxLength(16);
-        return Arbitraries.oneOf(plain, odd, Arbitraries.of("nosuch", "S1", "s1 ", " s1", "\"s1\"", "'s1'", "s1;",
+    static Gen<String> ghost() {
+        Gen<String> plain = Gen.strings(Gen.range('a', 'z') + "_09", 1, 12);
+        // "😀" is taken char by char: its two surrogate halves, which may also stand alone
+        Gen<String> odd = Gen.strings(Gen.range('a', 'z') + "\"' .-;\\$éß表\u200b\u202e\t\u0000" + "😀", 1, 16);
+        return Gen.oneOf(plain, odd, Gen.of("nosuch", "S1", "s1 ", " s1", "\"s1\"", "'s1'", "s1;",
                 "Shop", "PAIR", "s１", "ｓ1", "s1\u0000", "s\u200b1", "🦌", "ibex", "public.nosuch", "crm.nosuch",
                 "\"Line Items\"x"))
                 .filter(n -> !TAKEN.contains(n) && !VERBS.contains(n) && !n.isBlank() && !n.startsWith("-"));
     }
 
-    static Arbitrary<String> unicodeName() {
-        return Arbitraries.of("ßync", "表", "s\u0301ync", "ｓｙｎｃ", "\u202esync", "sy\u200bnc", "😀", "s😀",
+    static Gen<String> unicodeName() {
+        return Gen.of("ßync", "表", "s\u0301ync", "ｓｙｎｃ", "\u202esync", "sy\u200bnc", "😀", "s😀",
                 "naïve", "Ünïcødé", "\u0000", "a\u0000b", "\ud800", "x\ud83d", "\t", "\r\nsync", "ǅ", "İ");
     }
 
-    static Arbitrary<String> longName() {
-        return Arbitraries.integers().between(100, 6000).flatMap(n -> Arbitraries.strings()
-                .withCharRange('a', 'z').withCharRange('0', '9').ofLength(n).map(s -> "l" + s));
+    static Gen<String> longName() {
+        return Gen.ints(100, 6000).flatMap(n -> Gen.strings(Gen.range('a', 'z') + Gen.range('0', '9'), n, n)
+                .map(s -> "l" + s));
     }
 
     /** 63 and 64 bytes (PostgreSQL's identifier limit is 63), in ASCII and two-byte letters. */
-    static Arbitrary<String> byteLimitName() {
-        return Arbitraries.of("n".repeat(63), "n".repeat(64), "é".repeat(31) + "n", "é".repeat(32),
+    static Gen<String> byteLimitName() {
+        return Gen.of("n".repeat(63), "n".repeat(64), "é".repeat(31) + "n", "é".repeat(32),
                 "s1" + "_".repeat(61), "s1" + "_".repeat(62), "shop" + "x".repeat(60), "pair" + "x".repeat(59));
     }
 
-    static Arbitrary<String> badName() {
-        return Arbitraries.frequencyOf(Tuple.of(4, ghost()), Tuple.of(2, unicodeName()), Tuple.of(1, longName()),
-                Tuple.of(1, byteLimitName()));
+    static Gen<String> badName() {
+        return Gen.frequency(Gen.weight(4, ghost()), Gen.weight(2, unicodeName()), Gen.weight(1, longName()),
+                Gen.weight(1, byteLimitName()));
     }
 
-    static Arbitrary<String> unknownKey() {
-        return Arbitraries.oneOf(Arbitraries.of("colour", "hostname", "relgroups", "onetime", "check_time",
+    static Gen<String> unknownKey() {
+        return Gen.oneOf(Gen.of("colour", "hostname", "relgroups", "onetime", "check_time",
                 "auto_kick", "tabels", "pasword", "prot", "usr", "dbgroups", "synctypes", "target", "sources",
                 "relgroup_", "_", "x"),
-                Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(10).map(s -> "zz" + s));
+                Gen.strings(Gen.range('a', 'z'), 1, 10).map(s -> "zz" + s));
     }
 
-    static Arbitrary<String> anyValue() {
-        return Arbitraries.oneOf(Arbitraries.of("", "1", "true", "red", "\"quoted\"", "é", " "),
-                Arbitraries.strings().alpha().numeric().ofMaxLength(8));
+    static Gen<String> anyValue() {
+        return Gen.oneOf(Gen.of("", "1", "true", "red", "\"quoted\"", "é", " "),
+                Gen.strings(Gen.range('a', 'z') + Gen.range('A', 'Z') + Gen.range('0', '9'), 0, 8));
     }
 
     /** Arbitrary lines built from a template over one generated value. */
-    static <T> Arbitrary<Line> from(String category, Arbitrary<T> values, List<Function<T, List<String>>> templates) {
-        return Combinators.combine(values, Arbitraries.of(templates)).as((v, t) -> line(category, t.apply(v)));
+    static <T> Gen<Line> from(String category, Gen<T> values, List<Function<T, List<String>>> templates) {
+        Gen<Function<T, List<String>>> template = Gen.of(templates);
+        return values.flatMap(v -> template.map(t -> line(category, t.apply(v))));
     }
 
     static List<String> w(String... words) {
         return new ArrayList<>(Arrays.asList(words));
     }
 
-    static Arbitrary<Line> unknownKeys() {
-        Arbitrary<String> word = Combinators.combine(unknownKey(), anyValue(), Arbitraries.of("=", ":"))
-                .as((k, v, sep) -> k + (sep.equals(":") ? "=" : sep) + v);
+    static Gen<Line> unknownKeys() {
+        Gen<String> word = unknownKey().flatMap(k -> anyValue().flatMap(v -> Gen.of("=", ":")
+                .map(sep -> k + (sep.equals(":") ? "=" : sep) + v)));
         return from("unknown key", word, List.of(
                 k -> w("add", "db", "newdb", "dbname=x", k),
                 k -> w("add", "table", "orders", "db=src", k),
@@ -276,12 +352,12 @@ class CliFuzzIT {
                 k -> w("copy", "schema", "src", "dst", k)));
     }
 
-    static Arbitrary<Line> wrongTypes() {
-        return Arbitraries.oneOf(
-                from("wrong type", Arbitraries.of("abc", "0", "70000", "-5", "1.5", "5432x", "0x1f", "99999999999"),
+    static Gen<Line> wrongTypes() {
+        return Gen.oneOf(
+                from("wrong type", Gen.of("abc", "0", "70000", "-5", "1.5", "5432x", "0x1f", "99999999999"),
                         List.of(v -> w("add", "db", "newdb", "dbname=" + src.name(), "host=" + src.host(), "port=" + v),
                                 v -> w("update", "db", "src", "port=" + v))),
-                from("wrong type", Arbitraries.of("maybe", "2", "yes please", "tru", "-1", "null"), List.of(
+                from("wrong type", Gen.of("maybe", "2", "yes please", "tru", "-1", "null"), List.of(
                         v -> w("add", "sync", "newsync", "relgroup=shop", "dbs=pair", "autokick=" + v),
                         v -> w("add", "sync", "newsync", "relgroup=shop", "dbs=pair", "stayalive=" + v),
                         v -> w("update", "sync", "s1", "kidsalive=" + v),
@@ -290,39 +366,39 @@ class CliFuzzIT {
                         v -> w("update", "table", "orders", "autokick=" + v),
                         v -> w("update", "table", "orders", "strict_checking=" + v),
                         v -> w("add", "table", "orders", "db=src", "autokick=" + v))),
-                from("wrong type", Arbitraries.of("7", "3", "-1", "abc", "1.0", "one", "99999999999"), List.of(
+                from("wrong type", Gen.of("7", "3", "-1", "abc", "1.0", "one", "99999999999"), List.of(
                         v -> w("add", "sync", "newsync", "relgroup=shop", "dbs=pair", "onetimecopy=" + v),
                         v -> w("update", "sync", "s1", "onetimecopy=" + v))),
-                from("wrong type", Arbitraries.of("soon", "5 parsecs", "-5 minutes", "every day", "1 hour ago",
+                from("wrong type", Gen.of("soon", "5 parsecs", "-5 minutes", "every day", "1 hour ago",
                         "P1X", "'1 hour'; DROP SCHEMA ibex CASCADE; --"), List.of(
                         v -> w("add", "sync", "newsync", "relgroup=shop", "dbs=pair", "checktime=" + v),
                         v -> w("update", "sync", "s1", "checktime=" + v),
                         v -> w("update", "sync", "s1", "lifetime=" + v))),
-                from("wrong type", Arbitraries.of("huge", "1.5", "-", "1e3", "99999999999"), List.of(
+                from("wrong type", Gen.of("huge", "1.5", "-", "1e3", "99999999999"), List.of(
                         v -> w("update", "sync", "s1", "priority=" + v),
                         v -> w("update", "sync", "s1", "maxkicks=" + v),
                         v -> w("add", "sync", "newsync", "relgroup=shop", "dbs=pair", "maxkicks=" + v))),
-                from("wrong type", Arbitraries.of("paused", "on", "1", "deleted"), List.of(
+                from("wrong type", Gen.of("paused", "on", "1", "deleted"), List.of(
                         v -> w("update", "sync", "s1", "status=" + v),
                         v -> w("update", "db", "src", "status=" + v),
                         v -> w("add", "sync", "newsync", "relgroup=shop", "dbs=pair", "status=" + v))),
-                from("wrong type", Arbitraries.of("chaos", "read committed", "snapshot"), List.of(
+                from("wrong type", Gen.of("chaos", "read committed", "snapshot"), List.of(
                         v -> w("update", "sync", "s1", "isolation_level=" + v))),
-                from("wrong type", Arbitraries.of("nobody", "bucardo_nobody", "src,nosuch"), List.of(
+                from("wrong type", Gen.of("nobody", "bucardo_nobody", "src,nosuch"), List.of(
                         v -> w("update", "sync", "s1", "conflict_strategy=" + v))),
-                from("wrong type", Arbitraries.of("abc", "0", "-1", "NaN", "Infinity", "", "1,5", "٥"), List.of(
+                from("wrong type", Gen.of("abc", "0", "-1", "NaN", "Infinity", "", "1,5", "٥"), List.of(
                         v -> w("set", "copy_parallel=" + v),
                         v -> w("set", "autokick_poll=" + v),
                         v -> w("set", "kid_retry_min=" + v))),
-                from("wrong type", Arbitraries.of("17", "1000", "99999999999"), List.of(v -> w("set", "copy_parallel=" + v))),
-                from("wrong type", Arbitraries.of("abc", "-1", "1.5", "99999999999", ""), List.of(
+                from("wrong type", Gen.of("17", "1000", "99999999999"), List.of(v -> w("set", "copy_parallel=" + v))),
+                from("wrong type", Gen.of("abc", "-1", "1.5", "99999999999", ""), List.of(
                         v -> w("kick", "s1", "--retry=" + v),
                         v -> w("kick", "s1", "--retry-sleep=" + v),
                         v -> w("compare", "s1", "--max-rows=" + v),
                         v -> w("compare", "s1", "--range-rows=" + v),
                         v -> w("cutover", "s1", "--range-rows=" + v),
                         v -> w("demo", "--seconds=" + v))),
-                from("wrong type", Arbitraries.of("99999999999", "4294967296"), List.of(
+                from("wrong type", Gen.of("99999999999", "4294967296"), List.of(
                         v -> w("kick", "s1", v),
                         v -> w("activate", "s1", v),
                         v -> w("deactivate", "s1", v),
@@ -330,8 +406,8 @@ class CliFuzzIT {
                         v -> w("resume", "s1", v))));
     }
 
-    static Arbitrary<Line> emptyValues() {
-        return Arbitraries.of(
+    static Gen<Line> emptyValues() {
+        return Gen.of(
                 line("empty value", "add", "sync", "newsync", "relgroup=", "dbs=pair"),
                 line("empty value", "add", "sync", "newsync", "relgroup=shop", "dbs="),
                 line("empty value", "add", "sync", "newsync", "tables=", "dbs=pair"),
@@ -374,8 +450,8 @@ class CliFuzzIT {
                 line("empty value", "--db-port=", "status"));
     }
 
-    static Arbitrary<Line> duplicatedKeys() {
-        return Arbitraries.of(
+    static Gen<Line> duplicatedKeys() {
+        return Gen.of(
                 line("duplicated key", "add", "db", "newdb", "dbname=a", "dbname=b"),
                 line("duplicated key", "add", "db", "newdb", "dbname=a", "db=a"),
                 line("duplicated key", "add", "sync", "newsync", "relgroup=shop", "relgroup=shop", "dbs=pair"),
@@ -399,8 +475,8 @@ class CliFuzzIT {
                 line("duplicated key", "list", "syncs", "--db-name=a", "-d", "b"));
     }
 
-    static Arbitrary<Line> quoted() {
-        Arbitrary<String> q = Arbitraries.of("\"s1\"", "'s1'", "\"shop\"", "\"No Such\"", "'\"Line Items\"'",
+    static Gen<Line> quoted() {
+        Gen<String> q = Gen.of("\"s1\"", "'s1'", "\"shop\"", "\"No Such\"", "'\"Line Items\"'",
                 "\"orders", "orders\"", "\"\"", "''", "\"pair\"", "\\\"src\\\"", "`s1`", "s1\"; DROP SCHEMA ibex CASCADE; --",
                 "x'); DELETE FROM ibex.sync; --");
         return from("quotes", q, List.of(
@@ -470,20 +546,20 @@ class CliFuzzIT {
                 n -> w(n));
     }
 
-    static Arbitrary<Line> unicode() {
+    static Gen<Line> unicode() {
         return from("unicode", unicodeName(), nameTemplates());
     }
 
-    static Arbitrary<Line> longNames() {
+    static Gen<Line> longNames() {
         return from("very long name", longName(), nameTemplates());
     }
 
-    static Arbitrary<Line> byteLimitNames() {
+    static Gen<Line> byteLimitNames() {
         return from("63/64-byte name", byteLimitName(), nameTemplates());
     }
 
-    static Arbitrary<Line> missingReferents() {
-        Arbitrary<Line> fixed = Arbitraries.of(
+    static Gen<Line> missingReferents() {
+        Gen<Line> fixed = Gen.of(
                 line("missing referent", "add", "sync", "newsync", "tables=nosuch", "dbs=pair"),
                 line("missing referent", "add", "sync", "newsync", "tables=orders,nosuch", "dbs=pair"),
                 line("missing referent", "add", "sync", "newsync", "type=pushdelta", "source=nosuch", "targetdb=dst"),
@@ -513,11 +589,11 @@ class CliFuzzIT {
                 line("missing referent", "kick", "s1", "0"),
                 line("missing referent", "install", "--batch"),
                 line("missing referent", "--config=" + "/nonexistent/ibex.yml", "status"));
-        return Arbitraries.frequencyOf(Tuple.of(1, fixed), Tuple.of(2, from("missing referent", ghost(), nameTemplates())));
+        return Gen.frequency(Gen.weight(1, fixed), Gen.weight(2, from("missing referent", ghost(), nameTemplates())));
     }
 
-    static Arbitrary<Line> conflicts() {
-        return Arbitraries.of(
+    static Gen<Line> conflicts() {
+        return Gen.of(
                 line("conflicting options", "add", "sync", "newsync", "relgroup=shop", "tables=orders", "dbs=pair"),
                 line("conflicting options", "add", "sync", "newsync", "relgroup=shop", "tables=", "dbs=pair"),
                 line("conflicting options", "add", "sync", "newsync", "type=pushdelta", "dbs=pair", "relgroup=shop"),
@@ -554,8 +630,8 @@ class CliFuzzIT {
                 line("conflicting options", "start", "--foreground=maybe"));
     }
 
-    static Arbitrary<Line> syntax() {
-        Arbitrary<Line> fixed = Arbitraries.of(
+    static Gen<Line> syntax() {
+        Gen<Line> fixed = Gen.of(
                 line("verb and noun", "add"),
                 line("verb and noun", "add", "sync"),
                 line("verb and noun", "add", "colour", "x"),
@@ -601,18 +677,18 @@ class CliFuzzIT {
                 line("verb and noun", "help", "nosuchverb"),
                 line("verb and noun", "add_colour", "x"),
                 line("verb and noun", "status_all_the_things"));
-        Arbitrary<Line> unknownVerb = Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(10)
+        Gen<Line> unknownVerb = Gen.strings(Gen.range('a', 'z'), 1, 10)
                 .filter(v -> !VERBS.contains(v)).map(v -> line("verb and noun", v, "s1"));
-        return Arbitraries.frequencyOf(Tuple.of(3, fixed), Tuple.of(1, unknownVerb));
+        return Gen.frequency(Gen.weight(3, fixed), Gen.weight(1, unknownVerb));
     }
 
     /** Every verb and alias picocli knows, so a generated word is not one of them. */
     static final Set<String> VERBS = IbexCommand.commandLine().getSubcommands().keySet();
 
-    static Arbitrary<Line> unknownOptions() {
-        Arbitrary<String> option = Arbitraries.oneOf(Arbitraries.of("--frob", "--force=maybe", "-z", "--json=yes",
+    static Gen<Line> unknownOptions() {
+        Gen<String> option = Gen.oneOf(Gen.of("--frob", "--force=maybe", "-z", "--json=yes",
                 "--dry-run", "--verbose", "--batch=no", "--retry"),
-                Arbitraries.strings().withCharRange('a', 'z').ofMinLength(2).ofMaxLength(10).map(s -> "--zz" + s));
+                Gen.strings(Gen.range('a', 'z'), 2, 10).map(s -> "--zz" + s));
         return from("unknown option", option, List.of(
                 o -> w("status", o),
                 o -> w("list", "syncs", o),
@@ -641,11 +717,11 @@ class CliFuzzIT {
                 o -> w(o, "status")));
     }
 
-    static Arbitrary<Line> globalOptions() {
-        Arbitrary<String> level = Arbitraries.of("chatty", "LOUD", "warning", "fatal", "verbose", "0", "infos", "off");
-        Arbitrary<List<String>> verb = Arbitraries.of(w("status"), w("list", "all"), w("show", "all"), w("help"),
+    static Gen<Line> globalOptions() {
+        Gen<String> level = Gen.of("chatty", "LOUD", "warning", "fatal", "verbose", "0", "infos", "off");
+        Gen<List<String>> verb = Gen.of(w("status"), w("list", "all"), w("show", "all"), w("help"),
                 w("stop"), w("start"), w("restart"), w("validate", "s1"), w("status", "s1"), w("kick", "s1"));
-        Arbitrary<Line> levels = Combinators.combine(level, verb, Arbitraries.of(true, false)).as((l, v, before) -> {
+        Gen<Line> levels = level.flatMap(l -> verb.flatMap(v -> Gen.booleans().map(before -> {
             List<String> args = new ArrayList<>();
             if (before) {
                 args.add("--log-level=" + l);
@@ -656,8 +732,8 @@ class CliFuzzIT {
                 args.add(l);
             }
             return line("global option", args);
-        });
-        Arbitrary<Line> others = Arbitraries.of(
+        })));
+        Gen<Line> others = Gen.of(
                 line("global option", "--db-port=abc", "status"),
                 line("global option", "--db-port", "54x32", "list", "syncs"),
                 line("global option", "--config=" + "/nonexistent.yml", "status"),
@@ -669,7 +745,7 @@ class CliFuzzIT {
                 line("global option", "--db-name=nosuch_repository", "status"),
                 line("global option", "--debug=maybe", "status"),
                 line("global option", "--quiet=no", "status"));
-        return Arbitraries.oneOf(levels, others).map(CliFuzzIT::config);
+        return Gen.oneOf(levels, others).map(CliFuzzIT::config);
     }
 
     /** CONFIG:file becomes the path of that file in the test's configuration directory. */
@@ -678,9 +754,9 @@ class CliFuzzIT {
                 ? configDir.resolve(a.substring(7)).toString() : a).toList());
     }
 
-    static Arbitrary<Line> passwords() {
+    static Gen<Line> passwords() {
         String p = "pass=" + SECRET;
-        return Arbitraries.of(
+        return Gen.of(
                 line("password", "add", "db", "newdb", "dbname=nosuch", "host=127.0.0.1", "port=1", p),
                 line("password", "add", "db", "newdb", "dbname=" + src.name(), "host=" + src.host(), "port=abc", p),
                 line("password", "add", "db", "newdb", "dbname=x", "conn=password=" + SECRET, "port=0"),
