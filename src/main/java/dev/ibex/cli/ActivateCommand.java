@@ -68,7 +68,12 @@ public class ActivateCommand extends Verb {
     /** Bucardo's timeout "adverb": a trailing integer after the sync names. */
     static Integer trailingNumber(List<String> words) {
         if (words.size() > 1 && words.get(words.size() - 1).matches("\\d+")) {
-            return Integer.valueOf(words.remove(words.size() - 1));
+            String n = words.remove(words.size() - 1);
+            try {
+                return Integer.valueOf(n);
+            } catch (NumberFormatException e) {
+                throw IbexException.badInput("Invalid wait of " + n + " seconds: use 0 (no limit) to " + Integer.MAX_VALUE);
+            }
         }
         return null;
     }

@@ -40,6 +40,9 @@ public class AddCommand extends ModelVerb {
     private static final Set<String> RESERVED_SYNC_NAMES = Set.of("pushdelta", "fullcopy", "swap", "sync", "all");
     private static final String[] RELATION_KEYS = {"db|database", "relgroup|herd", "autokick|ping",
         "rebuild_index|rebuildindex", "analyze_after_copy", "strict_checking"};
+    /** The keys of RELATION_KEYS as the words say them; none may be empty in an add. */
+    private static final String[] RELATION_WORDS = {"db", "relgroup", "autokick", "rebuild_index", "analyze_after_copy",
+        "strict_checking"};
 
     @Option(names = {"-n", "--schema"}, split = ",", paramLabel = "SCHEMA", description = "add all: only these schemas.")
     List<String> schemas = new ArrayList<>();
@@ -127,7 +130,7 @@ public class AddCommand extends ModelVerb {
 
     private void addRelations(Session s, String kind) {
         String what = Catalog.TABLE.equals(kind) ? "table" : "sequence";
-        Words w = Words.parse("ibex add " + what, rest(), Words.Keys.of(RELATION_KEYS));
+        Words w = Words.parse("ibex add " + what, rest(), Words.Keys.of(RELATION_KEYS)).nonEmpty(RELATION_WORDS);
         Db db = s.dbOrOnly(w.get("db"), "ibex add " + what);
         List<Relation> rels = s.relations().addFromCatalog(db, w.nouns(), kind, relationOptions(w));
         intoRelgroup(s, w.get("relgroup"), rels);
@@ -140,7 +143,8 @@ public class AddCommand extends ModelVerb {
             throw IbexException.badInput("Add all what? Use 'ibex add all tables' or 'ibex add all sequences'");
         }
         String kind = what == Noun.TABLE ? Catalog.TABLE : Catalog.SEQUENCE;
-        Words w = Words.parse("ibex add all " + what.word + "s", r.subList(1, r.size()), Words.Keys.of(RELATION_KEYS));
+        Words w = Words.parse("ibex add all " + what.word + "s", r.subList(1, r.size()), Words.Keys.of(RELATION_KEYS))
+                .nonEmpty(RELATION_WORDS);
         if (!w.nouns().isEmpty()) {
             throw IbexException.badInput("Unexpected word \"" + w.nouns().get(0) + "\" after 'ibex add all " + what.word
                     + "s': choose tables with -n/-N SCHEMA and -t/-T TABLE");
@@ -178,7 +182,7 @@ public class AddCommand extends ModelVerb {
     // ---- groups -------------------------------------------------------------------------------------
 
     private void addRelgroup(Session s) {
-        Words w = Words.parse("ibex add relgroup", rest(), Words.Keys.of("db|database"));
+        Words w = Words.parse("ibex add relgroup", rest(), Words.Keys.of("db|database")).nonEmpty("db");
         List<String> nouns = w.nouns();
         if (nouns.isEmpty()) {
             throw IbexException.badInput("Missing relgroup name: ibex add relgroup NAME [TABLE...] [db=DB]");
@@ -234,7 +238,8 @@ public class AddCommand extends ModelVerb {
     private void addSync(Session s) {
         Words.Keys keys = Words.Keys.of(SyncOptions.KEYS).plus("relgroup|herd", "dbs|db|database|databases|dbgroup",
                 "tables|table|relation|relations", "type|synctype", "source", "targetdb", "targetgroup");
-        Words w = Words.parse("ibex add sync", rest(), keys);
+        Words w = Words.parse("ibex add sync", rest(), keys).nonEmpty("relgroup", "dbs", "tables", "type", "source",
+                "targetdb", "targetgroup");
         String name = newSyncName(s, oneName(w, "sync", "ibex add sync NAME relgroup=R dbs=A:source,B:target"));
         Map<String, Object> cols = SyncOptions.columns(s, w);
         Groups groups = isBucardo4(w) ? bucardo4(s, name, w) : groups(s, name, w);

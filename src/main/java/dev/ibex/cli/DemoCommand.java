@@ -1,5 +1,6 @@
 package dev.ibex.cli;
 
+import dev.ibex.IbexException;
 import dev.ibex.demo.Demo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,6 +17,9 @@ public class DemoCommand extends Verb {
 
     @Override
     public Integer call() {
+        if (seconds < 0) {
+            throw IbexException.badInput("Invalid --seconds=" + seconds + ": use 0 or more seconds for the writer to run");
+        }
         return new Demo(out(), seconds, IbexCommand::run).run();
     }
 }

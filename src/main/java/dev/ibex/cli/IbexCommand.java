@@ -103,7 +103,7 @@ public class IbexCommand implements Runnable {
             description = "Directory of the controller's log file.")
     String logDir;
 
-    @Option(names = "--log-level", scope = ScopeType.INHERIT, paramLabel = "LEVEL",
+    @Option(names = "--log-level", scope = ScopeType.INHERIT, paramLabel = "LEVEL", converter = LogLevel.class,
             description = "error, warn, info, debug or trace.")
     String logLevel;
 
@@ -117,7 +117,7 @@ public class IbexCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing verb: try 'ibex --help'");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing verb");
     }
 
     /** The settings, resolved once per invocation. */
@@ -132,9 +132,34 @@ public class IbexCommand implements Runnable {
             put(given, Setting.PIDDIR, piddir);
             put(given, Setting.LOG_DIR, logDir);
             put(given, Setting.LOG_LEVEL, logLevel);
-            config = IbexConfig.resolve(given, configFile, System.getenv());
+            IbexConfig resolved = IbexConfig.resolve(given, configFile, System.getenv());
+            String level = resolved.get(Setting.LOG_LEVEL);
+            if (!LogLevel.valid(level)) {
+                throw IbexException.badInput("Invalid log level \"" + level + "\" (from IBEX_LOG_LEVEL or log-level in "
+                        + (resolved.file() == null ? "the configuration file" : resolved.file()) + "): use "
+                        + LogLevel.NAMES);
+            }
+            config = resolved;
         }
         return config;
+    }
+
+    /** --log-level: one of the levels the controller's log knows, in any case. */
+    static final class LogLevel implements CommandLine.ITypeConverter<String> {
+        static final List<String> LEVELS = List.of("error", "warn", "info", "debug", "trace");
+        static final String NAMES = "error, warn, info, debug or trace";
+
+        static boolean valid(String level) {
+            return level != null && LEVELS.contains(level.trim().toLowerCase(java.util.Locale.ROOT));
+        }
+
+        @Override
+        public String convert(String value) {
+            if (!valid(value)) {
+                throw new CommandLine.TypeConversionException("\"" + value + "\" is not a log level: use " + NAMES);
+            }
+            return value.trim();
+        }
     }
 
     public boolean debug() {
@@ -217,9 +242,9 @@ public class IbexCommand implements Runnable {
         boolean debug = root != null && root.debug;
         PrintWriter err = cl.getErr();
         if (e instanceof IbexException ie) {
-            err.println(ie.getMessage());
+            err.println(oneLine(ie.getMessage()));
             if (ie.causeLine() != null && !ie.causeLine().isBlank()) {
-                err.println("  " + ie.causeLine());
+                err.println("  " + oneLine(ie.causeLine()));
             }
             if (debug) {
                 e.printStackTrace(err);
@@ -227,11 +252,11 @@ public class IbexCommand implements Runnable {
             err.flush();
             return ie.exitCode();
         }
-        err.println("Internal error: " + e + " (run again with --debug for details)");
+        err.println(oneLine("Internal error: " + e + " (run again with --debug for details)"));
         if (debug) {
             e.printStackTrace(err);
         } else if (PgErrors.rootCause(e) != e) {
-            err.println("  " + PgErrors.rootCause(e));
+            err.println("  " + oneLine(String.valueOf(PgErrors.rootCause(e))));
         }
         err.flush();
         return ExitCode.INTERNAL.code();
@@ -243,13 +268,36 @@ public class IbexCommand implements Runnable {
         String verb = cl.getCommandName();
         if (verb.equals("ibex") && e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
                 && !u.getUnmatched().get(0).startsWith("-")) {
-            err.println("Unknown verb \"" + u.getUnmatched().get(0) + "\": see 'ibex --help'");
+            err.println(oneLine("Unknown verb \"" + u.getUnmatched().get(0) + "\": see 'ibex --help'"));
             err.flush();
             return ExitCode.BAD_INPUT.code();
         }
-        err.println(e.getMessage() + (verb.equals("ibex") ? ": see 'ibex --help'" : ": see 'ibex help " + verb + "'"));
+        err.println(oneLine(e.getMessage() + (verb.equals("ibex") ? ": see 'ibex --help'" : ": see 'ibex help " + verb + "'")));
         err.flush();
         return ExitCode.BAD_INPUT.code();
+    }
+
+    /**
+     * An error message as one line: the words a user typed may hold line breaks or other control
+     * characters (a name pasted with its newline), which are shown escaped, as \\n or \\u0000.
+     */
+    static String oneLine(String message) {
+        StringBuilder sb = new StringBuilder(message.length());
+        message.codePoints().forEach(c -> {
+            switch (c) {
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029 || c == 0x85) {
+                        sb.append(String.format("\\u%04x", c));
+                    } else {
+                        sb.appendCodePoint(c);
+                    }
+                }
+            }
+        });
+        return sb.toString();
     }
 
     static final class Version implements CommandLine.IVersionProvider {

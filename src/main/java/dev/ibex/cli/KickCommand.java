@@ -47,6 +47,10 @@ public class KickCommand extends Verb {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (retry < 0 || retrySleep < 0) {
+            throw IbexException.badInput("Invalid " + (retry < 0 ? "--retry=" + retry : "--retry-sleep=" + retrySleep)
+                    + ": use 0 or more");
+        }
         List<String> names = new ArrayList<>(words);
         Integer wait = ActivateCommand.trailingNumber(names);
         try (Repository repo = openRepository()) {

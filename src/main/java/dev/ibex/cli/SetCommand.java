@@ -29,6 +29,9 @@ public class SetCommand extends Verb {
                 throw IbexException.badInput("Expected name=value, not \"" + w + "\": e.g. ibex set copy_parallel=4");
             }
             Tunable t = Tunable.byKey(w.substring(0, eq).trim());
+            if (changes.containsKey(t)) {
+                throw IbexException.badInput("Setting " + t.key() + " is given twice: give it once");
+            }
             changes.put(t, Tunable.show(t.parse(w.substring(eq + 1))));
         }
         try (Repository repo = openRepository()) {

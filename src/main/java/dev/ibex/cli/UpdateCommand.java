@@ -190,7 +190,7 @@ public class UpdateCommand extends ModelVerb {
 
     private void updateSyncs(Session s) {
         Words w = Words.parse("ibex update sync", rest(), Words.Keys.of(SyncOptions.KEYS).plus("relgroup|herd",
-                "dbs|db|database|databases|dbgroup"));
+                "dbs|db|database|databases|dbgroup")).nonEmpty("relgroup", "dbs");
         List<String> names = new ArrayList<>();
         String status = null;
         for (String noun : w.nouns()) {

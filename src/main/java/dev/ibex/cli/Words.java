@@ -97,6 +97,29 @@ final class Words {
         return v == null || v.isEmpty() ? null : v;
     }
 
+    /** Refuses {@code key=} with nothing after it for these keys: an empty name is a mistake (an unset variable). */
+    Words nonEmpty(String... keys) {
+        for (String key : keys) {
+            if (values.containsKey(key) && values.get(key).isBlank()) {
+                throw IbexException.badInput("Missing value for " + key + "= in '" + command + "': give one ("
+                        + key + "=" + example(key) + "), or leave " + key + "= out");
+            }
+        }
+        return this;
+    }
+
+    private static String example(String key) {
+        return switch (key) {
+            case "db", "targetdb" -> "DB";
+            case "relgroup", "source" -> "RELGROUP";
+            case "dbs" -> "A:source,B:target";
+            case "tables" -> "T1,T2";
+            case "targetgroup" -> "DBGROUP";
+            case "type" -> "pushdelta";
+            default -> "true";
+        };
+    }
+
     Boolean bool(String key) {
         String v = get(key);
         return v == null ? null : bool(key, v);

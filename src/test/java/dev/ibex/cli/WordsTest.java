@@ -31,6 +31,20 @@ class WordsTest {
     }
 
     @Test
+    void emptyValuesAreRefusedWhereANameBelongs() {
+        Words w = Words.parse("ibex add table", List.of("t", "relgroup=", "db=src"), Words.Keys.of("db", "relgroup"));
+        IbexException e = assertThrows(IbexException.class, () -> w.nonEmpty("db", "relgroup"));
+        assertEquals("Missing value for relgroup= in 'ibex add table': give one (relgroup=RELGROUP), or leave relgroup= "
+                + "out", e.getMessage());
+        assertEquals("src", w.nonEmpty("db").get("db"));
+    }
+
+    @Test
+    void errorsStayOneLine() {
+        assertEquals("No sync named \"\\r\\nsync\\u0000\\t\" é 表", IbexCommand.oneLine("No sync named \"\r\nsync\u0000\t\" é 表"));
+    }
+
+    @Test
     void booleansAndLists() {
         for (String t : List.of("t", "true", "on", "yes", "1", "TRUE")) {
             assertTrue(Words.bool("k", t));
