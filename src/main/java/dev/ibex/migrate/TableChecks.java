@@ -3,6 +3,7 @@ package dev.ibex.migrate;
 import dev.ibex.pg.Catalog;
 import dev.ibex.pg.ColumnDiff;
 import dev.ibex.pg.Identifiers;
+import dev.ibex.pg.ServerVersion;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.SyncPlan;
@@ -49,8 +50,8 @@ final class TableChecks {
     void notValidChecks() throws SQLException {
         for (Db target : v.allTargets()) {
             DbSession t = sessions.get(target.name());
-            if (t == null) {
-                continue;
+            if (t == null || t.serverVersion().compareTo(ServerVersion.OLDEST_TARGET) < 0) {
+                continue; // the version check failed it already, and convalidated is 9.1+
             }
             Map<String, String> notValid = new HashMap<>();
             try (PreparedStatement ps = t.connection().prepareStatement(NOT_VALID_CHECKS);
