@@ -29,15 +29,40 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The daemon: holds the repository's advisory lock, runs one {@link Kid} per active, unpaused sync,
- * listens for kicks, reloads and stop on the repository, watches the sources for autokick, and
- * runs the periodic duties. Everything but the kids, source watches and duties happens on the
- * calling thread.
+ * The daemon: runs one {@link Kid} per active, unpaused sync it holds, listens for kicks, reloads
+ * and stop on the repository, watches the sources for autokick, and runs the periodic duties.
+ * Everything but the kids, source watches and duties happens on the calling thread.
+ *
+ * <h2>Several controllers on one repository</h2>
+ * Coordination uses PostgreSQL's own locks (no Quartz cluster: its JobStore assigns jobs, not
+ * long-lived workers, and gives no fencing token to check inside an apply transaction).
+ * <ul>
+ * <li>Liveness: each controller holds a session advisory lock on its id ({@link ControllerSession})
+ *     and beats a heartbeat every {@link #BALANCE}. Dead = lock free (process or connection gone) or
+ *     heartbeat older than {@code controller_lease}; the finder ends the dead one's repository
+ *     sessions (all named {@code ibex c<id>...}) before it removes its row.
+ * <li>Assignment ({@link Claims}): every round, serialized by a transaction advisory lock, a
+ *     controller takes free syncs and those of the dead up to ceil(syncs / live), and gives back
+ *     the surplus after the kid's run. Each claim gets a new epoch.
+ * <li>Fencing: (1) {@code ClaimFence}: the run checks (sync, controller, epoch) FOR SHARE before
+ *     its run row, before every target commit and with the batch's S_prev, and rolls back when it
+ *     is gone; (2) {@link TargetFence}: before the first run of a sync taken over, the previous
+ *     owner's sessions on the sync's dbs are ended, so a commit it had prepared dies; (3) the
+ *     per-sync repository lock of every run, whose session the finder ended.
+ * </ul>
+ * Failure modes: a repository blip longer than a round frees the lock and the syncs move (churn,
+ * no harm; the controller rejoins with what nobody took). Without the right to end another
+ * backend on a target, layer 2 only warns. Whole-table copies use connections layer 2 does not
+ * know. While the repository is down nothing moves; the kids run on as far as their claim checks
+ * allow, which is not at all.
  */
 public final class Controller {
 
     private static final Logger log = LoggerFactory.getLogger(Controller.class);
-    private static final Duration HEARTBEAT = Duration.ofSeconds(10);
+    /** How often the kids are supervised. */
+    private static final Duration SUPERVISE = Duration.ofSeconds(10);
+    /** How often the controller beats its heartbeat and shares the syncs out again (Claims). */
+    static final Duration BALANCE = Duration.ofSeconds(2);
 
     private static final String SOURCES = """
             SELECT DISTINCT m.db FROM ibex.sync s JOIN ibex.dbgroup_member m ON m.dbgroup = s.dbgroup
@@ -64,6 +89,10 @@ public final class Controller {
     private Checktimes checktimes;
     private Optional<MetricsAddress> metricsAddress = Optional.empty();
     private MetricsEndpoint metrics;
+    /** The syncs this controller holds a claim on, as of the last round of {@link Claims}. */
+    private Map<String, Claims.Claim> held = Map.of();
+    /** How many controllers lived at the last round, this one included. */
+    private int live = 1;
 
     public Controller(ConnectionSpec spec, PidFile pidFile, String invocation) {
         this.spec = spec;
@@ -81,11 +110,14 @@ public final class Controller {
     /** Runs until stopped (`ibex stop`, SIGTERM) or until another controller has taken over. */
     public void run() {
         session = new ControllerSession(spec);
-        if (!session.tryLock()) {
-            IbexException e = alreadyRunning(session.repo());
+        Optional<RunningController> local = localController(session.repo(), pidFile);
+        if (local.isPresent() || !session.tryLock()) {
+            IbexException e = alreadyRunning(session.repo(), local);
             session.close();
             throw e;
         }
+        pools.applicationName(session.application(""));
+        kids.application(session.application(""));
         Thread hook = new Thread(this::stopFromSignal, "ibex-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -106,7 +138,10 @@ public final class Controller {
     private void start() {
         Repository repo = session.repo();
         settings = ControllerSettings.read(repo);
-        new RunLog(repo).endAllOpenRuns("Old entry ended (controller pid " + session.pid() + " started)");
+        if (RunningController.all(repo.connection()).isEmpty()) {
+            // alone: no runner of an earlier controller is left (with others, a taken sync's open runs end)
+            new RunLog(repo).endAllOpenRuns("Old entry ended (controller pid " + session.pid() + " started)");
+        }
         // before it announces itself: a taken port fails the start instead of a controller that looks up
         metrics = metricsAddress.map(a -> MetricsEndpoint.start(a, spec, pools, kids::size)).orElse(null);
         session.announce();
@@ -116,14 +151,19 @@ public final class Controller {
         duties.every("trim", settings.trimInterval(), this::trimRuns);
         checktimes = new Checktimes(duties, sync -> kick(sync, false));
         reload("", true);
-        log.info("ibex controller started: pid {} on {}, repository {} at {}", session.pid(), session.host(),
-                spec.dbname(), spec.hostPort());
+        log.info("ibex controller started: pid {} on {}, repository {} at {}{}", session.pid(), session.host(),
+                spec.dbname(), spec.hostPort(), live > 1 ? " (controller c" + session.id() + " of " + live + ")" : "");
     }
 
-    /** Tells the controller found holding the lock, with the one fix. */
-    public static IbexException alreadyRunning(Repository repo) {
-        String who = RunningController.find(repo.connection()).map(RunningController::describe)
-                .orElse("it just went away; try again");
+    /** The running controller this host's pid file names, if any. Does not commit. */
+    public static Optional<RunningController> localController(Repository repo, PidFile pidFile) {
+        Optional<Long> pid = pidFile.read();
+        return RunningController.all(repo.connection()).stream().filter(c -> c.isLocal(pid)).findFirst();
+    }
+
+    /** Tells the controller of this host found running, with the one fix. */
+    public static IbexException alreadyRunning(Repository repo, Optional<RunningController> found) {
+        String who = found.map(RunningController::describe).orElse("it just went away; try again");
         repo.rollback();
         return IbexException.badInput("Another ibex controller is running on this repository (" + who
                 + "): stop it with 'ibex stop' first, or use 'ibex restart'");
@@ -145,33 +185,79 @@ public final class Controller {
     // ---- the main loop ------------------------------------------------------------------------
 
     private void loop() {
-        long nextBeat = System.nanoTime() + HEARTBEAT.toNanos();
+        long nextBalance = System.nanoTime() + BALANCE.toNanos();
+        long nextSupervise = System.nanoTime() + SUPERVISE.toNanos();
         while (!stopRequested) {
             try {
-                PGNotification[] ns = session.notifications(500);
+                PGNotification[] ns = session.notifications(250);
                 if (ns != null) {
                     for (PGNotification n : ns) {
                         handle(n.getName(), n.getParameter());
                     }
                 }
-                if (System.nanoTime() > nextBeat) {
-                    session.heartbeat();
+                if (System.nanoTime() > nextBalance && !stopRequested) {
+                    balance();
+                    nextBalance = System.nanoTime() + BALANCE.toNanos();
+                }
+                if (System.nanoTime() > nextSupervise) {
                     kids.supervise(settings);
-                    nextBeat = System.nanoTime() + HEARTBEAT.toNanos();
+                    nextSupervise = System.nanoTime() + SUPERVISE.toNanos();
                 }
             } catch (SQLException | RuntimeException e) {
-                if (stopRequested || !session.reconnect(e, settings, () -> stopRequested)) {
+                session.repo().rollback();
+                if (stopRequested) {
                     break;
                 }
+                ControllerSession.Rejoined r = session.reconnect(e, settings, () -> stopRequested);
+                if (r == ControllerSession.Rejoined.STOP) {
+                    break;
+                }
+                if (r == ControllerSession.Rejoined.DECLARED_DEAD) {
+                    log.warn("The other controllers took this one for dead while it was cut off: it keeps only the "
+                            + "syncs none of them took");
+                }
+                nextBalance = 0;
                 kids.kickAll();
             }
+        }
+    }
+
+    /**
+     * One round of {@link Claims}: heartbeat, the dead controllers' syncs, a fair share. The kids
+     * of syncs given back stop (after their current run) before their claims go; the kids of syncs
+     * taken start with a kick.
+     */
+    private void balance() {
+        Repository repo = session.repo();
+        Claims.Balance b = Claims.rebalance(repo, session.id(), settings.lease(), !stopRequested);
+        repo.commit();
+        boolean changed = !b.held().equals(held);
+        if (b.live() != live) {
+            log.info("{} controller(s) share the syncs; this one holds {}", b.live(), b.held().size());
+        }
+        live = b.live();
+        held = b.held();
+        for (String sync : b.taken()) {
+            Claims.Claim c = held.get(sync);
+            if (c.previous() != null) {
+                log.info("Took sync {} over from controller c{}", sync, c.previous());
+            }
+        }
+        for (Claims.Claim c : b.surplus()) {
+            kids.stop(c.sync(), settings.stopWait(), "goes to another controller");
+            Claims.release(repo, session.id(), c);
+            repo.commit();
+        }
+        if (changed) {
+            reconcileKids(Set.of(), false);
+            repo.commit();
         }
     }
 
     private void handle(String channel, String payload) {
         switch (channel) {
             case Channels.KICK -> {
-                if (!kick(payload, true)) {
+                if (!kick(payload, true) && !heldElsewhere(payload)) {
                     // a sync added since the last reload: read it now rather than make the user reload;
                     // that starts its kid with a kick, which answers this one (a second, urgent kick
                     // could skip the back-off after a failed first run)
@@ -182,7 +268,18 @@ public final class Controller {
                 }
             }
             case Channels.STOP -> {
-                log.info("Stop requested{}", payload.isBlank() ? "" : ": " + payload);
+                // "@12 reason" is meant for controller c12 alone (`ibex stop` on its host)
+                String reason = payload;
+                if (payload.startsWith("@")) {
+                    int space = payload.indexOf(' ');
+                    String target = payload.substring(1, space < 0 ? payload.length() : space);
+                    if (!target.equals(Integer.toString(session.id()))) {
+                        log.debug("Stop of controller c{} ignored: this is c{}", target, session.id());
+                        return;
+                    }
+                    reason = space < 0 ? "" : payload.substring(space + 1);
+                }
+                log.info("Stop requested{}", reason.isBlank() ? "" : ": " + reason);
                 stopRequested = true;
             }
             case Channels.RELOAD -> {
@@ -199,6 +296,15 @@ public final class Controller {
         return kids.kick(sync, urgent);
     }
 
+    /** Whether another live controller holds the sync: its kicks are that one's to answer. */
+    private boolean heldElsewhere(String sync) {
+        Repository repo = session.repo();
+        Optional<Integer> owner = repo.one("SELECT controller FROM ibex.sync_claim WHERE sync = ?",
+                rs -> rs.getInt(1), sync);
+        repo.commit();
+        return owner.isPresent() && owner.get() != session.id();
+    }
+
     // ---- reload -------------------------------------------------------------------------------
 
     /**
@@ -212,35 +318,54 @@ public final class Controller {
         kids.settings(settings);
         forgetChangedDbs();
         Set<String> named = payload.isBlank() ? Set.of() : Set.of(payload.split(","));
-        Map<String, Sync> wanted = wantedSyncs();
-        for (String name : kids.syncs()) {
-            if (!wanted.containsKey(name)) {
-                kids.stop(name, settings.stopWait());
-            }
+        // a sync activated since the last round is claimed now, not up to a round later
+        Claims.Balance b = Claims.rebalance(repo, session.id(), settings.lease(), true);
+        repo.commit();
+        held = b.held();
+        live = b.live();
+        for (Claims.Claim c : b.surplus()) {
+            kids.stop(c.sync(), settings.stopWait(), "goes to another controller");
+            Claims.release(repo, session.id(), c);
+            repo.commit();
         }
+        Map<String, Sync> wanted = wantedSyncs();
         reconcileCapture(named.isEmpty() ? wanted.keySet() : named);
         if (starting) {
             // syncs whose tables did not change while no controller ran start from now, not from the
             // whole log since their last run: every sync starts with a run
             purgeDeltas();
         }
+        reconcileKids(named, starting);
+        watches.update(repo, settings);
+        repo.commit();
+    }
+
+    /** Starts the kids of the syncs this controller holds (with a kick), and stops the others. */
+    private void reconcileKids(Set<String> named, boolean starting) {
+        Map<String, Sync> wanted = wantedSyncs();
+        for (String name : kids.syncs()) {
+            if (!wanted.containsKey(name)) {
+                kids.stop(name, settings.stopWait(), held.containsKey(name) || live == 1 ? "is no longer active"
+                        : "is run by another controller now");
+            }
+        }
         for (Sync s : wanted.values()) {
-            if (kids.start(s.name(), settings) || starting || named.contains(s.name())) {
+            Claims.Claim c = held.get(s.name());
+            if (kids.start(s.name(), settings, c.fence(session.id()), c.previous()) || starting
+                    || named.contains(s.name())) {
                 kids.kick(s.name(), false);
             }
             checktimes.schedule(s);
         }
         checktimes.keepOnly(wanted.keySet());
-        watches.update(repo, settings);
-        repo.commit();
         log.info("Running {} sync(s): {}", wanted.size(), String.join(", ", wanted.keySet()));
     }
 
-    /** The active, unpaused syncs, by name. */
+    /** The active, unpaused syncs this controller holds, by name. */
     private Map<String, Sync> wantedSyncs() {
         Map<String, Sync> wanted = new LinkedHashMap<>();
         for (Sync s : session.repo().syncs()) {
-            if (s.active() && !s.paused()) {
+            if (s.active() && !s.paused() && held.containsKey(s.name())) {
                 wanted.put(s.name(), s);
             }
         }
@@ -283,7 +408,7 @@ public final class Controller {
     // ---- duties -------------------------------------------------------------------------------
 
     private void purgeDeltas() {
-        try (Repository r = Repository.open(spec, "ibex purge")) {
+        try (Repository r = Repository.open(spec, session.application("purge"))) {
             for (String name : r.list(ALL_SOURCES, rs -> rs.getString(1))) {
                 Db db = r.db(name).orElse(null);
                 if (db == null || !db.active()) {
@@ -303,7 +428,7 @@ public final class Controller {
     }
 
     private void trimRuns() {
-        try (Repository r = Repository.open(spec, "ibex trim")) {
+        try (Repository r = Repository.open(spec, session.application("trim"))) {
             int n = RunHistory.trim(r, settings.keepRuns(), settings.keepDays());
             if (n > 0) {
                 log.info("Deleted {} old run(s) from the history", n);
