@@ -51,7 +51,9 @@ final class TargetFence {
                 while (cut > 0 && count(c, LEFT, app) > 0 && System.nanoTime() < deadline) {
                     Thread.sleep(50);
                 }
-                c.rollback();
+                if (!c.getAutoCommit()) {
+                    c.rollback();
+                }
                 if (cut > 0) {
                     log.info("Ended {} session(s) of controller c{} on db {} before taking sync {} over", cut,
                             previous, m.db().name(), sync);
