@@ -50,8 +50,10 @@ class MultiControllerIT {
     @AfterEach
     void killLeftovers() {
         for (Ctl c : started) {
-            signal("CONT", c.pid());
-            ProcessHandle.of(c.pid()).ifPresent(ProcessHandle::destroyForcibly);
+            if (ProcessHandle.of(c.pid()).map(ProcessHandle::isAlive).orElse(false)) {
+                signal("CONT", c.pid());
+                ProcessHandle.of(c.pid()).ifPresent(ProcessHandle::destroyForcibly);
+            }
         }
         if (set != null) {
             set.close();
