@@ -151,6 +151,14 @@ final class Claims {
         return new Balance(held, taken, surplus, live.size());
     }
 
+    /** The controller that holds the sync's claim, if any; commits. */
+    static java.util.Optional<Integer> owner(Repository repo, String sync) {
+        java.util.Optional<Integer> o = repo.one("SELECT controller FROM ibex.sync_claim WHERE sync = ?",
+                rs -> rs.getInt(1), sync);
+        repo.commit();
+        return o;
+    }
+
     /** Gives a claim back (its kid has stopped); does not commit. */
     static void release(Repository repo, int me, Claim c) {
         serialize(repo);

@@ -2,7 +2,6 @@ package dev.ibex.controller;
 
 import dev.ibex.IbexException;
 import dev.ibex.capture.Capture;
-import dev.ibex.capture.DeltaPurge;
 import dev.ibex.status.MetricsAddress;
 import dev.ibex.status.MetricsEndpoint;
 import dev.ibex.pg.ConnectionSpec;
@@ -33,28 +32,19 @@ import org.slf4j.LoggerFactory;
  * and stop on the repository, watches the sources for autokick, and runs the periodic duties.
  * Everything but the kids, source watches and duties happens on the calling thread.
  *
- * <h2>Several controllers on one repository</h2>
- * Coordination uses PostgreSQL's own locks (no Quartz cluster: its JobStore assigns jobs, not
- * long-lived workers, and gives no fencing token to check inside an apply transaction).
- * <ul>
- * <li>Liveness: each controller holds a session advisory lock on its id ({@link ControllerSession})
- *     and beats a heartbeat every {@link #BALANCE}. Dead = lock free (process or connection gone) or
- *     heartbeat older than {@code controller_lease}; the finder ends the dead one's repository
- *     sessions (all named {@code ibex c<id>...}) before it removes its row.
- * <li>Assignment ({@link Claims}): every round, serialized by a transaction advisory lock, a
- *     controller takes free syncs and those of the dead up to ceil(syncs / live), and gives back
- *     the surplus after the kid's run. Each claim gets a new epoch.
- * <li>Fencing: (1) {@code ClaimFence}: the run checks (sync, controller, epoch) FOR SHARE before
- *     its run row, before every target commit and with the batch's S_prev, and rolls back when it
- *     is gone; (2) {@link TargetFence}: before the first run of a sync taken over, the previous
- *     owner's sessions on the sync's dbs are ended, so a commit it had prepared dies; (3) the
- *     per-sync repository lock of every run, whose session the finder ended.
- * </ul>
- * Failure modes: a repository blip longer than a round frees the lock and the syncs move (churn,
- * no harm; the controller rejoins with what nobody took). Without the right to end another
- * backend on a target, layer 2 only warns. Whole-table copies use connections layer 2 does not
- * know. While the repository is down nothing moves; the kids run on as far as their claim checks
- * allow, which is not at all.
+ * <p>Several controllers may share a repository (README, "Several controllers"). Coordination is
+ * PostgreSQL's own locks (Quartz's clustered JobStore hands out jobs, not long-lived workers, and
+ * has no fencing token to check inside an apply transaction). Liveness: a session advisory lock on
+ * the controller's id plus a heartbeat every {@link #BALANCE}; dead = lock free or heartbeat older
+ * than controller_lease, and the finder ends its repository sessions. Assignment ({@link Claims}):
+ * each round takes free and dead controllers' syncs up to ceil(syncs / live) and gives back the
+ * surplus after the kid's run; every claim has a new epoch. Fencing: (1) ClaimFence, the claim read
+ * FOR SHARE before the run row, each target commit and the batch's S_prev; (2) {@link TargetFence},
+ * the old owner's sessions on the sync's dbs ended before the new owner's first run; (3) the
+ * per-sync repository lock of every run. Failure modes: a repository blip longer than a round
+ * moves the controller's syncs (churn, no harm); without the right to end others' backends on a
+ * target, layer 2 only warns; whole-table copies use connections layer 2 does not know; while the
+ * repository is down nothing moves and no claim check passes.
  */
 public final class Controller {
 
@@ -67,10 +57,6 @@ public final class Controller {
     private static final String SOURCES = """
             SELECT DISTINCT m.db FROM ibex.sync s JOIN ibex.dbgroup_member m ON m.dbgroup = s.dbgroup
              WHERE m.role = 'source' AND s.name = ANY(?) ORDER BY m.db""";
-
-    private static final String ALL_SOURCES = """
-            SELECT DISTINCT m.db FROM ibex.sync s JOIN ibex.dbgroup_member m ON m.dbgroup = s.dbgroup
-             WHERE m.role = 'source' ORDER BY m.db""";
 
     private final ConnectionSpec spec;
     /** Shared by the kids and the duties; the source watches have connections of their own. */
@@ -91,6 +77,8 @@ public final class Controller {
     private MetricsEndpoint metrics;
     /** The syncs this controller holds a claim on, as of the last round of {@link Claims}. */
     private Map<String, Claims.Claim> held = Map.of();
+    /** Syncs given back whose kids are finishing their run: the claim goes when the kid has ended. */
+    private final Map<String, Map.Entry<Claims.Claim, Kid>> leaving = new HashMap<>();
     /** How many controllers lived at the last round, this one included. */
     private int live = 1;
 
@@ -110,9 +98,9 @@ public final class Controller {
     /** Runs until stopped (`ibex stop`, SIGTERM) or until another controller has taken over. */
     public void run() {
         session = new ControllerSession(spec);
-        Optional<RunningController> local = localController(session.repo(), pidFile);
+        Optional<RunningController> local = RunningController.local(session.repo(), pidFile);
         if (local.isPresent() || !session.tryLock()) {
-            IbexException e = alreadyRunning(session.repo(), local);
+            IbexException e = RunningController.alreadyRunning(session.repo(), local);
             session.close();
             throw e;
         }
@@ -153,20 +141,6 @@ public final class Controller {
         reload("", true);
         log.info("ibex controller started: pid {} on {}, repository {} at {}{}", session.pid(), session.host(),
                 spec.dbname(), spec.hostPort(), live > 1 ? " (controller c" + session.id() + " of " + live + ")" : "");
-    }
-
-    /** The running controller this host's pid file names, if any. Does not commit. */
-    public static Optional<RunningController> localController(Repository repo, PidFile pidFile) {
-        Optional<Long> pid = pidFile.read();
-        return RunningController.all(repo.connection()).stream().filter(c -> c.isLocal(pid)).findFirst();
-    }
-
-    /** Tells the controller of this host found running, with the one fix. */
-    public static IbexException alreadyRunning(Repository repo, Optional<RunningController> found) {
-        String who = found.map(RunningController::describe).orElse("it just went away; try again");
-        repo.rollback();
-        return IbexException.badInput("Another ibex controller is running on this repository (" + who
-                + "): stop it with 'ibex stop' first, or use 'ibex restart'");
     }
 
     private void stopFromSignal() {
@@ -243,11 +217,7 @@ public final class Controller {
                 log.info("Took sync {} over from controller c{}", sync, c.previous());
             }
         }
-        for (Claims.Claim c : b.surplus()) {
-            kids.stop(c.sync(), settings.stopWait(), "goes to another controller");
-            Claims.release(repo, session.id(), c);
-            repo.commit();
-        }
+        giveBack(b);
         if (changed) {
             reconcileKids(Set.of(), false);
             repo.commit();
@@ -296,12 +266,26 @@ public final class Controller {
         return kids.kick(sync, urgent);
     }
 
+    /** The syncs above this controller's share: their kids stop after their run, then the claims go. */
+    private void giveBack(Claims.Balance b) {
+        for (Claims.Claim c : b.surplus()) {
+            // not waited for here: the main loop must go on beating the heartbeat while a long run ends
+            leaving.putIfAbsent(c.sync(), Map.entry(c, kids.detach(c.sync(), "goes to another controller")));
+        }
+        leaving.entrySet().removeIf(e -> {
+            Kid k = e.getValue().getValue();
+            if (k != null && k.isAlive()) {
+                return false;
+            }
+            Claims.release(session.repo(), session.id(), e.getValue().getKey());
+            session.repo().commit();
+            return true;
+        });
+    }
+
     /** Whether another live controller holds the sync: its kicks are that one's to answer. */
     private boolean heldElsewhere(String sync) {
-        Repository repo = session.repo();
-        Optional<Integer> owner = repo.one("SELECT controller FROM ibex.sync_claim WHERE sync = ?",
-                rs -> rs.getInt(1), sync);
-        repo.commit();
+        Optional<Integer> owner = Claims.owner(session.repo(), sync);
         return owner.isPresent() && owner.get() != session.id();
     }
 
@@ -316,18 +300,14 @@ public final class Controller {
         Repository repo = session.repo();
         settings = ControllerSettings.read(repo);
         kids.settings(settings);
-        forgetChangedDbs();
+        Housekeeping.forgetChangedDbs(repo, pools, knownDbs);
         Set<String> named = payload.isBlank() ? Set.of() : Set.of(payload.split(","));
         // a sync activated since the last round is claimed now, not up to a round later
         Claims.Balance b = Claims.rebalance(repo, session.id(), settings.lease(), true);
         repo.commit();
         held = b.held();
         live = b.live();
-        for (Claims.Claim c : b.surplus()) {
-            kids.stop(c.sync(), settings.stopWait(), "goes to another controller");
-            Claims.release(repo, session.id(), c);
-            repo.commit();
-        }
+        giveBack(b);
         Map<String, Sync> wanted = wantedSyncs();
         reconcileCapture(named.isEmpty() ? wanted.keySet() : named);
         if (starting) {
@@ -345,8 +325,14 @@ public final class Controller {
         Map<String, Sync> wanted = wantedSyncs();
         for (String name : kids.syncs()) {
             if (!wanted.containsKey(name)) {
-                kids.stop(name, settings.stopWait(), held.containsKey(name) || live == 1 ? "is no longer active"
-                        : "is run by another controller now");
+                String why = held.containsKey(name) || live == 1 ? "is no longer active"
+                        : "is run by another controller now";
+                if (live == 1) {
+                    kids.stop(name, settings.stopWait(), why);
+                } else {
+                    // with others, waiting here would stop the heartbeat and look like death
+                    kids.detach(name, why);
+                }
             }
         }
         for (Sync s : wanted.values()) {
@@ -365,24 +351,11 @@ public final class Controller {
     private Map<String, Sync> wantedSyncs() {
         Map<String, Sync> wanted = new LinkedHashMap<>();
         for (Sync s : session.repo().syncs()) {
-            if (s.active() && !s.paused() && held.containsKey(s.name())) {
+            if (s.active() && !s.paused() && held.containsKey(s.name()) && !leaving.containsKey(s.name())) {
                 wanted.put(s.name(), s);
             }
         }
         return wanted;
-    }
-
-    /** A db whose connection settings changed (or that went away) gets fresh pooled connections. */
-    private void forgetChangedDbs() {
-        Map<String, Db> now = new HashMap<>();
-        session.repo().dbs().forEach(d -> now.put(d.name(), d));
-        knownDbs.forEach((name, before) -> {
-            if (!before.equals(now.get(name))) {
-                pools.close(before);
-            }
-        });
-        knownDbs.clear();
-        knownDbs.putAll(now);
     }
 
     /** Bucardo validates a sync when it activates it; here the capture objects are brought up to date. */
@@ -408,32 +381,11 @@ public final class Controller {
     // ---- duties -------------------------------------------------------------------------------
 
     private void purgeDeltas() {
-        try (Repository r = Repository.open(spec, session.application("purge"))) {
-            for (String name : r.list(ALL_SOURCES, rs -> rs.getString(1))) {
-                Db db = r.db(name).orElse(null);
-                if (db == null || !db.active()) {
-                    continue;
-                }
-                try {
-                    long n = DeltaPurge.purge(r, pools, db);
-                    if (n > 0) {
-                        log.info("Purged {} applied change(s) on db {}", n, name);
-                    }
-                } catch (RuntimeException e) {
-                    log.warn("Could not purge applied changes on db {}: {}", name, PgErrors.describe(e));
-                }
-            }
-            r.rollback();
-        }
+        Housekeeping.purgeDeltas(spec, session.application("purge"), pools);
     }
 
     private void trimRuns() {
-        try (Repository r = Repository.open(spec, session.application("trim"))) {
-            int n = RunHistory.trim(r, settings.keepRuns(), settings.keepDays());
-            if (n > 0) {
-                log.info("Deleted {} old run(s) from the history", n);
-            }
-        }
+        Housekeeping.trimRuns(spec, session.application("trim"), settings);
     }
 
     // ---- start and stop -----------------------------------------------------------------------

@@ -126,6 +126,16 @@ final class Kids {
         }
     }
 
+    /** The sync's kid ends after its current run, not waited for; returns it, or null when there was none. */
+    Kid detach(String sync, String why) {
+        Kid kid = kids.remove(sync);
+        if (kid != null) {
+            log.info("Sync {} {}: its kid stops after its current run, if any", sync, why);
+            kid.stop();
+        }
+        return kid;
+    }
+
     /** The controller stops: every kid ends its run, all within {@code wait}. */
     void stopAll(Duration wait) {
         kids.values().forEach(Kid::stop);

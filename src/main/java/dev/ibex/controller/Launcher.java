@@ -54,9 +54,9 @@ public final class Launcher {
         OffsetDateTime before;
         try (Repository repo = Repository.open(spec)) {
             // several controllers may share the repository, one per host (per pid file)
-            Optional<RunningController> local = Controller.localController(repo, new PidFile(piddir));
+            Optional<RunningController> local = RunningController.local(repo, new PidFile(piddir));
             if (local.isPresent()) {
-                throw Controller.alreadyRunning(repo, local);
+                throw RunningController.alreadyRunning(repo, local);
             }
             new PidFile(piddir).removeStale();
             before = repo.one("SELECT now()", rs -> rs.getObject(1, OffsetDateTime.class)).orElseThrow();

@@ -1,6 +1,8 @@
 package dev.ibex.controller;
 
+import dev.ibex.IbexException;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.repository.Repository;
 import dev.ibex.status.ControllerInfo;
 import dev.ibex.status.Durations;
 import java.sql.Array;
@@ -64,6 +66,20 @@ public record RunningController(int id, long pid, String host, Instant started, 
         } catch (SQLException e) {
             throw PgErrors.failed("Looking for running controllers", e);
         }
+    }
+
+    /** The running controller this host's pid file names, if any. Does not commit. */
+    public static Optional<RunningController> local(Repository repo, PidFile pidFile) {
+        Optional<Long> pid = pidFile.read();
+        return all(repo.connection()).stream().filter(c -> c.isLocal(pid)).findFirst();
+    }
+
+    /** Tells the controller of this host found running, with the one fix. */
+    public static IbexException alreadyRunning(Repository repo, Optional<RunningController> found) {
+        String who = found.map(RunningController::describe).orElse("it just went away; try again");
+        repo.rollback();
+        return IbexException.badInput("Another ibex controller is running on this repository (" + who
+                + "): stop it with 'ibex stop' first, or use 'ibex restart'");
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {

@@ -138,6 +138,10 @@ class MultiControllerIT {
                 status.toString());
         Cli.Result json = Cli.run(repo, "status", "--json");
         assertTrue(json.out().contains("\"controllers\""), json.toString());
+        long owner = holder("s2");
+        Cli.Result detail = Cli.run(repo, "status", "s2");
+        assertTrue(detail.out().lines().anyMatch(l -> l.startsWith("Controller") && l.contains("pid " + owner + " ")),
+                detail.toString());
 
         try (Writers busy = Writers.start(set.src(), 3, 1000, "s1_t");
              Writers light = Writers.start(set.src(), 1, 1000, "s2_t", "s3_t")) {
