@@ -78,7 +78,12 @@ public final class Controller {
     /** The syncs this controller holds a claim on, as of the last round of {@link Claims}. */
     private Map<String, Claims.Claim> held = Map.of();
     /** Syncs given back whose kids are finishing their run: the claim goes when the kid has ended. */
-    private final Map<String, Map.Entry<Claims.Claim, Kid>> leaving = new HashMap<>();
+    private final Map<String, Leaving> leaving = new HashMap<>();
+
+    /** A claim given back and the kid (null: none) that must end before it goes. */
+    private record Leaving(Claims.Claim claim, Kid kid) {
+    }
+
     /** How many controllers lived at the last round, this one included. */
     private int live = 1;
 
@@ -270,14 +275,13 @@ public final class Controller {
     private void giveBack(Claims.Balance b) {
         for (Claims.Claim c : b.surplus()) {
             // not waited for here: the main loop must go on beating the heartbeat while a long run ends
-            leaving.putIfAbsent(c.sync(), Map.entry(c, kids.detach(c.sync(), "goes to another controller")));
+            leaving.computeIfAbsent(c.sync(), s -> new Leaving(c, kids.detach(s, "goes to another controller")));
         }
-        leaving.entrySet().removeIf(e -> {
-            Kid k = e.getValue().getValue();
-            if (k != null && k.isAlive()) {
+        leaving.values().removeIf(l -> {
+            if (l.kid() != null && l.kid().isAlive()) {
                 return false;
             }
-            Claims.release(session.repo(), session.id(), e.getValue().getKey());
+            Claims.release(session.repo(), session.id(), l.claim());
             session.repo().commit();
             return true;
         });

@@ -9,8 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ibex.replicate.Writers;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
+import dev.ibex.test.PgServers;
 import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,6 +47,8 @@ class MultiControllerIT {
 
     private ReplicaSet set;
     private TestDb repo;
+    private TestDb src;
+    private TestDb dst;
     private final List<Ctl> started = new ArrayList<>();
 
     @AfterEach
@@ -67,7 +71,12 @@ class MultiControllerIT {
         }
         set = ReplicaSet.create(schema.toArray(String[]::new));
         repo = set.repoDb();
-        Model m = set.model();
+        src = set.src();
+        dst = set.dst();
+        model(set.model(), syncs);
+    }
+
+    private static void model(Model m, String... syncs) {
         for (String s : syncs) {
             m.sync(s, "src", List.of("dst"), "public." + s + "_t:id");
         }
@@ -120,7 +129,7 @@ class MultiControllerIT {
             assertEquals(0, k.exit(), k.toString());
         }
         for (String s : syncs) {
-            set.assertSameRows(s + "_t", "id");
+            ReplicaSet.assertSameRows(src, dst, s + "_t", "id");
         }
     }
 
@@ -143,8 +152,8 @@ class MultiControllerIT {
         assertTrue(detail.out().lines().anyMatch(l -> l.startsWith("Controller") && l.contains("pid " + owner + " ")),
                 detail.toString());
 
-        try (Writers busy = Writers.start(set.src(), 3, 1000, "s1_t");
-             Writers light = Writers.start(set.src(), 1, 1000, "s2_t", "s3_t")) {
+        try (Writers busy = Writers.start(src, 3, 1000, "s1_t");
+             Writers light = Writers.start(src, 1, 1000, "s2_t", "s3_t")) {
             busy.awaitCommits(300);
             light.awaitCommits(50);
             eventually(Duration.ofSeconds(30), "good runs of s1",
@@ -179,6 +188,65 @@ class MultiControllerIT {
     }
 
     @Test
+    void everyControllerResumesAfterTheRepositoryRestarts() throws Exception {
+        Path data = Files.createTempDirectory("ibex-repository");
+        EmbeddedPostgres server = startKeepingData(data, 0);
+        int port = server.getPort();
+        try {
+            repo = new TestDb(server, "localhost", port, "postgres", "postgres");
+            src = PgServers.source();
+            dst = PgServers.target();
+            for (String s : List.of("s1", "s2")) {
+                src.exec("CREATE TABLE " + s + "_t " + TABLE);
+                dst.exec("CREATE TABLE " + s + "_t " + TABLE);
+            }
+            try (Model m = Model.on(repo)) {
+                m.db("src", src).db("dst", dst);
+                model(m, "s1", "s2");
+            }
+            repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_max', '2')");
+            Ctl a = start();
+            Ctl b = start();
+            eventually(Duration.ofSeconds(30), "one sync each",
+                    () -> count("SELECT count(DISTINCT controller) FROM ibex.sync_claim") == 2);
+            try (Writers w = Writers.start(src, 2, 200, "s1_t", "s2_t")) {
+                w.awaitCommits(200);
+                server.close();
+                w.awaitCommits(w.committed() + 200);
+                server = startKeepingData(data, port);
+                repo = new TestDb(server, "localhost", port, "postgres", "postgres");
+                String back = repo.scalar("SELECT now()");
+                eventually(Duration.ofSeconds(60), "both controllers back, one sync each, good runs of both",
+                        () -> count("SELECT count(DISTINCT k.controller) FROM ibex.sync_claim k JOIN ibex.controller c "
+                                + "ON c.id = k.controller WHERE " + RunningController.LOCKED) == 2
+                                && count("SELECT count(DISTINCT sync) FROM ibex.run WHERE state = 'good' AND started > '"
+                                        + back + "'") == 2);
+                assertTrue(ProcessHandle.of(a.pid()).map(ProcessHandle::isAlive).orElse(false), "a runs");
+                assertTrue(ProcessHandle.of(b.pid()).map(ProcessHandle::isAlive).orElse(false), "b runs");
+            }
+            kickAndCompare("s1", "s2");
+            Cli.Result stop = ibex(a.piddir(), a.logDir(), "stop", "--all");
+            assertEquals(0, stop.exit(), stop.toString());
+        } finally {
+            for (Ctl c : started) {
+                ProcessHandle.of(c.pid()).ifPresent(ProcessHandle::destroyForcibly);
+            }
+            server.close();
+        }
+    }
+
+    /** A server whose data survives close(), so it can come back on the same port with the same rows. */
+    private static EmbeddedPostgres startKeepingData(Path data, int port) throws IOException {
+        EmbeddedPostgres.Builder b = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false)
+                .setServerConfig("fsync", "off").setServerConfig("listen_addresses", "127.0.0.1")
+                .setPGStartupWait(Duration.ofSeconds(60));
+        if (port > 0) {
+            b.setPort(port);
+        }
+        return b.start();
+    }
+
+    @Test
     void aStoppedAndResumedControllerAppliesNoStaleBatchAndGivesTheSyncUp() throws Exception {
         setUp("s1", "s2");
         repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('controller_lease', '4')");
@@ -187,7 +255,7 @@ class MultiControllerIT {
         eventually(Duration.ofSeconds(30), "one sync each",
                 () -> count("SELECT count(DISTINCT controller) FROM ibex.sync_claim") == 2
                         && count("SELECT count(*) FROM ibex.sync_claim") == 2);
-        try (Writers w = Writers.start(set.src(), 3, 500, "s1_t", "s2_t")) {
+        try (Writers w = Writers.start(src, 3, 500, "s1_t", "s2_t")) {
             w.awaitCommits(300);
             long frozen = holder("s1");
             Ctl stopped = frozen == a.pid() ? a : b;
