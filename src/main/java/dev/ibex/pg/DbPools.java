@@ -39,6 +39,10 @@ public final class DbPools implements AutoCloseable {
         return this;
     }
 
+    public String applicationName() {
+        return applicationName;
+    }
+
     /** A pooled connection to {@code db}, or an error naming the db, the cause and the fix. */
     public Connection connection(Connectable db) {
         ConnectionSpec spec = db.spec();
