@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "start", aliases = "strt", description = {
     "Start the controller: one worker per active sync, autokick listeners, checktime timers.",
     "Runs in the background (pid file in --piddir, log in --log-dir/ibex.log) and returns once it is up;",
-    "refuses when a controller already runs on this repository."})
+    "refuses when this host's pid file names a running controller. Controllers on other hosts may share",
+    "the repository: the syncs are spread over them (README: Several controllers)."})
 public class StartCommand extends Verb {
 
     @Option(names = "--foreground", description = "Stay attached (for systemd): log to stderr and the log file.")

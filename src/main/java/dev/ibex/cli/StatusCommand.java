@@ -11,7 +11,6 @@ import dev.ibex.status.StatusReader;
 import dev.ibex.status.StatusReport;
 import java.time.ZoneId;
 import java.util.List;
-import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -34,7 +33,7 @@ public class StatusCommand extends Verb {
         boolean named = words != null && !words.isEmpty();
         // the table has no backlog column: only the detail and JSON forms read the sources
         try (Repository repo = openRepository(); DbPools pools = named || json ? new DbPools(BACKLOG_WAIT_MS) : null) {
-            Optional<RunningController> controller = new ControllerClient(repo).running();
+            List<RunningController> controller = new ControllerClient(repo).all();
             List<Sync> syncs = named ? SyncSelector.select(repo, words) : repo.syncs();
             StatusReport report = new StatusReport(controller, new StatusReader(repo, pools).read(syncs),
                     ZoneId.systemDefault());

@@ -23,6 +23,8 @@ public enum Tunable {
     RUN_TRIM_INTERVAL("run_trim_interval", 600, 1, 86400, "how often old run history is deleted (seconds)"),
     RUN_HISTORY_KEEP("run_history_keep", 1000, 1, 10_000_000, "runs kept per sync"),
     RUN_HISTORY_DAYS("run_history_days", 7, 1, 36500, "days of run history kept"),
+    CONTROLLER_LEASE("controller_lease", 10, 2, 3600, "how long a controller that stopped beating its heartbeat "
+            + "keeps its syncs before another controller on the repository takes them over (seconds)"),
     STOP_TIMEOUT("stop_timeout", 60, 1, 86400, "how long a stopping controller waits for running batches (seconds)"),
     COPY_PARALLEL("copy_parallel", 2, 1, 16, "tables a one-time copy or fullcopy moves at the same time, each over "
             + "its own source and target connections"),

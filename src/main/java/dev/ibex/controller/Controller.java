@@ -2,7 +2,6 @@ package dev.ibex.controller;
 
 import dev.ibex.IbexException;
 import dev.ibex.capture.Capture;
-import dev.ibex.capture.DeltaPurge;
 import dev.ibex.status.MetricsAddress;
 import dev.ibex.status.MetricsEndpoint;
 import dev.ibex.pg.ConnectionSpec;
@@ -29,23 +28,36 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The daemon: holds the repository's advisory lock, runs one {@link Kid} per active, unpaused sync,
- * listens for kicks, reloads and stop on the repository, watches the sources for autokick, and
- * runs the periodic duties. Everything but the kids, source watches and duties happens on the
- * calling thread.
+ * The daemon: runs one {@link Kid} per active, unpaused sync it holds, listens for kicks, reloads
+ * and stop on the repository, watches the sources for autokick, and runs the periodic duties.
+ * Everything but the kids, source watches and duties happens on the calling thread.
+ *
+ * <p>Several controllers may share a repository (README, "Several controllers"). Coordination is
+ * PostgreSQL's own locks (Quartz's clustered JobStore hands out jobs, not long-lived workers, and
+ * has no fencing token to check inside an apply transaction). Liveness: a session advisory lock on
+ * the controller's id plus a heartbeat every {@link #BALANCE}; dead = lock free or heartbeat older
+ * than controller_lease, and the finder ends its repository sessions. Assignment ({@link Claims}):
+ * each round takes free and dead controllers' syncs up to ceil(syncs / live) and gives back the
+ * surplus after the kid's run; every claim has a new epoch. Fencing: (1) ClaimFence, the claim read
+ * FOR SHARE before the run row, each target commit and the batch's S_prev; (2) {@link TargetFence},
+ * the old owner's sessions on the sync's dbs ended before the new owner's first run; (3) the
+ * per-sync repository lock of every run. Failure modes: a repository blip longer than a round
+ * moves the controller's syncs (churn, no harm); without the right to end others' backends on a
+ * target, layer 2 only warns; whole-table copies commit without a claim check (layer 2 ends their
+ * connections and the source snapshot they read); while the repository is down nothing moves and
+ * no claim check passes.
  */
 public final class Controller {
 
     private static final Logger log = LoggerFactory.getLogger(Controller.class);
-    private static final Duration HEARTBEAT = Duration.ofSeconds(10);
+    /** How often the kids are supervised. */
+    private static final Duration SUPERVISE = Duration.ofSeconds(10);
+    /** How often the controller beats its heartbeat and shares the syncs out again (Claims). */
+    static final Duration BALANCE = Duration.ofSeconds(2);
 
     private static final String SOURCES = """
             SELECT DISTINCT m.db FROM ibex.sync s JOIN ibex.dbgroup_member m ON m.dbgroup = s.dbgroup
              WHERE m.role = 'source' AND s.name = ANY(?) ORDER BY m.db""";
-
-    private static final String ALL_SOURCES = """
-            SELECT DISTINCT m.db FROM ibex.sync s JOIN ibex.dbgroup_member m ON m.dbgroup = s.dbgroup
-             WHERE m.role = 'source' ORDER BY m.db""";
 
     private final ConnectionSpec spec;
     /** Shared by the kids and the duties; the source watches have connections of their own. */
@@ -64,6 +76,17 @@ public final class Controller {
     private Checktimes checktimes;
     private Optional<MetricsAddress> metricsAddress = Optional.empty();
     private MetricsEndpoint metrics;
+    /** The syncs this controller holds a claim on, as of the last round of {@link Claims}. */
+    private Map<String, Claims.Claim> held = Map.of();
+    /** Syncs given back whose kids are finishing their run: the claim goes when the kid has ended. */
+    private final Map<String, Leaving> leaving = new HashMap<>();
+
+    /** A claim given back and the kid (null: none) that must end before it goes. */
+    private record Leaving(Claims.Claim claim, Kid kid) {
+    }
+
+    /** How many controllers lived at the last round, this one included. */
+    private int live = 1;
 
     public Controller(ConnectionSpec spec, PidFile pidFile, String invocation) {
         this.spec = spec;
@@ -81,11 +104,14 @@ public final class Controller {
     /** Runs until stopped (`ibex stop`, SIGTERM) or until another controller has taken over. */
     public void run() {
         session = new ControllerSession(spec);
-        if (!session.tryLock()) {
-            IbexException e = alreadyRunning(session.repo());
+        Optional<RunningController> local = RunningController.local(session.repo(), pidFile);
+        if (local.isPresent() || !session.tryLock()) {
+            IbexException e = RunningController.alreadyRunning(session.repo(), local);
             session.close();
             throw e;
         }
+        pools.applicationName(session.application(""));
+        kids.application(session.application(""));
         Thread hook = new Thread(this::stopFromSignal, "ibex-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -106,7 +132,10 @@ public final class Controller {
     private void start() {
         Repository repo = session.repo();
         settings = ControllerSettings.read(repo);
-        new RunLog(repo).endAllOpenRuns("Old entry ended (controller pid " + session.pid() + " started)");
+        if (RunningController.all(repo.connection()).isEmpty()) {
+            // alone: no runner of an earlier controller is left (with others, a taken sync's open runs end)
+            new RunLog(repo).endAllOpenRuns("Old entry ended (controller pid " + session.pid() + " started)");
+        }
         // before it announces itself: a taken port fails the start instead of a controller that looks up
         metrics = metricsAddress.map(a -> MetricsEndpoint.start(a, spec, pools, kids::size)).orElse(null);
         session.announce();
@@ -116,17 +145,8 @@ public final class Controller {
         duties.every("trim", settings.trimInterval(), this::trimRuns);
         checktimes = new Checktimes(duties, sync -> kick(sync, false));
         reload("", true);
-        log.info("ibex controller started: pid {} on {}, repository {} at {}", session.pid(), session.host(),
-                spec.dbname(), spec.hostPort());
-    }
-
-    /** Tells the controller found holding the lock, with the one fix. */
-    public static IbexException alreadyRunning(Repository repo) {
-        String who = RunningController.find(repo.connection()).map(RunningController::describe)
-                .orElse("it just went away; try again");
-        repo.rollback();
-        return IbexException.badInput("Another ibex controller is running on this repository (" + who
-                + "): stop it with 'ibex stop' first, or use 'ibex restart'");
+        log.info("ibex controller started: pid {} on {}, repository {} at {}{}", session.pid(), session.host(),
+                spec.dbname(), spec.hostPort(), live > 1 ? " (controller c" + session.id() + " of " + live + ")" : "");
     }
 
     private void stopFromSignal() {
@@ -145,33 +165,75 @@ public final class Controller {
     // ---- the main loop ------------------------------------------------------------------------
 
     private void loop() {
-        long nextBeat = System.nanoTime() + HEARTBEAT.toNanos();
+        long nextBalance = System.nanoTime() + BALANCE.toNanos();
+        long nextSupervise = System.nanoTime() + SUPERVISE.toNanos();
         while (!stopRequested) {
             try {
-                PGNotification[] ns = session.notifications(500);
+                PGNotification[] ns = session.notifications(250);
                 if (ns != null) {
                     for (PGNotification n : ns) {
                         handle(n.getName(), n.getParameter());
                     }
                 }
-                if (System.nanoTime() > nextBeat) {
-                    session.heartbeat();
+                if (System.nanoTime() > nextBalance && !stopRequested) {
+                    balance();
+                    nextBalance = System.nanoTime() + BALANCE.toNanos();
+                }
+                if (System.nanoTime() > nextSupervise) {
                     kids.supervise(settings);
-                    nextBeat = System.nanoTime() + HEARTBEAT.toNanos();
+                    nextSupervise = System.nanoTime() + SUPERVISE.toNanos();
                 }
             } catch (SQLException | RuntimeException e) {
-                if (stopRequested || !session.reconnect(e, settings, () -> stopRequested)) {
+                session.repo().rollback();
+                if (stopRequested) {
                     break;
                 }
+                ControllerSession.Rejoined r = session.reconnect(e, settings, () -> stopRequested);
+                if (r == ControllerSession.Rejoined.STOP) {
+                    break;
+                }
+                if (r == ControllerSession.Rejoined.DECLARED_DEAD) {
+                    log.warn("The other controllers took this one for dead while it was cut off: it keeps only the "
+                            + "syncs none of them took");
+                }
+                nextBalance = 0;
                 kids.kickAll();
             }
+        }
+    }
+
+    /**
+     * One round of {@link Claims}: heartbeat, the dead controllers' syncs, a fair share. The kids
+     * of syncs given back stop (after their current run) before their claims go; the kids of syncs
+     * taken start with a kick.
+     */
+    private void balance() {
+        Repository repo = session.repo();
+        Claims.Balance b = Claims.rebalance(repo, session.id(), settings.lease(), !stopRequested);
+        repo.commit();
+        boolean changed = !b.held().equals(held);
+        if (b.live() != live) {
+            log.info("{} controller(s) share the syncs; this one holds {}", b.live(), b.held().size());
+        }
+        live = b.live();
+        held = b.held();
+        for (String sync : b.taken()) {
+            Claims.Claim c = held.get(sync);
+            if (c.previous() != null) {
+                log.info("Took sync {} over from controller c{}", sync, c.previous());
+            }
+        }
+        giveBack(b);
+        if (changed) {
+            reconcileKids(Set.of(), false);
+            repo.commit();
         }
     }
 
     private void handle(String channel, String payload) {
         switch (channel) {
             case Channels.KICK -> {
-                if (!kick(payload, true)) {
+                if (!kick(payload, true) && !heldElsewhere(payload)) {
                     // a sync added since the last reload: read it now rather than make the user reload;
                     // that starts its kid with a kick, which answers this one (a second, urgent kick
                     // could skip the back-off after a failed first run)
@@ -182,7 +244,18 @@ public final class Controller {
                 }
             }
             case Channels.STOP -> {
-                log.info("Stop requested{}", payload.isBlank() ? "" : ": " + payload);
+                // "@12 reason" is meant for controller c12 alone (`ibex stop` on its host)
+                String reason = payload;
+                if (payload.startsWith("@")) {
+                    int space = payload.indexOf(' ');
+                    String target = payload.substring(1, space < 0 ? payload.length() : space);
+                    if (!target.equals(Integer.toString(session.id()))) {
+                        log.debug("Stop of controller c{} ignored: this is c{}", target, session.id());
+                        return;
+                    }
+                    reason = space < 0 ? "" : payload.substring(space + 1);
+                }
+                log.info("Stop requested{}", reason.isBlank() ? "" : ": " + reason);
                 stopRequested = true;
             }
             case Channels.RELOAD -> {
@@ -199,6 +272,28 @@ public final class Controller {
         return kids.kick(sync, urgent);
     }
 
+    /** The syncs above this controller's share: their kids stop after their run, then the claims go. */
+    private void giveBack(Claims.Balance b) {
+        for (Claims.Claim c : b.surplus()) {
+            // not waited for here: the main loop must go on beating the heartbeat while a long run ends
+            leaving.computeIfAbsent(c.sync(), s -> new Leaving(c, kids.detach(s, "goes to another controller")));
+        }
+        leaving.values().removeIf(l -> {
+            if (l.kid() != null && l.kid().isAlive()) {
+                return false;
+            }
+            Claims.release(session.repo(), session.id(), l.claim());
+            session.repo().commit();
+            return true;
+        });
+    }
+
+    /** Whether another live controller holds the sync: its kicks are that one's to answer. */
+    private boolean heldElsewhere(String sync) {
+        Optional<Integer> owner = Claims.owner(session.repo(), sync);
+        return owner.isPresent() && owner.get() != session.id();
+    }
+
     // ---- reload -------------------------------------------------------------------------------
 
     /**
@@ -210,54 +305,62 @@ public final class Controller {
         Repository repo = session.repo();
         settings = ControllerSettings.read(repo);
         kids.settings(settings);
-        forgetChangedDbs();
+        Housekeeping.forgetChangedDbs(repo, pools, knownDbs);
         Set<String> named = payload.isBlank() ? Set.of() : Set.of(payload.split(","));
+        // a sync activated since the last round is claimed now, not up to a round later
+        Claims.Balance b = Claims.rebalance(repo, session.id(), settings.lease(), true);
+        repo.commit();
+        held = b.held();
+        live = b.live();
+        giveBack(b);
         Map<String, Sync> wanted = wantedSyncs();
-        for (String name : kids.syncs()) {
-            if (!wanted.containsKey(name)) {
-                kids.stop(name, settings.stopWait());
-            }
-        }
         reconcileCapture(named.isEmpty() ? wanted.keySet() : named);
         if (starting) {
             // syncs whose tables did not change while no controller ran start from now, not from the
             // whole log since their last run: every sync starts with a run
             purgeDeltas();
         }
+        reconcileKids(named, starting);
+        watches.update(repo, settings);
+        repo.commit();
+    }
+
+    /** Starts the kids of the syncs this controller holds (with a kick), and stops the others. */
+    private void reconcileKids(Set<String> named, boolean starting) {
+        Map<String, Sync> wanted = wantedSyncs();
+        for (String name : kids.syncs()) {
+            if (!wanted.containsKey(name)) {
+                String why = held.containsKey(name) || live == 1 ? "is no longer active"
+                        : "is run by another controller now";
+                if (live == 1) {
+                    kids.stop(name, settings.stopWait(), why);
+                } else {
+                    // with others, waiting here would stop the heartbeat and look like death
+                    kids.detach(name, why);
+                }
+            }
+        }
         for (Sync s : wanted.values()) {
-            if (kids.start(s.name(), settings) || starting || named.contains(s.name())) {
+            Claims.Claim c = held.get(s.name());
+            if (kids.start(s.name(), settings, c.fence(session.id()), c.previous()) || starting
+                    || named.contains(s.name())) {
                 kids.kick(s.name(), false);
             }
             checktimes.schedule(s);
         }
         checktimes.keepOnly(wanted.keySet());
-        watches.update(repo, settings);
-        repo.commit();
         log.info("Running {} sync(s): {}", wanted.size(), String.join(", ", wanted.keySet()));
     }
 
-    /** The active, unpaused syncs, by name. */
+    /** The active, unpaused syncs this controller holds, by name. */
     private Map<String, Sync> wantedSyncs() {
         Map<String, Sync> wanted = new LinkedHashMap<>();
         for (Sync s : session.repo().syncs()) {
-            if (s.active() && !s.paused()) {
+            if (s.active() && !s.paused() && held.containsKey(s.name()) && !leaving.containsKey(s.name())) {
                 wanted.put(s.name(), s);
             }
         }
         return wanted;
-    }
-
-    /** A db whose connection settings changed (or that went away) gets fresh pooled connections. */
-    private void forgetChangedDbs() {
-        Map<String, Db> now = new HashMap<>();
-        session.repo().dbs().forEach(d -> now.put(d.name(), d));
-        knownDbs.forEach((name, before) -> {
-            if (!before.equals(now.get(name))) {
-                pools.close(before);
-            }
-        });
-        knownDbs.clear();
-        knownDbs.putAll(now);
     }
 
     /** Bucardo validates a sync when it activates it; here the capture objects are brought up to date. */
@@ -283,32 +386,11 @@ public final class Controller {
     // ---- duties -------------------------------------------------------------------------------
 
     private void purgeDeltas() {
-        try (Repository r = Repository.open(spec, "ibex purge")) {
-            for (String name : r.list(ALL_SOURCES, rs -> rs.getString(1))) {
-                Db db = r.db(name).orElse(null);
-                if (db == null || !db.active()) {
-                    continue;
-                }
-                try {
-                    long n = DeltaPurge.purge(r, pools, db);
-                    if (n > 0) {
-                        log.info("Purged {} applied change(s) on db {}", n, name);
-                    }
-                } catch (RuntimeException e) {
-                    log.warn("Could not purge applied changes on db {}: {}", name, PgErrors.describe(e));
-                }
-            }
-            r.rollback();
-        }
+        Housekeeping.purgeDeltas(spec, session.application("purge"), pools);
     }
 
     private void trimRuns() {
-        try (Repository r = Repository.open(spec, "ibex trim")) {
-            int n = RunHistory.trim(r, settings.keepRuns(), settings.keepDays());
-            if (n > 0) {
-                log.info("Deleted {} old run(s) from the history", n);
-            }
-        }
+        Housekeeping.trimRuns(spec, session.application("trim"), settings);
     }
 
     // ---- start and stop -----------------------------------------------------------------------

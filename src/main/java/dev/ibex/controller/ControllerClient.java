@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -21,6 +22,13 @@ public final class ControllerClient {
 
     public Optional<RunningController> running() {
         Optional<RunningController> r = RunningController.find(repo.connection());
+        repo.commit();
+        return r;
+    }
+
+    /** Every running controller, the first started first. */
+    public List<RunningController> all() {
+        List<RunningController> r = RunningController.all(repo.connection());
         repo.commit();
         return r;
     }
@@ -74,8 +82,16 @@ public final class ControllerClient {
 
     /** Waits until no controller holds the lock; true if it went within {@code wait}. */
     public boolean awaitGone(Duration wait) throws InterruptedException {
+        return awaitGone(wait, List.of());
+    }
+
+    /**
+     * Waits until the controllers of these ids are gone, or all when none are named; true if they
+     * went within {@code wait}.
+     */
+    public boolean awaitGone(Duration wait, List<Integer> ids) throws InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
-        while (running().isPresent()) {
+        while (all().stream().anyMatch(c -> ids.isEmpty() || ids.contains(c.id()))) {
             if (System.nanoTime() > deadline) {
                 return false;
             }

@@ -5,6 +5,7 @@ import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.pg.SqlState;
 import dev.ibex.pg.SqlState.Kind;
+import dev.ibex.replicate.ClaimFence;
 import dev.ibex.replicate.RunCache;
 import dev.ibex.replicate.SyncRunner;
 import dev.ibex.repository.Repository;
@@ -43,13 +44,37 @@ final class Kid {
     private boolean stopping;
 
     private Repository repo;
+    /** "ibex c12": the application_name prefix of the controller's connections. */
+    private final String application;
+    /** The claim the runs must still hold; null: none is checked (one controller, no claims). */
+    private final ClaimFence fence;
+    /** The controller the claim was taken from: its target sessions are cut off before the first run. */
+    private Integer previous;
+    /** Set when a run found the claim gone: the kid ended and the sync is another controller's. */
+    private volatile boolean gaveUp;
 
     Kid(String sync, ConnectionSpec repositorySpec, DbPools pools, ControllerSettings settings) {
+        this(sync, repositorySpec, pools, settings, "ibex", null, null);
+    }
+
+    Kid(String sync, ConnectionSpec repositorySpec, DbPools pools, ControllerSettings settings, String application,
+        ClaimFence fence, Integer previous) {
         this.sync = sync;
         this.repositorySpec = repositorySpec;
         this.pools = pools;
         this.settings = settings;
+        this.application = application;
+        this.fence = fence;
+        this.previous = previous;
         this.thread = new Thread(this::loop, "ibex-sync-" + sync);
+    }
+
+    ClaimFence fence() {
+        return fence;
+    }
+
+    boolean gaveUp() {
+        return gaveUp;
     }
 
     String sync() {
@@ -98,7 +123,11 @@ final class Kid {
         log.info("Kid started");
         try {
             while (awaitKick()) {
-                if (runOnce()) {
+                boolean ok = runOnce();
+                if (gaveUp) {
+                    break;
+                }
+                if (ok) {
                     backoff.reset();
                     failures.succeeded();
                 } else {
@@ -152,7 +181,12 @@ final class Kid {
      * working session.
      */
     private boolean runOnce() {
-        try (SyncRunner runner = new SyncRunner(repository(), pools).cache(cache).announceRunEnd(Channels.RUN_END)) {
+        try (SyncRunner runner = new SyncRunner(repository(), pools).cache(cache).announceRunEnd(Channels.RUN_END)
+                .fence(fence)) {
+            if (previous != null) {
+                TargetFence.cutOff(repository(), pools, sync, previous);
+                previous = null;
+            }
             SyncRunner.Result result = runner.runOnce(sync);
             if (result.outcome().failed()) {
                 loudFailure = failures.failed("Run " + result.runId(), result.error(), result.sqlstate());
@@ -161,6 +195,9 @@ final class Kid {
             log.info("Run {} {}: {} deleted, {} inserted", result.runId(), result.state(), result.deletes(),
                     result.inserts());
             return true;
+        } catch (ClaimFence.Lost e) {
+            giveUp(e.getMessage());
+            return false;
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             // an Error too: the run row must not stay "running", and the kid must back off, not die
             String error = e instanceof Error ? e + " (give the controller more memory: JAVA_OPTS=-Xmx...)"
@@ -170,8 +207,37 @@ final class Kid {
             if (PgErrors.kindOf(e) == Kind.CONNECTION) {
                 closeRepository();
             }
+            if (claimLost()) {
+                giveUp("Sync " + sync + " is now run by another controller");
+                return false;
+            }
             recordFailure(error, SqlState.in(e));
             return false;
+        }
+    }
+
+    /**
+     * After a run that failed outside the runner: a controller cut off from the repository finds
+     * here that its claim went to another (its session was ended for it), and must not record a
+     * failure over the new owner's run. False when the claim holds or cannot be read.
+     */
+    private boolean claimLost() {
+        if (fence == null) {
+            return false;
+        }
+        try {
+            return !fence.holds(repository());
+        } catch (RuntimeException e) {
+            closeRepository();
+            return false;
+        }
+    }
+
+    private void giveUp(String why) {
+        log.warn("{}: this controller gives the sync up", why);
+        gaveUp = true;
+        synchronized (this) {
+            stopping = true;
         }
     }
 
@@ -201,7 +267,7 @@ final class Kid {
 
     private Repository repository() {
         if (repo == null) {
-            repo = Repository.open(repositorySpec, "ibex kid " + sync);
+            repo = Repository.open(repositorySpec, application + " kid " + sync);
         }
         return repo;
     }

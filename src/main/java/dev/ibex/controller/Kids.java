@@ -2,6 +2,7 @@ package dev.ibex.controller;
 
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.DbPools;
+import dev.ibex.replicate.ClaimFence;
 import dev.ibex.status.Durations;
 import java.time.Duration;
 import java.util.List;
@@ -20,10 +21,16 @@ final class Kids {
     private final ConnectionSpec spec;
     private final DbPools pools;
     private final Map<String, Kid> kids = new ConcurrentHashMap<>();
+    /** The application_name prefix of this controller's connections, e.g. "ibex c12". */
+    private volatile String application = "ibex";
 
     Kids(ConnectionSpec spec, DbPools pools) {
         this.spec = spec;
         this.pools = pools;
+    }
+
+    void application(String prefix) {
+        this.application = prefix;
     }
 
     /** How many syncs this controller holds a kid for. */
@@ -53,12 +60,23 @@ final class Kids {
         kids.values().forEach(k -> k.kick(false));
     }
 
-    /** Starts a kid for the sync unless it has one; true when it started one. */
-    boolean start(String sync, ControllerSettings settings) {
-        if (kids.containsKey(sync)) {
+    /**
+     * Starts a kid for the sync under this claim unless it has one under it; true when it started
+     * one. A kid under an older claim of the same sync (lost and taken again) is stopped first.
+     *
+     * @param fence     the claim its runs must still hold
+     * @param previous  the controller the claim was taken from, whose target sessions the kid cuts
+     *                  off before its first run; null when none
+     */
+    boolean start(String sync, ControllerSettings settings, ClaimFence fence, Integer previous) {
+        Kid old = kids.get(sync);
+        if (old != null && old.fence().equals(fence) && !old.gaveUp()) {
             return false;
         }
-        Kid kid = new Kid(sync, spec, pools, settings);
+        if (old != null) {
+            stop(sync, settings.stopWait());
+        }
+        Kid kid = new Kid(sync, spec, pools, settings, application, fence, previous);
         kids.put(sync, kid);
         kid.start();
         return true;
@@ -72,9 +90,13 @@ final class Kids {
     /** Restarts a kid whose thread ended without being told to (a bug or an Error). */
     void supervise(ControllerSettings settings) {
         for (Kid kid : List.copyOf(kids.values())) {
+            if (kid.gaveUp()) {
+                // it found its claim taken: the next rebalance sees that too
+                continue;
+            }
             if (!kid.isAlive()) {
                 log.error("The kid of sync {} died; starting a new one", kid.sync());
-                Kid fresh = new Kid(kid.sync(), spec, pools, settings);
+                Kid fresh = new Kid(kid.sync(), spec, pools, settings, application, kid.fence(), null);
                 kids.put(kid.sync(), fresh);
                 fresh.start();
                 fresh.kick(false);
@@ -84,8 +106,16 @@ final class Kids {
 
     /** A sync no longer active: its kid ends after its current run, waited for up to {@code wait}. */
     void stop(String sync, Duration wait) {
+        stop(sync, wait, "is no longer active");
+    }
+
+    /** A sync this controller no longer runs: its kid ends after its current run, waited for up to {@code wait}. */
+    void stop(String sync, Duration wait, String why) {
         Kid kid = kids.remove(sync);
-        log.info("Sync {} is no longer active: waiting for its current run, if any", sync);
+        if (kid == null) {
+            return;
+        }
+        log.info("Sync {} {}: waiting for its current run, if any", sync, why);
         kid.stop();
         try {
             if (!kid.join(wait)) {
@@ -94,6 +124,16 @@ final class Kids {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The sync's kid ends after its current run, not waited for; returns it, or null when there was none. */
+    Kid detach(String sync, String why) {
+        Kid kid = kids.remove(sync);
+        if (kid != null) {
+            log.info("Sync {} {}: its kid stops after its current run, if any", sync, why);
+            kid.stop();
+        }
+        return kid;
     }
 
     /** The controller stops: every kid ends its run, all within {@code wait}. */

@@ -53,8 +53,10 @@ public final class Launcher {
         Path logFile = ControllerLog.file(logDir);
         OffsetDateTime before;
         try (Repository repo = Repository.open(spec)) {
-            if (new ControllerClient(repo).running().isPresent()) {
-                throw Controller.alreadyRunning(repo);
+            // several controllers may share the repository, one per host (per pid file)
+            Optional<RunningController> local = RunningController.local(repo, new PidFile(piddir));
+            if (local.isPresent()) {
+                throw RunningController.alreadyRunning(repo, local);
             }
             new PidFile(piddir).removeStale();
             before = repo.one("SELECT now()", rs -> rs.getObject(1, OffsetDateTime.class)).orElseThrow();
@@ -126,8 +128,11 @@ public final class Launcher {
         try (Repository repo = Repository.open(spec)) {
             ControllerClient client = new ControllerClient(repo);
             while (System.nanoTime() < deadline) {
-                Optional<RunningController> up = client.running();
-                if (up.isPresent() && up.get().started() != null && !up.get().started().isBefore(before.toInstant())) {
+                Optional<RunningController> up = client.all().stream()
+                        .filter(c -> c.started() != null && !c.started().isBefore(before.toInstant()))
+                        .filter(c -> c.pid() == child.pid() || child.descendants().anyMatch(d -> d.pid() == c.pid()))
+                        .findFirst();
+                if (up.isPresent()) {
                     return new Started(up.get().pid(), logFile);
                 }
                 if (!child.isAlive() && child.exitValue() != 0) {

@@ -19,6 +19,7 @@ public final class DbPools implements AutoCloseable {
 
     private final Map<ConnectionSpec, HikariDataSource> pools = new ConcurrentHashMap<>();
     private final long connectionTimeoutMillis;
+    private volatile String applicationName = APPLICATION_NAME;
 
     public DbPools() {
         this((ConnectionSpec.CONNECT_TIMEOUT_SECONDS + 2) * 1000L);
@@ -27,6 +28,19 @@ public final class DbPools implements AutoCloseable {
     /** @param connectionTimeoutMillis how long a borrower waits for a database that does not answer */
     public DbPools(long connectionTimeoutMillis) {
         this.connectionTimeoutMillis = connectionTimeoutMillis;
+    }
+
+    /**
+     * The application_name of the connections of pools made from now on; a controller marks its
+     * own ("ibex c12") so that another controller taking its syncs over can cut them off.
+     */
+    public DbPools applicationName(String name) {
+        this.applicationName = name;
+        return this;
+    }
+
+    public String applicationName() {
+        return applicationName;
     }
 
     /** A pooled connection to {@code db}, or an error naming the db, the cause and the fix. */
@@ -44,7 +58,7 @@ public final class DbPools implements AutoCloseable {
     private HikariDataSource create(ConnectionSpec spec) {
         HikariConfig config = new HikariConfig();
         config.setPoolName("ibex-" + spec.label());
-        config.setDataSource(SessionSettings.dataSource(spec.jdbcUrl(), spec.properties(APPLICATION_NAME)));
+        config.setDataSource(SessionSettings.dataSource(spec.jdbcUrl(), spec.properties(applicationName)));
         config.setMaximumPoolSize(MAX_POOL_SIZE);
         config.setMinimumIdle(0);
         config.setIdleTimeout(120_000);

@@ -27,13 +27,6 @@ final class ChangeSteps {
     /** Logged as the runner: the steps are part of a run. */
     private static final Logger LOG = LoggerFactory.getLogger(SyncRunner.class);
 
-    /**
-     * Read before each commit. The per-sync lock lives in the repository session: if that session
-     * died, another run may hold the lock now and must not see this older step commit after its
-     * newer one.
-     */
-    private static final String LOCK_HELD = "SELECT 1";
-
     /** What the steps left: the targets that took every step, and the tables truncated on the source. */
     record Applied(List<Db> live, Set<String> truncated) {
     }
@@ -218,7 +211,10 @@ final class ChangeSteps {
     }
 
     private void commit(List<TargetSession> targets) {
-        repo.one(LOCK_HELD, rs -> rs.getInt(1));
+        // The per-sync lock lives in the repository session: if that session died, another run may
+        // hold the lock now and must not see this older step commit after its newer one; and with
+        // several controllers, the claim must still be this run's (ClaimFence)
+        run.checkFence();
         for (TargetSession ts : targets) {
             if (ts.alive()) {
                 try {

@@ -80,7 +80,7 @@ final class CopyWorker implements Runnable {
         if (copy.snapshotId == null) {
             return copy.batch();
         }
-        Connection c = SessionSettings.connect(copy.source.spec(), WholeTables.APPLICATION);
+        Connection c = SessionSettings.connect(copy.source.spec(), copy.application);
         try (Statement st = c.createStatement()) {
             c.setAutoCommit(false);
             c.setTransactionIsolation(SessionSettings.snapshotIsolationLevel(ServerVersion.of(c)));
@@ -97,7 +97,7 @@ final class CopyWorker implements Runnable {
         for (Db t : copy.targets) {
             TargetSession ts = new TargetSession(t);
             if (!copy.lost(t)) {
-                ts.openDirect(WholeTables.APPLICATION);
+                ts.openDirect(copy.application);
                 copy.noteFailure(ts);
             }
             sessions.add(ts);

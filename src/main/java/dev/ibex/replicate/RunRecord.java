@@ -18,6 +18,8 @@ final class RunRecord {
     private final RunLog runLog;
     private final String sync;
     private final long id;
+    /** The claim the run holds, or null (a run from the CLI). */
+    private final ClaimFence fence;
     private long deletes;
     private long inserts;
     private long truncates;
@@ -30,11 +32,25 @@ final class RunRecord {
     private String sqlstate;
 
     /** The run whose row {@link RunStart} inserted. */
-    RunRecord(Repository repo, String sync, long id) {
+    RunRecord(Repository repo, String sync, long id, ClaimFence fence) {
         this.repo = repo;
+        this.fence = fence;
         this.runLog = new RunLog(repo);
         this.sync = sync;
         this.id = id;
+    }
+
+    /**
+     * Before a target commit and before the batch is recorded: throws {@link ClaimFence.Lost} when
+     * another controller took the sync over; a run without a fence only checks that the repository
+     * session, which holds the sync's lock, still lives.
+     */
+    void checkFence() {
+        if (fence != null) {
+            fence.check(repo);
+        } else {
+            repo.one("SELECT 1", rs -> rs.getInt(1));
+        }
     }
 
     /** The run reads its sources as of this snapshot (S_cur). */

@@ -45,6 +45,7 @@ public final class SyncRunner implements AutoCloseable {
     private long progressMillis = WholeTables.PROGRESS_MILLIS;
     private RunCache cache = new RunCache();
     private String announceChannel;
+    private ClaimFence fence;
 
     private static final String END_ONE_TIME_COPY = "UPDATE ibex.sync SET onetimecopy = ? WHERE name = ? AND onetimecopy = ?";
     private static final String UNLOCK = "SELECT pg_advisory_unlock(?, hashtext(?))";
@@ -95,6 +96,16 @@ public final class SyncRunner implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Runs only while this controller's claim on the sync holds (several controllers on one
+     * repository): see {@link ClaimFence}. A run that finds it gone throws {@link ClaimFence.Lost}
+     * with everything it did in the repository rolled back.
+     */
+    public SyncRunner fence(ClaimFence fence) {
+        this.fence = fence;
+        return this;
+    }
+
     @Override
     public void close() {
         if (ownPools) {
@@ -112,6 +123,9 @@ public final class SyncRunner implements AutoCloseable {
             RunStart start = RunStart.lockAndStart(repo, sync, SYNC_LOCK_CLASS);
             if (start.runId() == null) {
                 throw IbexException.badInput("No sync named \"" + sync + "\": see 'ibex list syncs'");
+            }
+            if (fence != null) {
+                fence.check(repo);
             }
             SyncPlan plan = cache.plan(start.planFingerprint());
             if (plan == null) {
@@ -154,7 +168,7 @@ public final class SyncRunner implements AutoCloseable {
 
     private Result runLocked(SyncPlan plan, RunStart start) {
         String sync = plan.sync().name();
-        RunRecord run = new RunRecord(repo, sync, start.runId());
+        RunRecord run = new RunRecord(repo, sync, start.runId(), fence);
         String previous = MDC.get("sync");
         MDC.put("sync", sync);
         try {
@@ -169,7 +183,11 @@ public final class SyncRunner implements AutoCloseable {
                 // whatever failed may have been a schema change: the next run reads everything afresh
                 cache.clear();
             }
+            run.checkFence();
             return run.finish(announceChannel);
+        } catch (ClaimFence.Lost e) {
+            abandon(start.runId(), e.getMessage());
+            throw e;
         } finally {
             if (previous == null) {
                 MDC.remove("sync");
@@ -179,10 +197,26 @@ public final class SyncRunner implements AutoCloseable {
         }
     }
 
+    /** A run that lost its claim: nothing of it is recorded but the end of its own row. */
+    private void abandon(long runId, String why) {
+        repo.rollback();
+        try {
+            repo.update(ABANDON, why, runId);
+            repo.commit();
+        } catch (RuntimeException e) {
+            repo.rollback();
+        }
+    }
+
+    private static final String ABANDON = """
+            UPDATE ibex.run SET state = 'bad', ended = clock_timestamp(), error = ? WHERE id = ? AND state = 'running'""";
+
     /** One source's batch; its failure is the run's error, and the other sources go on. */
     private void runSource(SyncPlan plan, Db source, RunStart start, SourceBatch.Pace pace, RunRecord run) {
         try {
             new SourceBatch(repo, pools, pace, plan, source, run, cache).run(start.snapshots(source.name()));
+        } catch (ClaimFence.Lost e) {
+            throw e;
         } catch (IbexException e) {
             run.error(e.getMessage(), SqlState.in(e));
         } catch (SQLException e) {

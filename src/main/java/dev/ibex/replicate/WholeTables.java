@@ -101,6 +101,8 @@ final class WholeTables {
     private final long progressMillis;
     private final long splitBytes;
     private int total;
+    /** The application_name of the copy's own connections: the pools' name + " copy" (fencing ends them by it). */
+    String application = APPLICATION;
 
     /**
      * @param snapshotId pg_export_snapshot() of the batch's source transaction, which stays open
@@ -128,6 +130,11 @@ final class WholeTables {
      *
      * @param batch the batch's source transaction (the snapshot's exporter), for the tables' sizes
      */
+    WholeTables application(String name) {
+        this.application = name;
+        return this;
+    }
+
     List<Outcome> copy(Connection batch, List<TableCopy> tables, Consumer<String> progress) throws SQLException {
         this.batch = batch;
         queue.addAll(plan(batch, tables));

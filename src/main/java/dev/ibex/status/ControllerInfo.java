@@ -2,6 +2,7 @@ package dev.ibex.status;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * What status shows of the running controller. The controller's RunningController provides it, so
@@ -9,7 +10,17 @@ import java.time.Instant;
  */
 public interface ControllerInfo {
 
+    /** Its id in ibex.controller; 0 when unknown. */
+    default int id() {
+        return 0;
+    }
+
     long pid();
+
+    /** The syncs it holds (several controllers share them out). */
+    default List<String> syncs() {
+        return List.of();
+    }
 
     String host();
 

@@ -20,18 +20,41 @@ public final class StatusReport {
     private static final String RULE = "=".repeat(70);
 
     private final Optional<? extends ControllerInfo> controller;
+    /** Every running controller, the first started first; one, or none, as a rule. */
+    private final List<? extends ControllerInfo> controllers;
     private final List<SyncStatus> syncs;
     private final ZoneId zone;
 
     public StatusReport(Optional<? extends ControllerInfo> controller, List<SyncStatus> syncs, ZoneId zone) {
-        this.controller = controller;
+        this(controller.stream().toList(), syncs, zone);
+    }
+
+    public StatusReport(List<? extends ControllerInfo> controllers, List<SyncStatus> syncs, ZoneId zone) {
+        this.controllers = controllers;
+        this.controller = controllers.stream().findFirst();
         this.syncs = syncs;
         this.zone = zone;
     }
 
+    /** One line per running controller; with several, each says which syncs it runs. */
     public String controllerLine() {
-        return controller.map(c -> "PID of ibex controller: " + c.pid() + " on host " + c.host() + " (up "
-                + Durations.age(c.uptime()) + ")").orElse("The ibex controller is not running");
+        if (controllers.isEmpty()) {
+            return "The ibex controller is not running";
+        }
+        List<String> lines = new ArrayList<>();
+        for (ControllerInfo c : controllers) {
+            lines.add("PID of ibex controller: " + c.pid() + " on host " + c.host() + " (up "
+                    + Durations.age(c.uptime()) + ")" + (controllers.size() == 1 ? ""
+                    : ", syncs: " + (c.syncs().isEmpty() ? "none" : String.join(", ", c.syncs()))));
+        }
+        return String.join("\n", lines);
+    }
+
+    /** The controller that holds the sync; a lone controller runs them all. */
+    private Optional<? extends ControllerInfo> holder(String sync) {
+        Optional<? extends ControllerInfo> claimed = controllers.stream().filter(c -> c.syncs().contains(sync))
+                .findFirst();
+        return claimed.isPresent() || controllers.size() != 1 ? claimed : controller;
     }
 
     // ---- the table ----------------------------------------------------------------------------
@@ -140,7 +163,8 @@ public final class StatusReport {
         lines.put("Trigger suppression", s.suppression().isEmpty() ? "not probed yet"
                 : String.join(", ", s.suppression().entrySet().stream().map(e -> e.getKey() + ": " + e.getValue())
                         .toList()));
-        lines.put("Controller", controller.map(ControllerInfo::describe).orElse("not running"));
+        lines.put("Controller", holder(s.name()).map(ControllerInfo::describe)
+                .orElse(controllers.isEmpty() ? "not running" : "none yet (not claimed)"));
         if (bad != null && bad.error() != null) {
             lines.put("Last error", bad.error());
         }
@@ -165,10 +189,29 @@ public final class StatusReport {
         c.put("started", controller.map(ControllerInfo::started).orElse(null));
         c.put("uptime_seconds", controller.map(r -> r.uptime().getSeconds()).orElse(null));
         root.put("controller", c);
+        List<Object> all = new ArrayList<>();
+        for (ControllerInfo r : controllers) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", r.id());
+            m.put("pid", r.pid());
+            m.put("host", r.host());
+            m.put("started", r.started());
+            m.put("uptime_seconds", r.uptime().getSeconds());
+            m.put("syncs", r.syncs());
+            all.add(m);
+        }
+        root.put("controllers", all);
         List<Object> list = new ArrayList<>();
         for (SyncStatus s : syncs) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", s.name());
+            m.put("controller", holder(s.name()).map(r -> {
+                Map<String, Object> h = new LinkedHashMap<>();
+                h.put("id", r.id());
+                h.put("pid", r.pid());
+                h.put("host", r.host());
+                return h;
+            }).orElse(null));
             m.put("state", s.state());
             m.put("status", s.statusText().toLowerCase(Locale.ROOT));
             m.put("needs_attention", s.needsAttention());

@@ -46,6 +46,16 @@ public final class Model implements AutoCloseable {
         return new Model(db);
     }
 
+    /** An installed repository on {@code db}, a database of the test's own server (one it restarts, say). */
+    public static Model on(TestDb db) {
+        try (Connection c = db.connect()) {
+            RepositoryInstaller.apply(c, 0);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return new Model(db);
+    }
+
     /** How ibex connects to {@code repository} as its repository. */
     public static ConnectionSpec spec(TestDb repository) {
         return new ConnectionSpec("repository", repository.host(), repository.port(), repository.name(),

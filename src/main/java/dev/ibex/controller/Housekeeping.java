@@ -1,0 +1,68 @@
+package dev.ibex.controller;
+
+import dev.ibex.capture.DeltaPurge;
+import dev.ibex.pg.ConnectionSpec;
+import dev.ibex.pg.DbPools;
+import dev.ibex.pg.PgErrors;
+import dev.ibex.repository.Db;
+import dev.ibex.repository.Repository;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The controller's upkeep: purging applied changes on the sources, trimming run history, fresh pools. */
+final class Housekeeping {
+
+    /** Logged as the controller. */
+    private static final Logger log = LoggerFactory.getLogger(Controller.class);
+
+    private static final String ALL_SOURCES = """
+            SELECT DISTINCT m.db FROM ibex.sync s JOIN ibex.dbgroup_member m ON m.dbgroup = s.dbgroup
+             WHERE m.role = 'source' ORDER BY m.db""";
+
+    private Housekeeping() {
+    }
+
+    static void purgeDeltas(ConnectionSpec spec, String application, DbPools pools) {
+        try (Repository r = Repository.open(spec, application)) {
+            for (String name : r.list(ALL_SOURCES, rs -> rs.getString(1))) {
+                Db db = r.db(name).orElse(null);
+                if (db == null || !db.active()) {
+                    continue;
+                }
+                try {
+                    long n = DeltaPurge.purge(r, pools, db);
+                    if (n > 0) {
+                        log.info("Purged {} applied change(s) on db {}", n, name);
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("Could not purge applied changes on db {}: {}", name, PgErrors.describe(e));
+                }
+            }
+            r.rollback();
+        }
+    }
+
+    /** A db whose connection settings changed (or that went away) gets fresh pooled connections. */
+    static void forgetChangedDbs(Repository repo, DbPools pools, Map<String, Db> knownDbs) {
+        Map<String, Db> now = new HashMap<>();
+        repo.dbs().forEach(d -> now.put(d.name(), d));
+        knownDbs.forEach((name, before) -> {
+            if (!before.equals(now.get(name))) {
+                pools.close(before);
+            }
+        });
+        knownDbs.clear();
+        knownDbs.putAll(now);
+    }
+
+    static void trimRuns(ConnectionSpec spec, String application, ControllerSettings settings) {
+        try (Repository r = Repository.open(spec, application)) {
+            int n = RunHistory.trim(r, settings.keepRuns(), settings.keepDays());
+            if (n > 0) {
+                log.info("Deleted {} old run(s) from the history", n);
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.ibex.controller;
+
+import dev.ibex.pg.DbPools;
+import dev.ibex.pg.PgErrors;
+import dev.ibex.repository.Repository;
+import dev.ibex.repository.SyncPlan;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The second layer of fencing: before the first run of a sync taken from another controller, the
+ * sessions that controller has open on the sync's dbs are ended (each controller marks its
+ * connections with application_name "ibex c&lt;id&gt;"). A run of the old owner that passed its
+ * claim check and then stood still (SIGSTOP, a partition) before its target commit loses that
+ * commit with its connection; any connection it opens later meets the claim check first, which
+ * fails on the repository. Ending another's backend needs the same role (or pg_signal_backend),
+ * which ibex's connections share as a rule; where it is refused, the claim checks remain.
+ */
+final class TargetFence {
+
+    private static final Logger log = LoggerFactory.getLogger(Kid.class);
+
+    private static final String CUT = """
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()
+               AND (application_name = ? OR application_name LIKE ?)""";
+    private static final String LEFT = """
+            SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()
+               AND (application_name = ? OR application_name LIKE ?)""";
+
+    private TargetFence() {
+    }
+
+    /** Ends the sessions of controller {@code previous} on every db of the sync, and waits until they are gone. */
+    static void cutOff(Repository repo, DbPools pools, String sync, int previous) {
+        SyncPlan plan = repo.plan(sync);
+        repo.rollback();
+        String app = ControllerSession.appPrefix(previous);
+        for (SyncPlan.Member m : plan.members()) {
+            if (!m.db().active()) {
+                continue;
+            }
+            try (Connection c = pools.connection(m.db())) {
+                long cut = count(c, CUT, app);
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (cut > 0 && count(c, LEFT, app) > 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                if (!c.getAutoCommit()) {
+                    c.rollback();
+                }
+                if (cut > 0) {
+                    log.info("Ended {} session(s) of controller c{} on db {} before taking sync {} over", cut,
+                            previous, m.db().name(), sync);
+                }
+            } catch (SQLException e) {
+                if ("42501".equals(e.getSQLState())) {
+                    log.warn("Cannot end the sessions of controller c{} on db {} ({}): grant pg_signal_backend to "
+                            + "ibex's role there; the claim checks still fence it", previous, m.db().name(),
+                            PgErrors.message(e));
+                    continue;
+                }
+                throw PgErrors.failed("Ending the sessions of controller c" + previous + " on db \"" + m.db().name()
+                        + "\"", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static long count(Connection c, String sql, String app) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, app);
+            ps.setString(2, app + " %");
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+}
