@@ -1,12 +1,10 @@
 package dev.ibex.controller;
 
 import dev.ibex.IbexException;
-import dev.ibex.capture.Capture;
 import dev.ibex.status.MetricsAddress;
 import dev.ibex.status.MetricsEndpoint;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.DbPools;
-import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.RunLog;
@@ -14,10 +12,8 @@ import dev.ibex.repository.Sync;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -54,10 +50,6 @@ public final class Controller {
     private static final Duration SUPERVISE = Duration.ofSeconds(10);
     /** How often the controller beats its heartbeat and shares the syncs out again (Claims). */
     static final Duration BALANCE = Duration.ofSeconds(2);
-
-    private static final String SOURCES = """
-            SELECT DISTINCT m.db FROM ibex.sync s JOIN ibex.dbgroup_member m ON m.dbgroup = s.dbgroup
-             WHERE m.role = 'source' AND s.name = ANY(?) ORDER BY m.db""";
 
     private final ConnectionSpec spec;
     /** Shared by the kids and the duties; the source watches have connections of their own. */
@@ -142,7 +134,8 @@ public final class Controller {
         writePidFile();
         duties = new Duties();
         duties.every("purge", settings.purgeInterval(), this::purgeDeltas);
-        duties.every("trim", settings.trimInterval(), this::trimRuns);
+        duties.every("trim", settings.trimInterval(),
+                () -> Housekeeping.trimRuns(spec, session.application("trim"), settings));
         checktimes = new Checktimes(duties, sync -> kick(sync, false));
         reload("", true);
         log.info("ibex controller started: pid {} on {}, repository {} at {}{}", session.pid(), session.host(),
@@ -314,7 +307,7 @@ public final class Controller {
         live = b.live();
         giveBack(b);
         Map<String, Sync> wanted = wantedSyncs();
-        reconcileCapture(named.isEmpty() ? wanted.keySet() : named);
+        Housekeeping.reconcileCapture(session.repo(), named.isEmpty() ? wanted.keySet() : named);
         if (starting) {
             // syncs whose tables did not change while no controller ran start from now, not from the
             // whole log since their last run: every sync starts with a run
@@ -363,34 +356,8 @@ public final class Controller {
         return wanted;
     }
 
-    /** Bucardo validates a sync when it activates it; here the capture objects are brought up to date. */
-    private void reconcileCapture(Set<String> syncs) {
-        if (syncs.isEmpty()) {
-            return;
-        }
-        Repository repo = session.repo();
-        List<String> dbs = repo.list(SOURCES, rs -> rs.getString(1), new ArrayList<>(syncs));
-        for (String name : dbs) {
-            try {
-                Db db = repo.db(name).orElseThrow();
-                Capture.reconcile(repo, db);
-                repo.commit();
-            } catch (RuntimeException e) {
-                repo.rollback();
-                log.warn("Could not check the capture triggers on db {}: {}; its syncs retry by themselves", name,
-                        PgErrors.describe(e));
-            }
-        }
-    }
-
-    // ---- duties -------------------------------------------------------------------------------
-
     private void purgeDeltas() {
         Housekeeping.purgeDeltas(spec, session.application("purge"), pools);
-    }
-
-    private void trimRuns() {
-        Housekeeping.trimRuns(spec, session.application("trim"), settings);
     }
 
     // ---- start and stop -----------------------------------------------------------------------

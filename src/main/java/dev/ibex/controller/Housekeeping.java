@@ -1,13 +1,16 @@
 package dev.ibex.controller;
 
+import dev.ibex.capture.Capture;
 import dev.ibex.capture.DeltaPurge;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +24,28 @@ final class Housekeeping {
             SELECT DISTINCT m.db FROM ibex.sync s JOIN ibex.dbgroup_member m ON m.dbgroup = s.dbgroup
              WHERE m.role = 'source' ORDER BY m.db""";
 
+    private static final String SOURCES = """
+            SELECT DISTINCT m.db FROM ibex.sync s JOIN ibex.dbgroup_member m ON m.dbgroup = s.dbgroup
+             WHERE m.role = 'source' AND s.name = ANY(?) ORDER BY m.db""";
+
     private Housekeeping() {
+    }
+
+    /** Bucardo validates a sync when it activates it; here the capture objects are brought up to date. */
+    static void reconcileCapture(Repository repo, Set<String> syncs) {
+        if (syncs.isEmpty()) {
+            return;
+        }
+        for (String name : repo.list(SOURCES, rs -> rs.getString(1), new ArrayList<>(syncs))) {
+            try {
+                Capture.reconcile(repo, repo.db(name).orElseThrow());
+                repo.commit();
+            } catch (RuntimeException e) {
+                repo.rollback();
+                log.warn("Could not check the capture triggers on db {}: {}; its syncs retry by themselves", name,
+                        PgErrors.describe(e));
+            }
+        }
     }
 
     static void purgeDeltas(ConnectionSpec spec, String application, DbPools pools) {
