@@ -105,15 +105,20 @@ public enum SqlState {
 
     /**
      * What to do about {@code code}, also for states not listed here: class 08 (and pgjdbc's
-     * errors without a state, which are I/O failures) is a connection error, class 40
+     * errors without a state, which are I/O failures) and 57P0x (the server ended the session:
+     * shutdown, pg_terminate_backend) are connection errors, class 40
      * (serialization failure, deadlock) and class 53 (insufficient resources) are transient, the
      * rest needs a person.
      */
     public static Kind kindOf(String code) {
-        if (code == null || code.startsWith("08")) {
+        if (code == null) {
             return Kind.CONNECTION;
         }
-        return of(code).map(SqlState::kind).orElseGet(() ->
-                code.startsWith("40") || code.startsWith("53") ? Kind.TRANSIENT : Kind.NEEDS_A_PERSON);
+        return of(code).map(SqlState::kind).orElseGet(() -> {
+            if (code.startsWith("08") || code.startsWith("57P0")) {
+                return Kind.CONNECTION; // 57P01, 57P02, 57P05: the server ended the session
+            }
+            return code.startsWith("40") || code.startsWith("53") ? Kind.TRANSIENT : Kind.NEEDS_A_PERSON;
+        });
     }
 }

@@ -38,6 +38,8 @@ class SqlStateTest {
         assertEquals(Kind.NEEDS_A_PERSON, SqlState.kindOf("28P01"));
         assertEquals(Kind.TRANSIENT, SqlState.kindOf("55P03"));
         assertEquals(Kind.CONNECTION, SqlState.kindOf("08006"));
+        assertEquals(Kind.CONNECTION, SqlState.kindOf("57P01"), "pg_terminate_backend, shutdown");
+        assertEquals(Kind.TRANSIENT, SqlState.kindOf("57P03"));
         assertEquals(Kind.CONNECTION, SqlState.kindOf(null), "pgjdbc's I/O errors have no state");
         assertEquals(Kind.TRANSIENT, SqlState.kindOf("40P01"));
         assertEquals(Kind.TRANSIENT, SqlState.kindOf("53100"));
