@@ -137,7 +137,9 @@ class FaultsIT {
 
     /**
      * The controller installed capture on every table of the sync. Writers start after it: under
-     * their load the capture's NOWAIT locks may not be had within their 5 s (see CHANGES).
+     * the load of three writers the capture's NOWAIT lock retries found no gap within their 5 s,
+     * and the controller did not try again (its runs failed "capture is not installed" until a
+     * reload), a limit of capture this matrix does not cover.
      */
     private void awaitCaptured(String... tables) throws InterruptedException {
         String oids = String.join(", ", Arrays.stream(tables).map(t -> "'" + t + "'::regclass").toList());
