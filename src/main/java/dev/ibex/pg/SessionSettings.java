@@ -23,11 +23,24 @@ public final class SessionSettings {
     private SessionSettings() {
     }
 
-    /** The SET statements for a server of this version. */
+    /**
+     * How long a statement of ibex's waits for one lock before it fails (9.3 on): a table a user
+     * keeps locked fails the run with "lock timeout", which `ibex status` shows, and the run is
+     * retried, instead of a run that waits silently.
+     */
+    public static final String LOCK_TIMEOUT = "10s";
+
+    /**
+     * The SET statements for a server of this version. The server's or role's statement_timeout
+     * does not bind ibex (a one-time copy's COPY may take hours); waits for a lock are bounded by
+     * {@link #LOCK_TIMEOUT} where the server has lock_timeout.
+     */
     public static String forVersion(ServerVersion v) {
+        String limits = "; SET statement_timeout = 0"
+                + (v.has(SqlFeature.LOCK_TIMEOUT) ? "; SET lock_timeout = '" + LOCK_TIMEOUT + "'" : "");
         return v.has(SqlFeature.BYTEA_OUTPUT)
-                ? ALWAYS + "; SET extra_float_digits = 3; SET bytea_output = 'hex'"
-                : ALWAYS + "; SET extra_float_digits = 2";
+                ? ALWAYS + limits + "; SET extra_float_digits = 3; SET bytea_output = 'hex'"
+                : ALWAYS + limits + "; SET extra_float_digits = 2";
     }
 
     /** A connection of its own, outside the pools, in the pools' dialect. */

@@ -27,6 +27,9 @@ public enum SqlState {
     TOO_MANY_CONNECTIONS("53300", Kind.TRANSIENT, null),
     LOCK_NOT_AVAILABLE("55P03", Kind.TRANSIENT, null),
     QUERY_CANCELED("57014", Kind.TRANSIENT, null),
+    /** The server ended the session: pg_terminate_backend, or a shutdown. */
+    ADMIN_SHUTDOWN("57P01", Kind.CONNECTION, null),
+    CRASH_SHUTDOWN("57P02", Kind.CONNECTION, null),
     CANNOT_CONNECT_NOW("57P03", Kind.TRANSIENT, null);
 
     /** What to do about an error. */
