@@ -55,6 +55,7 @@ public final class Controller {
     /** Shared by the kids and the duties; the source watches have connections of their own. */
     private final DbPools pools = new DbPools();
     private final Map<String, Db> knownDbs = new HashMap<>();
+    private final CaptureRetries captureRetries = new CaptureRetries();
     private final PidFile pidFile;
     private final String invocation;
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -174,6 +175,9 @@ public final class Controller {
                 }
                 if (System.nanoTime() > nextSupervise) {
                     kids.supervise(settings);
+                    if (captureRetries.retry(session.repo())) {
+                        kids.kickAll();
+                    }
                     nextSupervise = System.nanoTime() + SUPERVISE.toNanos();
                 }
             } catch (SQLException | RuntimeException e) {
@@ -307,7 +311,7 @@ public final class Controller {
         live = b.live();
         giveBack(b);
         Map<String, Sync> wanted = wantedSyncs();
-        Housekeeping.reconcileCapture(session.repo(), named.isEmpty() ? wanted.keySet() : named);
+        captureRetries.add(Housekeeping.reconcileCapture(session.repo(), named.isEmpty() ? wanted.keySet() : named));
         if (starting) {
             // syncs whose tables did not change while no controller ran start from now, not from the
             // whole log since their last run: every sync starts with a run

@@ -8,7 +8,9 @@ import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -31,21 +33,41 @@ final class Housekeeping {
     private Housekeeping() {
     }
 
-    /** Bucardo validates a sync when it activates it; here the capture objects are brought up to date. */
-    static void reconcileCapture(Repository repo, Set<String> syncs) {
+    /**
+     * Bucardo validates a sync when it activates it; here the capture objects are brought up to date.
+     *
+     * @return the source dbs whose check failed (a lock not had under load, a source down): the
+     *         controller tries them again, or their syncs' runs would fail until a reload
+     */
+    static Set<String> reconcileCapture(Repository repo, Set<String> syncs) {
         if (syncs.isEmpty()) {
-            return;
+            return Set.of();
         }
-        for (String name : repo.list(SOURCES, rs -> rs.getString(1), new ArrayList<>(syncs))) {
+        return reconcileCaptureOn(repo, repo.list(SOURCES, rs -> rs.getString(1), new ArrayList<>(syncs)), true);
+    }
+
+    /** The check of {@link #reconcileCapture} on these dbs; a retry's failure is logged at DEBUG only. */
+    static Set<String> reconcileCaptureOn(Repository repo, Collection<String> dbs, boolean first) {
+        Set<String> failed = new LinkedHashSet<>();
+        for (String name : dbs) {
             try {
                 Capture.reconcile(repo, repo.db(name).orElseThrow());
                 repo.commit();
+                if (!first) {
+                    log.info("The capture triggers on db {} are in place", name);
+                }
             } catch (RuntimeException e) {
                 repo.rollback();
-                log.warn("Could not check the capture triggers on db {}: {}; its syncs retry by themselves", name,
-                        PgErrors.describe(e));
+                failed.add(name);
+                if (first) {
+                    log.warn("Could not check the capture triggers on db {}: {}; the controller tries again", name,
+                            PgErrors.describe(e));
+                } else {
+                    log.debug("Capture triggers on db {} still not checked: {}", name, PgErrors.describe(e));
+                }
             }
         }
+        return failed;
     }
 
     static void purgeDeltas(ConnectionSpec spec, String application, DbPools pools) {
