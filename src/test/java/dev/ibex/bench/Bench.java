@@ -97,8 +97,8 @@ public final class Bench {
             Double.parseDouble(b); // a number of seconds, or the flag is wrong
         }
         this.flags = flags;
-        if (!List.of("all", "copy", "bulk", "logical", "scale").contains(phases)) {
-            throw new IllegalArgumentException("--phases is all, copy, bulk, logical or scale, not " + phases);
+        if (!List.of("all", "copy", "bulk", "logical", "scale", "failover").contains(phases)) {
+            throw new IllegalArgumentException("--phases is all, copy, bulk, logical, scale or failover, not " + phases);
         }
         String l = flags.getOrDefault("logical", "on");
         if (!l.equals("on") && !l.equals("off")) {
@@ -127,7 +127,7 @@ public final class Bench {
         for (String a : args) {
             if (a.equals("--help")) {
                 System.out.println("usage: ibex-bench [--scale=10] [--clients=4] [--duration=60] [--syncs=50] "
-                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy|bulk|logical|scale] [--rounds=3] "
+                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy|bulk|logical|scale|failover] [--rounds=3] "
                         + "[--into=empty|full] [--set=NAME=VALUE] [--logical=on|off] [--pgconf=NAME=VALUE,...] [--pin]");
                 System.out.println("  --statements=N  print each server's N costliest statements of the ibex phase "
                         + "(pg_stat_statements) to stderr");
@@ -137,6 +137,9 @@ public final class Bench {
                         + BULK_ROWS + " rows) without and with ibex's capture, alternating --rounds times, medians");
                 System.out.println("  --phases=logical  only plain pgbench and PostgreSQL's logical replication");
                 System.out.println("  --phases=triggers the capture trigger alone, shape against shape (--rows=100000 --rounds=5)");
+                System.out.println("  --phases=failover two controllers, --failover-syncs=10 syncs; kill -9 of the one holding "
+                        + "most: takeover_s (every sync claimed by the other) and takeover_apply_s (a write on every "
+                        + "table applied)");
                 System.out.println("  --phases=scale  many small tables in one sync (--tables=1000): the time to add them, the source's "
                         + "CPU idle (--idle=20 s) and under --trickle=20 commits/s to one table for --duration s, lag, RSS");
                 System.out.println("  --pin           the source server on CPU 0, everything else on CPU 1 (taskset): "
@@ -178,6 +181,7 @@ public final class Bench {
                 case "bulk" -> measureBulkAlone();
                 case "logical" -> measureLogicalAlone();
                 case "scale" -> new ScaleBench(this, flags).measure();
+                case "failover" -> new FailoverBench(this, flags).measure();
                 default -> measure();
             };
         } finally {
@@ -897,12 +901,24 @@ public final class Bench {
     }
 
     void ibex(String... args) {
+        ibexWith(repo, args);
+    }
+
+    /** The CLI with these global options (the repository's, a second controller's own directories). */
+    void ibexWith(List<String> options, String... args) {
         List<String> all = new ArrayList<>(Arrays.asList(args));
-        all.addAll(repo);
+        all.addAll(options);
         int rc = IbexCommand.run(all.toArray(String[]::new));
         if (rc != 0) {
             throw new IllegalStateException("ibex " + String.join(" ", args) + " failed with exit code " + rc);
         }
+    }
+
+    /** The repository options with the pid file and log of controller {@code n} in directories of their own. */
+    List<String> controllerOptions(int n) {
+        List<String> out = new ArrayList<>(repo.subList(0, repo.indexOf("--piddir")));
+        out.addAll(List.of("--piddir", work.resolve("run" + n).toString(), "--log-dir", work.resolve("log" + n).toString()));
+        return out;
     }
 
     private void ibexQuietly(String verb) {
