@@ -205,6 +205,10 @@ public final class StatusReport {
         for (SyncStatus s : syncs) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", s.name());
+            m.put("state", s.state());
+            m.put("status", s.statusText().toLowerCase(Locale.ROOT));
+            m.put("needs_attention", s.needsAttention());
+            m.put("fix", s.fix());
             m.put("controller", holder(s.name()).map(r -> {
                 Map<String, Object> h = new LinkedHashMap<>();
                 h.put("id", r.id());
@@ -212,10 +216,6 @@ public final class StatusReport {
                 h.put("host", r.host());
                 return h;
             }).orElse(null));
-            m.put("state", s.state());
-            m.put("status", s.statusText().toLowerCase(Locale.ROOT));
-            m.put("needs_attention", s.needsAttention());
-            m.put("fix", s.fix());
             m.put("relgroup", s.relgroup());
             m.put("dbgroup", s.dbgroup());
             m.put("sources", s.sources());

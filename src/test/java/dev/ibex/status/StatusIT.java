@@ -31,6 +31,7 @@ class StatusIT {
                     "started": null,
                     "uptime_seconds": null
                   },
+                  "controllers": [],
                   "syncs": []
                 }
                 """, json.out());
