@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -105,18 +106,20 @@ class SourceRestartIT {
     private void restartSource(Shutdown how, Writers writers) throws Exception {
         long bad = model.runs("s", "bad");
         long reconnects = writers.reconnects();
+        String version = src.scalar("SHOW server_version");
         long postmaster = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).strip());
         long t0 = System.nanoTime();
+        BooleanSupplier exited = () -> ProcessHandle.of(postmaster).map(p -> !p.isAlive()).orElse(true);
         if (how == Shutdown.IMMEDIATE) {
             signal("QUIT", postmaster);
+            eventually(Duration.ofSeconds(60), "the source's postmaster to exit", exited);
         }
         // FAST: pg_ctl stop -m fast. IMMEDIATE: its pg_ctl stop finds no server (and zonky logs an error);
         // either way this releases zonky's lock on the data directory
         server.close();
         // pg_ctl gives up after 5 s, a loaded machine's shutdown may take longer
-        eventually(Duration.ofSeconds(60), "the source's postmaster to exit",
-                () -> ProcessHandle.of(postmaster).map(p -> !p.isAlive()).orElse(true));
-        System.out.printf("source %s shutdown took %.1f s%n", how, (System.nanoTime() - t0) / 1e9);
+        eventually(Duration.ofSeconds(60), "the source's postmaster to exit", exited);
+        System.out.printf("source (PostgreSQL %s) %s shutdown took %.1f s%n", version, how, (System.nanoTime() - t0) / 1e9);
         // the outage lasts until a run failed on it and the writers found it gone
         eventually(Duration.ofSeconds(30), "a failed run while the source is down", () -> model.runs("s", "bad") > bad);
         eventually(Duration.ofSeconds(30), "the writers to miss the source", () -> writers.reconnects() > reconnects);
