@@ -25,6 +25,7 @@ public final class Writers implements AutoCloseable {
 
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicLong committed = new AtomicLong();
+    private final AtomicLong reconnects = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final List<Thread> threads = new ArrayList<>();
 
@@ -53,9 +54,21 @@ public final class Writers implements AutoCloseable {
 
     /** Starts {@code n} writers running {@code workload}; one transaction in ten stays open up to {@code holdMillis}. */
     public static Writers start(TestDb db, int n, int holdMillis, Workload workload) {
+        return start(db, n, holdMillis, workload, false);
+    }
+
+    /**
+     * As {@link #start(TestDb, int, int, Workload)}, but a writer whose connection breaks or cannot
+     * be made (the server restarts) connects again, retrying every 100 ms until it can or is stopped.
+     */
+    public static Writers startReconnecting(TestDb db, int n, int holdMillis, Workload workload) {
+        return start(db, n, holdMillis, workload, true);
+    }
+
+    private static Writers start(TestDb db, int n, int holdMillis, Workload workload, boolean reconnect) {
         Writers w = new Writers();
         for (int i = 0; i < n; i++) {
-            Thread t = new Thread(() -> w.write(db, holdMillis, workload), "writer-" + i);
+            Thread t = new Thread(() -> w.write(db, holdMillis, workload, reconnect), "writer-" + i);
             t.start();
             w.threads.add(t);
         }
@@ -64,6 +77,11 @@ public final class Writers implements AutoCloseable {
 
     public long committed() {
         return committed.get();
+    }
+
+    /** How many times a reconnecting writer lost its connection or could not make one. */
+    public long reconnects() {
+        return reconnects.get();
     }
 
     /** Waits until at least {@code n} transactions committed. */
@@ -94,27 +112,51 @@ public final class Writers implements AutoCloseable {
         }
     }
 
-    private void write(TestDb db, int holdMillis, Workload workload) {
+    private void write(TestDb db, int holdMillis, Workload workload, boolean reconnect) {
         ThreadLocalRandom rnd = ThreadLocalRandom.current();
-        try (Connection c = db.connect(); Statement st = c.createStatement()) {
-            c.setAutoCommit(false);
-            while (!stop.get()) {
-                try {
-                    int statements = 1 + rnd.nextInt(4);
-                    for (int i = 0; i < statements; i++) {
-                        st.execute(workload.statement(rnd));
+        while (!stop.get()) {
+            try (Connection c = db.connect(); Statement st = c.createStatement()) {
+                c.setAutoCommit(false);
+                while (!stop.get()) {
+                    try {
+                        int statements = 1 + rnd.nextInt(4);
+                        for (int i = 0; i < statements; i++) {
+                            st.execute(workload.statement(rnd));
+                        }
+                        if (rnd.nextInt(10) == 0) {
+                            Thread.sleep(rnd.nextInt(holdMillis)); // a transaction that stays open across a snapshot
+                        }
+                        c.commit();
+                        committed.incrementAndGet();
+                    } catch (SQLException e) {
+                        if (reconnect && broken(c, e)) {
+                            throw e;
+                        }
+                        c.rollback();
                     }
-                    if (rnd.nextInt(10) == 0) {
-                        Thread.sleep(rnd.nextInt(holdMillis)); // a transaction that stays open across a snapshot
-                    }
-                    c.commit();
-                    committed.incrementAndGet();
-                } catch (SQLException e) {
-                    c.rollback();
                 }
+            } catch (SQLException e) {
+                if (!reconnect) {
+                    failure.set(e);
+                    return;
+                }
+                reconnects.incrementAndGet();
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    failure.set(ie);
+                    return;
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+                return;
             }
-        } catch (Throwable t) {
-            failure.set(t);
         }
+    }
+
+    /** Whether the connection is gone: closed, or an error of connection (08) or of an operator/server (57P). */
+    private static boolean broken(Connection c, SQLException e) throws SQLException {
+        String state = e.getSQLState();
+        return c.isClosed() || state != null && (state.startsWith("08") || state.startsWith("57P"));
     }
 }

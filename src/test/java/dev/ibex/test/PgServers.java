@@ -81,6 +81,16 @@ public final class PgServers {
         return start(version, 0);
     }
 
+    /**
+     * A server of its own on the data directory {@code data}, which survives its close: started
+     * again on the same directory and port ({@code port} 0 picks a free one the first time), it
+     * comes back with the same databases and rows, after crash recovery if it was not shut down
+     * cleanly. The caller deletes the directory.
+     */
+    public static EmbeddedPostgres dedicated(String version, Path data, int port) {
+        return start(version, port, Map.of(), data);
+    }
+
     public static EmbeddedPostgres shared(String role, String version) {
         return SHARED.computeIfAbsent(role, r -> "source".equals(r) ? startLogged(version) : start(version, 0));
     }
@@ -193,6 +203,11 @@ public final class PgServers {
     }
 
     private static EmbeddedPostgres start(String version, int port, Map<String, String> extraConfig) {
+        return start(version, port, extraConfig, null);
+    }
+
+    /** {@code data} null: a fresh data directory, deleted on close. */
+    private static EmbeddedPostgres start(String version, int port, Map<String, String> extraConfig, Path data) {
         try {
             EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
                     .setServerConfig("max_connections", "200")
@@ -205,6 +220,9 @@ public final class PgServers {
             extraConfig.forEach((k, v) -> b.setServerConfig(k, "'" + v.replace("'", "'\\''") + "'"));
             if (port > 0) {
                 b.setPort(port);
+            }
+            if (data != null) {
+                b.setDataDirectory(data).setCleanDataDirectory(false);
             }
             if (!"default".equals(version) && !onClassPath(version)) {
                 b.setPgBinaryResolver(jarResolver(version));

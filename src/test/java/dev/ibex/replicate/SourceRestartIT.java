@@ -1,0 +1,274 @@
+package dev.ibex.replicate;
+
+import static dev.ibex.test.Eventually.eventually;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ibex.controller.InProcessController;
+import dev.ibex.pg.SqlState;
+import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
+import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
+import dev.ibex.test.TestDb;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The source server restarts under a writer load (reliability issue, fault 1): with a fast shutdown
+ * while a batch is open on it, and with an immediate shutdown (crash recovery on the way back)
+ * while the one-time copy reads from it. The writers reconnect once it is back; the controller
+ * carries on, and with no command beyond the final {@code kick s 0} the target equals the source by
+ * count and checksum of ordered rows, and no run is left 'running'.
+ */
+class SourceRestartIT {
+
+    private static final String T = "CREATE TABLE t (id int PRIMARY KEY, v int, note text)";
+    private static final String U = "CREATE TABLE u (id int PRIMARY KEY, v int, note text)";
+
+    private Path data;
+    private EmbeddedPostgres server;
+    private int port;
+    private ReplicaSet set;
+    private Model model;
+    private TestDb repo;
+    private TestDb src;
+    private TestDb dst;
+    private final List<Writers> running = new ArrayList<>();
+
+    private Writers keep(Writers w) {
+        running.add(w);
+        return w;
+    }
+
+    /** The source on a dedicated server whose data survives its restarts; the target on the shared one. */
+    private void setUp(String... schema) throws IOException {
+        data = Files.createTempDirectory("ibex-source");
+        server = PgServers.dedicated(PgServers.sourceVersion(), data, 0);
+        port = server.getPort();
+        TestDb postgres = new TestDb(server, "localhost", port, "postgres", "postgres");
+        postgres.exec("CREATE DATABASE src");
+        src = new TestDb(server, "localhost", port, "src", "postgres");
+        set = ReplicaSet.on(src, PgServers.target(), schema);
+        model = set.model();
+        repo = set.repoDb();
+        dst = set.dst();
+        // failed runs are retried quickly, so each case heals within the test's time
+        repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '0.2'), ('kid_retry_max', '2')");
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        for (Writers w : running) {
+            try {
+                w.stop();
+            } catch (InterruptedException | AssertionError e) {
+                // the test failed already, or reported it
+            }
+        }
+        if (set != null) {
+            set.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (data != null) {
+            try (Stream<Path> files = Files.walk(data)) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    private enum Shutdown { FAST, IMMEDIATE }
+
+    /**
+     * Stops the source server ({@link Shutdown#FAST}: pg_ctl stop -m fast, as zonky's close does;
+     * {@link Shutdown#IMMEDIATE}: SIGQUIT to the postmaster, no checkpoint, crash recovery on the
+     * next start), waits until ibex has failed a run on it and the writers have failed to connect,
+     * then starts it again on the same data directory and port.
+     */
+    private void restartSource(Shutdown how, Writers writers) throws Exception {
+        long bad = model.runs("s", "bad");
+        long reconnects = writers.reconnects();
+        String version = src.scalar("SHOW server_version");
+        long postmaster = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).strip());
+        long t0 = System.nanoTime();
+        BooleanSupplier exited = () -> ProcessHandle.of(postmaster).map(p -> !p.isAlive()).orElse(true);
+        if (how == Shutdown.IMMEDIATE) {
+            signal("QUIT", postmaster);
+            eventually(Duration.ofSeconds(60), "the source's postmaster to exit", exited);
+        }
+        // FAST: pg_ctl stop -m fast. IMMEDIATE: its pg_ctl stop finds no server (and zonky logs an error);
+        // either way this releases zonky's lock on the data directory
+        server.close();
+        // pg_ctl gives up after 5 s, a loaded machine's shutdown may take longer
+        eventually(Duration.ofSeconds(60), "the source's postmaster to exit", exited);
+        System.out.printf("source (PostgreSQL %s) %s shutdown took %.1f s%n", version, how, (System.nanoTime() - t0) / 1e9);
+        // the outage lasts until a run failed on it and the writers found it gone
+        eventually(Duration.ofSeconds(30), "a failed run while the source is down", () -> model.runs("s", "bad") > bad);
+        eventually(Duration.ofSeconds(30), "the writers to miss the source", () -> writers.reconnects() > reconnects);
+        server = PgServers.dedicated(PgServers.sourceVersion(), data, port);
+        System.out.printf("source back after %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static void signal(String sig, long pid) throws IOException, InterruptedException {
+        assertEquals(0, new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start().waitFor());
+    }
+
+    /**
+     * Whether an ibex session on the source has a transaction open whose statement matches {@code regex}
+     * ({@code active}: runs it still; else it may be done with it, idle in its transaction).
+     */
+    private boolean sourceSession(String regex, boolean active) {
+        try (Connection c = src.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = 'src' "
+                     + "AND application_name LIKE 'ibex%' AND application_name <> 'ibex autokick' "
+                     + "AND xact_start IS NOT NULL AND query ~ '" + regex + "'" + (active ? " AND state = 'active'" : ""))) {
+            rs.next();
+            return rs.getLong(1) > 0;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    /** Count and checksum of ordered rows, whatever statement_timeout the database sets. */
+    private static String checksum(TestDb db, String table) {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("SET statement_timeout = 0");
+            try (ResultSet rs = st.executeQuery("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' "
+                    + "ORDER BY id)), '-') FROM " + table + " t")) {
+                rs.next();
+                return rs.getString(1);
+            }
+        } catch (SQLException e) {
+            return "unreadable: " + e.getMessage();
+        }
+    }
+
+    private boolean same(String... tables) {
+        return Arrays.stream(tables).allMatch(t -> checksum(src, t).equals(checksum(dst, t)));
+    }
+
+    /**
+     * The sync heals by itself, then the user's final {@code kick s 0} runs once more: the target
+     * equals the source, and no run is left 'running'.
+     */
+    private void converges(String... tables) throws InterruptedException {
+        eventually(Duration.ofSeconds(90), "the target to equal the source by itself", () -> same(tables));
+        Cli.Result kick = Cli.run(repo, "kick", "s", "0");
+        assertEquals(0, kick.exit(), kick.toString());
+        for (String t : tables) {
+            ReplicaSet.assertSameRows(src, dst, t, "id");
+            assertEquals(checksum(src, t), checksum(dst, t), t);
+        }
+        eventually(Duration.ofSeconds(30), "no run left 'running'",
+                () -> "0".equals(repo.scalar("SELECT count(*) FROM ibex.run WHERE sync = 's' AND state = 'running'")));
+    }
+
+    private void awaitCaptured(String... tables) throws InterruptedException {
+        String oids = String.join(", ", Arrays.stream(tables).map(t -> "'" + t + "'::regclass").toList());
+        eventually(Duration.ofSeconds(60), "capture on " + Arrays.toString(tables), () -> Integer.parseInt(src.scalar(
+                "SELECT count(DISTINCT tgrelid) FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN (" + oids + ")"))
+                == tables.length);
+    }
+
+    /** Waits for {@code n} more commits of the writers (that they write again once the source is back). */
+    private static void awaitCommits(Writers writers, long n) throws InterruptedException {
+        long target = writers.committed() + n;
+        eventually(Duration.ofSeconds(60), n + " more commits of the writers", () -> writers.committed() >= target);
+    }
+
+    /**
+     * The runs failed on the source's restart only, each on something retrying fixes (a session the
+     * server ended is a broken connection, not a person's job); their errors go to the test's output.
+     */
+    private void failedRunsNeedNoPerson() {
+        repo.column("SELECT coalesce(sqlstate, '-') || ' ' || left(error, 300) FROM ibex.run "
+                + "WHERE sync = 's' AND state = 'bad' ORDER BY started").forEach(e -> System.out.println("failed run: " + e));
+        for (String code : repo.column("SELECT DISTINCT sqlstate FROM ibex.run WHERE sync = 's' AND state = 'bad'")) {
+            assertFalse(SqlState.needsAPerson(code), "a run failed on " + code + ", which needs a person");
+        }
+    }
+
+    private String onetimecopy() {
+        return repo.scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's'");
+    }
+
+    // ---- 1. fast shutdown mid-batch --------------------------------------------------------------
+
+    @Test
+    void aSourceRestartedWithAFastShutdownMidBatchHealsByItself() throws Exception {
+        long t0 = System.nanoTime();
+        setUp(T);
+        model.sync("s", "src", List.of("dst"), "public.t:id");
+        try (InProcessController c = new InProcessController(repo)) {
+            awaitCaptured("t");
+            Writers writers = keep(Writers.startReconnecting(src, 3, 30, FaultsIT.load(2000, "t", "t")));
+            writers.awaitCommits(100);
+            eventually(Duration.ofSeconds(60), "rows on the target", () -> dst.count("t") > 0);
+            // mid-batch: an ibex session with a transaction open on the source
+            eventually(Duration.ofSeconds(60), "a batch open on the source", () -> sourceSession("", false));
+            restartSource(Shutdown.FAST, writers);
+            awaitCommits(writers, 200);
+            long good = model.runs("s", "good");
+            eventually(Duration.ofSeconds(60), "a good run after the source is back", () -> model.runs("s", "good") > good);
+            writers.stop();
+            converges("t");
+            c.assertRunning();
+            failedRunsNeedNoPerson();
+        }
+        System.out.printf("fast shutdown case: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    // ---- 2. immediate shutdown during the one-time copy -----------------------------------------
+
+    @Test
+    void aSourceRestartedWithAnImmediateShutdownDuringTheOneTimeCopyHealsByItself() throws Exception {
+        long t0 = System.nanoTime();
+        setUp(T, U);
+        src.exec("INSERT INTO t SELECT g, g, repeat('x', 400) FROM generate_series(1, 60000) g", "VACUUM ANALYZE t");
+        // each 200th row sleeps 20 ms on the target: a copy of some seconds, long enough to restart the source in
+        dst.exec("CREATE FUNCTION slow(id int) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS "
+                + "$$BEGIN IF id % 200 = 0 THEN PERFORM pg_sleep(0.02); END IF; RETURN true; END$$",
+                "ALTER TABLE t ADD CONSTRAINT slow CHECK (slow(id))");
+        model.sync("s", "src", List.of("dst"), "public.t:id", "public.u:id");
+        repo.exec("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's'");
+        try (InProcessController c = new InProcessController(repo)) {
+            awaitCaptured("t", "u");
+            // the writers truncate u only: a TRUNCATE of t would leave the copy nothing to copy
+            Writers writers = keep(Writers.startReconnecting(src, 3, 30, FaultsIT.load(60000, "u", "t", "u")));
+            writers.awaitCommits(50);
+            // its COPY still sends: 24 MB of rows, more than the socket's buffers hold while the target is slow
+            eventually(Duration.ofSeconds(60), "the one-time copy reading t on the source",
+                    () -> sourceSession("^COPY .*\\mt\\M", true));
+            assertEquals("1", onetimecopy());
+            restartSource(Shutdown.IMMEDIATE, writers);
+            assertEquals("1", onetimecopy(), "the copy is still pending after the crash");
+            eventually(Duration.ofSeconds(90), "the copy to complete after the source is back",
+                    () -> "0".equals(onetimecopy()));
+            awaitCommits(writers, 200);
+            writers.stop();
+            converges("t", "u");
+            c.assertRunning();
+            failedRunsNeedNoPerson();
+            assertTrue(src.count("t") > 50_000, "the copied rows are still on the source");
+        }
+        System.out.printf("immediate shutdown case: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+}
