@@ -242,7 +242,7 @@ public class AddCommand extends ModelVerb {
                 "targetdb", "targetgroup");
         String name = newSyncName(s, oneName(w, "sync", "ibex add sync NAME relgroup=R dbs=A:source,B:target"));
         Map<String, Object> cols = SyncOptions.columns(s, w);
-        Groups groups = isBucardo4(w) ? bucardo4(s, name, w) : groups(s, name, w);
+        Groups groups = isBucardo4(w) ? Bucardo4Sync.groups(s, name, w) : groups(s, name, w);
         if (onlyFullcopy(s, groups.dbgroup())) {
             cols.putIfAbsent("stayalive", false);
             cols.putIfAbsent("kidsalive", false);
@@ -262,7 +262,7 @@ public class AddCommand extends ModelVerb {
     }
 
     /** The relgroup and dbgroup a sync reads. */
-    private record Groups(String relgroup, String dbgroup) {
+    record Groups(String relgroup, String dbgroup) {
     }
 
     private static String newSyncName(Session s, String name) {
@@ -313,7 +313,7 @@ public class AddCommand extends ModelVerb {
                 && members.stream().filter(m -> m.role() == Role.SOURCE).count() == 1;
     }
 
-    private static String existingRelgroup(Session s, String relgroup) {
+    static String existingRelgroup(Session s, String relgroup) {
         if (relgroup == null || !s.model.relgroupExists(relgroup)) {
             throw IbexException.badInput("No relgroup named \"" + relgroup + "\": see 'ibex list relgroups', or make it "
                     + "with 'ibex add table T... db=DB relgroup=" + relgroup + "'");
@@ -322,7 +322,7 @@ public class AddCommand extends ModelVerb {
     }
 
     /** A relgroup of the listed tables of the source db: an identical one, else one named after the sync. */
-    private static String relgroupFromTables(Session s, String sync, String sourceDb, String tablesValue) {
+    static String relgroupFromTables(Session s, String sync, String sourceDb, String tablesValue) {
         if (tablesValue == null) {
             throw IbexException.badInput("Missing value for tables=: list tables, e.g. tables=public.a,public.b");
         }
@@ -340,64 +340,4 @@ public class AddCommand extends ModelVerb {
         return name;
     }
 
-    /**
-     * Bucardo 4: type=pushdelta|fullcopy|swap source=RELGROUP (a db when tables= is given)
-     * targetdb=DB or targetgroup=DBGROUP.
-     */
-    private static Groups bucardo4(Session s, String name, Words w) {
-        Role role = bucardo4Role(w.get("type"));
-        String source = w.get("source");
-        if (source == null) {
-            throw IbexException.badInput("Need to specify a source for this sync (source=RELGROUP, or source=DB with "
-                    + "tables=...)");
-        }
-        if (w.has("targetdb") == w.has("targetgroup") || w.get(w.has("targetdb") ? "targetdb" : "targetgroup") == null) {
-            throw IbexException.badInput("Need to specify a targetdb or a targetgroup for this sync (one of them)");
-        }
-        String sourceDb = w.has("tables") ? s.db(source).name() : relgroupDb(s, source);
-        List<String> targets = bucardo4Targets(s, w, sourceDb);
-        if (role == Role.SOURCE && targets.size() != 1) {
-            throw IbexException.badInput("A swap sync joins exactly two dbs: give one targetdb=");
-        }
-        StringBuilder dbs = new StringBuilder(sourceDb + ":source");
-        targets.forEach(t -> dbs.append(',').append(t).append(':').append(role.word()));
-        String dbgroup = DbList.dbgroup(s, name, dbs.toString());
-        String relgroup = w.has("tables") ? relgroupFromTables(s, name, sourceDb, w.get("tables")) : source;
-        return new Groups(relgroup, dbgroup);
-    }
-
-    private static Role bucardo4Role(String type) {
-        if (type == null) {
-            throw IbexException.badInput("Need to specify the type of sync: pushdelta, fullcopy, or swap (type=...)");
-        }
-        return switch (type.toLowerCase(Locale.ROOT)) {
-            case "pushdelta", "delta" -> Role.TARGET;
-            case "fullcopy", "copy" -> Role.FULLCOPY;
-            case "swap" -> Role.SOURCE;
-            default -> throw IbexException.badInput("Invalid type=" + type + ": use pushdelta, fullcopy or swap");
-        };
-    }
-
-    /** The db an existing relgroup's tables belong to. */
-    private static String relgroupDb(Session s, String relgroup) {
-        existingRelgroup(s, relgroup);
-        List<String> dbs = s.model.relgroupDbs(relgroup);
-        if (dbs.isEmpty()) {
-            throw IbexException.badInput("Relgroup \"" + relgroup + "\" has no tables: add some with 'ibex add table "
-                    + "T db=DB relgroup=" + relgroup + "'");
-        }
-        return dbs.get(0);
-    }
-
-    /** targetdb=, or every db of targetgroup= but the source. */
-    private static List<String> bucardo4Targets(Session s, Words w, String sourceDb) {
-        if (w.has("targetdb")) {
-            return List.of(s.db(w.get("targetdb")).name());
-        }
-        String g = w.get("targetgroup");
-        if (!s.model.dbgroupExists(g)) {
-            throw IbexException.badInput("No dbgroup named \"" + g + "\" (targetgroup=): see 'ibex list dbgroups'");
-        }
-        return s.repo.members(g).stream().map(DbgroupMember::db).filter(d -> !d.equals(sourceDb)).toList();
-    }
 }

@@ -54,18 +54,7 @@ public class StopCommand extends Verb {
             verb.say("The ibex controller is not running");
             return;
         }
-        Optional<Long> localPid = pidFile.read();
-        List<RunningController> targets = all || running.size() == 1 ? running
-                : running.stream().filter(c -> c.isLocal(localPid)).toList();
-        if (targets.isEmpty()) {
-            if (localPid.isPresent()) {
-                pidFile.removeStale();
-            }
-            throw IbexException.badInput(running.size() + " ibex controllers run on this repository, none of them "
-                    + "from this host's pid file " + pidFile.path() + " ("
-                    + String.join("; ", running.stream().map(RunningController::describe).toList())
-                    + "): run 'ibex stop' on their host, or 'ibex stop --all'");
-        }
+        List<RunningController> targets = targets(running, pidFile, all);
         String why = reason == null ? "" : String.join(" ", reason);
         if (targets.size() == 1) {
             verb.out().print("Stopping the ibex controller (" + targets.get(0).describe() + ") ... ");
@@ -87,6 +76,23 @@ public class StopCommand extends Verb {
         }
         targets.forEach(StopCommand::awaitLocalExit);
         verb.say("Done");
+    }
+
+    /** Every controller, the only one, or this host's (its pid file's); none of several is refused. */
+    private static List<RunningController> targets(List<RunningController> running, PidFile pidFile, boolean all) {
+        Optional<Long> localPid = pidFile.read();
+        List<RunningController> targets = all || running.size() == 1 ? running
+                : running.stream().filter(c -> c.isLocal(localPid)).toList();
+        if (targets.isEmpty()) {
+            if (localPid.isPresent()) {
+                pidFile.removeStale();
+            }
+            throw IbexException.badInput(running.size() + " ibex controllers run on this repository, none of them "
+                    + "from this host's pid file " + pidFile.path() + " ("
+                    + String.join("; ", running.stream().map(RunningController::describe).toList())
+                    + "): run 'ibex stop' on their host, or 'ibex stop --all'");
+        }
+        return targets;
     }
 
     /** The lock goes a moment before the JVM: on this host, wait for the process itself. */

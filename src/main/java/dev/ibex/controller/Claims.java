@@ -2,6 +2,7 @@ package dev.ibex.controller;
 
 import dev.ibex.replicate.ClaimFence;
 import dev.ibex.repository.Repository;
+import dev.ibex.repository.RunLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -67,8 +68,6 @@ final class Claims {
                    epoch = nextval('ibex.sync_claim_epoch'), previous = k.controller, claimed = now()
             RETURNING epoch, previous""";
     private static final String RELEASE = "DELETE FROM ibex.sync_claim WHERE sync = ? AND controller = ? AND epoch = ?";
-    private static final String END_OPEN_RUNS = """
-            UPDATE ibex.run SET state = 'bad', ended = clock_timestamp(), error = ? WHERE sync = ? AND state = 'running'""";
 
     private Claims() {
     }
@@ -79,7 +78,9 @@ final class Claims {
     }
 
     /**
-     * One round; does not commit. {@code mayTake} false (stopping): takes nothing.
+     * One round; does not commit. {@code mayTake} false (stopping): takes nothing. One method, long:
+     * its steps (beat, the dead, the share, take, give back) must see one another under the one
+     * transaction lock that serializes every controller's round.
      *
      * @throws IllegalStateException when this controller's row is gone: another controller declared
      *         it dead, and cut its session off, so this one is about to see its connection break
@@ -138,7 +139,7 @@ final class Claims {
                 Claim c = repo.one(TAKE, rs -> new Claim(sync, rs.getLong(1), (Integer) rs.getObject(2)), sync, me)
                         .orElseThrow();
                 // a run the dead controller left open ends here, as a lone controller's start ends them all
-                repo.update(END_OPEN_RUNS, "Old entry ended (sync taken by controller c" + me + ")", sync);
+                new RunLog(repo).endOpenRuns(sync, "Old entry ended (sync taken by controller c" + me + ")");
                 held.put(sync, c);
                 taken.add(sync);
             }

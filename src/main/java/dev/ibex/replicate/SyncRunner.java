@@ -7,6 +7,7 @@ import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.OneTimeCopy;
 import dev.ibex.repository.Repository;
+import dev.ibex.repository.RunLog;
 import dev.ibex.repository.RunState;
 import dev.ibex.repository.SyncPlan;
 import java.sql.Connection;
@@ -201,15 +202,12 @@ public final class SyncRunner implements AutoCloseable {
     private void abandon(long runId, String why) {
         repo.rollback();
         try {
-            repo.update(ABANDON, why, runId);
+            new RunLog(repo).endIfOpen(runId, why);
             repo.commit();
         } catch (RuntimeException e) {
             repo.rollback();
         }
     }
-
-    private static final String ABANDON = """
-            UPDATE ibex.run SET state = 'bad', ended = clock_timestamp(), error = ? WHERE id = ? AND state = 'running'""";
 
     /** One source's batch; its failure is the run's error, and the other sources go on. */
     private void runSource(SyncPlan plan, Db source, RunStart start, SourceBatch.Pace pace, RunRecord run) {

@@ -36,6 +36,8 @@ public final class RunLog {
     private static final String END_OPEN_RUNS = """
             UPDATE ibex.run SET state = ?, ended = clock_timestamp(), error = ?, sqlstate = ?
              WHERE sync = ? AND state = ?""";
+    private static final String END_IF_OPEN = """
+            UPDATE ibex.run SET state = ?, ended = clock_timestamp(), error = ? WHERE id = ? AND state = ?""";
     private static final String INSERT_ENDED = """
             INSERT INTO ibex.run (sync, state, ended, error, sqlstate) VALUES (?, ?, clock_timestamp(), ?, ?)""";
     private static final String END_ALL_OPEN_RUNS = """
@@ -135,6 +137,16 @@ public final class RunLog {
         if (repo.update(END_OPEN_RUNS, RunState.BAD.sql(), error, sqlstate, sync, RunState.RUNNING.sql()) == 0) {
             repo.update(INSERT_ENDED, sync, RunState.BAD.sql(), error, sqlstate);
         }
+    }
+
+    /** Ends the sync's open runs as bad: another controller's, whose sync this one has taken. */
+    public int endOpenRuns(String sync, String error) {
+        return repo.update(END_OPEN_RUNS, RunState.BAD.sql(), error, null, sync, RunState.RUNNING.sql());
+    }
+
+    /** Ends the run as bad if it is still open: a run that lost its claim records nothing else. */
+    public void endIfOpen(long id, String error) {
+        repo.update(END_IF_OPEN, RunState.BAD.sql(), error, id, RunState.RUNNING.sql());
     }
 
     /** Ends every open run as bad: a controller that starts knows no runner of an earlier one is left. */

@@ -201,41 +201,42 @@ public final class StatusReport {
             all.add(m);
         }
         root.put("controllers", all);
-        List<Object> list = new ArrayList<>();
-        for (SyncStatus s : syncs) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("name", s.name());
-            m.put("state", s.state());
-            m.put("status", s.statusText().toLowerCase(Locale.ROOT));
-            m.put("needs_attention", s.needsAttention());
-            m.put("fix", s.fix());
-            m.put("controller", holder(s.name()).map(r -> {
-                Map<String, Object> h = new LinkedHashMap<>();
-                h.put("id", r.id());
-                h.put("pid", r.pid());
-                h.put("host", r.host());
-                return h;
-            }).orElse(null));
-            m.put("relgroup", s.relgroup());
-            m.put("dbgroup", s.dbgroup());
-            m.put("sources", s.sources());
-            m.put("targets", s.targets());
-            m.put("tables", s.tables());
-            m.put("checktime_seconds", s.checktime());
-            m.put("stayalive", s.stayalive());
-            m.put("kidsalive", s.kidsalive());
-            m.put("autokick", s.autokick());
-            m.put("onetimecopy", s.onetimecopy().code());
-            m.put("running", s.running() == null ? null : run(s.running(), s));
-            m.put("last_good", s.lastGood() == null ? null : run(s.lastGood(), s));
-            m.put("last_bad", s.lastBad() == null ? null : run(s.lastBad(), s));
-            m.put("backlog", s.backlog());
-            m.put("lag_seconds", s.lag() == null ? null : s.lag().getSeconds());
-            m.put("suppression", s.suppression());
-            list.add(m);
-        }
-        root.put("syncs", list);
+        root.put("syncs", syncs.stream().map(this::syncJson).toList());
         return Json.pretty(root) + "\n";
+    }
+
+    /** One sync's object: the README's "Status JSON" names, in this order. */
+    private Map<String, Object> syncJson(SyncStatus s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", s.name());
+        m.put("state", s.state());
+        m.put("status", s.statusText().toLowerCase(Locale.ROOT));
+        m.put("needs_attention", s.needsAttention());
+        m.put("fix", s.fix());
+        m.put("controller", holder(s.name()).map(r -> {
+            Map<String, Object> h = new LinkedHashMap<>();
+            h.put("id", r.id());
+            h.put("pid", r.pid());
+            h.put("host", r.host());
+            return h;
+        }).orElse(null));
+        m.put("relgroup", s.relgroup());
+        m.put("dbgroup", s.dbgroup());
+        m.put("sources", s.sources());
+        m.put("targets", s.targets());
+        m.put("tables", s.tables());
+        m.put("checktime_seconds", s.checktime());
+        m.put("stayalive", s.stayalive());
+        m.put("kidsalive", s.kidsalive());
+        m.put("autokick", s.autokick());
+        m.put("onetimecopy", s.onetimecopy().code());
+        m.put("running", s.running() == null ? null : run(s.running(), s));
+        m.put("last_good", s.lastGood() == null ? null : run(s.lastGood(), s));
+        m.put("last_bad", s.lastBad() == null ? null : run(s.lastBad(), s));
+        m.put("backlog", s.backlog());
+        m.put("lag_seconds", s.lag() == null ? null : s.lag().getSeconds());
+        m.put("suppression", s.suppression());
+        return m;
     }
 
     private static Map<String, Object> run(RunLog.Entry r, SyncStatus s) {
