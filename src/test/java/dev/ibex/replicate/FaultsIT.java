@@ -104,7 +104,7 @@ class FaultsIT {
     }
 
     /** Count and checksum of ordered rows, whatever statement_timeout the database sets. */
-    private static String checksum(TestDb db, String table) {
+    static String checksum(TestDb db, String table) {
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             st.execute("SET statement_timeout = 0");
             try (ResultSet rs = st.executeQuery("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' "

@@ -147,22 +147,8 @@ class SourceRestartIT {
         }
     }
 
-    /** Count and checksum of ordered rows, whatever statement_timeout the database sets. */
-    private static String checksum(TestDb db, String table) {
-        try (Connection c = db.connect(); Statement st = c.createStatement()) {
-            st.execute("SET statement_timeout = 0");
-            try (ResultSet rs = st.executeQuery("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' "
-                    + "ORDER BY id)), '-') FROM " + table + " t")) {
-                rs.next();
-                return rs.getString(1);
-            }
-        } catch (SQLException e) {
-            return "unreadable: " + e.getMessage();
-        }
-    }
-
     private boolean same(String... tables) {
-        return Arrays.stream(tables).allMatch(t -> checksum(src, t).equals(checksum(dst, t)));
+        return Arrays.stream(tables).allMatch(t -> FaultsIT.checksum(src, t).equals(FaultsIT.checksum(dst, t)));
     }
 
     /**
@@ -175,7 +161,7 @@ class SourceRestartIT {
         assertEquals(0, kick.exit(), kick.toString());
         for (String t : tables) {
             ReplicaSet.assertSameRows(src, dst, t, "id");
-            assertEquals(checksum(src, t), checksum(dst, t), t);
+            assertEquals(FaultsIT.checksum(src, t), FaultsIT.checksum(dst, t), t);
         }
         eventually(Duration.ofSeconds(30), "no run left 'running'",
                 () -> "0".equals(repo.scalar("SELECT count(*) FROM ibex.run WHERE sync = 's' AND state = 'running'")));
