@@ -31,16 +31,22 @@ CREATE TABLE ibex.captured (
 -- (DateStyle, TimeZone, extra_float_digits and the like change the text of dates, times and
 -- floats). A table with another key logs its keys in its own delta table and a row with the k
 -- columns NULL here, so that looks and runs still find it from this table alone.
+-- ts is when the row changed, for a sync with several sources whose conflict strategy is
+-- "latest" (clock_timestamp(): the change itself, not its transaction's start). origin is NULL
+-- for a change an application made; a row ibex wrote itself (makedelta: it applied the change
+-- here for the sync named in origin) is not read back by that sync.
 CREATE TABLE ibex.log (
-  txid bigint  NOT NULL DEFAULT txid_current(),
-  tab  integer NOT NULL,
-  k1   text,
-  k2   text,
-  k3   text,
-  k4   text
+  txid   bigint  NOT NULL DEFAULT txid_current(),
+  tab    integer NOT NULL,
+  k1     text,
+  k2     text,
+  k3     text,
+  k4     text,
+  ts     timestamptz DEFAULT clock_timestamp(),
+  origin text
 );
 CREATE INDEX log_txid ON ibex.log (txid);
--- txid always comes from the writer's own transaction
+-- txid, ts and origin always come from the writer's own transaction
 GRANT INSERT (tab, k1, k2, k3, k4) ON ibex.log TO PUBLIC;
 
 -- TRUNCATE fires no row triggers: it is logged as its own event, and the batch that sees it
@@ -48,7 +54,8 @@ GRANT INSERT (tab, k1, k2, k3, k4) ON ibex.log TO PUBLIC;
 CREATE TABLE ibex.truncate_log (
   schemaname text   NOT NULL,
   tablename  text   NOT NULL,
-  txid       bigint NOT NULL DEFAULT txid_current()
+  txid       bigint NOT NULL DEFAULT txid_current(),
+  origin     text
 );
 CREATE INDEX truncate_log_txid ON ibex.truncate_log (txid);
 -- written only through log_truncate(), which runs as its owner: nobody can force whole-table copies

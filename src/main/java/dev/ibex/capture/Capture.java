@@ -78,7 +78,8 @@ public final class Capture {
             SELECT DISTINCT s.name, t.db
             FROM ibex.sync s
             JOIN ibex.dbgroup_member src ON src.dbgroup = s.dbgroup AND src.role = 'source' AND src.db = ?
-            JOIN ibex.dbgroup_member t ON t.dbgroup = s.dbgroup AND t.role IN ('target', 'fullcopy')""";
+            JOIN ibex.dbgroup_member t ON t.dbgroup = s.dbgroup
+             AND (t.role IN ('target', 'fullcopy') OR (t.role = 'source' AND t.db <> src.db))""";
 
     /**
      * New (sync, source, target) rows start at a snapshot taken after the triggers committed: every

@@ -21,7 +21,11 @@ final class CaptureCatalog {
 
     static final String DELTA_COLUMNS = """
             SELECT attname FROM pg_catalog.pg_attribute
-            WHERE attrelid = ? AND attnum > 0 AND NOT attisdropped AND attname <> 'txid' ORDER BY attnum""";
+            WHERE attrelid = ? AND attnum > 0 AND NOT attisdropped AND attname NOT IN ('txid', 'ibex_ts', 'ibex_origin')
+            ORDER BY attnum""";
+
+    static final String HAS_COLUMN = """
+            SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = ? AND attname = ? AND NOT attisdropped""";
 
     /** ibex's triggers on a table that fire: one disabled by hand counts as missing. */
     static final String TRIGGERS = """
@@ -72,6 +76,21 @@ final class CaptureCatalog {
             }
         }
         return out;
+    }
+
+    /** Whether table ibex.{@code table} exists and has the column. */
+    boolean hasColumn(String table, String column) throws SQLException {
+        long oid = tableOid("ibex", table);
+        if (oid == 0) {
+            return false;
+        }
+        try (PreparedStatement ps = c.prepareStatement(HAS_COLUMN)) {
+            ps.setLong(1, oid);
+            ps.setString(2, column);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     /** The table's ibex triggers that fire. */

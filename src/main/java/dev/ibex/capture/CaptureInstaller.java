@@ -58,14 +58,21 @@ final class CaptureInstaller {
             String timeout = version.has(SqlFeature.LOCK_TIMEOUT) ? "lock_timeout" : "statement_timeout";
             exec("SET LOCAL " + timeout + " = " + Identifiers.literal(LOCK_TIMEOUT));
             Map<String, LoggedTable> current = registry.registered();
+            boolean oldLog = !current.isEmpty() && !catalog.hasColumn("log", "origin");
             Plan plan = plan(desired, current);
-            if (plan.nothing()) {
+            if (plan.nothing() && !oldLog) {
                 return; // already as wanted: take no lock at all, so a busy source is not disturbed
             }
-            if (!desired.isEmpty()) {
-                Plpgsql.ensure(c, source.name());
+            if (!plan.nothing()) {
+                if (!desired.isEmpty()) {
+                    Plpgsql.ensure(c, source.name());
+                }
+                lockAll(plan, current);
             }
-            lockAll(plan, current);
+            // after the tables' locks: a writer holds its table's before it waits for ibex.log's
+            if (oldLog) {
+                addLogColumns(current);
+            }
             apply(plan, current, !desired.isEmpty());
         } catch (SQLException e) {
             throw failure(e);
@@ -139,6 +146,17 @@ final class CaptureInstaller {
         return TriggerShape.of(version, version.has(SqlFeature.TRANSITION_TABLES) && catalog.standalone(oid));
     }
 
+    /** Capture installed before ibex.log had ts and origin (log_columns.sql). */
+    private void addLogColumns(Map<String, LoggedTable> current) throws SQLException {
+        working = "ibex.log";
+        exec(CaptureSql.get("log_columns.sql").text());
+        for (LoggedTable t : current.values()) {
+            if (t.ownDelta() && !catalog.hasColumn(t.delta(), "ibex_origin")) {
+                exec(CaptureSql.get("log_delta_columns.sql").fill(Map.of("delta", Identifiers.quote(t.delta()))));
+            }
+        }
+    }
+
     /** Locks the tables the DDL will touch (see {@link CaptureLocks}), naming them should it fail. */
     private void lockAll(Plan plan, Map<String, LoggedTable> current) throws SQLException {
         CaptureLocks locks = new CaptureLocks(c, catalog);
@@ -207,8 +225,8 @@ final class CaptureInstaller {
                 throw IbexException.badInput("Table " + t.display() + " on db \"" + source.name()
                         + "\" has no key column \"" + k + "\": update the relation's key columns");
             }
-            if ("txid".equals(k) && !types.textSafe()) {
-                throw IbexException.badInput("Table " + t.display() + " has a key column named txid, which ibex's "
+            if (Set.of("txid", "ibex_ts", "ibex_origin").contains(k) && !types.textSafe()) {
+                throw IbexException.badInput("Table " + t.display() + " has a key column named " + k + ", which ibex's "
                         + "delta table uses itself: such a table cannot be captured yet");
             }
         }

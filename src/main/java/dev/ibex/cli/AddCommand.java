@@ -22,15 +22,18 @@ import picocli.CommandLine.Option;
         header = "Add a db, tables or sequences, a relgroup (herd), a dbgroup or a sync.", description = {
     "Add a db, tables or sequences, a relgroup (herd), a dbgroup or a sync, in Bucardo's words:",
     "  add db NAME dbname=DB [host=H] [port=P] [user=U] [pass=PW] [conn='sslmode=require'] [service=S]",
-    "         [status=active|inactive] [group=DBGROUP[:ROLE]]     (Bucardo 4: add db DBNAME name=NAME ...)",
-    "  add table|sequence NAME... [db=DB] [relgroup=R]   (schema.name, '\"Quoted Name\"', wildcards * %%)",
+    "         [status=active|inactive] [makedelta=0|1] [group=DBGROUP[:ROLE]]   (Bucardo 4: add db DBNAME name=NAME)",
+    "  add table|sequence NAME... [db=DB] [relgroup=R] [makedelta=0|1]   (schema.name, '\"Quoted Name\"', wildcards * %%)",
     "  add all tables|sequences [db=DB] [relgroup=R] [-n SCHEMA] [-N SCHEMA] [-t TABLE] [-T TABLE] [--keyed-only]",
     "  add relgroup R [TABLE...] [db=DB]",
     "  add dbgroup G DB:source DB:target DB:fullcopy ...",
     "  add sync S relgroup=R dbs=G|A:source,B:target [tables=T1,T2] [autokick=] [checktime=] [onetimecopy=0|1|2]",
-    "         [status=] [stayalive=] [kidsalive=] [conflict_strategy=] [lifetime=] [maxkicks=]",
+    "         [status=] [stayalive=] [kidsalive=] [conflict_strategy=latest|source|target|skip|random|abort|DB,DB]",
+    "         [lifetime=] [maxkicks=]",
     "         [isolation_level=] [rebuild_index=] [analyze_after_copy=] [strict_checking=] [priority=]",
     "         (Bucardo 4: add sync S type=pushdelta|fullcopy|swap source=R targetdb=DB|targetgroup=G [tables=])",
+    "A dbgroup with several sources makes them feed each other and the targets (conflicts: conflict_strategy);",
+    "makedelta=1 on a db makes the rows ibex applies there captured too, for syncs that read from it.",
     "key=value and key:value both work; booleans take t/f, true/false, on/off, yes/no, 1/0."})
 public class AddCommand extends ModelVerb {
 
@@ -39,10 +42,10 @@ public class AddCommand extends ModelVerb {
     private static final String SYNC_NAME = "[A-Za-z_][A-Za-z0-9_]*";
     private static final Set<String> RESERVED_SYNC_NAMES = Set.of("pushdelta", "fullcopy", "swap", "sync", "all");
     private static final String[] RELATION_KEYS = {"db|database", "relgroup|herd", "autokick|ping",
-        "rebuild_index|rebuildindex", "analyze_after_copy", "strict_checking"};
+        "rebuild_index|rebuildindex", "analyze_after_copy", "strict_checking", "makedelta"};
     /** The keys of RELATION_KEYS as the words say them; none may be empty in an add. */
     private static final String[] RELATION_WORDS = {"db", "relgroup", "autokick", "rebuild_index", "analyze_after_copy",
-        "strict_checking"};
+        "strict_checking", "makedelta"};
 
     @Option(names = {"-n", "--schema"}, split = ",", paramLabel = "SCHEMA", description = "add all: only these schemas.")
     List<String> schemas = new ArrayList<>();
@@ -157,7 +160,7 @@ public class AddCommand extends ModelVerb {
 
     private static Map<String, Object> relationOptions(Words w) {
         Map<String, Object> o = new LinkedHashMap<>();
-        for (String key : List.of("autokick", "analyze_after_copy", "strict_checking")) {
+        for (String key : List.of("autokick", "analyze_after_copy", "strict_checking", "makedelta")) {
             if (w.get(key) != null) {
                 o.put(key, w.bool(key));
             }
@@ -253,12 +256,6 @@ public class AddCommand extends ModelVerb {
         boolean strict = !Boolean.FALSE.equals(cols.get("strict_checking"));
         s.reconcile(s.syncChecker().check(name, groups.relgroup(), groups.dbgroup(), strict));
         s.say("Added sync \"" + name + "\"");
-        if (s.repo.members(groups.dbgroup()).stream().allMatch(m -> m.role() == Role.SOURCE)) {
-            // Bucardo's swap: accepted so that runbooks load, but it must not look like it works
-            s.say("Note: sync \"" + name + "\" has no target db, and ibex does not replicate between sources "
-                    + "(Bucardo's swap), so it copies nothing; give a db the target role: "
-                    + "'ibex update dbgroup " + groups.dbgroup() + " DB:target'");
-        }
     }
 
     /** The relgroup and dbgroup a sync reads. */

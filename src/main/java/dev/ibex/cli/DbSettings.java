@@ -11,11 +11,11 @@ import java.util.Map;
 final class DbSettings {
 
     static final String[] KEYS = {"dbname|db", "host|dbhost|pghost", "port|dbport|pgport",
-        "user|username|dbuser", "pass|password|dbpass", "conn|dbconn|pgconn", "service|dbservice", "status|stat"};
+        "user|username|dbuser", "pass|password|dbpass", "conn|dbconn|pgconn", "service|dbservice", "status|stat", "makedelta"};
 
     /** Key word -> repository column. */
     static final Map<String, String> COLUMN = Map.of("dbname", "dbname", "host", "host", "port", "port",
-            "user", "username", "pass", "password", "conn", "conn", "service", "service", "status", "status");
+            "user", "username", "pass", "password", "conn", "conn", "service", "service", "status", "status", "makedelta", "makedelta");
 
     private DbSettings() {
     }
@@ -36,6 +36,12 @@ final class DbSettings {
                         throw IbexException.badInput("Missing value for status=: use status=active or status=inactive");
                     }
                     yield st;
+                }
+                case "makedelta" -> {
+                    if (w.get(key) == null) {
+                        throw IbexException.badInput("Missing value for makedelta=: use makedelta=1 or makedelta=0");
+                    }
+                    yield w.bool(key);
                 }
                 default -> w.get(key);
             };

@@ -1,6 +1,7 @@
 package dev.ibex.cli;
 
 import dev.ibex.IbexException;
+import dev.ibex.repository.ConflictStrategy;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -13,9 +14,6 @@ final class SyncOptions {
         "autokick|ping", "checktime", "onetimecopy", "status|stat", "stayalive", "kidsalive",
         "conflict_strategy|standard_conflict|conflict", "lifetime", "maxkicks", "isolation_level|txnmode",
         "rebuild_index|rebuildindex", "analyze_after_copy", "strict_checking", "priority"};
-
-    private static final List<String> STRATEGIES = List.of("source", "target", "skip", "random", "latest",
-            "latest_all_tables", "abort");
 
     private SyncOptions() {
     }
@@ -63,19 +61,15 @@ final class SyncOptions {
         if (value == null) {
             return null;
         }
-        String v = value.trim().toLowerCase(Locale.ROOT);
-        String bare = v.startsWith("bucardo_") ? v.substring(8) : v;
-        if (bare.equals("default")) {
-            bare = "latest";
-        }
-        if (STRATEGIES.contains(bare)) {
-            return "bucardo_" + bare;
+        ConflictStrategy.Kind kind = ConflictStrategy.word(value);
+        if (kind != null) {
+            return kind.stored();
         }
         List<String> dbs = Words.list(value);
         for (String db : dbs) {
             if (s.repo.db(db).isEmpty()) {
-                throw IbexException.badInput("Invalid conflict_strategy=" + value + ": use source, target, skip, random, "
-                        + "latest, latest_all_tables or abort, or db names in order of preference");
+                throw IbexException.badInput("Invalid conflict_strategy=" + value + ": use " + ConflictStrategy.WORDS
+                        + ", or db names in order of preference");
             }
         }
         return String.join(" ", dbs);

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
     "Change a db, table, sequence, relgroup, dbgroup or sync; prints what changed:",
     "  update db NAME key=value...          (the keys of 'add db'; the connection is tested again)",
     "  update table|sequence NAME... [db=DB] autokick= rebuild_index= analyze_after_copy= strict_checking=",
+    "         makedelta=   (empty: the db's setting)",
     "  update relgroup NAME name=NEWNAME",
     "  update dbgroup NAME [name=NEWNAME] [DB:ROLE...]",
     "  update sync NAME|all|PATTERN [active|inactive] key=value...   (the keys of 'add sync', relgroup=, dbs=)"})
@@ -61,6 +62,8 @@ public class UpdateCommand extends ModelVerb {
         was.put("conn", old.conn());
         was.put("service", old.service());
         was.put("status", old.status());
+        was.put("makedelta", s.repo.one("SELECT makedelta FROM ibex.db WHERE name = ?", rs -> rs.getBoolean(1), name)
+                .orElse(false));
         Map<String, Object> changes = new LinkedHashMap<>();
         DbSettings.columns(w).forEach((col, value) -> {
             if (!Objects.equals(was.get(col), value)) {
@@ -88,7 +91,7 @@ public class UpdateCommand extends ModelVerb {
 
     private void updateRelations(Session s, String reltype) {
         Words w = Words.parse("ibex update " + reltype, rest(), Words.Keys.of("db|database", "autokick|ping",
-                "rebuild_index|rebuildindex", "analyze_after_copy", "strict_checking"));
+                "rebuild_index|rebuildindex", "analyze_after_copy", "strict_checking", "makedelta"));
         if (w.nouns().isEmpty()) {
             throw IbexException.badInput("Missing " + reltype + " name: ibex update " + reltype + " NAME key=value...");
         }
@@ -102,13 +105,15 @@ public class UpdateCommand extends ModelVerb {
             } else {
                 cols.put(key, key.equals("rebuild_index") ? (Object) (w.bool(key) ? 1 : 0) : w.bool(key));
             }
-            if (cols.get(key) == null && !key.equals("autokick") && !key.equals("rebuild_index")) {
+            // autokick= and makedelta= hand the choice back to the sync and the db
+            if (cols.get(key) == null && !key.equals("autokick") && !key.equals("rebuild_index")
+                    && !key.equals("makedelta")) {
                 throw IbexException.badInput("Missing value for " + key + "=: use true or false");
             }
         }
         if (cols.isEmpty()) {
-            throw IbexException.badInput("Nothing to change: give autokick=, rebuild_index=, analyze_after_copy= or "
-                    + "strict_checking=");
+            throw IbexException.badInput("Nothing to change: give autokick=, rebuild_index=, analyze_after_copy=, "
+                    + "strict_checking= or makedelta=");
         }
         List<Relation> rels = s.relations().inRepository(w.nouns(), reltype, w.get("db"));
         Set<String> syncs = new LinkedHashSet<>();

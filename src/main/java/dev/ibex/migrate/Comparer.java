@@ -81,12 +81,16 @@ public final class Comparer {
         if (drained != null) {
             notes.add(drained);
         }
-        List<Db> targets = new ArrayList<>(plan.targets());
+        // with several sources, the other sources must hold the same rows too
+        List<Db> targets = new ArrayList<>(plan.sources());
+        targets.addAll(plan.targets());
         targets.addAll(plan.fullcopyTargets());
         List<Work> work = new ArrayList<>();
         for (Relation t : tables) {
             for (Db target : targets) {
-                work.add(new Work(t, source(t), target));
+                if (!target.name().equals(t.db())) {
+                    work.add(new Work(t, source(t), target));
+                }
             }
         }
         Map<String, DbSession> sessions = new LinkedHashMap<>();

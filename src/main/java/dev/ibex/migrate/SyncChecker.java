@@ -66,6 +66,9 @@ public final class SyncChecker {
                 if (!r.isSequence()) {
                     compare(r, home, origin.get(r.id()), m.db(), there.get(r.id()),
                             syncStrict && strict.getOrDefault(r.id(), true));
+                    if (m.role() == Role.SOURCE) {
+                        requireSameKey(r, home, origin.get(r.id()), m.db(), there.get(r.id()));
+                    }
                 }
             }
         }
@@ -76,8 +79,26 @@ public final class SyncChecker {
             SELECT id, strict_checking FROM ibex.relation
              WHERE id IN (SELECT relation FROM ibex.relgroup_member WHERE relgroup = ?)""";
 
+    /** Several sources send each other keys: a key must name the same row on each of them. */
+    private static void requireSameKey(Relation r, String home, Shape o, String db, Shape t) {
+        if (!o.key().columns().equals(t.key().columns())) {
+            throw IbexException.badInput("Table " + r.display() + " has key " + keyText(o.key()) + " on source db \""
+                    + home + "\" but " + keyText(t.key()) + " on source db \"" + db + "\": sources of one sync must "
+                    + "have the same primary key (or unique index) on each table; make them match");
+        }
+    }
+
+    private static String keyText(Catalog.Key k) {
+        return k.isEmpty() ? "none" : "(" + String.join(", ", k.columns()) + ")";
+    }
+
     private static List<String> sources(String dbgroup, List<DbgroupMember> members) {
         List<String> sources = members.stream().filter(m -> m.role() == Role.SOURCE).map(DbgroupMember::db).toList();
+        if (sources.size() > 1 && members.stream().anyMatch(m -> m.role() == Role.FULLCOPY)) {
+            throw IbexException.badInput("Dbgroup \"" + dbgroup + "\" has several sources and a fullcopy db: a fullcopy "
+                    + "db takes whole tables from one source; give it the target role, or feed it from a sync with "
+                    + "one source");
+        }
         if (sources.isEmpty()) {
             throw IbexException.badInput("Dbgroup \"" + dbgroup + "\" has no source db: give one db the source role "
                     + "(ibex update dbgroup " + dbgroup + " DB:source)");

@@ -5,6 +5,7 @@ import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
+import dev.ibex.repository.SyncPlan;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -49,8 +50,19 @@ final class ChangeSteps {
     private List<TargetSession> sessions = new ArrayList<>();
     private Set<String> truncated = Set.of();
 
+    /**
+     * What a sync with several sources or makedelta adds: the keys another source won, by
+     * relation id, which this source does not apply; where applied keys are logged again.
+     */
+    record Rules(Map<Integer, Set<List<String>>> lost, SyncPlan.MakeDelta makedelta) {
+        static final Rules NONE = new Rules(Map.of(), SyncPlan.MakeDelta.NONE);
+    }
+
+    private final Rules rules;
+
     ChangeSteps(Repository repo, DbPools pools, SourceBatch.Pace pace, Connection s, Db source, TableShapes shapes,
-                RunRecord run, RunCache cache, Map<String, String> suppression) {
+                RunRecord run, RunCache cache, Map<String, String> suppression, Rules rules) {
+        this.rules = rules;
         this.repo = repo;
         this.pools = pools;
         this.pace = pace;
@@ -65,9 +77,8 @@ final class ChangeSteps {
     /** Applies the keys changed since {@code prev} of {@code tables} to {@code targets}; once per instance. */
     Applied apply(List<Db> targets, String prev, List<Relation> tables) throws SQLException {
         try {
-            if (applyInSteps(targets, prev, tables) > 1) {
-                retryUniqueConflictsInOneStep(prev, tables);
-            }
+            applyInSteps(targets, prev, tables);
+            retryUniqueConflictsInOneStep(prev, tables);
         } finally {
             closeSessions();
         }
@@ -77,9 +88,8 @@ final class ChangeSteps {
     }
 
     /** The steps as the keys are read; the targets are connected when the first step has keys. */
-    private int applyInSteps(List<Db> targets, String prev, List<Relation> tables) throws SQLException {
-        int steps = 0;
-        try (Changes changes = Changes.since(s, source, prev, tables, pace.keysPerChunk())) {
+    private void applyInSteps(List<Db> targets, String prev, List<Relation> tables) throws SQLException {
+        try (Changes changes = Changes.since(s, source, prev, run.sync(), tables, pace.keysPerChunk(), rules.lost())) {
             long started = System.nanoTime();
             for (List<Item> step = next(changes); !step.isEmpty(); step = next(changes)) {
                 if (sessions.isEmpty()) {
@@ -89,12 +99,10 @@ final class ChangeSteps {
                     run.progress(progress(changes, step, started));
                 }
                 step(step, sessions);
-                steps++;
             }
             run.read(changes.read());
             truncated = changes.truncated;
         }
-        return steps;
     }
 
     /** Hands each target's errors, counts and suppression to the run, and gives its connection back. */
@@ -148,7 +156,10 @@ final class ChangeSteps {
      * Two rows that swapped the values of a unique column may land in different steps, and the
      * target then refuses the first step for ever. A target that failed so gets the whole batch
      * again in one transaction, where every delete comes before every copy: the keys are read
-     * twice, in the batch's snapshot, so memory stays bounded.
+     * twice, in the batch's snapshot, so memory stays bounded. On a db that is also a source of
+     * the sync, an application may have inserted a key between the step's delete and its copy:
+     * the retry deletes that row too (its change is in that db's log, so it comes back as a
+     * conflict next run).
      */
     private void retryUniqueConflictsInOneStep(String prev, List<Relation> tables) throws SQLException {
         for (int i = 0; i < sessions.size(); i++) {
@@ -167,16 +178,17 @@ final class ChangeSteps {
     }
 
     private void applyInOneStep(List<TargetSession> one, String prev, List<Relation> tables) throws SQLException {
-        try (Changes changes = Changes.since(s, source, prev, tables, pace.keysPerChunk())) {
+        try (Changes changes = Changes.since(s, source, prev, run.sync(), tables, pace.keysPerChunk(), rules.lost())) {
             for (List<Item> step = next(changes); !step.isEmpty(); step = next(changes)) {
                 delete(step, one);
             }
         }
-        try (Changes changes = Changes.since(s, source, prev, tables, pace.keysPerChunk())) {
+        try (Changes changes = Changes.since(s, source, prev, run.sync(), tables, pace.keysPerChunk(), rules.lost())) {
             for (List<Item> step = next(changes); !step.isEmpty(); step = next(changes)) {
                 for (Item item : step) {
                     copy(item, one);
                 }
+                makeDelta(step, one);
             }
         }
         commit(one);
@@ -191,6 +203,7 @@ final class ChangeSteps {
         for (Item item : step) {
             copy(item, live);
         }
+        makeDelta(step, live);
         commit(live);
         run.stepsDone(1);
     }
@@ -206,6 +219,21 @@ final class ChangeSteps {
                 ts.deleteKeys(tables, step.stream().map(Item::keys).toList());
             } catch (SQLException | RuntimeException e) {
                 ts.failed(e);
+            }
+        }
+    }
+
+    /** The step's keys, logged again on the targets with makedelta, in the step's transaction. */
+    private void makeDelta(List<Item> step, List<TargetSession> targets) {
+        for (TargetSession ts : targets) {
+            for (Item item : step) {
+                if (ts.alive() && rules.makedelta().at(ts.db.name(), item.table().relation)) {
+                    try {
+                        ts.makeDelta(run.sync()).keys(item.table(), item.keys());
+                    } catch (SQLException | RuntimeException e) {
+                        ts.failed(e);
+                    }
+                }
             }
         }
     }

@@ -12,7 +12,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -36,15 +39,23 @@ final class Changes implements AutoCloseable {
 
     /** Truncated tables, "schema\0table". */
     final Set<String> truncated = new HashSet<>();
+    /** Keys another source won (several sources), by relation id: not read from this one. */
+    private final Map<Integer, Set<List<String>>> lost;
+    /** The reading sync: rows it wrote itself (makedelta) are not its changes. */
+    private final String sync;
     /** The tables whose keys the query reads, by their branch number. */
     private final List<Relation> read = new ArrayList<>();
     private PreparedStatement ps;
     private ResultSet rs;
+    /** Key columns in the query: the widest key among the tables read. */
+    private int width;
     private long total;
     private long keysRead;
     private boolean more;
 
-    private Changes() {
+    private Changes(String sync, Map<Integer, Set<List<String>>> lost) {
+        this.sync = sync;
+        this.lost = lost;
     }
 
     /**
@@ -52,32 +63,66 @@ final class Changes implements AutoCloseable {
      * to do costs one round trip. {@code s} must be in a transaction (the rows come {@code fetch}
      * at a time) and stay free for other statements between steps.
      */
-    static Changes since(Connection s, Db source, String prev, List<Relation> tables, int fetch) throws SQLException {
-        Changes changes = new Changes();
+    static Changes since(Connection s, Db source, String prev, String sync, List<Relation> tables, int fetch,
+                         Map<Integer, Set<List<String>>> lost) throws SQLException {
+        Changes changes = new Changes(sync, lost);
         try {
             List<LoggedTable> changed = changes.touched(s, prev, tables);
             if (!changed.isEmpty()) {
-                changes.open(s, prev, changed, fetch);
+                changes.open(s, prev, changed, fetch, false);
             }
             return changes;
         } catch (SQLException e) {
-            changes.close();
-            if (SqlState.UNDEFINED_TABLE.is(e)) {
-                throw new IbexException(ExitCode.BAD_INPUT, "Capture is not installed on source db \""
-                        + source.name() + "\": activate or reload the sync");
-            }
-            if (SqlState.isDataException(e)) {
-                // only the triggers write well-formed keys; any user may insert into ibex.log
-                throw new IbexException(ExitCode.BAD_INPUT, "ibex.log on source db \"" + source.name()
-                        + "\" holds a key that is not a value of its table's key type (" + PgErrors.firstLine(e.getMessage())
-                        + "): a row written there by hand? Find it with SELECT l.*, c.keytypes "
-                        + "FROM ibex.log l JOIN ibex.captured c USING (tab) and delete it");
-            }
-            throw e;
+            throw changes.failed(source, e);
         } catch (RuntimeException e) {
             changes.close();
             throw e;
         }
+    }
+
+    /**
+     * Every key of {@code tables} changed since S_prev, with the time of its latest change, for
+     * telling which keys several sources changed (all at once: a sync with several sources holds
+     * them in memory); tables truncated since are left out (they are copied whole).
+     */
+    static Map<Relation, Map<List<String>, Instant>> latest(Connection s, Db source, String prev, String sync,
+                                                           List<Relation> tables) throws SQLException {
+        Map<Relation, Map<List<String>, Instant>> out = new LinkedHashMap<>();
+        try (Changes changes = new Changes(sync, Map.of())) {
+            try {
+                List<LoggedTable> changed = changes.touched(s, prev, tables);
+                if (changed.isEmpty()) {
+                    return out;
+                }
+                changes.open(s, prev, changed, 10_000, true);
+                int width = changes.width;
+                for (; changes.more; changes.more = changes.rs.next()) {
+                    Relation r = changes.read.get(changes.rs.getInt(1));
+                    OffsetDateTime ts = changes.rs.getObject(width + 2, OffsetDateTime.class);
+                    out.computeIfAbsent(r, x -> new HashMap<>()).put(changes.key(r),
+                            ts == null ? Instant.EPOCH : ts.toInstant());
+                }
+                return out;
+            } catch (SQLException e) {
+                throw changes.failed(source, e);
+            }
+        }
+    }
+
+    private SQLException failed(Db source, SQLException e) throws SQLException {
+        close();
+        if (SqlState.UNDEFINED_TABLE.is(e)) {
+            throw new IbexException(ExitCode.BAD_INPUT, "Capture is not installed on source db \""
+                    + source.name() + "\": activate or reload the sync");
+        }
+        if (SqlState.isDataException(e)) {
+            // only the triggers write well-formed keys; any user may insert into ibex.log
+            throw new IbexException(ExitCode.BAD_INPUT, "ibex.log on source db \"" + source.name()
+                    + "\" holds a key that is not a value of its table's key type (" + PgErrors.firstLine(e.getMessage())
+                    + "): a row written there by hand? Find it with SELECT l.*, c.keytypes "
+                    + "FROM ibex.log l JOIN ibex.captured c USING (tab) and delete it");
+        }
+        return e;
     }
 
     /** Records the truncated tables; returns the changed tables of {@code tables} that were not truncated. */
@@ -86,9 +131,8 @@ final class Changes implements AutoCloseable {
         tables.forEach(r -> byName.put(TableCopy.key(r), r));
         Map<LoggedTable, Relation> changed = new LinkedHashMap<>();
         try (PreparedStatement q = s.prepareStatement(ChangeLog.TOUCHED)) {
-            for (int i = 1; i <= 4; i++) {
-                q.setString(i, prev);
-            }
+            bindNotOwn(q, 1, prev);
+            bindNotOwn(q, 4, prev);
             try (ResultSet t = q.executeQuery()) {
                 while (t.next()) {
                     String name = TableCopy.key(t.getString(2), t.getString(3));
@@ -119,22 +163,40 @@ final class Changes implements AutoCloseable {
         }
     }
 
-    private void open(Connection s, String prev, List<LoggedTable> changed, int fetch) throws SQLException {
-        int width = Math.max(1, changed.stream().mapToInt(t -> t.keycols().size()).max().orElse(0));
+    private void open(Connection s, String prev, List<LoggedTable> changed, int fetch, boolean withTime)
+            throws SQLException {
+        width = Math.max(1, changed.stream().mapToInt(t -> t.keycols().size()).max().orElse(0));
         List<String> branches = new ArrayList<>();
-        int parameters = 2;
         for (int i = 0; i < changed.size(); i++) {
-            branches.add(ChangeLog.keysSql(i, changed.get(i), width));
-            parameters += changed.get(i).ownDelta() ? 2 : 0;
+            branches.add(ChangeLog.keysSql(i, changed.get(i), width, withTime));
         }
         ps = s.prepareStatement(ChangeLog.keysQuery(branches));
-        for (int i = 1; i <= parameters; i++) {
-            ps.setString(i, prev);
+        int p = bindNotOwn(ps, 1, prev);
+        for (LoggedTable t : changed) {
+            if (t.ownDelta()) {
+                p = bindNotOwn(ps, p, prev);
+            }
         }
         ps.setFetchSize(fetch);
         rs = ps.executeQuery();
         more = rs.next();
-        total = more ? rs.getLong(width + 2) : 0;
+        total = more ? rs.getLong(width + 3) : 0;
+    }
+
+    /** S_prev twice and the sync's name from {@code p} on (see ChangeLog.notOwn); the next index. */
+    private int bindNotOwn(PreparedStatement ps, int p, String prev) throws SQLException {
+        ps.setString(p, prev);
+        ps.setString(p + 1, prev);
+        ps.setString(p + 2, sync);
+        return p + 3;
+    }
+
+    private List<String> key(Relation r) throws SQLException {
+        String[] k = new String[r.keyColumns().size()];
+        for (int i = 0; i < k.length; i++) {
+            k[i] = rs.getString(i + 2);
+        }
+        return Arrays.asList(k);
     }
 
     /**
@@ -147,12 +209,13 @@ final class Changes implements AutoCloseable {
         int keys = 0;
         while (more && keys < stepKeys) {
             Relation r = read.get(rs.getInt(1));
-            String[] k = new String[r.keyColumns().size()];
-            for (int i = 0; i < k.length; i++) {
-                k[i] = rs.getString(i + 2);
+            List<String> k = key(r);
+            if (lost.getOrDefault(r.id(), Set.of()).contains(k)) {
+                more = rs.next();
+                continue;
             }
             List<String[]> chunk = open.computeIfAbsent(r, x -> new ArrayList<>());
-            chunk.add(k);
+            chunk.add(k.toArray(new String[0]));
             keys++;
             keysRead++;
             if (chunk.size() >= chunkKeys) {

@@ -157,6 +157,10 @@ final class CopyWorker implements Runnable {
         for (TargetSession ts : live) {
             if (ts.alive()) {
                 try {
+                    // every part says so: a reader that copies the table after one part copies it again after the next
+                    if (copy.makedelta.at(ts.db.name(), table.relation)) {
+                        ts.makeDelta(copy.sync).copiedWhole(table);
+                    }
                     ts.commit();
                 } catch (SQLException | RuntimeException e) {
                     copy.fail(ts, e);

@@ -23,6 +23,7 @@ final class RunRecord {
     private long deletes;
     private long inserts;
     private long truncates;
+    private long conflicts;
     private long sequences;
     private long keys;
     private int steps;
@@ -78,6 +79,16 @@ final class RunRecord {
         truncates += tables;
     }
 
+    /** Keys changed on several sources that the run settled. */
+    void conflicts(long n) {
+        conflicts += n;
+    }
+
+    /** The sync the run is of. */
+    String sync() {
+        return sync;
+    }
+
     void sequenceSet() {
         sequences++;
     }
@@ -117,16 +128,17 @@ final class RunRecord {
         if (!errors.isEmpty()) {
             return RunState.BAD;
         }
-        return keys + deletes + inserts + truncates > 0 ? RunState.GOOD : RunState.EMPTY;
+        return keys + deletes + inserts + truncates + conflicts > 0 ? RunState.GOOD : RunState.EMPTY;
     }
 
     /** e.g. "200000 keys in 10 steps, 4 sequence values set". */
     private String detail() {
         return keys + " keys in " + steps + (steps == 1 ? " step" : " steps")
+                + (conflicts == 0 ? "" : ", " + conflicts + " conflict" + (conflicts == 1 ? "" : "s"))
                 + (sequences == 0 ? "" : ", " + sequences + " sequence value" + (sequences == 1 ? "" : "s") + " set");
     }
 
     private RunLog.Counts counts() {
-        return new RunLog.Counts(deletes, inserts, truncates);
+        return new RunLog.Counts(deletes, inserts, truncates, conflicts);
     }
 }

@@ -14,12 +14,14 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -72,6 +74,9 @@ final class SourceBatch {
     private final Map<String, String> suppression = new HashMap<>();
     /** Targets that took this run's batch. */
     private final List<Db> applied = new ArrayList<>();
+    private Map<String, List<Db>> byPrev;
+    private List<Db> fullcopy;
+    private ChangeSteps.Rules rules = ChangeSteps.Rules.NONE;
 
     SourceBatch(Repository repo, DbPools pools, Pace pace, SyncPlan plan, Db source, RunRecord run,
                 RunCache cache) {
@@ -86,41 +91,97 @@ final class SourceBatch {
 
     /** @param states S_prev of each target, as the run read them from ibex.sync_state */
     void run(Map<String, String> states) throws SQLException {
-        Map<String, List<Db>> byPrev = byPrev(states);
-        List<Db> fullcopy = plan.fullcopyTargets().stream().filter(Db::active).toList();
+        try {
+            if (begin(states)) {
+                apply(new ChangeSteps.Rules(Map.of(), plan.makedelta()));
+            }
+        } finally {
+            close();
+        }
+    }
+
+    /**
+     * Opens the batch's source transaction and takes S_cur, unless no target needs it; returns
+     * whether it did. {@link #close} ends it either way.
+     *
+     * @param states S_prev of each target, as the run read them from ibex.sync_state
+     */
+    boolean begin(Map<String, String> states) throws SQLException {
+        byPrev = byPrev(states);
+        fullcopy = plan.fullcopyTargets().stream().filter(Db::active).toList();
         if (byPrev.isEmpty() && fullcopy.isEmpty()) {
-            return;
+            return false;
         }
         s = pools.connection(source);
-        try {
-            snapshot = SourceSnapshot.begin(s);
-            shapes = new TableShapes(s, source.name(), cache);
-            run.readAt(snapshot.current());
-            for (Map.Entry<Group, List<Db>> g : groups(byPrev).entrySet()) {
-                applyDelta(g.getKey(), g.getValue());
-            }
-            if (!fullcopy.isEmpty()) {
-                for (Db t : copyWhole(fullcopy, new ArrayList<>(shapes.of(plan.tables()).values()))) {
-                    recordState(t);
-                }
-            }
-            List<Relation> sequences = plan.sequences().stream().filter(r -> r.db().equals(source.name())).toList();
-            new SequenceCopy(pools, source, run).copy(s, sequences, applied);
-            s.commit();
-        } finally {
-            try {
-                s.rollback();
-            } catch (SQLException ignored) {
-                // the connection is broken; the pool discards it
-            }
-            s.close();
+        snapshot = SourceSnapshot.begin(s);
+        shapes = new TableShapes(s, source.name(), cache);
+        run.readAt(snapshot.current());
+        return true;
+    }
+
+    Db source() {
+        return source;
+    }
+
+    /** Whether {@link #begin} opened the batch. */
+    boolean begun() {
+        return s != null;
+    }
+
+    /**
+     * The keys of the sync's tables this source changed since its S_prev towards the other
+     * sources (the first one's), with the time of each key's latest change: what a sync with
+     * several sources compares to find conflicts.
+     */
+    Map<Relation, Map<List<String>, Instant>> changedKeys(Map<String, String> states) throws SQLException {
+        String prev = plan.sources().stream().filter(d -> !d.name().equals(source.name()))
+                .map(d -> states.get(d.name())).filter(Objects::nonNull).findFirst().orElse(null);
+        if (prev == null) {
+            return Map.of();
         }
+        return Changes.latest(s, source, prev, plan.sync().name(), plan.tables().stream().filter(Relation::hasKey).toList());
+    }
+
+    /** Applies what {@link #begin} found to every target, but the keys another source won. */
+    void apply(ChangeSteps.Rules rules) throws SQLException {
+        this.rules = rules;
+        for (Map.Entry<Group, List<Db>> g : groups(byPrev).entrySet()) {
+            applyDelta(g.getKey(), g.getValue());
+        }
+        if (!fullcopy.isEmpty()) {
+            for (Db t : copyWhole(fullcopy, new ArrayList<>(shapes.of(plan.tables()).values()))) {
+                recordState(t);
+            }
+        }
+        // another source keeps its own sequences: setting them from this one could take them back
+        List<Db> sequenceTargets = applied.stream().filter(t -> plan.targets().contains(t)
+                || plan.fullcopyTargets().contains(t)).toList();
+        List<Relation> sequences = plan.sequences().stream().filter(r -> r.db().equals(source.name())).toList();
+        new SequenceCopy(pools, source, run).copy(s, sequences, sequenceTargets);
+        s.commit();
+    }
+
+    void close() {
+        if (s == null) {
+            return;
+        }
+        try {
+            s.rollback();
+        } catch (SQLException ignored) {
+            // the connection is broken; the pool discards it
+        }
+        try {
+            s.close();
+        } catch (SQLException ignored) {
+            // closing anyway
+        }
+        s = null;
     }
 
     /** The active targets by their S_prev; one without any has no capture to read from. */
     private Map<String, List<Db>> byPrev(Map<String, String> states) {
         Map<String, List<Db>> byPrev = new LinkedHashMap<>();
-        for (Db t : plan.targets()) {
+        for (Db t : plan.targetsOf(source)) {
             if (!t.active()) {
                 continue;
             }
@@ -142,7 +203,9 @@ final class SourceBatch {
      */
     private Map<Group, List<Db>> groups(Map<String, List<Db>> byPrev) {
         Map<Group, List<Db>> groups = new LinkedHashMap<>();
-        OneTimeCopy onetimecopy = plan.sync().onetimecopy();
+        // with several sources the first one's copy is the one every other db takes
+        OneTimeCopy onetimecopy = plan.sources().get(0).name().equals(source.name()) ? plan.sync().onetimecopy()
+                : OneTimeCopy.NONE;
         for (Map.Entry<String, List<Db>> e : byPrev.entrySet()) {
             for (Db t : e.getValue()) {
                 Set<String> whole = new HashSet<>();
@@ -222,7 +285,7 @@ final class SourceBatch {
                 : (long) (Tunable.COPY_SPLIT_MB.read(repo) * (1 << 20));
         WholeTables copy = new WholeTables(plan.sync().name(), source, snapshot.exported(), live, copyParallel,
                 t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), pace.progressMillis(),
-                splitBytes).application(pools.applicationName() + " copy");
+                splitBytes).application(pools.applicationName() + " copy").makedelta(plan.makedelta());
         for (WholeTables.Outcome o : copy.copy(s, whole, run::progress)) {
             run.applied(o.deletes(), o.inserts());
             if (o.suppression() != null) {
@@ -243,8 +306,8 @@ final class SourceBatch {
      * read; then copies the truncated tables whole. Returns the targets that took everything.
      */
     private List<Db> applyChanges(List<Db> targets, String prev, List<Relation> tables) throws SQLException {
-        ChangeSteps.Applied steps = new ChangeSteps(repo, pools, pace, s, source, shapes, run, cache, suppression)
-                .apply(targets, prev, tables);
+        ChangeSteps.Applied steps = new ChangeSteps(repo, pools, pace, s, source, shapes, run, cache, suppression,
+                rules).apply(targets, prev, tables);
         List<TableCopy> whole = new ArrayList<>(shapes.of(tables.stream()
                 .filter(r -> steps.truncated().contains(TableCopy.key(r))).toList()).values());
         if (whole.isEmpty() || steps.live().isEmpty()) {

@@ -174,9 +174,14 @@ public final class SyncRunner implements AutoCloseable {
         MDC.put("sync", sync);
         try {
             SourceBatch.Pace pace = new SourceBatch.Pace(keysPerChunk, chunksPerStep, progressMillis);
-            for (Db source : plan.sources()) {
-                if (source.active()) {
-                    runSource(plan, source, start, pace, run);
+            if (plan.severalSources()) {
+                new SeveralSources(repo, pools, pace, plan, run, cache, (source, e) -> sourceFailed(run, source, e))
+                        .run(start);
+            } else {
+                for (Db source : plan.sources()) {
+                    if (source.active()) {
+                        runSource(plan, source, start, pace, run);
+                    }
                 }
             }
             endOneTimeCopy(plan, run);
@@ -213,13 +218,22 @@ public final class SyncRunner implements AutoCloseable {
     private void runSource(SyncPlan plan, Db source, RunStart start, SourceBatch.Pace pace, RunRecord run) {
         try {
             new SourceBatch(repo, pools, pace, plan, source, run, cache).run(start.snapshots(source.name()));
-        } catch (ClaimFence.Lost e) {
-            throw e;
-        } catch (IbexException e) {
-            run.error(e.getMessage(), SqlState.in(e));
-        } catch (SQLException e) {
-            run.error("Reading changes from source db \"" + source.name() + "\" failed: "
-                    + PgErrors.message(e), e.getSQLState());
+        } catch (SQLException | RuntimeException e) {
+            sourceFailed(run, source, e);
+        }
+    }
+
+    /** A source's batch failed: its error is the run's, and the other sources go on; a lost claim ends the run. */
+    private static void sourceFailed(RunRecord run, Db source, Exception e) {
+        if (e instanceof ClaimFence.Lost lost) {
+            throw lost;
+        } else if (e instanceof IbexException ie) {
+            run.error(ie.getMessage(), SqlState.in(ie));
+        } else if (e instanceof SQLException se) {
+            run.error("Reading changes from source db \"" + source.name() + "\" failed: " + PgErrors.message(se),
+                    se.getSQLState());
+        } else {
+            throw (RuntimeException) e;
         }
     }
 

@@ -97,6 +97,15 @@ final class TableCopy {
     }
 
     /** A table's key in maps of tables read from the catalog: "schema\0name". */
+    /** Column {@code k} of each key, bound as one text[]: unnest pairs the columns' arrays up again. */
+    static Object[] column(List<String[]> keys, int k) {
+        Object[] column = new Object[keys.size()];
+        for (int i = 0; i < keys.size(); i++) {
+            column[i] = keys.get(i)[k];
+        }
+        return column;
+    }
+
     static String key(Relation r) {
         return key(r.schema(), r.name());
     }

@@ -54,6 +54,7 @@ final class TargetSession {
     private String error;
     /** The SQLSTATE of the failure, if it was a database error. */
     private String failState;
+    private MakeDelta makeDelta;
 
     TargetSession(Db db) {
         this(db, new HashSet<>());
@@ -168,6 +169,14 @@ final class TargetSession {
         }
     }
 
+    /** Logs in the db's own capture what this transaction applies (makedelta). */
+    MakeDelta makeDelta(String sync) {
+        if (makeDelta == null) {
+            makeDelta = new MakeDelta(c, db.name(), sync);
+        }
+        return makeDelta;
+    }
+
     void begin() throws SQLException {
         if (!inTransaction) {
             suppression.begin(c, SourceBatch.KEY_PLANS);
@@ -192,11 +201,7 @@ final class TargetSession {
             for (int t = 0; t < tables.size(); t++) {
                 List<String[]> rows = keys.get(t);
                 for (int k = 0; k < tables.get(t).relation.keyColumns().size(); k++) {
-                    Object[] column = new Object[rows.size()];
-                    for (int i = 0; i < rows.size(); i++) {
-                        column[i] = rows.get(i)[k];
-                    }
-                    ps.setArray(p++, c.createArrayOf("text", column));
+                    ps.setArray(p++, c.createArrayOf("text", TableCopy.column(rows, k)));
                 }
             }
             // the SETs count 0 rows, a suppression function's SELECT gives a result set
@@ -369,12 +374,6 @@ final class TargetSession {
             if (copy != null && copy.isActive()) {
                 copy.cancelCopy();
             }
-        } catch (SQLException ignored) {
-            // the connection is going away anyway
-        }
-        copy = null;
-        buffered = 0;
-        try {
             c.rollback();
             if (suppression != null) {
                 suppression.end(c);
@@ -382,6 +381,8 @@ final class TargetSession {
         } catch (SQLException ignored) {
             // a broken connection: the pool discards it
         }
+        copy = null;
+        buffered = 0;
         inTransaction = false;
         try {
             c.close();

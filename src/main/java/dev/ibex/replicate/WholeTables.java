@@ -3,6 +3,7 @@ package dev.ibex.replicate;
 import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.repository.Db;
+import dev.ibex.repository.SyncPlan;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -101,6 +102,8 @@ final class WholeTables {
     private final long progressMillis;
     private final long splitBytes;
     private int total;
+    /** Where a table copied whole is logged as truncated (makedelta). */
+    SyncPlan.MakeDelta makedelta = SyncPlan.MakeDelta.NONE;
     /** The application_name of the copy's own connections: the pools' name + " copy" (fencing ends them by it). */
     String application = APPLICATION;
 
@@ -132,6 +135,11 @@ final class WholeTables {
      */
     WholeTables application(String name) {
         this.application = name;
+        return this;
+    }
+
+    WholeTables makedelta(SyncPlan.MakeDelta makedelta) {
+        this.makedelta = makedelta;
         return this;
     }
 

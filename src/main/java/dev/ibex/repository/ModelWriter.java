@@ -18,9 +18,10 @@ import java.util.TreeSet;
 public final class ModelWriter {
 
     private static final Set<String> DB_COLUMNS =
-            Set.of("dbname", "host", "port", "username", "password", "conn", "service", "status");
+            Set.of("dbname", "host", "port", "username", "password", "conn", "service", "status", "makedelta");
     private static final Set<String> RELATION_COLUMNS =
-            Set.of("keycols", "keytypes", "autokick", "rebuild_index", "analyze_after_copy", "strict_checking");
+            Set.of("keycols", "keytypes", "autokick", "rebuild_index", "analyze_after_copy", "strict_checking",
+                    "makedelta");
     private static final Set<String> SYNC_COLUMNS = Set.of("name", "relgroup", "dbgroup", "status", "paused",
             "autokick", "checktime", "onetimecopy", "stayalive", "kidsalive", "conflict_strategy", "lifetime",
             "maxkicks", "isolation_level", "rebuild_index", "analyze_after_copy", "strict_checking", "priority");

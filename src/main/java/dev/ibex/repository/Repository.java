@@ -10,8 +10,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The control database: the model (dbs, relations, groups, syncs) and run history. One
@@ -158,7 +162,22 @@ public final class Repository implements AutoCloseable {
             Db db = db(m.db()).orElseThrow();
             members.add(new SyncPlan.Member(db, m.role()));
         }
-        return new SyncPlan(sync, members, relations(sync.relgroup()));
+        List<Relation> relations = relations(sync.relgroup());
+        return new SyncPlan(sync, members, relations, makedelta(sync));
+    }
+
+    private static final String MAKEDELTA_DBS = """
+            SELECT d.name FROM ibex.db d JOIN ibex.dbgroup_member m ON m.db = d.name
+             WHERE m.dbgroup = ? AND d.makedelta""";
+    private static final String MAKEDELTA_RELATIONS = """
+            SELECT r.id, r.makedelta FROM ibex.relation r JOIN ibex.relgroup_member m ON m.relation = r.id
+             WHERE m.relgroup = ? AND r.makedelta IS NOT NULL""";
+
+    private SyncPlan.MakeDelta makedelta(Sync sync) {
+        Set<String> dbs = new HashSet<>(list(MAKEDELTA_DBS, rs -> rs.getString(1), sync.dbgroup()));
+        Map<Integer, Boolean> relations = new HashMap<>();
+        list(MAKEDELTA_RELATIONS, rs -> relations.put(rs.getInt(1), rs.getBoolean(2)), sync.relgroup());
+        return new SyncPlan.MakeDelta(dbs, relations);
     }
 
     // ---- small JDBC helpers -----------------------------------------------------------------

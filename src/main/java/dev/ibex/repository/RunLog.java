@@ -29,10 +29,10 @@ public final class RunLog {
             INSERT INTO ibex.run (sync) SELECT name FROM ibex.sync WHERE name = ? RETURNING id""";
 
     private static final String PROGRESS = """
-            UPDATE ibex.run SET detail = ?, deletes = ?, inserts = ?, truncates = ? WHERE id = ?""";
+            UPDATE ibex.run SET detail = ?, deletes = ?, inserts = ?, truncates = ?, conflicts = ? WHERE id = ?""";
     private static final String END = """
             UPDATE ibex.run SET ended = clock_timestamp(), state = ?, deletes = ?, inserts = ?, truncates = ?,
-                   snapshot = ?, detail = ?, error = ?, sqlstate = ? WHERE id = ?""";
+                   conflicts = ?, snapshot = ?, detail = ?, error = ?, sqlstate = ? WHERE id = ?""";
     private static final String END_OPEN_RUNS = """
             UPDATE ibex.run SET state = ?, ended = clock_timestamp(), error = ?, sqlstate = ?
              WHERE sync = ? AND state = ?""";
@@ -53,14 +53,14 @@ public final class RunLog {
                                                   FROM ibex.run) ranked
                                  WHERE n > ?))""";
     private static final String ENDED_SINCE = """
-            SELECT id, started, ended, state, deletes, inserts, truncates, detail, error, sqlstate FROM ibex.run
+            SELECT id, started, ended, state, deletes, inserts, truncates, conflicts, detail, error, sqlstate FROM ibex.run
              WHERE sync = ? AND started >= ? AND ended IS NOT NULL
              ORDER BY started, id LIMIT 1""";
     private static final String RUNNING_DETAIL = """
             SELECT detail FROM ibex.run WHERE sync = ? AND state = ? ORDER BY id DESC LIMIT 1""";
     /** The newest run per sync and kind ({@link RunState#kind()}: an empty run is of the good kind). */
     private static final String LATEST = """
-            SELECT DISTINCT ON (sync, kind) sync, id, started, ended, state, deletes, inserts, truncates,
+            SELECT DISTINCT ON (sync, kind) sync, id, started, ended, state, deletes, inserts, truncates, conflicts,
                    detail, error, sqlstate
               FROM (SELECT r.*, CASE WHEN state = ? THEN ? ELSE state END AS kind
                       FROM ibex.run r WHERE sync = ANY(?)) runs
@@ -71,7 +71,7 @@ public final class RunLog {
      * by then no run with a smaller id can still appear (its row commits as its run starts).
      */
     private static final String ENDED_ABOVE = """
-            SELECT sync, id, started, ended, state, deletes, inserts, truncates, detail, error, sqlstate,
+            SELECT sync, id, started, ended, state, deletes, inserts, truncates, conflicts, detail, error, sqlstate,
                    ended < clock_timestamp() - ? * interval '1 second' AS settled
               FROM ibex.run WHERE id > ? AND ended IS NOT NULL ORDER BY id""";
     private static final String OLDEST_OPEN_ABOVE = """
@@ -81,10 +81,11 @@ public final class RunLog {
     /**
      * One row of ibex.run.
      *
+     * @param conflicts keys changed on several sources that the run settled (0 with one source)
      * @param sqlstate  of a failed run's first database error; null when there was none
      */
     public record Entry(long id, Instant started, Instant ended, RunState state, long deletes, long inserts,
-                        long truncates, String detail, String error, String sqlstate) {
+                        long truncates, long conflicts, String detail, String error, String sqlstate) {
 
         public Duration took() {
             return ended == null ? Duration.ZERO : Duration.between(started, ended);
@@ -99,7 +100,7 @@ public final class RunLog {
     }
 
     /** What a run did, as its end records it. */
-    public record Counts(long deletes, long inserts, long truncates) {
+    public record Counts(long deletes, long inserts, long truncates, long conflicts) {
     }
 
     private final Repository repo;
@@ -110,7 +111,7 @@ public final class RunLog {
 
     /** Shows what the open run is doing and its counts so far. */
     public void progress(long id, String detail, Counts counts) {
-        repo.update(PROGRESS, detail, counts.deletes(), counts.inserts(), counts.truncates(), id);
+        repo.update(PROGRESS, detail, counts.deletes(), counts.inserts(), counts.truncates(), counts.conflicts(), id);
     }
 
     /**
@@ -120,11 +121,13 @@ public final class RunLog {
     public void end(long id, RunState state, Counts counts, String snapshot, String detail, String error,
                     String sqlstate, String sync, String announceChannel) {
         if (announceChannel == null) {
-            repo.update(END, state.sql(), counts.deletes(), counts.inserts(), counts.truncates(), snapshot, detail,
+            repo.update(END, state.sql(), counts.deletes(), counts.inserts(), counts.truncates(), counts.conflicts(),
+                    snapshot, detail,
                     error, sqlstate, id);
         } else {
             repo.one(END + " RETURNING pg_notify(?, ?)", rs -> rs.getString(1), state.sql(), counts.deletes(),
-                    counts.inserts(), counts.truncates(), snapshot, detail, error, sqlstate, id, announceChannel,
+                    counts.inserts(), counts.truncates(), counts.conflicts(), snapshot, detail, error, sqlstate, id,
+                    announceChannel,
                     sync);
         }
     }
@@ -200,7 +203,8 @@ public final class RunLog {
     private static Entry entry(ResultSet rs) throws SQLException {
         return new Entry(rs.getLong("id"), instant(rs, "started"), instant(rs, "ended"),
                 RunState.of(rs.getString("state")), rs.getLong("deletes"), rs.getLong("inserts"),
-                rs.getLong("truncates"), rs.getString("detail"), rs.getString("error"), rs.getString("sqlstate"));
+                rs.getLong("truncates"), rs.getLong("conflicts"), rs.getString("detail"), rs.getString("error"),
+                rs.getString("sqlstate"));
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {

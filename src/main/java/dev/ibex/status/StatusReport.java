@@ -145,6 +145,9 @@ public final class StatusReport {
                 + " (time to run: " + Durations.age(good.took()) + ")");
         lines.put("Rows deleted/inserted" + t, good == null ? "none" : good.deletes() + " / " + good.inserts()
                 + (t.isEmpty() ? "" : " / " + good.truncates()));
+        if (s.sources().size() > 1) {
+            lines.put("Conflicts in last run", good == null ? "none" : Long.toString(good.conflicts()));
+        }
         lines.put("Last bad", bad == null ? "none" : Durations.when(bad.started(), s.now(), zone)
                 + " (time until fail: " + Durations.age(bad.took()) + ")");
         lines.put("Sync name", s.name());
@@ -250,6 +253,7 @@ public final class StatusReport {
         m.put("deletes", r.deletes());
         m.put("inserts", r.inserts());
         m.put("truncates", r.truncates());
+        m.put("conflicts", r.conflicts());
         m.put("detail", r.detail());
         m.put("error", r.error());
         m.put("sqlstate", r.sqlstate());

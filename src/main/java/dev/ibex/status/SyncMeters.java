@@ -28,6 +28,7 @@ final class SyncMeters {
     private final List<Meter> meters = new ArrayList<>();
     private final Counter deleted;
     private final Counter inserted;
+    private final Counter conflicts;
     private final Map<RunState, Counter> runs = new EnumMap<>(RunState.class);
     private final Timer duration;
     private volatile SyncReading reading = SyncReading.UNKNOWN;
@@ -55,8 +56,8 @@ final class SyncMeters {
                 .description("Rows deleted on the targets by ended runs"));
         inserted = counter(Counter.builder("ibex.sync.inserted").baseUnit("rows").tags(tags)
                 .description("Rows inserted (copied) into the targets by ended runs"));
-        counter(Counter.builder("ibex.sync.conflicts").tags(tags)
-                .description("Conflicts resolved between sources; 0 while a sync has one source"));
+        conflicts = counter(Counter.builder("ibex.sync.conflicts").tags(tags)
+                .description("Conflicts settled between sources by ended runs; 0 while a sync has one source"));
         for (RunState state : RunState.values()) {
             if (state != RunState.RUNNING) {
                 runs.put(state, counter(Counter.builder("ibex.sync.runs").tags(tags).tag("state", state.sql())
@@ -75,6 +76,7 @@ final class SyncMeters {
     void ended(RunLog.Entry run) {
         deleted.increment(run.deletes());
         inserted.increment(run.inserts());
+        conflicts.increment(run.conflicts());
         runs.get(run.state()).increment();
         duration.record(run.took());
     }

@@ -100,10 +100,25 @@ class AddSyncIT {
         assertEquals("dst:fullcopy,src:source", members("copy"));
         ok(repo, "add", "dbgroup", "others", "dst:target");
         Cli.Result swap = ok(repo, "add", "sync", "both", "synctype=swap", "source=shop", "targetgroup=others");
-        assertTrue(swap.out().contains("Note: sync \"both\" has no target db, and ibex does not replicate between "
-                + "sources"), swap.toString());
+        assertTrue(swap.out().endsWith("Added sync \"both\"\n"), swap.toString());
         assertFalse(ok(repo, "add", "sync", "one", "relgroup=shop", "dbs=src,dst").out().contains("Note:"));
         assertEquals("dst:source,src:source", members(repo.scalar("SELECT dbgroup FROM ibex.sync WHERE name = 'both'")));
+    }
+
+    @Test
+    void severalSourcesAreCheckedBeforeAnythingIsSaved() {
+        dst.exec("ALTER TABLE order_items DROP CONSTRAINT order_items_pkey",
+                "ALTER TABLE order_items ADD PRIMARY KEY (order_id, line, qty)");
+        fails(repo, "Table public.order_items has key (order_id, line) on source db \"src\" but (order_id, line, qty) "
+                + "on source db \"dst\": sources of one sync must have the same primary key", "add", "sync", "both",
+                "relgroup=shop", "dbs=src:source,dst:source");
+        assertEquals("0", dst.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'ibex'"), "no capture on dst");
+        CliChecks.addDb(repo, "third", dev.ibex.test.PgServers.target());
+        fails(repo, "has several sources and a fullcopy db", "add", "sync", "mixed", "relgroup=shop",
+                "dbs=src:source,dst:source,third:fullcopy");
+        fails(repo, "Invalid conflict_strategy=newest: use source, target, skip, random, latest, latest_all_tables or "
+                + "abort, or db names in order of preference", "add", "sync", "both", "relgroup=shop",
+                "dbs=src:source,third:source", "conflict_strategy=newest");
     }
 
     @Test

@@ -171,11 +171,12 @@ class ReplicateIT {
                     t = ChangeLog.loggedTable(rs);
                     st.execute(SourceBatch.SOURCE_PLANS);
                 }
-                for (String[] query : List.of(new String[] {ChangeLog.TOUCHED, "4"},
-                        new String[] {ChangeLog.keysQuery(List.of(ChangeLog.keysSql(0, t, 1))), "2"})) {
+                for (String[] query : List.of(new String[] {ChangeLog.TOUCHED, "6"},
+                        new String[] {ChangeLog.keysQuery(List.of(ChangeLog.keysSql(0, t, 1, false))), "3"})) {
                     try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + query[0])) {
+                        // S_prev twice, then the reading sync's name (ChangeLog.notOwn)
                         for (int i = 1; i <= Integer.parseInt(query[1]); i++) {
-                            ps.setString(i, prev);
+                            ps.setString(i, i % 3 == 0 ? "s1" : prev);
                         }
                         try (ResultSet rs = ps.executeQuery()) {
                             while (rs.next()) {

@@ -18,7 +18,7 @@ class SyncReadingTest {
 
     private static Entry run(RunState state, int endedSecondsAgo, String sqlstate) {
         Instant ended = NOW.minusSeconds(endedSecondsAgo);
-        return new Entry(1, ended.minusSeconds(2), ended, state, 0, 0, 0, null,
+        return new Entry(1, ended.minusSeconds(2), ended, state, 0, 0, 0, 0, null,
                 state == RunState.BAD ? "failed" : null, sqlstate);
     }
 
@@ -76,7 +76,7 @@ class SyncReadingTest {
 
     @Test
     void copyProgressComesFromTheRunningRun() {
-        Entry copying = new Entry(2, NOW.minusSeconds(5), null, RunState.RUNNING, 0, 0, 0,
+        Entry copying = new Entry(2, NOW.minusSeconds(5), null, RunState.RUNNING, 0, 0, 0, 0,
                 "copy public.t 40/100 rows (0 of 1 tables copied)", null, null);
         assertEquals(new CopyDetail(40, 100), SyncReading.of(sync(false, copying, null, null, null)).copy());
     }
