@@ -104,13 +104,13 @@ class CutoverReverseIT {
         TestDb neu = PgServers.target();
         String oldRole = "plain_" + old.name();
         String newRole = "plain_" + neu.name();
-        old.exec("CREATE ROLE " + oldRole + " LOGIN",
-                "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, TRIGGER ON public.t, public.u TO " + oldRole,
-                "GRANT SELECT, UPDATE ON SEQUENCE public.ids TO " + oldRole);
-        neu.exec("CREATE ROLE " + newRole + " LOGIN",
-                "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON public.t, public.u TO " + newRole,
-                "GRANT SELECT, UPDATE ON SEQUENCE public.ids TO " + newRole);
         try (Model m = shop(old, neu)) {
+            old.exec("CREATE ROLE " + oldRole + " LOGIN",
+                    "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, TRIGGER ON public.t, public.u TO " + oldRole,
+                    "GRANT SELECT, UPDATE ON SEQUENCE public.ids TO " + oldRole);
+            neu.exec("CREATE ROLE " + newRole + " LOGIN",
+                    "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON public.t, public.u TO " + newRole,
+                    "GRANT SELECT, UPDATE ON SEQUENCE public.ids TO " + newRole);
             m.sql("UPDATE ibex.db SET username = ? WHERE name = 'old'", oldRole);
             m.sql("UPDATE ibex.db SET username = ? WHERE name = 'new'", newRole);
             Unchanged before = Unchanged.of(m, old, neu);
@@ -145,8 +145,9 @@ class CutoverReverseIT {
                 assertEquals("moved back", old.scalar("SELECT note FROM public.t WHERE id = 7"));
             }
         } finally {
-            old.exec("DROP OWNED BY " + oldRole, "DROP ROLE " + oldRole);
-            neu.exec("DROP OWNED BY " + newRole, "DROP ROLE " + newRole);
+            old.exec("DROP OWNED BY " + oldRole, "DROP ROLE IF EXISTS " + oldRole);
+            // the capture the way back made as that role: its triggers sit on tables the role does not own
+            neu.exec("DROP SCHEMA IF EXISTS ibex CASCADE", "DROP OWNED BY " + newRole, "DROP ROLE IF EXISTS " + newRole);
         }
     }
 
