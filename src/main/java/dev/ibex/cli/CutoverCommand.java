@@ -66,11 +66,7 @@ public class CutoverCommand extends Verb {
         EngineLogs quiet = EngineLogs.quietUnless(debug());
         try (Repository repo = openRepository()) {
             SyncPlan plan = repo.plan(syncName);
-            WayBackPlan back = null;
-            if (reverse) { // checked before the check runs anything: a refusal changes nothing
-                back = WayBackPlan.of(repo, syncName, reverseName);
-                back.preflight(repo);
-            }
+            WayBackPlan back = reverse ? wayBack(repo) : null;
             Cutover.Report report = Cutover.check(repo, syncName, rangeRows);
             int code = exit(report);
             if (!json) {
@@ -79,11 +75,7 @@ public class CutoverCommand extends Verb {
             ReverseCutover.Opened opened = back != null && code == 0 ? ReverseCutover.open(repo, back) : null;
             List<String> todo = opened != null ? opened.todo() : todo(plan, report);
             if (json) {
-                Map<String, Object> m = json(report, todo);
-                if (reverse) {
-                    m.put("reverse", opened == null ? null : opened.json());
-                }
-                say(Json.write(m));
+                say(Json.write(json(report, todo, opened)));
             } else {
                 printEnd(opened, reverse && opened == null, todo);
             }
@@ -91,6 +83,13 @@ public class CutoverCommand extends Verb {
         } finally {
             quiet.close();
         }
+    }
+
+    /** The way back, checked before the cutover check runs anything: a refusal leaves everything as it was. */
+    private WayBackPlan wayBack(Repository repo) {
+        WayBackPlan back = WayBackPlan.of(repo, syncName, reverseName);
+        back.preflight(repo);
+        return back;
     }
 
     private static int exit(Cutover.Report report) {
@@ -172,7 +171,7 @@ public class CutoverCommand extends Verb {
         return out;
     }
 
-    private static Map<String, Object> json(Cutover.Report r, List<String> todo) {
+    private Map<String, Object> json(Cutover.Report r, List<String> todo, ReverseCutover.Opened opened) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("sync", r.sync());
         m.put("ready", r.match());
@@ -186,6 +185,9 @@ public class CutoverCommand extends Verb {
         m.put("tables", r.tables().results().stream().map(t -> t.json(20)).toList());
         m.put("sequences", r.sequences().stream().map(Cutover.SequenceState::json).toList());
         m.put("todo", todo);
+        if (reverse) {
+            m.put("reverse", opened == null ? null : opened.json());
+        }
         return m;
     }
 }
