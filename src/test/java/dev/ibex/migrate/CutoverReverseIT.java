@@ -187,6 +187,19 @@ class CutoverReverseIT {
             assertEquals(0, back.exit(), back.toString());
             assertSameRows(neu, old, "public.t", "id");
             assertSameRows(neu, old, "public.u", "id");
+
+            // README's way back: the applications return to old, shop goes on from its last drain, and a
+            // second --reverse takes over the relgroup and dbgroup the removed way back left
+            assertEquals(0, m.run("remove", "sync", "shop_back").exit());
+            assertEquals("0", neu.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'ibex'"));
+            assertEquals(0, m.run("activate", "shop").exit());
+            old.exec("UPDATE public.t SET note = 'back on old' WHERE id = 11", "DELETE FROM public.u WHERE id = 12");
+            Cli.Result again = m.run("cutover", "shop", "--reverse", "--reverse-name", "shop_back");
+            assertEquals(0, again.exit(), again.toString());
+            assertTrue(again.out().contains("Reversed: sync shop_back"), again.toString());
+            assertSameRows(old, neu, "public.t", "id");
+            assertSameRows(old, neu, "public.u", "id");
+            assertEquals("back on old", neu.scalar("SELECT note FROM public.t WHERE id = 11"));
         }
     }
 
