@@ -5,6 +5,8 @@ import static dev.ibex.test.ReplicaSet.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ibex.controller.InProcessController;
 import dev.ibex.replicate.Writers;
@@ -32,6 +34,16 @@ class CutoverReverseIT {
 
     /** Sync "shop" from db "old" (the source server) to db "new" (the target server), both seeded alike, captured. */
     private static Model shop(TestDb old, TestDb neu) {
+        return shopOn(writable(old), neu);
+    }
+
+    /** An old db the way back can write to (9.6 on); an older one is refused, see below. */
+    private static TestDb writable(TestDb old) {
+        assumeTrue(old.version().atLeast(90600), "the way back writes to 9.6 and later");
+        return old;
+    }
+
+    private static Model shopOn(TestDb old, TestDb neu) {
         old.exec(SCHEMA);
         neu.exec(SCHEMA);
         Model m = Model.create().db("old", old).db("new", neu);
@@ -216,6 +228,22 @@ class CutoverReverseIT {
             assertNull(m.repoDb().scalar("SELECT name FROM ibex.sync WHERE name = 'shop_reverse'"));
             assertEquals("active", m.repoDb().scalar("SELECT status FROM ibex.sync WHERE name = 'shop'"));
             assertEquals("0", neu.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'ibex'"));
+        }
+    }
+
+    @Test
+    void anOldDbThatIbexCannotWriteToIsRefused() {
+        TestDb old = PgServers.source();
+        assumeFalse(old.version().atLeast(90600), "a source server older than 9.6 (-Dibex.test.source=9.3.5)");
+        TestDb neu = PgServers.target();
+        try (Model m = shopOn(old, neu)) {
+            Unchanged before = Unchanged.of(m, old, neu);
+            Cli.Result r = m.run("cutover", "shop", "--reverse");
+            assertEquals(1, r.exit(), r.toString());
+            assertEquals(1, r.err().strip().lines().count(), r.toString());
+            assertTrue(r.err().contains(": ibex writes to targets from PostgreSQL 9.6 on, so the way back cannot reach it; "
+                    + "fix: cut over without --reverse"), r.toString());
+            before.assertSame(m, old, neu);
         }
     }
 
