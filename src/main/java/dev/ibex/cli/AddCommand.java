@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -39,8 +38,6 @@ public class AddCommand extends ModelVerb {
 
     private static final String USAGE = "ibex add db|table|sequence|all|relgroup|dbgroup|sync NAME key=value... "
             + "(see 'ibex help add')";
-    private static final String SYNC_NAME = "[A-Za-z_][A-Za-z0-9_]*";
-    private static final Set<String> RESERVED_SYNC_NAMES = Set.of("pushdelta", "fullcopy", "swap", "sync", "all");
     private static final String[] RELATION_KEYS = {"db|database", "relgroup|herd", "autokick|ping",
         "rebuild_index|rebuildindex", "analyze_after_copy", "strict_checking", "makedelta"};
     /** The keys of RELATION_KEYS as the words say them; none may be empty in an add. */
@@ -263,7 +260,8 @@ public class AddCommand extends ModelVerb {
     }
 
     private static String newSyncName(Session s, String name) {
-        if (!name.matches(SYNC_NAME) || RESERVED_SYNC_NAMES.contains(name.toLowerCase(Locale.ROOT))) {
+        if (!name.matches(ModelWriter.SYNC_NAME)
+                || ModelWriter.RESERVED_SYNC_NAMES.contains(name.toLowerCase(Locale.ROOT))) {
             throw IbexException.badInput("Invalid sync name \"" + name + "\": use letters, digits and _, starting with a "
                     + "letter or _, and not pushdelta, fullcopy, swap, sync or all");
         }

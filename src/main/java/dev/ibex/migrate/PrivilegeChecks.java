@@ -31,16 +31,25 @@ final class PrivilegeChecks {
     void source(DbSession s) throws SQLException {
         List<Relation> tables = plan.tables().stream().filter(r -> r.db().equals(s.name())).toList();
         // UPDATE: capture locks every table at once (LOCK TABLE ... ACCESS EXCLUSIVE needs UPDATE, DELETE or TRUNCATE)
-        missing(s, tables, "source", List.of("SELECT", "UPDATE", "TRIGGER"));
+        missing(s, tables, "source", List.of("SELECT", "UPDATE", "TRIGGER"), "tables");
+        // each run reads the sequences' last_value and is_called
+        List<Relation> sequences = plan.sequences().stream().filter(r -> r.db().equals(s.name())).toList();
+        if (!sequences.isEmpty()) {
+            missing(s, sequences, "source", List.of("SELECT"), "sequences");
+        }
         ibexSchema(s);
     }
 
     void target(DbSession t) throws SQLException {
-        missing(t, plan.tables(), "target", List.of("INSERT", "DELETE", "TRUNCATE"));
+        missing(t, plan.tables(), "target", List.of("INSERT", "DELETE", "TRUNCATE"), "tables");
+        if (!plan.sequences().isEmpty()) { // setval
+            missing(t, plan.sequences(), "target", List.of("UPDATE"), "sequences");
+        }
         suppression(t);
     }
 
-    private void missing(DbSession s, List<Relation> tables, String role, List<String> privileges) throws SQLException {
+    private void missing(DbSession s, List<Relation> tables, String role, List<String> privileges, String what)
+            throws SQLException {
         List<String> lacking = new ArrayList<>();
         for (Relation r : tables) {
             List<String> not = new ArrayList<>();
@@ -56,10 +65,10 @@ final class PrivilegeChecks {
         }
         if (lacking.isEmpty()) {
             v.pass("privileges", "user \"" + s.user() + "\" on " + role + " db " + s.name() + " has "
-                    + String.join(", ", privileges) + " on the sync's tables");
+                    + String.join(", ", privileges) + " on the sync's " + what);
         } else {
             v.fail("privileges", "user \"" + s.user() + "\" on " + role + " db " + s.name() + " lacks "
-                    + String.join("; ", lacking), "GRANT " + String.join(", ", privileges) + " ON those tables TO \""
+                    + String.join("; ", lacking), "GRANT " + String.join(", ", privileges) + " ON those " + what + " TO \""
                     + s.user() + "\" (as their owner)");
         }
     }

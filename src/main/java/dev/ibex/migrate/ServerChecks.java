@@ -25,6 +25,10 @@ final class ServerChecks {
 
     void run() throws SQLException {
         sameDatabase();
+        if (v.isWayBack()) {
+            versionBack();
+            return;
+        }
         version();
         if (target.serverVersion().compareTo(ServerVersion.OLDEST_TARGET) >= 0) {
             extensions();
@@ -74,6 +78,19 @@ final class ServerChecks {
         } else if (target.major() < source.major()) {
             v.fail("version", detail + ": the target is older",
                     "use a target server at PostgreSQL " + source.version() + " or newer");
+        } else {
+            v.pass("version", detail);
+        }
+    }
+
+    /** The way back of a cutover goes to the old server: older is expected, but it must still take writes. */
+    void versionBack() {
+        String detail = "target db " + target.name() + " runs PostgreSQL " + target.version() + ", source db "
+                + source.name() + " runs " + source.version();
+        if (target.serverVersion().compareTo(ServerVersion.OLDEST_TARGET) < 0) {
+            v.fail("version", detail + ": ibex writes to targets from PostgreSQL "
+                    + ServerVersion.OLDEST_TARGET.majorText() + " on, so the way back cannot reach it",
+                    "cut over without --reverse (the old db stays as it was at the cutover)");
         } else {
             v.pass("version", detail);
         }

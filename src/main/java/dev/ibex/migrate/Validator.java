@@ -23,10 +23,29 @@ public final class Validator {
     private final String sync;
     private final List<CheckResult> results = new ArrayList<>();
     private final Map<String, DbSession> sessions = new LinkedHashMap<>();
+    private final boolean wayBack;
 
     public Validator(SyncPlan plan) {
+        this(plan, false);
+    }
+
+    private Validator(SyncPlan plan, boolean wayBack) {
         this.plan = plan;
         this.sync = plan.sync().name();
+        this.wayBack = wayBack;
+    }
+
+    /**
+     * The checks for the way back of a cutover (`cutover --reverse`): the new server is the source
+     * and the old one the target. The tables on the old server are where the new ones came from,
+     * so an older target is expected, and its extensions and languages are not compared.
+     */
+    public static Validator wayBack(SyncPlan plan) {
+        return new Validator(plan, true);
+    }
+
+    boolean isWayBack() {
+        return wayBack;
     }
 
     public List<CheckResult> run() {

@@ -28,8 +28,11 @@ public final class ModelWriter {
     private static final Set<String> INTERVALS = Set.of("checktime", "lifetime");
     private static final Set<String> ARRAYS = Set.of("keycols", "keytypes");
 
-    /** What a db, relgroup, dbgroup or sync may be called. */
+    /** What a db, relgroup or dbgroup may be called. */
     public static final String NAME = "[A-Za-z_][A-Za-z0-9_.-]*";
+    /** What a sync may be called (ibex.sync's CHECK), and the words Bucardo's add sync reserves. */
+    public static final String SYNC_NAME = "[A-Za-z_][A-Za-z0-9_]*";
+    public static final Set<String> RESERVED_SYNC_NAMES = Set.of("pushdelta", "fullcopy", "swap", "sync", "all");
 
     private final Repository repo;
 
