@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.IbexException;
+import dev.ibex.replicate.SyncRunner;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.ReplicaSet;
@@ -72,6 +73,34 @@ class CaptureIT {
                             + "WHERE tablename = 'events'"));
             assertEquals("0", dst.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'ibex'"),
                     "nothing is created on a target");
+        }
+    }
+
+    /** Capture installed before ibex.log had ts and origin gets them, with the rows logged before kept. */
+    @Test
+    void captureFromBeforeChangeTimesGetsThemInPlace() {
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, v text)",
+                "CREATE TABLE e (at timestamp PRIMARY KEY, v text)");
+             SyncRunner runner = new SyncRunner(set.model().repo())) {
+            TestDb src = set.src();
+            Model m = set.model();
+            m.sync("s1", false, List.of(m.table("src", "public", "t", "id"), m.table("src", "public", "e", "at")),
+                    "src", "dst").capture("src");
+            src.exec("ALTER TABLE ibex.log DROP COLUMN ts, DROP COLUMN origin",
+                    "ALTER TABLE ibex.truncate_log DROP COLUMN origin",
+                    "ALTER TABLE ibex.delta_public_e DROP COLUMN ibex_ts, DROP COLUMN ibex_origin",
+                    "INSERT INTO t VALUES (1, 'logged before')", "INSERT INTO e VALUES ('2026-12-05 10:00', 'e')");
+            m.capture("src");
+            assertEquals("2", src.scalar("SELECT count(*) FROM pg_attribute WHERE attrelid = 'ibex.log'::regclass "
+                    + "AND attname IN ('ts', 'origin')"));
+            assertEquals("2", src.scalar("SELECT count(*) FROM pg_attribute WHERE attrelid = 'ibex.delta_public_e'::regclass "
+                    + "AND attname IN ('ibex_ts', 'ibex_origin')"));
+            assertEquals("1", src.scalar("SELECT count(*) FROM pg_attribute WHERE attrelid = 'ibex.truncate_log'::regclass "
+                    + "AND attname = 'origin'"));
+            src.exec("INSERT INTO t VALUES (2, 'logged after')");
+            assertEquals("good", runner.runOnce("s1").state());
+            set.assertSameRows("t", "id");
+            set.assertSameRows("e", "at");
         }
     }
 

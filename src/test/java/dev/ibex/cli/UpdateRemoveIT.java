@@ -61,6 +61,8 @@ class UpdateRemoveIT {
         ok(repo, "update", "dbgroup", "pair", "dst2:fullcopy", "name=trio");
         assertEquals("dst2:fullcopy", q("SELECT db || ':' || role FROM ibex.dbgroup_member WHERE dbgroup = 'trio' "
                 + "AND db = 'dst2'"));
+        fails(repo, "Dbgroup \"trio\" has several sources and a fullcopy db", "update", "dbgroup", "trio", "dst:source");
+        ok(repo, "update", "dbgroup", "trio", "dst2:target");
         dst.exec("DROP TABLE orders CASCADE");
         fails(repo, "The table public.orders does not exist on db \"dst\"", "update", "dbgroup", "trio", "dst:source");
         fails(repo, "Invalid role \"chief\"", "update", "dbgroup", "trio", "dst:chief");
