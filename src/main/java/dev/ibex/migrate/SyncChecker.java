@@ -4,6 +4,8 @@ import dev.ibex.IbexException;
 import dev.ibex.pg.Catalog;
 import dev.ibex.pg.ColumnDiff;
 import dev.ibex.pg.Identifiers;
+import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.ServerVersion;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.DbgroupMember;
 import dev.ibex.repository.ModelWriter;
@@ -11,6 +13,8 @@ import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.Role;
 import dev.ibex.repository.Sync;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -58,6 +62,9 @@ public final class SyncChecker {
             if (m.role() == Role.TARGET || (m.role() == Role.SOURCE && sources.size() > 1)) {
                 requireKeys(sync, home, m, relations, origin);
             }
+            if (m.role() != Role.SOURCE || sources.size() > 1) {
+                requireWritable(m);
+            }
             if (m.db().equals(home)) {
                 continue;
             }
@@ -78,6 +85,22 @@ public final class SyncChecker {
     private static final String STRICT_CHECKING = """
             SELECT id, strict_checking FROM ibex.relation
              WHERE id IN (SELECT relation FROM ibex.relgroup_member WHERE relgroup = ?)""";
+
+    /** ibex's apply (trigger suppression, its SQL) needs {@link ServerVersion#OLDEST_TARGET}. */
+    private void requireWritable(DbgroupMember m) {
+        ServerVersion v;
+        try (Connection c = db(m.db()).spec().connect("ibex")) {
+            v = ServerVersion.of(c);
+        } catch (SQLException e) {
+            throw PgErrors.failed("Reading db \"" + m.db() + "\"", e);
+        }
+        if (v.compareTo(ServerVersion.OLDEST_TARGET) < 0) {
+            throw IbexException.badInput("Db \"" + m.db() + "\" runs PostgreSQL " + v.majorText() + ", and ibex writes "
+                    + "to dbs from PostgreSQL " + ServerVersion.OLDEST_TARGET.majorText() + " on"
+                    + (m.role() == Role.SOURCE ? " (with several sources, each source is written to as well)" : "")
+                    + ": upgrade it, or " + (m.role() == Role.SOURCE ? "keep it the only source" : "use a newer server"));
+        }
+    }
 
     /** Several sources send each other keys: a key must name the same row on each of them. */
     private static void requireSameKey(Relation r, String home, Shape o, String db, Shape t) {

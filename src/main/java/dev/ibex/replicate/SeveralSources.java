@@ -94,7 +94,8 @@ final class SeveralSources {
     private List<Db> running() {
         List<Db> sources = plan.sources().stream().filter(Db::active).toList();
         if (plan.sync().onetimecopy().copies()) {
-            return sources.isEmpty() || sources.get(0) != plan.sources().get(0) ? List.of() : List.of(sources.get(0));
+            boolean firstRuns = !sources.isEmpty() && sources.get(0).equals(plan.sources().get(0));
+            return firstRuns ? List.of(sources.get(0)) : List.of();
         }
         return sources;
     }

@@ -122,6 +122,17 @@ class AddSyncIT {
     }
 
     @Test
+    void aSourceTooOldToBeWrittenToCannotBeOneOfSeveral() {
+        TestDb old = dev.ibex.test.PgServers.database("9.3.5");
+        old.exec(AddTablesIT.SCHEMA);
+        CliChecks.addDb(repo, "old", old);
+        fails(repo, "Db \"old\" runs PostgreSQL 9.3, and ibex writes to dbs from PostgreSQL 9.6 on (with several "
+                + "sources, each source is written to as well): upgrade it, or keep it the only source", "add", "sync",
+                "both", "relgroup=shop", "dbs=src:source,old:source");
+        assertEquals("0", old.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'ibex'"), "no capture on old");
+    }
+
+    @Test
     void bucardo4Mistakes() {
         fails(repo, "Need to specify the type of sync: pushdelta, fullcopy, or swap", "add", "sync", "x", "source=shop",
                 "targetdb=dst");
