@@ -28,8 +28,8 @@ public enum SqlState {
      * No space left on a device of the server (a table's tablespace, the data directory, temp
      * files): nothing ibex can do frees it, so it waits for a person, retrying until there is room.
      */
-    DISK_FULL("53100", Kind.NEEDS_A_PERSON, "free disk space on that server: the error names the file, in the data "
-            + "directory or a tablespace; ibex retries by itself and goes on once there is room"),
+    DISK_FULL("53100", Kind.NEEDS_A_PERSON, "free disk space on that server (the error names the file, in its data "
+            + "directory or a tablespace)"),
     TOO_MANY_CONNECTIONS("53300", Kind.TRANSIENT, null),
     LOCK_NOT_AVAILABLE("55P03", Kind.TRANSIENT, null),
     QUERY_CANCELED("57014", Kind.TRANSIENT, null),
