@@ -85,8 +85,13 @@ class ClockJumpIT {
      * The controller's clock as its log shows it, less the real one: the time of the newest line
      * of the log that is a run's, in seconds; null before there is one.
      */
-    private static Long skew(Path log) throws IOException {
-        List<String> lines = Files.readAllLines(log);
+    private static Long skew(Path log) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(log);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         for (int i = lines.size() - 1; i >= 0; i--) {
             Matcher m = LOG_TIME.matcher(lines.get(i));
             if (m.matches() && lines.get(i).contains(" Run ")) {
