@@ -124,11 +124,13 @@ class ClockJumpIT {
 
     /** Both syncs run again under the jumped clock: new good runs of each, and the targets catch up. */
     private void bothSyncsRun(Writers writers, String after) throws InterruptedException {
+        long t0 = System.nanoTime();
         long s = model.runs("s", "good");
         long c = model.runs("c", "good");
         writers.awaitCommits(writers.committed() + 100);
         eventually(Duration.ofSeconds(30), "good runs of the autokick sync " + after, () -> model.runs("s", "good") > s + 2);
         eventually(Duration.ofSeconds(30), "good runs of the checktime sync " + after, () -> model.runs("c", "good") > c + 2);
+        System.out.printf("both syncs ran %s within %.1f s%n", after, (System.nanoTime() - t0) / 1e9);
     }
 
     @Test
@@ -158,7 +160,9 @@ class ClockJumpIT {
         List<String> args = new ArrayList<>(List.of("start"));
         args.addAll(Arrays.asList(repo.repositoryOptions()));
         args.addAll(List.of("--piddir", piddir.toString(), "--log-dir", logDir.toString()));
+        long starting = System.nanoTime();
         Cli.Result started = Cli.process(faketime, args.toArray(String[]::new));
+        System.out.printf("ibex start under libfaketime took %.1f s%n", (System.nanoTime() - starting) / 1e9);
         assertEquals(0, started.exit(), started.toString());
         Matcher m = STARTED.matcher(started.out().strip());
         assertTrue(m.matches(), started.toString());
