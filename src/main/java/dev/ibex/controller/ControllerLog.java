@@ -66,7 +66,7 @@ public final class ControllerLog {
             console.start();
             root.addAppender(console);
         }
-        for (String quiet : new String[] {"com.zaxxer.hikari", "org.quartz", "org.postgresql"}) {
+        for (String quiet : new String[] {"com.zaxxer.hikari", "org.postgresql"}) {
             ctx.getLogger(quiet).setLevel(Level.WARN);
         }
     }

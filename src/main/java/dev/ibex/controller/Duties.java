@@ -2,92 +2,83 @@ package dev.ibex.controller;
 
 import dev.ibex.pg.PgErrors;
 import java.time.Duration;
-import java.util.Properties;
-import org.quartz.DisallowConcurrentExecution;
-import org.quartz.Job;
-import org.quartz.JobBuilder;
-import org.quartz.JobDataMap;
-import org.quartz.JobExecutionContext;
-import org.quartz.JobKey;
-import org.quartz.Scheduler;
-import org.quartz.SchedulerException;
-import org.quartz.SimpleScheduleBuilder;
-import org.quartz.TriggerBuilder;
-import org.quartz.impl.StdSchedulerFactory;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The controller's periodic duties on Quartz: checktime kicks, delta purge, run-history trimming. */
+/**
+ * The controller's periodic duties: checktime kicks, delta purge, run-history trimming. Timed by
+ * the monotonic clock (a ScheduledThreadPoolExecutor waits by System.nanoTime), not the wall
+ * clock: under Quartz, whose triggers fire at wall-clock times, a clock set back 2 hours stopped
+ * every duty for 2 hours, so a sync woken by its checktime alone stood still (ClockJumpIT).
+ */
 final class Duties implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Duties.class);
 
-    private final Scheduler scheduler;
+    private final ScheduledThreadPoolExecutor executor;
+    private final Map<String, ScheduledFuture<?>> scheduled = new ConcurrentHashMap<>();
 
     Duties() {
-        Properties p = new Properties();
-        p.setProperty("org.quartz.scheduler.instanceName", "ibex-duties");
-        p.setProperty("org.quartz.scheduler.skipUpdateCheck", "true");
-        p.setProperty("org.quartz.threadPool.class", "org.quartz.simpl.SimpleThreadPool");
-        p.setProperty("org.quartz.threadPool.threadCount", "2");
-        p.setProperty("org.quartz.threadPool.threadNamePrefix", "ibex-duty");
-        p.setProperty("org.quartz.jobStore.class", "org.quartz.simpl.RAMJobStore");
-        try {
-            scheduler = new StdSchedulerFactory(p).getScheduler();
-            scheduler.start();
-        } catch (SchedulerException e) {
-            throw new IllegalStateException("Quartz would not start", e);
-        }
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory threads = r -> {
+            Thread t = new Thread(r, "ibex-duty-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        executor = new ScheduledThreadPoolExecutor(2, threads);
+        executor.setRemoveOnCancelPolicy(true);
     }
 
-    /** Runs {@code duty} every {@code interval}, the first time one interval from now; replaces a duty of that name. */
+    /**
+     * Runs {@code duty} every {@code interval}, the first time one interval from now; replaces a
+     * duty of that name. A duty never runs twice at once; one that overran its interval runs
+     * again one interval after it ended, missed turns are skipped.
+     */
     void every(String name, Duration interval, Runnable duty) {
-        cancel(name);
-        JobDataMap data = new JobDataMap();
-        data.put("duty", duty);
-        data.put("name", name);
-        var job = JobBuilder.newJob(DutyJob.class).withIdentity(name).usingJobData(data).build();
-        var trigger = TriggerBuilder.newTrigger().withIdentity(name)
-                .startAt(new java.util.Date(System.currentTimeMillis() + interval.toMillis()))
-                .withSchedule(SimpleScheduleBuilder.simpleSchedule()
-                        .withIntervalInMilliseconds(Math.max(1, interval.toMillis())).repeatForever()
-                        .withMisfireHandlingInstructionNextWithRemainingCount())
-                .build();
-        try {
-            scheduler.scheduleJob(job, trigger);
-        } catch (SchedulerException e) {
-            throw new IllegalStateException("Cannot schedule " + name, e);
+        long millis = Math.max(1, interval.toMillis());
+        Runnable guarded = () -> {
+            try {
+                duty.run();
+            } catch (RuntimeException e) {
+                log.warn("Duty {} failed: {}", name, PgErrors.describe(e));
+            } catch (Error e) {
+                // a periodic task that throws is never run again: log it and go on
+                log.error("Duty {} failed: {}", name, e.toString());
+            }
+        };
+        ScheduledFuture<?> old = scheduled.put(name,
+                executor.scheduleWithFixedDelay(guarded, millis, millis, TimeUnit.MILLISECONDS));
+        if (old != null) {
+            old.cancel(false);
         }
     }
 
     void cancel(String name) {
-        try {
-            scheduler.deleteJob(JobKey.jobKey(name));
-        } catch (SchedulerException e) {
-            log.warn("Cannot cancel duty {}: {}", name, e.getMessage());
+        ScheduledFuture<?> f = scheduled.remove(name);
+        if (f != null) {
+            f.cancel(false);
         }
     }
 
+    /** Stops the duties; waits up to a minute for those running to end. */
     @Override
     public void close() {
+        executor.shutdown();
         try {
-            scheduler.shutdown(true);
-        } catch (SchedulerException e) {
-            log.warn("Quartz did not shut down cleanly: {}", e.getMessage());
-        }
-    }
-
-    /** Quartz instantiates this per firing; the duty itself travels in the job data. */
-    @DisallowConcurrentExecution
-    public static final class DutyJob implements Job {
-        @Override
-        public void execute(JobExecutionContext context) {
-            Runnable duty = (Runnable) context.getMergedJobDataMap().get("duty");
-            try {
-                duty.run();
-            } catch (RuntimeException e) {
-                log.warn("Duty {} failed: {}", context.getMergedJobDataMap().get("name"), PgErrors.describe(e));
+            if (!executor.awaitTermination(60, TimeUnit.SECONDS)) {
+                log.warn("Duties still running after 60 s: interrupting them");
+                executor.shutdownNow();
             }
+        } catch (InterruptedException e) {
+            executor.shutdownNow();
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -24,6 +24,12 @@ public enum SqlState {
             "create the table there with the source's columns (ibex validate SYNC shows what differs)"),
     UNDEFINED_COLUMN("42703", Kind.NEEDS_A_PERSON,
             "add the column there as on the source (ibex validate SYNC shows what differs)"),
+    /**
+     * No space left on a device of the server (a table's tablespace, the data directory, temp
+     * files): nothing ibex can do frees it, so it waits for a person, retrying until there is room.
+     */
+    DISK_FULL("53100", Kind.NEEDS_A_PERSON, "free disk space on that server (the error names the file, in its data "
+            + "directory or a tablespace)"),
     TOO_MANY_CONNECTIONS("53300", Kind.TRANSIENT, null),
     LOCK_NOT_AVAILABLE("55P03", Kind.TRANSIENT, null),
     QUERY_CANCELED("57014", Kind.TRANSIENT, null),
@@ -110,8 +116,8 @@ public enum SqlState {
      * What to do about {@code code}, also for states not listed here: class 08 (and pgjdbc's
      * errors without a state, which are I/O failures) and 57P0x (the server ended the session:
      * shutdown, pg_terminate_backend) are connection errors, class 40
-     * (serialization failure, deadlock) and class 53 (insufficient resources) are transient, the
-     * rest needs a person.
+     * (serialization failure, deadlock) and class 53 (insufficient resources) but disk full are
+     * transient, the rest needs a person.
      */
     public static Kind kindOf(String code) {
         if (code == null) {

@@ -42,7 +42,8 @@ class SqlStateTest {
         assertEquals(Kind.TRANSIENT, SqlState.kindOf("57P03"));
         assertEquals(Kind.CONNECTION, SqlState.kindOf(null), "pgjdbc's I/O errors have no state");
         assertEquals(Kind.TRANSIENT, SqlState.kindOf("40P01"));
-        assertEquals(Kind.TRANSIENT, SqlState.kindOf("53100"));
+        assertEquals(Kind.NEEDS_A_PERSON, SqlState.kindOf("53100"), "disk full: someone must free space");
+        assertEquals(Kind.TRANSIENT, SqlState.kindOf("53200"), "out of memory");
         assertEquals(Kind.NEEDS_A_PERSON, SqlState.kindOf("22P02"));
     }
 }
