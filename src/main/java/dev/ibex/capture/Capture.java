@@ -3,6 +3,7 @@ package dev.ibex.capture;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
+import dev.ibex.repository.SyncStates;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -86,18 +87,16 @@ public final class Capture {
      * change from then on is in a delta table and not yet visible in S_prev.
      */
     private static void seedStates(Repository repo, Db source, Connection c) throws SQLException {
-        Set<List<String>> wanted = new HashSet<>(repo.list(TARGETS, rs -> List.of(rs.getString(1), rs.getString(2)),
-                source.name()));
-        Set<List<String>> present = new HashSet<>(repo.list(
-                "SELECT sync, target FROM ibex.sync_state WHERE source = ?",
-                rs -> List.of(rs.getString(1), rs.getString(2)), source.name()));
-        for (List<String> gone : present) {
+        SyncStates states = new SyncStates(repo);
+        Set<SyncStates.Pair> wanted = new HashSet<>(repo.list(TARGETS,
+                rs -> new SyncStates.Pair(rs.getString(1), rs.getString(2)), source.name()));
+        Set<SyncStates.Pair> present = new HashSet<>(states.pairs(source.name()));
+        for (SyncStates.Pair gone : present) {
             if (!wanted.contains(gone)) {
-                repo.update("DELETE FROM ibex.sync_state WHERE sync = ? AND source = ? AND target = ?",
-                        gone.get(0), source.name(), gone.get(1));
+                states.drop(gone.sync(), source.name(), gone.target());
             }
         }
-        List<List<String>> missing = wanted.stream().filter(w -> !present.contains(w)).toList();
+        List<SyncStates.Pair> missing = wanted.stream().filter(w -> !present.contains(w)).toList();
         if (missing.isEmpty()) {
             return;
         }
@@ -107,9 +106,8 @@ public final class Capture {
             snapshot = rs.getString(1);
         }
         c.commit();
-        for (List<String> m : missing) {
-            repo.update("INSERT INTO ibex.sync_state (sync, source, target, snapshot) VALUES (?, ?, ?, ?)",
-                    m.get(0), source.name(), m.get(1), snapshot);
+        for (SyncStates.Pair m : missing) {
+            states.seed(m.sync(), source.name(), m.target(), snapshot);
         }
     }
 

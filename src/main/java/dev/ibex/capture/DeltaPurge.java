@@ -9,6 +9,7 @@ import dev.ibex.pg.SqlState;
 import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
+import dev.ibex.repository.SyncStates;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -46,10 +47,6 @@ public final class DeltaPurge {
             JOIN ibex.relation r ON r.id = rm.relation AND r.reltype = 'table' AND r.keycols <> '{}'
             LEFT JOIN ibex.sync_state st ON st.sync = s.name AND st.source = src.db""";
 
-    /** Moves a consumer's S_prev on only if nobody moved it since it was read. */
-    static final String ADVANCE = """
-            UPDATE ibex.sync_state SET snapshot = ?, updated = now()
-            WHERE sync = ? AND source = ? AND target = ? AND snapshot = ?""";
 
     /**
      * Per table, the newest txid of its changes from a txid on (bind it twice): a consumer whose
@@ -117,7 +114,7 @@ public final class DeltaPurge {
         String now = log.now();
         for (Consumer k : known) {
             if (!k.snapshot().equals(now) && nothingPending(k, log.newest(), log.inXids())) {
-                repo.update(ADVANCE, now, k.sync(), source.name(), k.target(), k.snapshot());
+                new SyncStates(repo).advance(k.sync(), source.name(), k.target(), k.snapshot(), now);
                 consumers.put(List.of(k.sync(), k.target()), new Consumer(k.sync(), k.target(), now, k.tables()));
             }
         }

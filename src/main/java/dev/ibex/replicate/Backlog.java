@@ -8,6 +8,7 @@ import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncPlan;
+import dev.ibex.repository.SyncStates;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -34,8 +35,7 @@ public final class Backlog {
         SyncPlan plan = repo.plan(sync);
         long total = 0;
         for (Db source : plan.sources()) {
-            List<String> snapshots = repo.list("SELECT DISTINCT snapshot FROM ibex.sync_state WHERE sync = ? AND source = ?",
-                    rs -> rs.getString(1), sync, source.name());
+            List<String> snapshots = new SyncStates(repo).snapshots(sync, source.name());
             if (snapshots.isEmpty()) {
                 continue;
             }

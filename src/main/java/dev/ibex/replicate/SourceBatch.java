@@ -10,6 +10,7 @@ import dev.ibex.repository.OneTimeCopy;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncPlan;
+import dev.ibex.repository.SyncStates;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -52,9 +53,6 @@ final class SourceBatch {
     static final String SOURCE_PLANS = KEY_PLANS + "; SET LOCAL enable_hashagg = off";
 
     private static final String NO_ANALYZE = "SELECT id FROM ibex.relation WHERE NOT analyze_after_copy";
-    private static final String RECORD_STATE = """
-            UPDATE ibex.sync_state SET snapshot = ?, suppression = coalesce(?, suppression), updated = now()
-            WHERE sync = ? AND source = ? AND target = ?""";
 
     /** Targets fed together: same S_prev, same tables copied whole (one-time copy). */
     private record Group(String prev, Set<String> whole) {
@@ -269,7 +267,8 @@ final class SourceBatch {
     }
 
     private void recordState(Db t) {
-        repo.update(RECORD_STATE, snapshot.current(), suppression.get(t.name()), plan.sync().name(), source.name(), t.name());
+        new SyncStates(repo).record(plan.sync().name(), source.name(), t.name(), snapshot.current(),
+                suppression.get(t.name()));
         // committed with the run row: a crash before that re-applies the batch, which is harmless
         applied.add(t);
     }

@@ -230,7 +230,7 @@ public final class SyncRunner implements AutoCloseable {
         } else if (e instanceof IbexException ie) {
             run.error(ie.getMessage(), SqlState.in(ie));
         } else if (e instanceof SQLException se) {
-            run.error("Reading changes from source db \"" + source.name() + "\" failed: " + PgErrors.message(se),
+            run.error("Source db \"" + source.name() + "\" failed while the run read from it: " + PgErrors.message(se),
                     se.getSQLState());
         } else {
             throw (RuntimeException) e;
