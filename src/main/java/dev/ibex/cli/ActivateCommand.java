@@ -50,9 +50,10 @@ public class ActivateCommand extends Verb {
             lines.subList(0, Math.max(0, lines.size() - 1)).forEach(verb::say);
             verb.out().print(last + "...");
             verb.out().flush();
+            int controllers = Math.max(1, client.all().size());
             client.listen(Channels.RELOADED);
             SyncSwitches.commitAndReload(repo, switched);
-            if (client.await(Channels.RELOADED, limit).isEmpty()) {
+            if (!client.awaitAnswers(null, controllers, limit)) {
                 verb.say("");
                 throw IbexException.badInput("The ibex controller did not confirm within " + limit.toSeconds()
                         + " s: see its log");

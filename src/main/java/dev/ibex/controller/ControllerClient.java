@@ -100,13 +100,26 @@ public final class ControllerClient {
         return true;
     }
 
-    /** Asks the controller to reload and waits for its answer; false if it did not answer in time. */
+    /**
+     * Asks every running controller to reload and waits for each one's answer; false if one did
+     * not answer in time.
+     */
     public boolean reload(String payload, Duration wait) {
+        int controllers = Math.max(1, all().size());
         listen(Channels.RELOADED);
         notify(Channels.RELOAD, payload);
         repo.commit();
+        return awaitAnswers(payload == null ? "" : payload, controllers, wait);
+    }
+
+    /**
+     * Waits for {@code count} notifications on {@link Channels#RELOADED} (one per controller: each
+     * answers from its own session), with {@code payload}, or any payload when null.
+     */
+    public boolean awaitAnswers(String payload, int count, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
-        while (true) {
+        int answered = 0;
+        while (answered < count) {
             Duration left = Duration.ofNanos(deadline - System.nanoTime());
             if (left.isNegative() || left.isZero()) {
                 return false;
@@ -115,9 +128,10 @@ public final class ControllerClient {
             if (got.isEmpty()) {
                 return false;
             }
-            if (got.get().equals(payload == null ? "" : payload)) {
-                return true;
+            if (payload == null || got.get().equals(payload)) {
+                answered++;
             }
         }
+        return true;
     }
 }
