@@ -52,10 +52,11 @@ final class ChangeSteps {
 
     /**
      * What a sync with several sources or makedelta adds: the keys another source won, by
-     * relation id, which this source does not apply; where applied keys are logged again.
+     * relation id, and the truncated tables ("schema\0table") another source's truncate won, which
+     * this source does not apply; where applied keys are logged again.
      */
-    record Rules(Map<Integer, Set<List<String>>> lost, SyncPlan.MakeDelta makedelta) {
-        static final Rules NONE = new Rules(Map.of(), SyncPlan.MakeDelta.NONE);
+    record Rules(Map<Integer, Set<List<String>>> lost, Set<String> truncatesLost, SyncPlan.MakeDelta makedelta) {
+        static final Rules NONE = new Rules(Map.of(), Set.of(), SyncPlan.MakeDelta.NONE);
     }
 
     private final Rules rules;

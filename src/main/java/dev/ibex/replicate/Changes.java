@@ -37,6 +37,14 @@ final class Changes implements AutoCloseable {
     record Chunk(Relation table, List<String[]> keys) {
     }
 
+    /**
+     * A source's changes as a sync with several sources compares them: each changed key with the
+     * time of its latest change, and the tables truncated ("schema\0table", copied whole).
+     */
+    record Latest(Map<Relation, Map<List<String>, Instant>> keys, Set<String> truncated) {
+        static final Latest NONE = new Latest(Map.of(), Set.of());
+    }
+
     /** Truncated tables, "schema\0table". */
     final Set<String> truncated = new HashSet<>();
     /** Keys another source won (several sources), by relation id: not read from this one. */
@@ -85,14 +93,14 @@ final class Changes implements AutoCloseable {
      * telling which keys several sources changed (all at once: a sync with several sources holds
      * them in memory); tables truncated since are left out (they are copied whole).
      */
-    static Map<Relation, Map<List<String>, Instant>> latest(Connection s, Db source, String prev, String sync,
-                                                           List<Relation> tables) throws SQLException {
+    static Latest latest(Connection s, Db source, String prev, String sync, List<Relation> tables)
+            throws SQLException {
         Map<Relation, Map<List<String>, Instant>> out = new LinkedHashMap<>();
         try (Changes changes = new Changes(sync, Map.of())) {
             try {
                 List<LoggedTable> changed = changes.touched(s, prev, tables);
                 if (changed.isEmpty()) {
-                    return out;
+                    return new Latest(out, changes.truncated);
                 }
                 changes.open(s, prev, changed, 10_000, true);
                 int width = changes.width;
@@ -102,7 +110,7 @@ final class Changes implements AutoCloseable {
                     out.computeIfAbsent(r, x -> new HashMap<>()).put(changes.key(r),
                             ts == null ? Instant.EPOCH : ts.toInstant());
                 }
-                return out;
+                return new Latest(out, changes.truncated);
             } catch (SQLException e) {
                 throw changes.failed(source, e);
             }

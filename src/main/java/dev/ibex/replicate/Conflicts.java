@@ -40,6 +40,8 @@ final class Conflicts {
     }
 
     private final Map<String, Map<Integer, Set<List<String>>>> lostBy = new HashMap<>();
+    /** Per source, the truncates it lost ("schema\0table"): another source's copy of the table wins. */
+    private final Map<String, Set<String>> truncatesLostBy = new HashMap<>();
     private final List<Settled> settled = new ArrayList<>();
     private final ConflictStrategy strategy;
 
@@ -52,12 +54,20 @@ final class Conflicts {
      *
      * @param changed per source (in the dbgroup's order), its changed keys and their latest times
      */
-    static Conflicts settle(SyncPlan plan, Map<Db, Map<Relation, Map<List<String>, Instant>>> changed) {
+    static Conflicts settle(SyncPlan plan, Map<Db, Changes.Latest> changed) {
         Conflicts c = new Conflicts(plan.conflictStrategy());
         List<Db> order = plan.sources();
+        Map<String, Db> truncatedBy = c.truncates(order, changed);
         Map<Relation, Map<List<String>, List<Change>>> byKey = new LinkedHashMap<>();
         Map<Db, Instant> latestOf = new HashMap<>();
-        changed.forEach((db, tables) -> tables.forEach((r, keys) -> keys.forEach((k, at) -> {
+        changed.forEach((db, latest) -> latest.keys().forEach((r, keys) -> keys.forEach((k, at) -> {
+            Db truncator = truncatedBy.get(TableCopy.key(r));
+            if (truncator != null && !truncator.equals(db)) {
+                // the table is copied whole from the source that truncated it: that copy wins
+                c.lose(db, r, k);
+                c.settled.add(new Settled(r, k, truncator, List.of(db)));
+                return;
+            }
             byKey.computeIfAbsent(r, x -> new HashMap<>()).computeIfAbsent(k, x -> new ArrayList<>())
                     .add(new Change(db, order.indexOf(db), at));
             latestOf.merge(db, at, (a, b) -> a.isAfter(b) ? a : b);
@@ -70,14 +80,40 @@ final class Conflicts {
         return c;
     }
 
+    /**
+     * The table truncated on a source is copied whole from it to every other db, over whatever the
+     * others changed in it; when several sources truncated it, the first in the dbgroup's order
+     * does, and the others' truncates are lost. Returns the winner per table.
+     */
+    private Map<String, Db> truncates(List<Db> order, Map<Db, Changes.Latest> changed) {
+        Map<String, Db> winner = new HashMap<>();
+        for (Db db : order) {
+            Changes.Latest latest = changed.get(db);
+            if (latest == null) {
+                continue;
+            }
+            for (String table : latest.truncated()) {
+                if (winner.putIfAbsent(table, db) != null) {
+                    truncatesLostBy.computeIfAbsent(db.name(), x -> new HashSet<>()).add(table);
+                    LOG.info("Conflict on table {}: truncated on db \"{}\" and on db \"{}\"; the first one's copy "
+                            + "wins", table.replace('\u0000', '.'), winner.get(table).name(), db.name());
+                }
+            }
+        }
+        return winner;
+    }
+
+    private void lose(Db db, Relation r, List<String> key) {
+        lostBy.computeIfAbsent(db.name(), x -> new HashMap<>()).computeIfAbsent(r.id(), x -> new HashSet<>()).add(key);
+    }
+
     private void settle(Relation r, List<String> key, List<Change> changes, Map<Db, Instant> latestOf) {
         Change winner = winner(r, key, changes, latestOf);
         List<Db> losers = new ArrayList<>();
         for (Change ch : changes) {
             if (winner == null || ch != winner) {
                 losers.add(ch.db());
-                lostBy.computeIfAbsent(ch.db().name(), x -> new HashMap<>())
-                        .computeIfAbsent(r.id(), x -> new HashSet<>()).add(key);
+                lose(ch.db(), r, key);
             }
         }
         settled.add(new Settled(r, key, winner == null ? null : winner.db(), losers));
@@ -119,6 +155,11 @@ final class Conflicts {
     /** The keys {@code source} lost, by relation id: it does not send them. */
     Map<Integer, Set<List<String>>> lostBy(Db source) {
         return lostBy.getOrDefault(source.name(), Map.of());
+    }
+
+    /** The truncated tables whose copy {@code source} does not send: another source's wins. */
+    Set<String> truncatesLostBy(Db source) {
+        return truncatesLostBy.getOrDefault(source.name(), Set.of());
     }
 
     int count() {

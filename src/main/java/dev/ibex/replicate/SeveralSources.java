@@ -2,11 +2,9 @@ package dev.ibex.replicate;
 
 import dev.ibex.pg.DbPools;
 import dev.ibex.repository.Db;
-import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncPlan;
 import java.sql.SQLException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,7 +48,7 @@ final class SeveralSources {
     void run(RunStart start) {
         List<SourceBatch> open = new ArrayList<>();
         try {
-            Map<Db, Map<Relation, Map<List<String>, Instant>>> changed = new LinkedHashMap<>();
+            Map<Db, Changes.Latest> changed = new LinkedHashMap<>();
             for (Db source : running()) {
                 SourceBatch b = new SourceBatch(repo, pools, pace, plan, source, run, cache);
                 open.add(b);
@@ -84,7 +82,8 @@ final class SeveralSources {
             return;
         }
         try {
-            b.apply(new ChangeSteps.Rules(conflicts.lostBy(b.source()), plan.makedelta()));
+            b.apply(new ChangeSteps.Rules(conflicts.lostBy(b.source()), conflicts.truncatesLostBy(b.source()),
+                    plan.makedelta()));
         } catch (SQLException | RuntimeException e) {
             failure.failed(b.source(), e);
         }

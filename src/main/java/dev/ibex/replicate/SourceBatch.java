@@ -15,7 +15,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -91,7 +90,7 @@ final class SourceBatch {
     void run(Map<String, String> states) throws SQLException {
         try {
             if (begin(states)) {
-                apply(new ChangeSteps.Rules(Map.of(), plan.makedelta()));
+                apply(new ChangeSteps.Rules(Map.of(), Set.of(), plan.makedelta()));
             }
         } finally {
             close();
@@ -131,11 +130,11 @@ final class SourceBatch {
      * sources (the first one's), with the time of each key's latest change: what a sync with
      * several sources compares to find conflicts.
      */
-    Map<Relation, Map<List<String>, Instant>> changedKeys(Map<String, String> states) throws SQLException {
+    Changes.Latest changedKeys(Map<String, String> states) throws SQLException {
         String prev = plan.sources().stream().filter(d -> !d.name().equals(source.name()))
                 .map(d -> states.get(d.name())).filter(Objects::nonNull).findFirst().orElse(null);
         if (prev == null) {
-            return Map.of();
+            return Changes.Latest.NONE;
         }
         return Changes.latest(s, source, prev, plan.sync().name(), plan.tables().stream().filter(Relation::hasKey).toList());
     }
@@ -308,7 +307,8 @@ final class SourceBatch {
         ChangeSteps.Applied steps = new ChangeSteps(repo, pools, pace, s, source, shapes, run, cache, suppression,
                 rules).apply(targets, prev, tables);
         List<TableCopy> whole = new ArrayList<>(shapes.of(tables.stream()
-                .filter(r -> steps.truncated().contains(TableCopy.key(r))).toList()).values());
+                .filter(r -> steps.truncated().contains(TableCopy.key(r)))
+                .filter(r -> !rules.truncatesLost().contains(TableCopy.key(r))).toList()).values());
         if (whole.isEmpty() || steps.live().isEmpty()) {
             return steps.live();
         }

@@ -226,6 +226,27 @@ class SeveralSourcesIT {
         });
     }
 
+    /** A table truncated on one source is copied whole from it: what the others changed in it meanwhile loses. */
+    @Test
+    void aTruncateOnOneSourceWinsOverTheOthersChangesToThatTable() {
+        try (Swap s = new Swap("latest", "(1, 0, 'x')", "(2, 0, 'x')")) {
+            s.b.exec("UPDATE t SET v = 2 WHERE id = 1", "INSERT INTO t VALUES (3, 3, 'b')");
+            s.a.exec("TRUNCATE t", "INSERT INTO t VALUES (10, 10, 'after the truncate')");
+            SyncRunner.Result r = s.run();
+            assertEquals("good", r.state(), r.toString());
+            s.assertAllEqual();
+            assertEquals("1", s.b.scalar("SELECT count(*) FROM t"));
+            assertEquals(2, s.conflicts(r), "b's two changed keys lost to a's truncate");
+
+            s.a.exec("TRUNCATE t", "INSERT INTO t VALUES (20, 20, 'a')");
+            s.b.exec("TRUNCATE t", "INSERT INTO t VALUES (30, 30, 'b')");
+            assertEquals("good", s.run().state());
+            s.drain();
+            s.assertAllEqual();
+            assertEquals(List.of("20"), s.a.column("SELECT id FROM t"), "a is first in the dbgroup: its copy wins");
+        }
+    }
+
     @Test
     void randomIsTheSameForAKeyEveryTime() {
         Function<Integer, String> winner = id -> {
