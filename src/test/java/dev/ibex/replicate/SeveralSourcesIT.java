@@ -332,6 +332,11 @@ class SeveralSourcesIT {
             assertEquals("good", runner.runOnce("ab").state());
             assertEquals("good", runner.runOnce("bc").state());
             assertEquals(FaultsIT.checksum(a, "t"), FaultsIT.checksum(c, "t"), "the truncate went down the chain");
+
+            m.sql("UPDATE ibex.relation SET makedelta = false WHERE db = 'a'");
+            a.exec("INSERT INTO t VALUES (500, 500, 'not carried')");
+            assertEquals("good", runner.runOnce("ab").state());
+            assertEquals("empty", runner.runOnce("bc").state(), "the table's own makedelta=false wins over its db's");
         }
     }
 
