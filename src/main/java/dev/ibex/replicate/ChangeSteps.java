@@ -55,8 +55,9 @@ final class ChangeSteps {
      * relation id, and the truncated tables ("schema\0table") another source's truncate won, which
      * this source does not apply; where applied keys are logged again.
      */
-    record Rules(Map<Integer, Set<List<String>>> lost, Set<String> truncatesLost, SyncPlan.MakeDelta makedelta) {
-        static final Rules NONE = new Rules(Map.of(), Set.of(), SyncPlan.MakeDelta.NONE);
+    record Rules(Map<Integer, Set<List<String>>> lost, Set<String> truncatesLost, SyncPlan.MakeDelta makedelta,
+                 boolean severalSources) {
+        static final Rules NONE = new Rules(Map.of(), Set.of(), SyncPlan.MakeDelta.NONE, false);
     }
 
     private final Rules rules;
@@ -78,8 +79,9 @@ final class ChangeSteps {
     /** Applies the keys changed since {@code prev} of {@code tables} to {@code targets}; once per instance. */
     Applied apply(List<Db> targets, String prev, List<Relation> tables) throws SQLException {
         try {
-            applyInSteps(targets, prev, tables);
-            retryUniqueConflictsInOneStep(prev, tables);
+            if (applyInSteps(targets, prev, tables) > 1 || rules.severalSources()) {
+                retryUniqueConflictsInOneStep(prev, tables);
+            }
         } finally {
             closeSessions();
         }
@@ -89,7 +91,8 @@ final class ChangeSteps {
     }
 
     /** The steps as the keys are read; the targets are connected when the first step has keys. */
-    private void applyInSteps(List<Db> targets, String prev, List<Relation> tables) throws SQLException {
+    private int applyInSteps(List<Db> targets, String prev, List<Relation> tables) throws SQLException {
+        int steps = 0;
         try (Changes changes = Changes.since(s, source, prev, run.sync(), tables, pace.keysPerChunk(), rules.lost())) {
             long started = System.nanoTime();
             for (List<Item> step = next(changes); !step.isEmpty(); step = next(changes)) {
@@ -100,10 +103,12 @@ final class ChangeSteps {
                     run.progress(progress(changes, step, started));
                 }
                 step(step, sessions);
+                steps++;
             }
             run.read(changes.read());
             truncated = changes.truncated;
         }
+        return steps;
     }
 
     /** Hands each target's errors, counts and suppression to the run, and gives its connection back. */
@@ -159,8 +164,8 @@ final class ChangeSteps {
      * again in one transaction, where every delete comes before every copy: the keys are read
      * twice, in the batch's snapshot, so memory stays bounded. On a db that is also a source of
      * the sync, an application may have inserted a key between the step's delete and its copy:
-     * the retry deletes that row too (its change is in that db's log, so it comes back as a
-     * conflict next run).
+     * the retry replaces that row too, and, its change being in that db's log, the next run sends
+     * that db's row (now this one) back: every db ends equal.
      */
     private void retryUniqueConflictsInOneStep(String prev, List<Relation> tables) throws SQLException {
         for (int i = 0; i < sessions.size(); i++) {

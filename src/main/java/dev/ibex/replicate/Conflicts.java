@@ -30,6 +30,8 @@ final class Conflicts {
 
     /** How many keys an abort names. */
     private static final int NAMED = 10;
+    /** How many conflicts a run logs one by one. */
+    private static final int LOGGED = 100;
 
     /** One source's change of a key: the source's place in the dbgroup and the change's time. */
     private record Change(Db db, int order, Instant at) {
@@ -176,13 +178,17 @@ final class Conflicts {
                 c.losers().stream().map(Db::name).toList())).toList();
         return settled.size() + " conflict" + (settled.size() == 1 ? "" : "s") + " and conflict_strategy abort: "
                 + String.join("; ", named) + (settled.size() > NAMED ? "; …" : "")
-                + ": nothing was applied; settle the rows by hand so the sources agree, or choose another "
-                + "strategy ('ibex update sync SYNC conflict_strategy=latest')";
+                + ": nothing was applied, and the next runs find the same changes: choose the strategy that "
+                + "settles them ('ibex update sync SYNC conflict_strategy=latest', or source, or db names in "
+                + "order), let one run go through, then set abort again";
     }
 
-    /** Each conflict, with table, key, winner and losers. */
+    /** Each conflict, with table, key, winner and losers; past {@link #LOGGED}, a count. */
     void log() {
-        for (Settled c : settled) {
+        if (settled.size() > LOGGED) {
+            LOG.info("{} conflicts ({}); the first {}:", settled.size(), strategy.display(), LOGGED);
+        }
+        for (Settled c : settled.subList(0, Math.min(LOGGED, settled.size()))) {
             String key = String.join(", ", c.key().stream().map(String::valueOf).toList());
             String losers = String.join(", ", c.losers().stream().map(d -> "\"" + d.name() + "\"").toList());
             if (c.winner() == null) {

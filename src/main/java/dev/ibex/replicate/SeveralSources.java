@@ -83,7 +83,7 @@ final class SeveralSources {
         }
         try {
             b.apply(new ChangeSteps.Rules(conflicts.lostBy(b.source()), conflicts.truncatesLostBy(b.source()),
-                    plan.makedelta()));
+                    plan.makedelta(), true));
         } catch (SQLException | RuntimeException e) {
             failure.failed(b.source(), e);
         }

@@ -90,7 +90,7 @@ final class SourceBatch {
     void run(Map<String, String> states) throws SQLException {
         try {
             if (begin(states)) {
-                apply(new ChangeSteps.Rules(Map.of(), Set.of(), plan.makedelta()));
+                apply(new ChangeSteps.Rules(Map.of(), Set.of(), plan.makedelta(), false));
             }
         } finally {
             close();
