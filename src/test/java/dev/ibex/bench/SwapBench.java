@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 /**
  * {@code bin/ibex-bench --phases=swap [--strategy=latest]}: two sources in one sync (Bucardo's swap),
  * on the two servers {@link Bench} starts: db src (the first server) and db dst (the second, which
- * also holds the repository), each with pgbench's tables at --scale and a heartbeat, in sync swap
+ * also holds the repository), each with pgbench's tables at --scale and a heartbeat, in sync bench_swap
  * with dbs=src:source,dst:source. First a pgbench load on each server at the same time with no ibex
  * (plain tps of each side); then the same databases afresh, the sync, the controller, and the two
  * loads again: each side's tps against its plain tps, the lag in each direction (a heartbeat row
@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  */
 final class SwapBench {
 
-    private static final String SYNC = "swap";
+    private static final String SYNC = "bench_swap";
     /** Heartbeat rows: 1 written on src and read on dst, 2 written on dst and read on src. */
     private static final int BEAT_A = 1;
     private static final int BEAT_B = 2;
