@@ -5,6 +5,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -60,14 +64,8 @@ final class SwapBench {
         Bench.exec(b.source, "postgres", "CREATE DATABASE bench");
         Bench.exec(b.target, "postgres", "CREATE DATABASE bench", "CREATE DATABASE ibex");
 
-        // 1. both loads at once, no ibex anywhere
-        fresh();
-        long[] cpu0 = b.cpuTicks();
-        Loads plain = loads();
-        long[] cpu1 = b.cpuTicks();
-        b.figure("plain_a_tps", plain.tpsA);
-        b.figure("plain_b_tps", plain.tpsB);
-        b.figure("plain_cpu_us_per_txn", cpuPerTxn(cpu0, cpu1, plain, false));
+        // 1. both loads at once, no ibex anywhere (again after the swap: the mean of the two is the plain figure)
+        Loads before = plain("before");
 
         // 2. the same databases afresh (equal on both), one sync with both as sources, the controller
         fresh();
@@ -95,12 +93,10 @@ final class SwapBench {
         ba.finish();
         b.figure("swap_a_tps", swap.tpsA);
         b.figure("swap_b_tps", swap.tpsB);
-        b.figure("swap_a_vs_plain", Math.round(swap.tpsA / plain.tpsA * 100) / 100.0);
-        b.figure("swap_b_vs_plain", Math.round(swap.tpsB / plain.tpsB * 100) / 100.0);
-        b.figure("swap_vs_plain", Math.round((swap.tpsA + swap.tpsB) / (plain.tpsA + plain.tpsB) * 100) / 100.0);
         b.figure("swap_pgbench_retried", swap.retried);
         b.figure("swap_pgbench_failed", swap.failed);
         b.figure("swap_cpu_us_per_txn", cpuPerTxn(cpu2, cpu3, swap, true));
+        waitFigures("swap", swap);
         b.figure("lag_ab_p50_ms", ab.percentile(50));
         b.figure("lag_ab_p95_ms", ab.percentile(95));
         b.figure("lag_ab_max_ms", ab.percentile(100));
@@ -121,6 +117,18 @@ final class SwapBench {
         conflictsByTable();
         boolean converged = equal(true);
         b.figure("swap_converged", converged ? "yes" : "no");
+
+        // 5. ibex gone (controller stopped, sync removed, tables made anew): the plain loads again
+        b.ibex("stop");
+        b.ibex("remove", "sync", "all");
+        Loads after = plain("after");
+        double plainA = Math.round((before.tpsA + after.tpsA) * 10 / 2.0) / 10.0;
+        double plainB = Math.round((before.tpsB + after.tpsB) * 10 / 2.0) / 10.0;
+        b.figure("plain_a_tps", plainA);
+        b.figure("plain_b_tps", plainB);
+        b.figure("swap_a_vs_plain", Math.round(swap.tpsA / plainA * 100) / 100.0);
+        b.figure("swap_b_vs_plain", Math.round(swap.tpsB / plainB * 100) / 100.0);
+        b.figure("swap_vs_plain", Math.round((swap.tpsA + swap.tpsB) / (plainA + plainB) * 100) / 100.0);
         b.writeJson();
         if (!converged) {
             System.err.println("ibex-bench: FAILED: the two sources do not end equal");
@@ -146,11 +154,85 @@ final class SwapBench {
         }
     }
 
-    /** What two pgbench runs, one per server, started together, gave. */
-    private record Loads(double tpsA, double tpsB, long retried, long failed) {
+    /** Fresh databases, both loads with no ibex; figures plain_{when}_*. */
+    private Loads plain(String when) throws Exception {
+        fresh();
+        long[] cpu0 = b.cpuTicks();
+        Loads plain = loads();
+        long[] cpu1 = b.cpuTicks();
+        b.figure("plain_" + when + "_a_tps", plain.tpsA);
+        b.figure("plain_" + when + "_b_tps", plain.tpsB);
+        b.figure("plain_" + when + "_cpu_us_per_txn", cpuPerTxn(cpu0, cpu1, plain, false));
+        waitFigures("plain_" + when, plain);
+        return plain;
+    }
+
+    /**
+     * How the pgbench sessions of each server spent the load, from pg_stat_activity sampled every
+     * 100 ms: the share of samples waiting for a lock, and of those, waiting directly for one of
+     * ibex's sessions (the apply holding the rows it changes until its step commits).
+     */
+    private void waitFigures(String prefix, Loads l) {
+        b.figure(prefix + "_a_lock_wait_pct", pct(l.waitsA[1], l.waitsA[0]));
+        b.figure(prefix + "_b_lock_wait_pct", pct(l.waitsB[1], l.waitsB[0]));
+        if (prefix.equals("swap")) {
+            b.figure(prefix + "_a_wait_for_ibex_pct", pct(l.waitsA[2], l.waitsA[0]));
+            b.figure(prefix + "_b_wait_for_ibex_pct", pct(l.waitsB[2], l.waitsB[0]));
+        }
+    }
+
+    private static double pct(long part, long whole) {
+        return whole == 0 ? 0 : Math.round(part * 1000.0 / whole) / 10.0;
+    }
+
+    /**
+     * What two pgbench runs, one per server, started together, gave; waits*: pgbench session samples,
+     * those waiting for a lock, those blocked by an ibex session.
+     */
+    private record Loads(double tpsA, double tpsB, long retried, long failed, long[] waitsA, long[] waitsB) {
+    }
+
+    /** Samples pg_stat_activity of one server every 100 ms until stopped: see {@link #waitFigures}. */
+    private static final class WaitSampler extends Thread {
+        private final EmbeddedPostgres pg;
+        private final long[] counts = new long[3];
+        private volatile boolean done;
+
+        WaitSampler(EmbeddedPostgres pg) {
+            super("bench-waits");
+            this.pg = pg;
+        }
+
+        @Override
+        public void run() {
+            String sql = "SELECT count(*), count(*) FILTER (WHERE wait_event_type = 'Lock'), count(*) FILTER (WHERE "
+                    + "EXISTS (SELECT 1 FROM pg_stat_activity i WHERE i.pid = ANY (pg_blocking_pids(a.pid)) "
+                    + "AND i.application_name LIKE 'ibex%')) FROM pg_stat_activity a WHERE application_name = 'pgbench'";
+            try (Connection c = Bench.connect(pg, "postgres"); Statement st = c.createStatement()) {
+                while (!done) {
+                    try (ResultSet rs = st.executeQuery(sql)) {
+                        rs.next();
+                        for (int i = 0; i < 3; i++) {
+                            counts[i] += rs.getLong(i + 1);
+                        }
+                    }
+                    Thread.sleep(100);
+                }
+            } catch (SQLException | InterruptedException e) {
+                System.err.println("ibex-bench: wait sampling stopped: " + e.getMessage());
+            }
+        }
+
+        long[] finish() throws InterruptedException {
+            done = true;
+            join();
+            return counts.clone();
+        }
     }
 
     private Loads loads() throws IOException, InterruptedException {
+        WaitSampler sa = new WaitSampler(b.source);
+        WaitSampler sb = new WaitSampler(b.target);
         String tries = "--max-tries=" + maxTries;
         Path outA = b.work.resolve("pgbench-a.out");
         Path outB = b.work.resolve("pgbench-b.out");
@@ -158,15 +240,19 @@ final class SwapBench {
                 .redirectOutput(outA.toFile()).start();
         Process c = new ProcessBuilder(b.pgbenchCommand(b.target, tries)).redirectErrorStream(true)
                 .redirectOutput(outB.toFile()).start();
+        sa.start();
+        sb.start();
         int rcA = a.waitFor();
         int rcB = c.waitFor();
+        long[] waitsA = sa.finish();
+        long[] waitsB = sb.finish();
         String textA = Files.readString(outA, StandardCharsets.UTF_8);
         String textB = Files.readString(outB, StandardCharsets.UTF_8);
         if (rcA != 0 || rcB != 0) {
             throw new IllegalStateException("pgbench failed (exit " + rcA + ", " + rcB + "):\n" + textA + "\n" + textB);
         }
         return new Loads(Bench.tps(textA), Bench.tps(textB), count(textA, "retried") + count(textB, "retried"),
-                count(textA, "failed") + count(textB, "failed"));
+                count(textA, "failed") + count(textB, "failed"), waitsA, waitsB);
     }
 
     /** pgbench's "number of failed transactions: N" or "number of transactions retried: N"; 0 when absent. */
