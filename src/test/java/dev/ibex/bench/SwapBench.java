@@ -97,12 +97,12 @@ final class SwapBench {
         b.figure("swap_pgbench_failed", swap.failed);
         b.figure("swap_cpu_us_per_txn", cpuPerTxn(cpu2, cpu3, swap, true));
         waitFigures("swap", swap);
-        b.figure("lag_ab_p50_ms", ab.percentile(50));
-        b.figure("lag_ab_p95_ms", ab.percentile(95));
-        b.figure("lag_ab_max_ms", ab.percentile(100));
-        b.figure("lag_ba_p50_ms", ba.percentile(50));
-        b.figure("lag_ba_p95_ms", ba.percentile(95));
-        b.figure("lag_ba_max_ms", ba.percentile(100));
+        b.figure("swap_lag_ab_p50_ms", ab.percentile(50));
+        b.figure("swap_lag_ab_p95_ms", ab.percentile(95));
+        b.figure("swap_lag_ab_max_ms", ab.percentile(100));
+        b.figure("swap_lag_ba_p50_ms", ba.percentile(50));
+        b.figure("swap_lag_ba_p95_ms", ba.percentile(95));
+        b.figure("swap_lag_ba_max_ms", ba.percentile(100));
         runFigures(t0, t1);
 
         // 4. the loads stopped: a last beat each way, then runs until one finds nothing; then compare
