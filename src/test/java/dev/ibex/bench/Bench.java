@@ -144,7 +144,7 @@ public final class Bench {
                         + "CPU idle (--idle=20 s) and under --trickle=20 commits/s to one table for --duration s, lag, RSS");
                 System.out.println("  --phases=swap   two sources in one sync (dbs=src:source,dst:source), a pgbench load on "
                         + "each (--clients each): tps of each against both loads without ibex, lag each way, conflicts/s "
-                        + "(--strategy=latest), swap_converged");
+                        + "(--strategy=latest), swap_converged; pgbench --max-tries=100 retries deadlocks");
                 System.out.println("  --pin           the source server on CPU 0, everything else on CPU 1 (taskset): "
                         + "the tps a source keeps when the target and the daemon run on other machines");
                 System.out.println("  --logical=off   no logical replication phase; the source then keeps wal_level=replica "
