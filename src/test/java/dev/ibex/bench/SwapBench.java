@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -41,6 +42,7 @@ final class SwapBench {
     private static final int BEAT_A = 1;
     private static final int BEAT_B = 2;
     private static final Pattern CONFLICT = Pattern.compile("Conflict on (\\S+) key \\([^)]*\\): db \"([^\"]+)\" wins");
+    private static final Pattern RUN_END = Pattern.compile(SYNC + " Kid: Run [0-9]+ (good|empty|failed)");
 
     private final Bench b;
     private final String strategy;
@@ -76,6 +78,11 @@ final class SwapBench {
         b.installRepository();
         b.ibex("add", "all", "tables", "db=src", "relgroup=" + SYNC);
         b.ibex("add", "sync", SYNC, "relgroup=" + SYNC, "dbs=src:source,dst:source", "conflict_strategy=" + strategy);
+        // a run opens the sources' batches in the dbgroup's order (priority, then name): the one opened
+        // last sees the latest changes, and so wins most `latest` conflicts on rows both keep changing
+        b.figure("swap_first_source", Bench.scalar(b.target, "ibex", "SELECT m.db FROM ibex.dbgroup_member m "
+                + "JOIN ibex.sync s ON s.dbgroup = m.dbgroup WHERE s.name = '" + SYNC + "' AND m.role = 'source' "
+                + "ORDER BY m.priority DESC, m.db LIMIT 1"));
         b.ibex("start");
         b.ibex("kick", SYNC, "0");
 
@@ -276,7 +283,9 @@ final class SwapBench {
 
     /**
      * The sync's runs that started in the load window: how many, how many failed (an apply that
-     * deadlocked with pgbench is retried), the rows they applied and the conflicts they resolved, per second.
+     * deadlocked with pgbench; the kid runs again, and settles those keys again), the rows the others
+     * applied and the conflicts they resolved, per second of the window. A failed run's conflicts do
+     * not count: it applied nothing.
      */
     private void runFigures(String t0, String t1) {
         String where = " FROM ibex.run WHERE sync = '" + SYNC + "' AND started >= '" + t0 + "' AND started < '" + t1 + "'";
@@ -284,8 +293,9 @@ final class SwapBench {
                 + "'::timestamptz - '" + t0 + "'::timestamptz)"));
         long runs = Long.parseLong(Bench.scalar(b.target, "ibex", "SELECT count(*)" + where));
         long bad = Long.parseLong(Bench.scalar(b.target, "ibex", "SELECT count(*)" + where + " AND state = 'bad'"));
-        long conflicts = Long.parseLong(Bench.scalar(b.target, "ibex", "SELECT coalesce(sum(conflicts), 0)" + where));
-        long rows = Long.parseLong(Bench.scalar(b.target, "ibex", "SELECT coalesce(sum(inserts), 0)" + where));
+        String good = where + " AND state IN ('good', 'empty')";
+        long conflicts = Long.parseLong(Bench.scalar(b.target, "ibex", "SELECT coalesce(sum(conflicts), 0)" + good));
+        long rows = Long.parseLong(Bench.scalar(b.target, "ibex", "SELECT coalesce(sum(inserts), 0)" + good));
         b.figure("swap_runs", runs);
         b.figure("swap_bad_runs", bad);
         b.figure("swap_rows_applied_per_s", Math.round(rows / window));
@@ -306,17 +316,27 @@ final class SwapBench {
         throw new IllegalStateException("sync " + SYNC + " still found changes after 20 runs with no load");
     }
 
-    /** The conflicts of the whole run by table and by winner, from the controller's log lines. */
+    /**
+     * The conflicts of the good runs (the load's and the drain's) by table and by winner, from the
+     * controller's log: a run logs its conflicts, then its end; a failed run's are dropped.
+     */
     private void conflictsByTable() throws IOException {
         Map<String, Integer> tables = new TreeMap<>();
         Map<String, Integer> winners = new TreeMap<>();
-        try (var files = Files.list(b.work.resolve("log"))) {
-            for (Path f : files.toList()) {
-                Matcher m = CONFLICT.matcher(Files.readString(f, StandardCharsets.UTF_8));
-                while (m.find()) {
-                    tables.merge(m.group(1).replaceFirst("^public\\.", ""), 1, Integer::sum);
-                    winners.merge(m.group(2), 1, Integer::sum);
+        List<String[]> pending = new ArrayList<>();
+        for (String line : Files.readAllLines(b.work.resolve("log").resolve("ibex.log"), StandardCharsets.UTF_8)) {
+            Matcher m = CONFLICT.matcher(line);
+            Matcher end = RUN_END.matcher(line);
+            if (m.find()) {
+                pending.add(new String[] {m.group(1).replaceFirst("^public\\.", ""), m.group(2)});
+            } else if (end.find()) {
+                if (!end.group(1).equals("failed")) {
+                    for (String[] c : pending) {
+                        tables.merge(c[0], 1, Integer::sum);
+                        winners.merge(c[1], 1, Integer::sum);
+                    }
                 }
+                pending.clear();
             }
         }
         b.figure("swap_conflicts_by_table", join(tables));
