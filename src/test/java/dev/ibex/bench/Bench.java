@@ -887,6 +887,13 @@ public final class Bench {
             join();
         }
 
+        /** How many beats arrived: each a lag sample. */
+        int samples() {
+            synchronized (lags) {
+                return lags.size();
+            }
+        }
+
         long percentile(int p) {
             synchronized (lags) {
                 if (lags.isEmpty()) {

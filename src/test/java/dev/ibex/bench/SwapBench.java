@@ -104,6 +104,7 @@ final class SwapBench {
         b.figure("swap_pgbench_failed", swap.failed);
         b.figure("swap_cpu_us_per_txn", cpuPerTxn(cpu2, cpu3, swap, true));
         waitFigures("swap", swap);
+        b.figure("swap_lag_beats", "ab " + ab.samples() + " ba " + ba.samples());
         b.figure("swap_lag_ab_p50_ms", ab.percentile(50));
         b.figure("swap_lag_ab_p95_ms", ab.percentile(95));
         b.figure("swap_lag_ab_max_ms", ab.percentile(100));
