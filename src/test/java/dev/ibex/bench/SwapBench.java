@@ -21,12 +21,14 @@ import java.util.regex.Pattern;
  * {@code bin/ibex-bench --phases=swap [--strategy=latest]}: two sources in one sync (Bucardo's swap),
  * on the two servers {@link Bench} starts: db src (the first server) and db dst (the second, which
  * also holds the repository), each with pgbench's tables at --scale and a heartbeat, in sync bench_swap
- * with dbs=src:source,dst:source. First a pgbench load on each server at the same time with no ibex
- * (plain tps of each side); then the same databases afresh, the sync, the controller, and the two
- * loads again: each side's tps against its plain tps, the lag in each direction (a heartbeat row
- * written on each side and read on the other), the conflicts the runs of the load window resolved
- * per second (ibex.run.conflicts), and, after the loads stop and the sync drains, whether every
- * synced table is equal on both (count and md5 over ordered rows). Exits 1 when one is not.
+ * with dbs=src:source,dst:source. A pgbench load runs on each server at the same time with no ibex,
+ * before the swap and after it (the mean is each side's plain tps); between them, on the same
+ * databases afresh, with the sync and the controller, the two loads again: each side's tps against
+ * its plain tps, the lag in each direction (a heartbeat row written on each side and read on the
+ * other), the conflicts the good runs of the load window resolved per second (ibex.run.conflicts),
+ * how long the pgbench sessions waited for locks (and for ibex's), and, after the loads stop and the
+ * sync drains, whether every synced table is equal on both (count and md5 over ordered rows). Exits
+ * 1 when one is not.
  *
  * <p>Both loads update random pgbench_accounts rows, and every pgbench transaction updates one of
  * the --scale pgbench_branches rows and one of the 10 × --scale pgbench_tellers rows, so nearly every
