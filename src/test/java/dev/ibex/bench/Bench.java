@@ -915,7 +915,7 @@ public final class Bench {
         out.flush();
     }
 
-    double ratio(String a, String b) {
+    private double ratio(String a, String b) {
         double x = ((Number) figures.get(a)).doubleValue();
         double y = ((Number) figures.get(b)).doubleValue();
         return Math.round(x / y * 100) / 100.0;
@@ -1105,7 +1105,7 @@ public final class Bench {
         }
     }
 
-    static String command(List<String> cmd) throws IOException, InterruptedException {
+    private static String command(List<String> cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] output = p.getInputStream().readAllBytes();
         if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
