@@ -34,9 +34,9 @@ import org.postgresql.copy.CopyOut;
  */
 public final class Bench {
 
-    private static final String[] TABLES = {"pgbench_accounts", "pgbench_branches", "pgbench_tellers",
+    static final String[] TABLES = {"pgbench_accounts", "pgbench_branches", "pgbench_tellers",
         "pgbench_history", "bench_heartbeat"};
-    private static final String[] KEYS = {"aid", "bid", "tid", "hid", "id"};
+    static final String[] KEYS = {"aid", "bid", "tid", "hid", "id"};
     /** Rows each bulk statement changes. */
     private static final int BULK_ROWS = 100_000;
     private static final String[] BULK_STEPS = {"update", "insert", "delete"};
@@ -45,12 +45,12 @@ public final class Bench {
 
     private final Map<String, Object> figures = new LinkedHashMap<>();
     private final PrintStream out = System.out;
-    private final int scale;
-    private final int clients;
+    final int clients;
     final int duration;
     private final int idleSyncs;
     private final Path json;
     final int statements;
+    final int scale;
     private final String pgbench;
     /**
      * "all" (the default); "copy": only the raw pipe and ibex's one-time copy, alternating, {@code rounds}
@@ -97,8 +97,8 @@ public final class Bench {
             Double.parseDouble(b); // a number of seconds, or the flag is wrong
         }
         this.flags = flags;
-        if (!List.of("all", "copy", "bulk", "logical", "scale", "failover").contains(phases)) {
-            throw new IllegalArgumentException("--phases is all, copy, bulk, logical, scale or failover, not " + phases);
+        if (!List.of("all", "copy", "bulk", "logical", "scale", "failover", "swap").contains(phases)) {
+            throw new IllegalArgumentException("--phases is all, copy, bulk, logical, scale, failover or swap, not " + phases);
         }
         String l = flags.getOrDefault("logical", "on");
         if (!l.equals("on") && !l.equals("off")) {
@@ -127,7 +127,7 @@ public final class Bench {
         for (String a : args) {
             if (a.equals("--help")) {
                 System.out.println("usage: ibex-bench [--scale=10] [--clients=4] [--duration=60] [--syncs=50] "
-                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy|bulk|logical|scale|failover] [--rounds=3] "
+                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy|bulk|logical|scale|failover|swap] [--rounds=3] "
                         + "[--into=empty|full] [--set=NAME=VALUE] [--logical=on|off] [--pgconf=NAME=VALUE,...] [--pin]");
                 System.out.println("  --statements=N  print each server's N costliest statements of the ibex phase "
                         + "(pg_stat_statements) to stderr");
@@ -142,6 +142,9 @@ public final class Bench {
                         + "table applied)");
                 System.out.println("  --phases=scale  many small tables in one sync (--tables=1000): the time to add them, the source's "
                         + "CPU idle (--idle=20 s) and under --trickle=20 commits/s to one table for --duration s, lag, RSS");
+                System.out.println("  --phases=swap   two sources in one sync (dbs=src:source,dst:source), a pgbench load on "
+                        + "each (--clients each): tps of each against both loads without ibex, lag each way, conflicts/s "
+                        + "(--strategy=latest), swap_converged; pgbench --max-tries=100 retries deadlocks");
                 System.out.println("  --pin           the source server on CPU 0, everything else on CPU 1 (taskset): "
                         + "the tps a source keeps when the target and the daemon run on other machines");
                 System.out.println("  --logical=off   no logical replication phase; the source then keeps wal_level=replica "
@@ -182,6 +185,7 @@ public final class Bench {
                 case "logical" -> measureLogicalAlone();
                 case "scale" -> new ScaleBench(this, flags).measure();
                 case "failover" -> new FailoverBench(this, flags).measure();
+                case "swap" -> new SwapBench(this, flags).measure();
                 default -> measure();
             };
         } finally {
@@ -620,14 +624,26 @@ public final class Bench {
 
     /** A new beat on the source; returns its value. */
     String writeBeat() {
-        return scalar(source, "bench", "UPDATE bench_heartbeat SET beat = clock_timestamp() WHERE id = 1 RETURNING beat::text");
+        return writeBeat(source, 1);
+    }
+
+    /** A new beat in row {@code id} on {@code pg}; returns its value. */
+    static String writeBeat(EmbeddedPostgres pg, int id) {
+        return scalar(pg, "bench", "UPDATE bench_heartbeat SET beat = clock_timestamp() WHERE id = " + id
+                + " RETURNING beat::text");
     }
 
     /** Until the target's heartbeat row holds the given beat or a later one. */
     void waitForBeat(String beat) throws Exception {
-        try (Connection t = connect(target, "bench"); Statement st = t.createStatement()) {
-            waitFor("the target to show beat " + beat, () -> {
-                try (ResultSet rs = st.executeQuery("SELECT beat >= '" + beat + "'::timestamptz FROM bench_heartbeat")) {
+        waitForBeat(target, 1, beat);
+    }
+
+    /** Until row {@code id} of the heartbeat on {@code pg} holds the given beat or a later one. */
+    static void waitForBeat(EmbeddedPostgres pg, int id, String beat) throws Exception {
+        try (Connection t = connect(pg, "bench"); Statement st = t.createStatement()) {
+            waitFor("row " + id + " of the heartbeat to show beat " + beat, () -> {
+                try (ResultSet rs = st.executeQuery("SELECT beat >= '" + beat + "'::timestamptz FROM bench_heartbeat "
+                        + "WHERE id = " + id)) {
                     return rs.next() && rs.getBoolean(1);
                 }
             });
@@ -696,17 +712,28 @@ public final class Bench {
     }
 
     private double pgbenchRun() throws IOException, InterruptedException {
-        String outText = command(List.of(pgbench, "-n", "-c", Integer.toString(clients), "-j", "2", "-T",
-                Integer.toString(duration), "-h", "127.0.0.1", "-p", Integer.toString(source.getPort()), "-U",
-                "postgres", "bench"));
-        Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(outText);
+        return tps(command(pgbenchCommand(source)));
+    }
+
+    /** pgbench's load on {@code pg}: --clients clients, 2 threads, --duration seconds, and {@code extra} options. */
+    List<String> pgbenchCommand(EmbeddedPostgres pg, String... extra) {
+        List<String> cmd = new ArrayList<>(List.of(pgbench, "-n", "-c", Integer.toString(clients), "-j", "2", "-T",
+                Integer.toString(duration)));
+        cmd.addAll(Arrays.asList(extra));
+        cmd.addAll(List.of("-h", "127.0.0.1", "-p", Integer.toString(pg.getPort()), "-U", "postgres", "bench"));
+        return cmd;
+    }
+
+    /** The tps of a pgbench run's output, to a tenth. */
+    static double tps(String pgbenchOutput) {
+        Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(pgbenchOutput);
         if (!m.find()) {
-            throw new IllegalStateException("no tps in pgbench output:\n" + outText);
+            throw new IllegalStateException("no tps in pgbench output:\n" + pgbenchOutput);
         }
         return Math.round(Double.parseDouble(m.group(1)) * 10) / 10.0;
     }
 
-    private void pgbenchInit(EmbeddedPostgres pg, String steps) throws IOException, InterruptedException {
+    void pgbenchInit(EmbeddedPostgres pg, String steps) throws IOException, InterruptedException {
         command(List.of(pgbench, "-i", "-s", Integer.toString(scale), "-I", steps, "-q", "-h", "127.0.0.1", "-p",
                 Integer.toString(pg.getPort()), "-U", "postgres", "bench"));
     }
@@ -798,18 +825,31 @@ public final class Bench {
         return -1;
     }
 
-    /** Writes a beat on the source every 200 ms; polls the target and records how late each one arrives. */
+    /**
+     * Writes a beat into row {@code id} of bench_heartbeat on one server every 200 ms; polls that row on
+     * the other and records how late each beat arrives. By default from the source to the target, row 1.
+     */
     final class Heartbeat extends Thread {
         private final List<Long> lags = new ArrayList<>();
+        private final EmbeddedPostgres from;
+        private final EmbeddedPostgres to;
+        private final int id;
         private volatile boolean done;
 
         Heartbeat() {
-            super("bench-heartbeat");
+            this(source, target, 1);
+        }
+
+        Heartbeat(EmbeddedPostgres from, EmbeddedPostgres to, int id) {
+            super("bench-heartbeat-" + id);
+            this.from = from;
+            this.to = to;
+            this.id = id;
         }
 
         @Override
         public void run() {
-            try (Connection s = connect(source, "bench"); Connection t = connect(target, "bench");
+            try (Connection s = connect(from, "bench"); Connection t = connect(to, "bench");
                  Statement ss = s.createStatement(); Statement ts = t.createStatement()) {
                 long nextBeat = 0;
                 String lastSeen = "";
@@ -818,7 +858,7 @@ public final class Bench {
                     long now = System.nanoTime();
                     if (now >= nextBeat) {
                         try (ResultSet rs = ss.executeQuery(
-                                "UPDATE bench_heartbeat SET beat = clock_timestamp() WHERE id = 1 RETURNING beat::text")) {
+                                "UPDATE bench_heartbeat SET beat = clock_timestamp() WHERE id = " + id + " RETURNING beat::text")) {
                             rs.next();
                             first = first == null ? rs.getString(1) : first;
                         }
@@ -827,7 +867,7 @@ public final class Bench {
                     // the row the copy brought over is not a beat: count from the first beat this thread wrote
                     try (ResultSet rs = ts.executeQuery("SELECT beat::text, "
                             + "(extract(epoch FROM clock_timestamp() - beat) * 1000)::bigint, beat >= '" + first
-                            + "'::timestamptz FROM bench_heartbeat")) {
+                            + "'::timestamptz FROM bench_heartbeat WHERE id = " + id)) {
                         if (rs.next() && rs.getBoolean(3) && !rs.getString(1).equals(lastSeen)) {
                             lastSeen = rs.getString(1);
                             synchronized (lags) {
@@ -845,6 +885,13 @@ public final class Bench {
         void finish() throws InterruptedException {
             done = true;
             join();
+        }
+
+        /** How many beats arrived: each a lag sample. */
+        int samples() {
+            synchronized (lags) {
+                return lags.size();
+            }
         }
 
         long percentile(int p) {
@@ -912,6 +959,13 @@ public final class Bench {
         if (rc != 0) {
             throw new IllegalStateException("ibex " + String.join(" ", args) + " failed with exit code " + rc);
         }
+    }
+
+    /** The CLI with the repository's options; returns its exit code rather than failing on one. */
+    int ibexExit(String... args) {
+        List<String> all = new ArrayList<>(Arrays.asList(args));
+        all.addAll(repo);
+        return IbexCommand.run(all.toArray(String[]::new));
     }
 
     /** The repository options with the pid file and log of controller {@code n} in directories of their own. */
