@@ -12,6 +12,15 @@ public record TxidSnapshot(long xmin, long xmax, long[] xip) {
         return new TxidSnapshot(Long.parseLong(parts[0]), Long.parseLong(parts[1]), xip);
     }
 
+    /**
+     * The one that sees least of snapshots taken on one server over time (a later one sees all an
+     * earlier one saw): the smallest xmax, then the most transactions in progress.
+     */
+    public static String oldest(java.util.Collection<String> snapshots) {
+        return snapshots.stream().min(java.util.Comparator.comparingLong((String s) -> parse(s).xmax)
+                .thenComparing(s -> -parse(s).xip.length)).orElse(null);
+    }
+
     /** Whether a committed transaction's txid is visible in this snapshot: below xmax and not in progress. */
     public boolean sees(long txid) {
         return txid < xmax && Arrays.stream(xip).noneMatch(x -> x == txid);

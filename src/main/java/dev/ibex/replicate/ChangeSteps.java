@@ -55,9 +55,13 @@ final class ChangeSteps {
      * relation id, and the truncated tables ("schema\0table") another source's truncate won, which
      * this source does not apply; where applied keys are logged again.
      */
-    record Rules(Map<Integer, Set<List<String>>> lost, Set<String> truncatesLost, SyncPlan.MakeDelta makedelta,
-                 boolean severalSources) {
-        static final Rules NONE = new Rules(Map.of(), Set.of(), SyncPlan.MakeDelta.NONE, false);
+    record Rules(Map<Integer, Set<List<String>>> lost, Map<Relation, List<String[]>> won, Set<String> truncatesLost,
+                 SyncPlan.MakeDelta makedelta, boolean severalSources) {
+        static final Rules NONE = new Rules(Map.of(), Map.of(), Set.of(), SyncPlan.MakeDelta.NONE, false);
+
+        static Rules oneSource(SyncPlan.MakeDelta makedelta) {
+            return new Rules(Map.of(), Map.of(), Set.of(), makedelta, false);
+        }
     }
 
     private final Rules rules;
@@ -88,6 +92,34 @@ final class ChangeSteps {
         List<Db> live = sessions.isEmpty() ? targets
                 : sessions.stream().filter(TargetSession::alive).map(ts -> ts.db).toList();
         return new Applied(live, truncated);
+    }
+
+    /**
+     * Applies the given keys of each table to the targets, in steps of the usual size: the
+     * conflicts this source won, which every db takes, whatever its S_prev has seen.
+     */
+    List<Db> applyKeys(List<Db> targets, Map<Relation, List<String[]>> keys) throws SQLException {
+        try {
+            sessions = open(targets);
+            Map<Relation, TableCopy> byTable = shapes.of(new ArrayList<>(keys.keySet()));
+            List<Item> step = new ArrayList<>();
+            for (Map.Entry<Relation, List<String[]>> e : keys.entrySet()) {
+                for (int i = 0; i < e.getValue().size(); i += pace.keysPerChunk()) {
+                    List<String[]> chunk = e.getValue().subList(i, Math.min(e.getValue().size(), i + pace.keysPerChunk()));
+                    step.add(new Item(byTable.get(e.getKey()), chunk));
+                    if (step.size() >= pace.chunksPerStep()) {
+                        step(step, sessions);
+                        step = new ArrayList<>();
+                    }
+                }
+            }
+            if (!step.isEmpty()) {
+                step(step, sessions);
+            }
+        } finally {
+            closeSessions();
+        }
+        return sessions.stream().filter(TargetSession::alive).map(ts -> ts.db).toList();
     }
 
     /** The steps as the keys are read; the targets are connected when the first step has keys. */

@@ -42,6 +42,8 @@ final class Conflicts {
     }
 
     private final Map<String, Map<Integer, Set<List<String>>>> lostBy = new HashMap<>();
+    /** Per source, the keys it won: it sends their rows to every db. */
+    private final Map<String, Map<Relation, List<String[]>>> wonBy = new HashMap<>();
     /** Per source, the truncates it lost ("schema\0table"): another source's copy of the table wins. */
     private final Map<String, Set<String>> truncatesLostBy = new HashMap<>();
     private final List<Settled> settled = new ArrayList<>();
@@ -118,6 +120,10 @@ final class Conflicts {
                 lose(ch.db(), r, key);
             }
         }
+        if (winner != null) {
+            wonBy.computeIfAbsent(winner.db().name(), x -> new LinkedHashMap<>()).computeIfAbsent(r, x -> new ArrayList<>())
+                    .add(key.toArray(new String[0]));
+        }
         settled.add(new Settled(r, key, winner == null ? null : winner.db(), losers));
     }
 
@@ -157,6 +163,11 @@ final class Conflicts {
     /** The keys {@code source} lost, by relation id: it does not send them. */
     Map<Integer, Set<List<String>>> lostBy(Db source) {
         return lostBy.getOrDefault(source.name(), Map.of());
+    }
+
+    /** The keys {@code source} won: it sends their rows to every db, whatever that db's S_prev saw. */
+    Map<Relation, List<String[]>> wonBy(Db source) {
+        return wonBy.getOrDefault(source.name(), Map.of());
     }
 
     /** The truncated tables whose copy {@code source} does not send: another source's wins. */

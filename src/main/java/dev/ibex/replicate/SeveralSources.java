@@ -4,6 +4,8 @@ import dev.ibex.pg.DbPools;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncPlan;
+import dev.ibex.repository.SyncStates;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,18 +50,23 @@ final class SeveralSources {
     void run(RunStart start) {
         List<SourceBatch> open = new ArrayList<>();
         try {
-            Map<Db, Changes.Latest> changed = new LinkedHashMap<>();
+            Map<Db, String> restart = plan.sync().onetimecopy().copies() ? othersNow() : Map.of();
             for (Db source : running()) {
                 SourceBatch b = new SourceBatch(repo, pools, pace, plan, source, run, cache);
-                open.add(b);
+                if (begun(b, start)) {
+                    open.add(b);
+                }
+            }
+            // every snapshot first, then the reads: the windows end as close together as they can, so
+            // that "latest" does not favour the source whose snapshot came last
+            Map<Db, Changes.Latest> changed = new LinkedHashMap<>();
+            for (SourceBatch b : List.copyOf(open)) {
                 try {
-                    if (b.begin(start.snapshots(source.name()))) {
-                        changed.put(source, b.changedKeys(start.snapshots(source.name())));
-                    }
+                    changed.put(b.source(), b.changedKeys());
                 } catch (SQLException | RuntimeException e) {
                     open.remove(b);
                     b.close();
-                    failure.failed(source, e);
+                    failure.failed(b.source(), e);
                 }
             }
             Conflicts conflicts = Conflicts.settle(plan, changed);
@@ -72,20 +79,61 @@ final class SeveralSources {
             for (SourceBatch b : open) {
                 applyOne(b, conflicts);
             }
+            if (!run.failed()) {
+                restart.forEach(this::startAfresh);
+            }
         } finally {
             open.forEach(SourceBatch::close);
         }
     }
 
-    private void applyOne(SourceBatch b, Conflicts conflicts) {
-        if (!b.begun()) {
-            return;
-        }
+    /** Opens the batch; false when it has nothing to do or failed (then the failure is the run's). */
+    private boolean begun(SourceBatch b, RunStart start) {
         try {
-            b.apply(new ChangeSteps.Rules(conflicts.lostBy(b.source()), conflicts.truncatesLostBy(b.source()),
-                    plan.makedelta(), true));
+            if (b.begin(start.snapshots(b.source().name()))) {
+                return true;
+            }
         } catch (SQLException | RuntimeException e) {
             failure.failed(b.source(), e);
+        }
+        b.close();
+        return false;
+    }
+
+    private void applyOne(SourceBatch b, Conflicts conflicts) {
+        try {
+            b.apply(new ChangeSteps.Rules(conflicts.lostBy(b.source()), conflicts.wonBy(b.source()),
+                    conflicts.truncatesLostBy(b.source()), plan.makedelta(), true));
+        } catch (SQLException | RuntimeException e) {
+            failure.failed(b.source(), e);
+        }
+    }
+
+    /**
+     * While the first source's one-time copy runs, a snapshot of each other source taken before it:
+     * what those sources changed before the copy, the copy replaces (a truncate among it must not
+     * come back later and win over the copy), so once the copy is through they start from there.
+     */
+    private Map<Db, String> othersNow() {
+        Map<Db, String> out = new LinkedHashMap<>();
+        for (Db other : plan.sources().subList(1, plan.sources().size())) {
+            if (!other.active()) {
+                continue;
+            }
+            try (Connection c = pools.connection(other)) {
+                out.put(other, SourceSnapshot.now(c));
+            } catch (SQLException | RuntimeException e) {
+                failure.failed(other, e);
+            }
+        }
+        return out;
+    }
+
+    /** A source that took the first one's copy reads its changes from {@code snapshot} on. */
+    private void startAfresh(Db source, String snapshot) {
+        SyncStates states = new SyncStates(repo);
+        for (Db to : plan.targetsOf(source)) {
+            states.record(plan.sync().name(), source.name(), to.name(), snapshot, null);
         }
     }
 

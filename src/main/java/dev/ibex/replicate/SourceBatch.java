@@ -5,6 +5,7 @@ import dev.ibex.IbexException;
 import dev.ibex.config.Tunable;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.OneTimeCopy;
 import dev.ibex.repository.Relation;
@@ -90,7 +91,7 @@ final class SourceBatch {
     void run(Map<String, String> states) throws SQLException {
         try {
             if (begin(states)) {
-                apply(new ChangeSteps.Rules(Map.of(), Set.of(), plan.makedelta(), false));
+                apply(ChangeSteps.Rules.oneSource(plan.makedelta()));
             }
         } finally {
             close();
@@ -126,13 +127,12 @@ final class SourceBatch {
     }
 
     /**
-     * The keys of the sync's tables this source changed since its S_prev towards the other
-     * sources (the first one's), with the time of each key's latest change: what a sync with
-     * several sources compares to find conflicts.
+     * The keys of the sync's tables this source changed since the oldest S_prev of its active
+     * targets (a target that missed runs still has older changes to take), with the time of each
+     * key's latest change: what a sync with several sources compares to find conflicts.
      */
-    Changes.Latest changedKeys(Map<String, String> states) throws SQLException {
-        String prev = plan.sources().stream().filter(d -> !d.name().equals(source.name()))
-                .map(d -> states.get(d.name())).filter(Objects::nonNull).findFirst().orElse(null);
+    Changes.Latest changedKeys() throws SQLException {
+        String prev = TxidSnapshot.oldest(byPrev.keySet());
         if (prev == null) {
             return Changes.Latest.NONE;
         }
@@ -259,6 +259,13 @@ final class SourceBatch {
         // read only when a table needs the delta: a sync of sequences or whole tables has no capture schema
         if (!streamed.isEmpty() && !live.isEmpty()) {
             live = applyChanges(live, group.prev(), streamed);
+        }
+        Map<Relation, List<String[]>> won = new LinkedHashMap<>(rules.won());
+        won.keySet().retainAll(streamed);
+        if (!won.isEmpty() && !live.isEmpty()) {
+            // a conflict's winner sends its row to every db, whatever that db's S_prev has seen
+            live = new ChangeSteps(repo, pools, pace, s, source, shapes, run, cache, suppression, rules)
+                    .applyKeys(live, won);
         }
         for (Db t : live) {
             recordState(t);

@@ -56,6 +56,14 @@ final class SourceSnapshot {
         }
     }
 
+    /** The server's snapshot now, in a statement of its own: a boundary with nothing read in it. */
+    static String now(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT txid_current_snapshot()::text")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     /** S_cur, as txid_current_snapshot() spells it. */
     String current() {
         return current;

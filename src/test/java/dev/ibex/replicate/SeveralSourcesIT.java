@@ -247,6 +247,51 @@ class SeveralSourcesIT {
         }
     }
 
+    /**
+     * A target that missed a run: b's older change still owed to c and a's newer one of the same
+     * key are one conflict (each source reads from its oldest S_prev), and the winner's row reaches
+     * every db, c included.
+     */
+    @Test
+    void aTargetThatMissedARunGetsTheWinnersRow() {
+        try (Swap s = new Swap("latest", "(1, 0, 'x')")) {
+            s.m.sql("UPDATE ibex.db SET status = 'inactive' WHERE name = 'c'");
+            s.b.exec("UPDATE t SET v = 1 WHERE id = 1");
+            assertEquals("good", s.run().state());
+            assertEquals(List.of("1", "1", "0"), s.v(1), "c missed the run");
+            s.m.sql("UPDATE ibex.db SET status = 'active' WHERE name = 'c'");
+            s.a.exec("UPDATE t SET v = 2 WHERE id = 1");
+            SyncRunner.Result r = s.run();
+            assertEquals("good", r.state(), r.toString());
+            assertEquals(1, s.conflicts(r));
+            s.drain();
+            assertEquals(List.of("2", "2", "2"), s.v(1));
+            s.assertAllEqual();
+        }
+    }
+
+    /**
+     * onetimecopy=2 into a second source emptied after the sync was added: what that source
+     * logged before the copy (its truncate) is replaced by the copy, and does not come back later
+     * to win over the first source's new rows.
+     */
+    @Test
+    void whatAnotherSourceLoggedBeforeTheOneTimeCopyDoesNotComeBack() {
+        try (Swap s = new Swap("latest")) {
+            s.a.exec("INSERT INTO t SELECT g, g, 'a' FROM generate_series(1, 5) g");
+            s.b.exec("INSERT INTO t VALUES (99, 99, 'b')", "TRUNCATE t");
+            s.m.sql("UPDATE ibex.sync SET onetimecopy = 2 WHERE name = 's'");
+            SyncRunner.Result copy = s.run();
+            assertEquals("good", copy.state(), copy.toString());
+            assertEquals("0", s.m.repoDb().scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's'"));
+            s.a.exec("INSERT INTO t VALUES (6, 6, 'a')", "UPDATE t SET v = 100 WHERE id = 1");
+            s.drain();
+            s.assertAllEqual();
+            assertEquals(List.of("100", "100", "100"), s.v(1));
+            assertEquals(List.of("6", "6", "6"), s.v(6));
+        }
+    }
+
     @Test
     void randomIsTheSameForAKeyEveryTime() {
         Function<Integer, String> winner = id -> {
