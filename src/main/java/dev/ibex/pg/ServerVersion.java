@@ -16,8 +16,12 @@ import org.postgresql.PGConnection;
 public record ServerVersion(int num) implements Comparable<ServerVersion> {
 
     public static final ServerVersion OLDEST = new ServerVersion(80400);
-    /** The oldest server ibex writes to (trigger suppression and the apply's SQL need it). */
-    public static final ServerVersion OLDEST_TARGET = new ServerVersion(90600);
+    /**
+     * The oldest server ibex writes to: the apply's SQL runs from 8.4 on, but ending a lost
+     * controller's sessions there (fencing) reads pg_stat_activity.pid, 9.2 on; 9.3 is the oldest
+     * that tests write to for real (a target of the way back after cutover, a source among several).
+     */
+    public static final ServerVersion OLDEST_TARGET = new ServerVersion(90300);
     public static final String ASSUME = "ibex.assume-server-version";
 
     public static ServerVersion of(Connection c) throws SQLException {

@@ -126,13 +126,24 @@ final class TableCopy {
         return relation.display();
     }
 
-    /** DELETE of the rows whose keys are bound as one text array per key column. */
+    /**
+     * DELETE of the rows whose keys are bound as one text array per key column. A key of several
+     * columns pairs its arrays up by unnest in a select list (arrays of one length: every version;
+     * unnest of several arrays in FROM is 9.4 on, and old servers are written to as well).
+     */
     String deleteKeysSql() {
         StringBuilder sql = new StringBuilder("DELETE FROM ONLY ").append(relation.quoted()).append(" AS ").append(ALIAS)
-                .append(" USING unnest(");
-        sql.append(relation.keyColumns().stream().map(k -> "?::text[]").collect(Collectors.joining(", ")));
-        sql.append(") AS ").append(KEYS_ALIAS).append('(').append(keyAliases()).append(") WHERE ").append(keyJoin());
-        return sql.toString();
+                .append(" USING ");
+        if (relation.keyColumns().size() == 1) {
+            sql.append("unnest(?::text[]) AS ").append(KEYS_ALIAS).append("(k0)");
+        } else {
+            List<String> columns = new ArrayList<>();
+            for (int k = 0; k < relation.keyColumns().size(); k++) {
+                columns.add("unnest(?::text[]) AS k" + k);
+            }
+            sql.append("(SELECT ").append(String.join(", ", columns)).append(") AS ").append(KEYS_ALIAS);
+        }
+        return sql.append(" WHERE ").append(keyJoin()).toString();
     }
 
     /** ONLY, as in the copy: an inheritance child is replicated as its own table, not with its parent. */

@@ -51,14 +51,16 @@ public final class TriggerSuppression {
             SELECT current_setting('is_superuser') = 'on' %s,
                    (SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname)
                     FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-                    WHERE p.oid = to_regprocedure('aiven_extras.session_replication_role(text)')
+                    WHERE n.nspname = 'aiven_extras' AND p.proname = 'session_replication_role'
+                      AND p.proargtypes = '25'::pg_catalog.oidvector
                       AND has_schema_privilege(n.oid, 'USAGE') AND has_function_privilege(p.oid, 'EXECUTE')),
                    (SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname)
                     FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
                     -- through search_path, else in public where the shipped shim puts it (a session
-                    -- may have pinned search_path to pg_catalog)
-                    WHERE p.oid = coalesce(to_regprocedure('rds_session_replication_role(text)'),
-                                           to_regprocedure('public.rds_session_replication_role(text)'))
+                    -- may have pinned search_path to pg_catalog); (text) is argument type 25;
+                    -- no to_regprocedure: old servers are written to as well (9.4 has it)
+                    WHERE p.proname = 'rds_session_replication_role' AND p.proargtypes = '25'::pg_catalog.oidvector
+                      AND (pg_catalog.pg_function_is_visible(p.oid) OR n.nspname = 'public')
                       AND has_function_privilege(p.oid, 'EXECUTE')
                       -- found through search_path, where anyone may create functions on older
                       -- servers: only a SECURITY DEFINER function of a privileged owner is the shim
@@ -66,7 +68,8 @@ public final class TriggerSuppression {
                       AND (EXISTS (SELECT 1 FROM pg_catalog.pg_roles o WHERE o.oid = p.proowner AND o.rolsuper)
                            OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = 'rds_superuser'
                                       AND pg_catalog.pg_has_role(p.proowner, r.oid, 'MEMBER'))
-                           %s))""";
+                           %s)
+                    ORDER BY pg_catalog.pg_function_is_visible(p.oid) DESC LIMIT 1)""";
 
     /** has_parameter_privilege does not exist before 15, not even in a branch that is never taken. */
     private static final String PARAMETER_PRIVILEGE =

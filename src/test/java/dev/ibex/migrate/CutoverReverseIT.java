@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ibex.controller.InProcessController;
+import dev.ibex.pg.ServerVersion;
 import dev.ibex.replicate.Writers;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
@@ -39,7 +40,7 @@ class CutoverReverseIT {
 
     /** An old db the way back can write to (9.6 on); an older one is refused, see below. */
     private static TestDb writable(TestDb old) {
-        assumeTrue(old.version().atLeast(90600), "the way back writes to 9.6 and later");
+        assumeTrue(old.version().compareTo(ServerVersion.OLDEST_TARGET) >= 0, "the way back writes to the old db");
         return old;
     }
 
@@ -234,14 +235,15 @@ class CutoverReverseIT {
     @Test
     void anOldDbThatIbexCannotWriteToIsRefused() {
         TestDb old = PgServers.source();
-        assumeFalse(old.version().atLeast(90600), "a source server older than 9.6 (-Dibex.test.source=9.3.5)");
+        assumeFalse(old.version().compareTo(ServerVersion.OLDEST_TARGET) >= 0,
+                "an old db too old to be written to (-Dibex.test.source=9.3.5 -Dibex.assume-server-version=90305=80400)");
         TestDb neu = PgServers.target();
         try (Model m = shopOn(old, neu)) {
             Unchanged before = Unchanged.of(m, old, neu);
             Cli.Result r = m.run("cutover", "shop", "--reverse");
             assertEquals(1, r.exit(), r.toString());
             assertEquals(1, r.err().strip().lines().count(), r.toString());
-            assertTrue(r.err().contains(": ibex writes to targets from PostgreSQL 9.6 on, so the way back cannot reach it; "
+            assertTrue(r.err().contains(": ibex writes to targets from PostgreSQL 9.3 on, so the way back cannot reach it; "
                     + "fix: cut over without --reverse"), r.toString());
             before.assertSame(m, old, neu);
         }
