@@ -126,19 +126,6 @@ class DroppedSocketIT {
                 () -> "0".equals(repo.scalar("SELECT count(*) FROM ibex.run WHERE sync = 's' AND state = 'running'")));
     }
 
-    /** The runs failed on the dropped sockets only: broken connections, which need no person. */
-    private void failedRunsNeedNoPerson() {
-        repo.column("SELECT coalesce(sqlstate, '-') || ' ' || left(error, 300) FROM ibex.run "
-                + "WHERE sync = 's' AND state = 'bad' ORDER BY started").forEach(e -> System.out.println("failed run: " + e));
-        for (String code : repo.column("SELECT DISTINCT sqlstate FROM ibex.run WHERE sync = 's' AND state = 'bad'")) {
-            assertFalse(SqlState.needsAPerson(code), "a run failed on " + code + ", which needs a person");
-        }
-    }
-
-    private String onetimecopy() {
-        return repo.scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's'");
-    }
-
     // ---- source -> ibex: the one-time copy's COPY TO is cut ---------------------------------------
 
     /**
@@ -169,16 +156,16 @@ class DroppedSocketIT {
             assertTrue(dropped > 0, "connections to drop");
             System.out.printf("dropped %d source connections after %.1f MB from the source%n", dropped, relayed / 1e6);
             eventually(Duration.ofSeconds(30), "a failed run on the dropped source", () -> model.runs("s", "bad") > bad);
-            assertEquals("1", onetimecopy(), "the copy is still pending after the drop");
+            assertEquals("1", FaultsIT.onetimecopy(repo), "the copy is still pending after the drop");
             assertTrue(dst.count("t") < 60000, "the drop cut the copy short");
             proxy.refuse(false);
             eventually(Duration.ofSeconds(120), "the copy to complete through the proxy again",
-                    () -> "0".equals(onetimecopy()));
+                    () -> "0".equals(FaultsIT.onetimecopy(repo)));
             writers.awaitCommits(writers.committed() + 200);
             writers.stop();
             converges("t", "u");
             c.assertRunning();
-            failedRunsNeedNoPerson();
+            FaultsIT.failedRunsNeedNoPerson(repo);
             assertTrue(proxy.accepted() > dropped, "ibex connected again");
         }
         System.out.printf("source drop case: %.1f s%n", (System.nanoTime() - t0) / 1e9);
@@ -223,7 +210,7 @@ class DroppedSocketIT {
             writers.stop();
             converges("t", "u");
             c.assertRunning();
-            failedRunsNeedNoPerson();
+            FaultsIT.failedRunsNeedNoPerson(repo);
             assertTrue(proxy.accepted() > dropped, "ibex connected again");
         }
         System.out.printf("target drop case: %.1f s%n", (System.nanoTime() - t0) / 1e9);

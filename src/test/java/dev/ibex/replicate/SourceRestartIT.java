@@ -180,22 +180,6 @@ class SourceRestartIT {
         eventually(Duration.ofSeconds(60), n + " more commits of the writers", () -> writers.committed() >= target);
     }
 
-    /**
-     * The runs failed on the source's restart only, each on something retrying fixes (a session the
-     * server ended is a broken connection, not a person's job); their errors go to the test's output.
-     */
-    private void failedRunsNeedNoPerson() {
-        repo.column("SELECT coalesce(sqlstate, '-') || ' ' || left(error, 300) FROM ibex.run "
-                + "WHERE sync = 's' AND state = 'bad' ORDER BY started").forEach(e -> System.out.println("failed run: " + e));
-        for (String code : repo.column("SELECT DISTINCT sqlstate FROM ibex.run WHERE sync = 's' AND state = 'bad'")) {
-            assertFalse(SqlState.needsAPerson(code), "a run failed on " + code + ", which needs a person");
-        }
-    }
-
-    private String onetimecopy() {
-        return repo.scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's'");
-    }
-
     // ---- 1. fast shutdown mid-batch --------------------------------------------------------------
 
     @Test
@@ -217,7 +201,7 @@ class SourceRestartIT {
             writers.stop();
             converges("t");
             c.assertRunning();
-            failedRunsNeedNoPerson();
+            FaultsIT.failedRunsNeedNoPerson(repo);
         }
         System.out.printf("fast shutdown case: %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }
@@ -243,16 +227,16 @@ class SourceRestartIT {
             // its COPY still sends: 24 MB of rows, more than the socket's buffers hold while the target is slow
             eventually(Duration.ofSeconds(60), "the one-time copy reading t on the source",
                     () -> sourceSession("^COPY .*\\mt\\M", true));
-            assertEquals("1", onetimecopy());
+            assertEquals("1", FaultsIT.onetimecopy(repo));
             restartSource(Shutdown.IMMEDIATE, writers);
-            assertEquals("1", onetimecopy(), "the copy is still pending after the crash");
+            assertEquals("1", FaultsIT.onetimecopy(repo), "the copy is still pending after the crash");
             eventually(Duration.ofSeconds(90), "the copy to complete after the source is back",
-                    () -> "0".equals(onetimecopy()));
+                    () -> "0".equals(FaultsIT.onetimecopy(repo)));
             awaitCommits(writers, 200);
             writers.stop();
             converges("t", "u");
             c.assertRunning();
-            failedRunsNeedNoPerson();
+            FaultsIT.failedRunsNeedNoPerson(repo);
             assertTrue(src.count("t") > 50_000, "the copied rows are still on the source");
         }
         System.out.printf("immediate shutdown case: %.1f s%n", (System.nanoTime() - t0) / 1e9);
