@@ -19,9 +19,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The keys that several sources of a sync changed since their last runs, and which source's row
- * each db ends with, by the sync's {@link ConflictStrategy}. The winner's row goes to every other
- * db as any change does; the losers do not send theirs (their keys are "lost"). With skip no one
- * sends, with abort the run applies nothing.
+ * each db ends with, by the sync's {@link ConflictStrategy}. The winner sends its row to every
+ * other db, whatever that db's S_prev has seen (its keys are "won"); the losers do not send theirs
+ * (their keys are "lost"), so each key reaches each db from one source per run. With skip no one
+ * sends, with abort the run applies nothing. A table truncated on a source is copied whole from
+ * it, and the others' changes to it lose.
  */
 final class Conflicts {
 
