@@ -93,10 +93,11 @@ final class SeveralSources {
             if (b.begin(start.snapshots(b.source().name()))) {
                 return true;
             }
+            b.close();
         } catch (SQLException | RuntimeException e) {
+            b.close();
             failure.failed(b.source(), e);
         }
-        b.close();
         return false;
     }
 
