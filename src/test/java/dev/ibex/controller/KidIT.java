@@ -185,7 +185,8 @@ class KidIT {
             m.failingSync("c");
             Cli.Result kick = Cli.run(repo, "kick", "c", "20");
             assertEquals(2, kick.exit(), "a kick starts a sync added since the last reload: " + kick);
-            assertEquals(1, m.runs("c", "bad"));
+            // the kick ended with the first failed run; its kid may have retried since (back-off 1 s)
+            assertTrue(m.runs("c", "bad") >= 1, "the kicked run of c");
         }
         Cli.Result r = Cli.run(repo, "reload");
         assertEquals(1, r.exit(), r.toString());
