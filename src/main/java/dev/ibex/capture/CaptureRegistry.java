@@ -12,8 +12,7 @@ import java.util.Map;
 /** The source's record of what it captures: ibex.captured, and the truncates ibex logs itself. */
 final class CaptureRegistry {
 
-    static final String REGISTERED =
-            "SELECT tab, schemaname, tablename, keycols, keytypes, delta FROM ibex.captured ORDER BY 2, 3";
+    static final String REGISTERED = ChangeLog.CAPTURED + " ORDER BY 2, 3";
 
     static final String UNREGISTER = "DELETE FROM ibex.captured WHERE schemaname = ? AND tablename = ?";
 

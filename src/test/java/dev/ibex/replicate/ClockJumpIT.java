@@ -58,13 +58,7 @@ class ClockJumpIT {
 
     @AfterEach
     void tearDown() {
-        for (Writers w : running) {
-            try {
-                w.stop();
-            } catch (InterruptedException | AssertionError e) {
-                // the test failed already, or reported it
-            }
-        }
+        Writers.stopAll(running);
         if (pid != null) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }

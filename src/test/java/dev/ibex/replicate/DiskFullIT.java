@@ -62,13 +62,7 @@ class DiskFullIT {
 
     @AfterEach
     void tearDown() throws Exception {
-        for (Writers w : running) {
-            try {
-                w.stop();
-            } catch (InterruptedException | AssertionError e) {
-                // the test failed already, or reported it
-            }
-        }
+        Writers.stopAll(running);
         if (model != null) {
             model.close();
         }

@@ -2,11 +2,9 @@ package dev.ibex.replicate;
 
 import static dev.ibex.test.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.controller.InProcessController;
-import dev.ibex.pg.SqlState;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
@@ -70,13 +68,7 @@ class DroppedSocketIT {
 
     @AfterEach
     void tearDown() {
-        for (Writers w : running) {
-            try {
-                w.stop();
-            } catch (InterruptedException | AssertionError e) {
-                // the test failed already, or reported it
-            }
-        }
+        Writers.stopAll(running);
         if (proxy != null) {
             proxy.close();
         }

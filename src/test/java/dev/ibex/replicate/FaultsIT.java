@@ -73,13 +73,7 @@ class FaultsIT {
 
     @AfterEach
     void tearDown() {
-        for (Writers w : running) {
-            try {
-                w.stop();
-            } catch (InterruptedException | AssertionError e) {
-                // the test failed already, or reported it
-            }
-        }
+        Writers.stopAll(running);
         started.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
         if (set != null) {
             set.close();

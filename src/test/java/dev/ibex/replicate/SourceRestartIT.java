@@ -2,11 +2,9 @@ package dev.ibex.replicate;
 
 import static dev.ibex.test.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.controller.InProcessController;
-import dev.ibex.pg.SqlState;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
@@ -75,13 +73,7 @@ class SourceRestartIT {
 
     @AfterEach
     void tearDown() throws IOException {
-        for (Writers w : running) {
-            try {
-                w.stop();
-            } catch (InterruptedException | AssertionError e) {
-                // the test failed already, or reported it
-            }
-        }
+        Writers.stopAll(running);
         if (set != null) {
             set.close();
         }

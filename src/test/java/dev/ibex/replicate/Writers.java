@@ -92,6 +92,17 @@ public final class Writers implements AutoCloseable {
     }
 
     /** Stops the writers and waits for them; rethrows what broke one. */
+    /** Stops each, after a test: one that failed already, or fails to stop, has been reported. */
+    public static void stopAll(Iterable<Writers> writers) {
+        for (Writers w : writers) {
+            try {
+                w.stop();
+            } catch (InterruptedException | AssertionError e) {
+                // the test failed already, or reported it
+            }
+        }
+    }
+
     public void stop() throws InterruptedException {
         stop.set(true);
         for (Thread t : threads) {
