@@ -97,8 +97,9 @@ public final class Bench {
             Double.parseDouble(b); // a number of seconds, or the flag is wrong
         }
         this.flags = flags;
-        if (!List.of("all", "copy", "bulk", "logical", "scale", "failover", "swap").contains(phases)) {
-            throw new IllegalArgumentException("--phases is all, copy, bulk, logical, scale, failover or swap, not " + phases);
+        if (!List.of("all", "copy", "bulk", "logical", "scale", "failover", "swap", "capture").contains(phases)) {
+            throw new IllegalArgumentException("--phases is all, copy, bulk, logical, scale, failover, swap or capture, not "
+                    + phases);
         }
         String l = flags.getOrDefault("logical", "on");
         if (!l.equals("on") && !l.equals("off")) {
@@ -127,7 +128,7 @@ public final class Bench {
         for (String a : args) {
             if (a.equals("--help")) {
                 System.out.println("usage: ibex-bench [--scale=10] [--clients=4] [--duration=60] [--syncs=50] "
-                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy|bulk|logical|scale|failover|swap] [--rounds=3] "
+                        + "[--json=FILE] [--pgbench=PATH] [--statements=N] [--phases=all|copy|bulk|logical|scale|failover|swap|capture] [--rounds=3] "
                         + "[--into=empty|full] [--set=NAME=VALUE] [--logical=on|off] [--pgconf=NAME=VALUE,...] [--pin]");
                 System.out.println("  --statements=N  print each server's N costliest statements of the ibex phase "
                         + "(pg_stat_statements) to stderr");
@@ -145,6 +146,8 @@ public final class Bench {
                 System.out.println("  --phases=swap   two sources in one sync (dbs=src:source,dst:source), a pgbench load on "
                         + "each (--clients each): tps of each against both loads without ibex, lag each way, conflicts/s "
                         + "(--strategy=latest), swap_converged; pgbench --max-tries=100 retries deadlocks");
+                System.out.println("  --phases=capture pgbench on the source alone with each capture shape in turn (none, a "
+                        + "trigger doing nothing, ibex's without the log's index, ibex's), --rounds times: tps and CPU");
                 System.out.println("  --pin           the source server on CPU 0, everything else on CPU 1 (taskset): "
                         + "the tps a source keeps when the target and the daemon run on other machines");
                 System.out.println("  --logical=off   no logical replication phase; the source then keeps wal_level=replica "
@@ -186,6 +189,7 @@ public final class Bench {
                 case "scale" -> new ScaleBench(this, flags).measure();
                 case "failover" -> new FailoverBench(this, flags).measure();
                 case "swap" -> new SwapBench(this, flags).measure();
+                case "capture" -> new CaptureLoadBench(this, flags).measure();
                 default -> measure();
             };
         } finally {
@@ -671,7 +675,7 @@ public final class Bench {
     }
 
     /** The median, an even count's middle pair averaged and rounded to 1/{@code scale}. */
-    private static double median(List<Double> xs, int scale) {
+    static double median(List<Double> xs, int scale) {
         List<Double> sorted = new ArrayList<>(xs);
         sorted.sort(null);
         int n = sorted.size();
@@ -1000,7 +1004,7 @@ public final class Bench {
     }
 
     /** The postmaster, its reaped children and its live children. */
-    private static long serverTicks(Path dataDir) throws IOException {
+    static long serverTicks(Path dataDir) throws IOException {
         long pm = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
         long sum = ticks(pm, true);
         for (ProcessHandle child : ProcessHandle.of(pm).map(h -> h.children().toList()).orElse(List.of())) {
@@ -1105,7 +1109,7 @@ public final class Bench {
         }
     }
 
-    private static String command(List<String> cmd) throws IOException, InterruptedException {
+    static String command(List<String> cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] output = p.getInputStream().readAllBytes();
         if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
