@@ -83,10 +83,12 @@ public final class ChangeLog {
     /**
      * The changed keys of several tables since S_prev, each branch made by {@link #keysSql}, in
      * one query: the log rows S_prev did not see are read once (a CTE; binds S_prev twice and the
-     * sync's name first, see {@link #notOwn}).
+     * sync's name first, see {@link #notOwn}); {@code withTime} as the branches were made.
      */
-    public static String keysQuery(List<String> branches) {
-        return "WITH l AS (" + notOwn("tab, ts, " + String.join(", ", keyColumns(KEY_COLUMNS)), "ibex.log", "origin")
+    public static String keysQuery(List<String> branches, boolean withTime) {
+        // the CTE is read by every branch, so it is materialized: only with the columns they use
+        return "WITH l AS (" + notOwn("tab, " + (withTime ? "ts, " : "") + String.join(", ", keyColumns(KEY_COLUMNS)),
+                "ibex.log", "origin")
                 + ")\n"
                 + "SELECT c.*, count(CASE WHEN c.n >= 0 THEN 1 END) OVER () FROM (\n"
                 + String.join("\nUNION ALL\n", branches) + "\n) c";

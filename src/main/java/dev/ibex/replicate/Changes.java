@@ -178,7 +178,7 @@ final class Changes implements AutoCloseable {
         for (int i = 0; i < changed.size(); i++) {
             branches.add(ChangeLog.keysSql(i, changed.get(i), width, withTime));
         }
-        ps = s.prepareStatement(ChangeLog.keysQuery(branches));
+        ps = s.prepareStatement(ChangeLog.keysQuery(branches, withTime));
         int p = bindNotOwn(ps, 1, prev);
         for (LoggedTable t : changed) {
             if (t.ownDelta()) {

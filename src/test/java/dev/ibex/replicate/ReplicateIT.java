@@ -172,7 +172,7 @@ class ReplicateIT {
                     st.execute(SourceBatch.SOURCE_PLANS);
                 }
                 for (String[] query : List.of(new String[] {ChangeLog.TOUCHED, "6"},
-                        new String[] {ChangeLog.keysQuery(List.of(ChangeLog.keysSql(0, t, 1, false))), "3"})) {
+                        new String[] {ChangeLog.keysQuery(List.of(ChangeLog.keysSql(0, t, 1, false)), false), "3"})) {
                     try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + query[0])) {
                         // S_prev twice, then the reading sync's name (ChangeLog.notOwn)
                         for (int i = 1; i <= Integer.parseInt(query[1]); i++) {
