@@ -1,0 +1,66 @@
+package dev.ibex.capture;
+
+import static dev.ibex.test.ReplicaSet.assertSameRows;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.ibex.pg.DbPools;
+import dev.ibex.replicate.SyncRunner;
+import dev.ibex.repository.Repository;
+import dev.ibex.test.Model;
+import dev.ibex.test.PgServers;
+import dev.ibex.test.TestDb;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The purge and a sync being added at the same time. 'ibex add sync' (and update, reload) seeds the
+ * new sync's S_prev with a snapshot of the source taken after its triggers went in, in the
+ * command's repository transaction, and commits that transaction only after every source of the
+ * sync is reconciled (Session.reconcile loops over them, each waiting up to 5 s for its locks). A
+ * purge that runs in between does not see the new consumer: it must still not delete a change
+ * that the seeded snapshot did not see.
+ */
+class PurgeRaceIT {
+
+    @Test
+    void purgeWhileASyncIsBeingAddedKeepsWhatItsSeedDidNotSee() {
+        TestDb src = PgServers.source();
+        TestDb a = PgServers.target();
+        TestDb b = PgServers.target();
+        for (TestDb db : List.of(src, a, b)) {
+            db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)",
+                    "INSERT INTO t SELECT g, 'v' FROM generate_series(1, 10) g");
+        }
+        try (Model m = Model.create(); DbPools pools = new DbPools(2000);
+             SyncRunner runner = new SyncRunner(m.repo(), pools)) {
+            m.db("src", src).db("a", a).db("b", b);
+            int t = m.table("src", "public", "t", "id");
+            m.sync("s1", false, List.of(t), "src", "a").capture("src");
+            src.exec("UPDATE t SET v = 'one' WHERE id = 1");
+            assertEquals("good", runner.runOnce("s1").state());
+
+            // 'ibex add sync s2 relgroup=... dbs=src,b': its model rows and its seed, not committed yet
+            try (Repository adding = Repository.open(Model.spec(m.repoDb()), "ibex add sync")) {
+                adding.update("INSERT INTO ibex.relgroup (name) VALUES ('s2_rel')");
+                adding.update("INSERT INTO ibex.relgroup_member (relgroup, relation) VALUES ('s2_rel', ?)", t);
+                adding.update("INSERT INTO ibex.dbgroup (name) VALUES ('s2_dbs')");
+                adding.update("INSERT INTO ibex.dbgroup_member (dbgroup, db, role) VALUES ('s2_dbs', 'src', 'source')");
+                adding.update("INSERT INTO ibex.dbgroup_member (dbgroup, db, role) VALUES ('s2_dbs', 'b', 'target')");
+                adding.update("INSERT INTO ibex.sync (name, relgroup, dbgroup, autokick) VALUES ('s2', 's2_rel', 's2_dbs', false)");
+                Capture.reconcile(adding, adding.db("src").orElseThrow());
+
+                // meanwhile: an application changes a row after s2's seed, s1 applies it, the purge runs
+                src.exec("UPDATE t SET v = 'after the seed of s2' WHERE id = 2");
+                assertEquals("good", runner.runOnce("s1").state());
+                src.exec("SELECT 1");
+                DeltaPurge.purge(m.repo(), pools, m.dbRow("src"));
+
+                adding.commit();
+            }
+            var r = runner.runOnce("s2");
+            assertEquals("good", r.state(), "s2 must find the change made after its seed: " + r);
+            assertSameRows(src, a, "t", "id");
+            assertSameRows(src, b, "t", "id");
+        }
+    }
+}
