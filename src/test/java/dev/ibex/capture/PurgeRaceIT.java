@@ -63,4 +63,37 @@ class PurgeRaceIT {
             assertSameRows(src, b, "t", "id");
         }
     }
+
+    @Test
+    void runWhileATableIsBeingAddedStillCopiesItWhole() {
+        TestDb src = PgServers.source();
+        TestDb a = PgServers.target();
+        for (TestDb db : List.of(src, a)) {
+            db.exec("CREATE TABLE t1 (id int PRIMARY KEY, v text)", "CREATE TABLE t2 (id int PRIMARY KEY, v text)");
+        }
+        src.exec("INSERT INTO t2 SELECT g, 'v' FROM generate_series(1, 10) g");
+        try (Model m = Model.create(); DbPools pools = new DbPools(2000);
+             SyncRunner runner = new SyncRunner(m.repo(), pools)) {
+            m.db("src", src).db("a", a);
+            m.sync("s1", false, List.of(m.table("src", "public", "t1", "id")), "src", "a").capture("src");
+            int t2 = m.table("src", "public", "t2", "id");
+            src.exec("INSERT INTO t1 VALUES (1, 'one')");
+            assertEquals("good", runner.runOnce("s1").state());
+
+            // 'ibex add table t2 relgroup=s1_rel': captures t2 anew (and logs its truncate), not committed yet
+            try (Repository adding = Repository.open(Model.spec(m.repoDb()), "ibex add table")) {
+                adding.update("INSERT INTO ibex.relgroup_member (relgroup, relation) VALUES ('s1_rel', ?)", t2);
+                Capture.reconcile(adding, adding.db("src").orElseThrow());
+                // meanwhile s1 runs (autokick: t1 changed), still without t2
+                src.exec("UPDATE t1 SET v = 'two' WHERE id = 1");
+                assertEquals("good", runner.runOnce("s1").state());
+                adding.commit();
+            }
+            src.exec("UPDATE t2 SET v = 'w' WHERE id = 1");
+            var r = runner.runOnce("s1");
+            assertEquals("good", r.state(), r.toString());
+            assertSameRows(src, a, "t1", "id");
+            assertSameRows(src, a, "t2", "id");
+        }
+    }
 }
