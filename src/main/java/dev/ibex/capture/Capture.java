@@ -2,6 +2,7 @@ package dev.ibex.capture;
 
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
+import dev.ibex.repository.ModelLocks;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncStates;
 import java.sql.Array;
@@ -36,9 +37,12 @@ public final class Capture {
      * dbgroup has this db as a source is captured, tables no sync reads lose their objects, and a
      * source with none is left with no ibex objects. Seeds ibex.sync_state for new (sync, source, target) combinations with the
      * snapshot taken after the triggers went in. Idempotent; one transaction on the source, with a
-     * lock_timeout. Throws IbexException naming the table on failure. Does not commit {@code repo}.
+     * lock_timeout. Throws IbexException naming the table on failure. Does not commit {@code repo},
+     * which holds {@link ModelLocks} until it does: no purge of the source and no run of its syncs
+     * reads the model in between.
      */
     public static void reconcile(Repository repo, Db source) {
+        ModelLocks.holdForChange(repo, source.name());
         List<CapturedTable> desired = desiredTables(repo, source.name());
         try (Connection c = source.spec().connect("ibex capture")) {
             c.setAutoCommit(false);

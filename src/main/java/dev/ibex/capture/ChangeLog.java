@@ -1,5 +1,6 @@
 package dev.ibex.capture;
 
+import dev.ibex.pg.Catalog;
 import dev.ibex.pg.Identifiers;
 import dev.ibex.pg.TxidSnapshot;
 import java.sql.ResultSet;
@@ -109,7 +110,7 @@ public final class ChangeLog {
         }
         for (int i = 0; i < t.keycols().size(); i++) {
             typed.add(t.ownDelta() ? Identifiers.quote(t.keycols().get(i)) + " AS k" + i
-                    : "l.k" + (i + 1) + "::" + t.keytypes().get(i) + " AS k" + i);
+                    : "l.k" + (i + 1) + "::" + Catalog.withoutModifier(t.keytypes().get(i)) + " AS k" + i);
         }
         String from = t.ownDelta()
                 ? "(" + notOwn(Identifiers.quoteList(t.keycols()) + ", ibex_ts", "ibex." + Identifiers.quote(t.delta()),

@@ -8,6 +8,7 @@ import dev.ibex.pg.SessionSettings;
 import dev.ibex.pg.SqlState;
 import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
+import dev.ibex.repository.ModelLocks;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncStates;
 import java.sql.Connection;
@@ -72,7 +73,7 @@ public final class DeltaPurge {
     }
 
     /** @return the number of rows deleted */
-    public static long purge(Repository repo, DbPools pools, Db source) {
+    private static long purgeHeld(Repository repo, DbPools pools, Db source) {
         Map<List<String>, Consumer> consumers = new LinkedHashMap<>();
         for (Object[] row : repo.list(CONSUMERS, rs -> new Object[] {CapturedTable.key(rs.getString(1), rs.getString(2)),
             rs.getString(3), rs.getString(4), rs.getString(5)}, source.name())) {
@@ -88,6 +89,22 @@ public final class DeltaPurge {
             return delete(c, consumers.values());
         } catch (SQLException e) {
             throw PgErrors.failed("Purging applied changes on db \"" + source.name() + "\"", e);
+        }
+    }
+
+    /**
+     * Purges unless a command is changing what reads the source ({@link ModelLocks}): its new
+     * consumer, not committed yet, would be missing from the consumers; 0 then, and the next
+     * round purges.
+     */
+    public static long purge(Repository repo, DbPools pools, Db source) {
+        if (!ModelLocks.tryHoldSource(repo, source.name())) {
+            return 0;
+        }
+        try {
+            return purgeHeld(repo, pools, source);
+        } finally {
+            ModelLocks.releaseSource(repo, source.name());
         }
     }
 

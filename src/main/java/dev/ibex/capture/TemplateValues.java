@@ -1,5 +1,6 @@
 package dev.ibex.capture;
 
+import dev.ibex.pg.Catalog;
 import dev.ibex.pg.Identifiers;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +21,9 @@ final class TemplateValues {
         n.put("delta", Identifiers.quote(t.delta()));
         n.put("delta_index", Identifiers.quote(t.deltaIndex()));
         n.put("function", Identifiers.quote(t.function()));
-        n.put("key_defs", keys.stream().map(k -> Identifiers.quote(k) + " " + types.byName().get(k) + " NOT NULL")
+        // without length or precision: a key column widened in place must not make the trigger's insert fail
+        n.put("key_defs", keys.stream().map(k -> Identifiers.quote(k) + " " + Catalog.withoutModifier(types.byName().get(k))
+                + " NOT NULL")
                 .collect(Collectors.joining(",\n  ")));
         n.put("keys", Identifiers.quoteList(keys));
         n.put("log_keys", String.join(", ", ChangeLog.keyColumns(keys.size())));

@@ -61,6 +61,34 @@ public final class Catalog {
     public record KeyColumn(String name, String baseType, boolean textSafe) {
     }
 
+    private static final List<Map.Entry<Pattern, String>> MODIFIED = List.of(
+            Map.entry(Pattern.compile("character varying\\(\\d+\\)"), "character varying"),
+            Map.entry(Pattern.compile("character\\(\\d+\\)"), "bpchar"),
+            Map.entry(Pattern.compile("bit varying\\(\\d+\\)"), "bit varying"),
+            Map.entry(Pattern.compile("bit\\(\\d+\\)"), "\"bit\""),
+            Map.entry(Pattern.compile("numeric\\(\\d+(,\\d+)?\\)"), "numeric"),
+            Map.entry(Pattern.compile("timestamp\\(\\d\\) without time zone"), "timestamp without time zone"),
+            Map.entry(Pattern.compile("timestamp\\(\\d\\) with time zone"), "timestamp with time zone"),
+            Map.entry(Pattern.compile("time\\(\\d\\) without time zone"), "time without time zone"),
+            Map.entry(Pattern.compile("time\\(\\d\\) with time zone"), "time with time zone"),
+            Map.entry(Pattern.compile("interval( .*|\\(\\d\\))"), "interval"));
+
+    /**
+     * A key type as format_type writes it, without its length or precision: what a key's text is
+     * cast to. A column widened in place (varchar(3) to varchar(10), numeric(5,2) to (10,4)) keeps
+     * its keys exact, where a cast to the type recorded before would cut them ("abcdefghij" to
+     * "abc") and delete and copy the wrong rows; the same for a time's precision. bpchar and "bit"
+     * are the names without a length limit ("character" and "bit" mean a length of 1).
+     */
+    public static String withoutModifier(String formatType) {
+        for (Map.Entry<Pattern, String> m : MODIFIED) {
+            if (m.getKey().matcher(formatType).matches()) {
+                return m.getValue();
+            }
+        }
+        return formatType;
+    }
+
     /** A schema-qualified name, as a relation is recorded. */
     public record Name(String schema, String name) {
     }

@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The start of a run on the repository, in one round trip: take the sync's lock, then read every
@@ -17,7 +18,8 @@ import java.util.Map;
  * run that ended before the lock was granted. A row that changed has a new xmin, and one added or
  * removed changes the list, so an equal fingerprint means the plan of an earlier run still holds.
  */
-record RunStart(Long runId, String planFingerprint, Map<String, Map<String, String>> snapshots) {
+record RunStart(Long runId, String planFingerprint, Map<String, Map<String, String>> snapshots,
+                Map<String, Map<String, Set<String>>> tables) {
 
     private static final String START = """
             SELECT pg_advisory_lock(?, hashtext(?));
@@ -27,7 +29,7 @@ record RunStart(Long runId, String planFingerprint, Map<String, Map<String, Stri
                        (SELECT string_agg(r.id || ':' || m.xmin::text || ':' || r.xmin::text, ',' ORDER BY r.id)
                         FROM ibex.relgroup_member m JOIN ibex.relation r ON r.id = m.relation
                         WHERE m.relgroup = s.relgroup))),
-                   st.source, st.target, st.snapshot
+                   st.source, st.target, st.snapshot, st.tables
             FROM ibex.sync s LEFT JOIN ibex.sync_state st ON st.sync = s.name
             WHERE s.name = ?;
             """ + RunLog.START;
@@ -47,22 +49,35 @@ record RunStart(Long runId, String planFingerprint, Map<String, Map<String, Stri
             ps.getMoreResults();
             String fingerprint = null;
             Map<String, Map<String, String>> snapshots = new HashMap<>();
+            Map<String, Map<String, Set<String>>> tables = new HashMap<>();
             try (ResultSet rs = ps.getResultSet()) {
                 while (rs.next()) {
                     fingerprint = rs.getString(1);
                     if (rs.getString(2) != null) {
                         snapshots.computeIfAbsent(rs.getString(2), k -> new HashMap<>())
                                 .put(rs.getString(3), rs.getString(4));
+                        if (rs.getArray(5) != null) {
+                            tables.computeIfAbsent(rs.getString(2), k -> new HashMap<>())
+                                    .put(rs.getString(3), Set.of((String[]) rs.getArray(5).getArray()));
+                        }
                     }
                 }
             }
             ps.getMoreResults();
             try (ResultSet rs = ps.getResultSet()) {
-                return new RunStart(rs.next() ? rs.getLong(1) : null, fingerprint, snapshots);
+                return new RunStart(rs.next() ? rs.getLong(1) : null, fingerprint, snapshots, tables);
             }
         } catch (SQLException e) {
             throw PgErrors.failed("Starting a run of sync \"" + sync + "\" in the repository", e);
         }
+    }
+
+    /**
+     * The tables the S_prev of each target fed from {@code source} covers (absent: every table of
+     * the plan; see 005_sync_state_tables.sql).
+     */
+    Map<String, Set<String>> tables(String source) {
+        return tables.getOrDefault(source, Map.of());
     }
 
     /** S_prev of each target fed from {@code source}. */

@@ -90,7 +90,7 @@ final class SeveralSources {
     /** Opens the batch; false when it has nothing to do or failed (then the failure is the run's). */
     private boolean begun(SourceBatch b, RunStart start) {
         try {
-            if (b.begin(start.snapshots(b.source().name()))) {
+            if (b.begin(start.snapshots(b.source().name()), start.tables(b.source().name()))) {
                 return true;
             }
             b.close();
@@ -134,7 +134,7 @@ final class SeveralSources {
     private void startAfresh(Db source, String snapshot) {
         SyncStates states = new SyncStates(repo);
         for (Db to : plan.targetsOf(source)) {
-            states.record(plan.sync().name(), source.name(), to.name(), snapshot, null);
+            states.record(plan.sync().name(), source.name(), to.name(), snapshot, null, SourceBatch.tableNames(plan));
         }
     }
 

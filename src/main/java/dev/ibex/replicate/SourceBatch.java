@@ -74,6 +74,7 @@ final class SourceBatch {
     private Map<String, List<Db>> byPrev;
     private List<Db> fullcopy;
     private ChangeSteps.Rules rules = ChangeSteps.Rules.NONE;
+    private Map<String, Set<String>> covered = Map.of();
 
     SourceBatch(Repository repo, DbPools pools, Pace pace, SyncPlan plan, Db source, RunRecord run,
                 RunCache cache) {
@@ -86,10 +87,13 @@ final class SourceBatch {
         this.run = run;
     }
 
-    /** @param states S_prev of each target, as the run read them from ibex.sync_state */
-    void run(Map<String, String> states) throws SQLException {
+    /**
+     * @param states  S_prev of each target, as the run read them from ibex.sync_state
+     * @param covered the tables each target's S_prev covers, where known
+     */
+    void run(Map<String, String> states, Map<String, Set<String>> covered) throws SQLException {
         try {
-            if (begin(states)) {
+            if (begin(states, covered)) {
                 apply(ChangeSteps.Rules.oneSource(plan.makedelta()));
             }
         } finally {
@@ -101,9 +105,12 @@ final class SourceBatch {
      * Opens the batch's source transaction and takes S_cur, unless no target needs it; returns
      * whether it did. {@link #close} ends it either way.
      *
-     * @param states S_prev of each target, as the run read them from ibex.sync_state
+     * @param states  S_prev of each target, as the run read them from ibex.sync_state
+     * @param covered the tables each target's S_prev covers, where known: the plan's others are
+     *                new to that target and copied whole
      */
-    boolean begin(Map<String, String> states) throws SQLException {
+    boolean begin(Map<String, String> states, Map<String, Set<String>> covered) throws SQLException {
+        this.covered = covered;
         byPrev = byPrev(states);
         fullcopy = plan.fullcopyTargets().stream().filter(Db::active).toList();
         if (byPrev.isEmpty() && fullcopy.isEmpty()) {
@@ -200,11 +207,16 @@ final class SourceBatch {
     private Map<Group, List<Db>> groups(Map<String, List<Db>> byPrev) {
         Map<Group, List<Db>> groups = new LinkedHashMap<>();
         // with several sources the first one's copy is the one every other db takes
-        OneTimeCopy onetimecopy = plan.sources().get(0).name().equals(source.name()) ? plan.sync().onetimecopy()
-                : OneTimeCopy.NONE;
+        boolean first = plan.sources().get(0).name().equals(source.name());
+        OneTimeCopy onetimecopy = first ? plan.sync().onetimecopy() : OneTimeCopy.NONE;
         for (Map.Entry<String, List<Db>> e : byPrev.entrySet()) {
             for (Db t : e.getValue()) {
                 Set<String> whole = new HashSet<>();
+                Set<String> had = covered.get(t.name());
+                if (first && had != null) {
+                    // added to the sync since: its changes before S_prev were never read for this target
+                    plan.tables().stream().map(Relation::display).filter(d -> !had.contains(d)).forEach(whole::add);
+                }
                 if (onetimecopy == OneTimeCopy.REPLACE) {
                     plan.tables().forEach(r -> whole.add(r.display()));
                 } else if (onetimecopy == OneTimeCopy.EMPTY_TABLES) {
@@ -273,9 +285,14 @@ final class SourceBatch {
 
     private void recordState(Db t) {
         new SyncStates(repo).record(plan.sync().name(), source.name(), t.name(), snapshot.current(),
-                suppression.get(t.name()));
+                suppression.get(t.name()), tableNames(plan));
         // committed with the run row: a crash before that re-applies the batch, which is harmless
         applied.add(t);
+    }
+
+    /** The plan's tables as ibex.sync_state.tables names them. */
+    static List<String> tableNames(SyncPlan plan) {
+        return plan.tables().stream().map(Relation::display).toList();
     }
 
     /** Copies the tables whole, copy_parallel at a time; returns the targets that took every table. */

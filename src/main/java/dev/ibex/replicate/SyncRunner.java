@@ -6,6 +6,7 @@ import dev.ibex.pg.PgErrors;
 import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.OneTimeCopy;
+import dev.ibex.repository.ModelLocks;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.RunLog;
 import dev.ibex.repository.RunState;
@@ -51,8 +52,8 @@ public final class SyncRunner implements AutoCloseable {
     private static final String END_ONE_TIME_COPY = "UPDATE ibex.sync SET onetimecopy = ? WHERE name = ? AND onetimecopy = ?";
     private static final String UNLOCK = "SELECT pg_advisory_unlock(?, hashtext(?))";
 
-    /** pg_advisory_lock(SYNC_LOCK_CLASS, hashtext(sync)) on the repository: 'ibsy' in ASCII. */
-    static final int SYNC_LOCK_CLASS = 0x69627379;
+    /** pg_advisory_lock(SYNC_LOCK_CLASS, hashtext(sync)) on the repository, which a model change waits for. */
+    static final int SYNC_LOCK_CLASS = ModelLocks.SYNC_RUN;
 
     /** @param repo a repository connection the runner may commit on (run rows, sync_state) */
     public SyncRunner(Repository repo) {
@@ -217,7 +218,7 @@ public final class SyncRunner implements AutoCloseable {
     /** One source's batch; its failure is the run's error, and the other sources go on. */
     private void runSource(SyncPlan plan, Db source, RunStart start, SourceBatch.Pace pace, RunRecord run) {
         try {
-            new SourceBatch(repo, pools, pace, plan, source, run, cache).run(start.snapshots(source.name()));
+            new SourceBatch(repo, pools, pace, plan, source, run, cache).run(start.snapshots(source.name()), start.tables(source.name()));
         } catch (SQLException | RuntimeException e) {
             sourceFailed(run, source, e);
         }

@@ -222,7 +222,7 @@ final class TableCopy {
         List<String> parts = new ArrayList<>();
         for (int k = 0; k < relation.keyColumns().size(); k++) {
             parts.add(ALIAS + "." + Identifiers.quote(relation.keyColumns().get(k)) + " = " + KEYS_ALIAS + ".k" + k
-                    + "::" + keyTypes.get(k));
+                    + "::" + Catalog.withoutModifier(keyTypes.get(k)));
         }
         return String.join(" AND ", parts);
     }

@@ -1,10 +1,11 @@
 package dev.ibex.repository;
 
+import java.util.Collection;
 import java.util.List;
 
 /**
  * The batch boundaries, ibex.sync_state: per (sync, source db, target db) the last txid snapshot
- * applied, S_prev (see DESIGN.md), and how the target suppresses triggers. Seeded and dropped by
+ * applied, S_prev (see DESIGN.md), the tables it covers, and how the target suppresses triggers. Seeded and dropped by
  * capture as the model changes, moved on by the runs and by the purge. Every write is here; the
  * reads that join it with other tables in one round trip (a run's start, the purge's consumers,
  * status) sit with their readers. Nothing here commits: the caller owns the transaction.
@@ -16,7 +17,8 @@ public final class SyncStates {
     }
 
     private static final String RECORD = """
-            UPDATE ibex.sync_state SET snapshot = ?, suppression = coalesce(?, suppression), updated = now()
+            UPDATE ibex.sync_state SET snapshot = ?, suppression = coalesce(?, suppression), tables = ?,
+                   updated = now()
             WHERE sync = ? AND source = ? AND target = ?""";
     private static final String ADVANCE = """
             UPDATE ibex.sync_state SET snapshot = ?, updated = now()
@@ -33,9 +35,13 @@ public final class SyncStates {
         this.repo = repo;
     }
 
-    /** A run applied its batch up to {@code snapshot}; {@code suppression} null keeps the word stored. */
-    public void record(String sync, String source, String target, String snapshot, String suppression) {
-        repo.update(RECORD, snapshot, suppression, sync, source, target);
+    /**
+     * A run applied its batch of {@code tables} ("schema.table") up to {@code snapshot};
+     * {@code suppression} null keeps the word stored.
+     */
+    public void record(String sync, String source, String target, String snapshot, String suppression,
+                       Collection<String> tables) {
+        repo.update(RECORD, snapshot, suppression, List.copyOf(tables), sync, source, target);
     }
 
     /** The purge moves an idle consumer on, only if nobody moved it since {@code from} was read. */

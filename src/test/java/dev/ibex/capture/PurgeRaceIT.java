@@ -1,7 +1,9 @@
 package dev.ibex.capture;
 
 import static dev.ibex.test.ReplicaSet.assertSameRows;
+import static dev.ibex.test.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.ibex.pg.DbPools;
 import dev.ibex.replicate.SyncRunner;
@@ -9,7 +11,10 @@ import dev.ibex.repository.Repository;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,7 +23,9 @@ import org.junit.jupiter.api.Test;
  * command's repository transaction, and commits that transaction only after every source of the
  * sync is reconciled (Session.reconcile loops over them, each waiting up to 5 s for its locks). A
  * purge that runs in between does not see the new consumer: it must still not delete a change
- * that the seeded snapshot did not see.
+ * that the seeded snapshot did not see. A run in between would read a plan without the table the
+ * command adds, and record a snapshot past the table's whole-table copy. The command's locks
+ * (ModelLocks) keep both out until it commits.
  */
 class PurgeRaceIT {
 
@@ -52,8 +59,7 @@ class PurgeRaceIT {
                 // meanwhile: an application changes a row after s2's seed, s1 applies it, the purge runs
                 src.exec("UPDATE t SET v = 'after the seed of s2' WHERE id = 2");
                 assertEquals("good", runner.runOnce("s1").state());
-                src.exec("SELECT 1");
-                DeltaPurge.purge(m.repo(), pools, m.dbRow("src"));
+                assertEquals(0, DeltaPurge.purge(m.repo(), pools, m.dbRow("src")), "the purge waits for the command");
 
                 adding.commit();
             }
@@ -65,7 +71,7 @@ class PurgeRaceIT {
     }
 
     @Test
-    void runWhileATableIsBeingAddedStillCopiesItWhole() {
+    void runWhileATableIsBeingAddedStillCopiesItWhole() throws Exception {
         TestDb src = PgServers.source();
         TestDb a = PgServers.target();
         for (TestDb db : List.of(src, a)) {
@@ -84,10 +90,14 @@ class PurgeRaceIT {
             try (Repository adding = Repository.open(Model.spec(m.repoDb()), "ibex add table")) {
                 adding.update("INSERT INTO ibex.relgroup_member (relgroup, relation) VALUES ('s1_rel', ?)", t2);
                 Capture.reconcile(adding, adding.db("src").orElseThrow());
-                // meanwhile s1 runs (autokick: t1 changed), still without t2
+                // meanwhile s1 is kicked (autokick: t1 changed): its run waits for the command to commit
                 src.exec("UPDATE t1 SET v = 'two' WHERE id = 1");
-                assertEquals("good", runner.runOnce("s1").state());
+                CompletableFuture<SyncRunner.Result> run = CompletableFuture.supplyAsync(() -> runner.runOnce("s1"));
+                eventually(Duration.ofSeconds(30), "the run waiting for the command's locks", () -> Long.parseLong(
+                        m.repoDb().scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")) > 0);
+                assertFalse(run.isDone(), "a run must not read the plan while a command changes it");
                 adding.commit();
+                assertEquals("good", run.get(60, TimeUnit.SECONDS).state());
             }
             src.exec("UPDATE t2 SET v = 'w' WHERE id = 1");
             var r = runner.runOnce("s1");

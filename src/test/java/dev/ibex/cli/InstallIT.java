@@ -17,7 +17,7 @@ class InstallIT {
         Cli.Result first = Cli.run(repo, "install", "--batch");
         assertEquals(0, first.exit(), first.toString());
         assertTrue(first.out().contains("Installation is now complete."), first.toString());
-        assertEquals("4", repo.scalar("SELECT max(version) FROM ibex.schema_version"));
+        assertEquals("5", repo.scalar("SELECT max(version) FROM ibex.schema_version"));
 
         String before = repo.scalar("SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class c "
                 + "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = 'ibex'");
@@ -26,7 +26,7 @@ class InstallIT {
         assertTrue(second.err().contains("already installed"), second.toString());
         assertEquals(before, repo.scalar("SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class c "
                 + "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = 'ibex'"));
-        assertEquals("4", repo.scalar("SELECT count(*) FROM ibex.schema_version"));
+        assertEquals("5", repo.scalar("SELECT count(*) FROM ibex.schema_version"));
 
         Cli.Result upgrade = Cli.run(repo, "upgrade");
         assertEquals(0, upgrade.exit(), upgrade.toString());
@@ -42,7 +42,7 @@ class InstallIT {
                 "DROP SEQUENCE ibex.sync_claim_epoch", "DELETE FROM ibex.schema_version WHERE version >= 2");
         Cli.Result refused = Cli.run(repo, "status");
         assertEquals(1, refused.exit(), refused.toString());
-        assertTrue(refused.err().contains("is at version 1, this ibex needs version 4: run 'ibex upgrade'"),
+        assertTrue(refused.err().contains("is at version 1, this ibex needs version 5: run 'ibex upgrade'"),
                 refused.toString());
         Cli.Result upgrade = Cli.run(repo, "upgrade");
         assertEquals(0, upgrade.exit(), upgrade.toString());
@@ -68,7 +68,7 @@ class InstallIT {
         Cli.Result r = Cli.process(Map.of("IBEX_DB_HOST", repo.host(), "IBEX_DB_PORT", Integer.toString(repo.port()),
                 "IBEX_DB_NAME", repo.name(), "PGUSER", repo.user()), "install");
         assertEquals(0, r.exit(), r.toString());
-        assertEquals("4", repo.scalar("SELECT max(version) FROM ibex.schema_version"));
+        assertEquals("5", repo.scalar("SELECT max(version) FROM ibex.schema_version"));
     }
 
     @Test
