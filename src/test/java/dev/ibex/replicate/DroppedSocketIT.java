@@ -105,6 +105,21 @@ class DroppedSocketIT {
     }
 
     /**
+     * Resets every connection through the proxy to the {@code side} ("source" or "target"), refuses
+     * new ones until the test lifts it, and waits for a run failing on it; how many were reset.
+     * {@code relayed}: what the proxy had relayed, for the log.
+     */
+    private int dropAll(String side, long relayed) throws InterruptedException {
+        long bad = model.runs("s", "bad");
+        proxy.refuse(true);
+        int dropped = proxy.dropAll();
+        assertTrue(dropped > 0, "connections to drop");
+        System.out.printf("dropped %d %s connections after %.1f MB relayed%n", dropped, side, relayed / 1e6);
+        eventually(Duration.ofSeconds(30), "a failed run on the dropped " + side, () -> model.runs("s", "bad") > bad);
+        return dropped;
+    }
+
+    /**
      * With nobody acting but the final kick: the writers go on a while, then the target equals the
      * source, the controller still runs, no failed run asks for a person, and ibex connected
      * through the proxy again.
@@ -141,13 +156,7 @@ class DroppedSocketIT {
             writers.awaitCommits(50);
             eventually(Duration.ofSeconds(60), "the source's COPY of the one-time copy past 5000 rows",
                     () -> copying(src, "COPY TO", 5000));
-            long bad = model.runs("s", "bad");
-            long relayed = proxy.bytesToClient();
-            proxy.refuse(true);
-            int dropped = proxy.dropAll();
-            assertTrue(dropped > 0, "connections to drop");
-            System.out.printf("dropped %d source connections after %.1f MB from the source%n", dropped, relayed / 1e6);
-            eventually(Duration.ofSeconds(30), "a failed run on the dropped source", () -> model.runs("s", "bad") > bad);
+            int dropped = dropAll("source", proxy.bytesToClient());
             assertEquals("1", FaultsIT.onetimecopy(repo), "the copy is still pending after the drop");
             assertTrue(dst.count("t") < 60000, "the drop cut the copy short");
             proxy.refuse(false);
@@ -180,14 +189,8 @@ class DroppedSocketIT {
             src.exec("INSERT INTO t SELECT g, g, repeat('y', 400) FROM generate_series(100000, 159999) g");
             eventually(Duration.ofSeconds(60), "the target's COPY of the big batch past 5000 rows",
                     () -> copying(dst, "COPY FROM", 5000));
-            long bad = model.runs("s", "bad");
             long good = model.runs("s", "good");
-            long relayed = proxy.bytesToServer();
-            proxy.refuse(true);
-            int dropped = proxy.dropAll();
-            assertTrue(dropped > 0, "connections to drop");
-            System.out.printf("dropped %d target connections after %.1f MB to the target%n", dropped, relayed / 1e6);
-            eventually(Duration.ofSeconds(30), "a failed run on the dropped target", () -> model.runs("s", "bad") > bad);
+            int dropped = dropAll("target", proxy.bytesToServer());
             assertEquals(0, dst.count("t WHERE id >= 100000"), "the cut batch left no row behind");
             proxy.refuse(false);
             eventually(Duration.ofSeconds(120), "the big batch on the target",
