@@ -1,13 +1,14 @@
 package dev.ibex.capture;
 
+import static dev.ibex.test.ReplicaSet.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ibex.pg.ServerVersion;
 import dev.ibex.pg.SqlFeature;
-import dev.ibex.replicate.SyncRunner;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -24,37 +25,28 @@ class BulkCaptureIT {
 
     private static final String STATEMENT_TRIGGERS = "ibex_delete,ibex_rows,ibex_truncate";
 
-    private static void assertSameRows(TestDb src, TestDb dst, String table, String orderBy) {
-        assertEquals(src.count(table), dst.count(table), table);
-        assertEquals(src.checksum(table, orderBy), dst.checksum(table, orderBy), table);
-    }
-
-    private static void good(SyncRunner runner) {
-        SyncRunner.Result r = runner.runOnce("s1");
-        assertEquals("good", r.state(), r.toString());
+    /** A new source database; statement-level capture needs transition tables, so an older source skips the test. */
+    private static TestDb tenPlusSource() {
+        TestDb src = PgServers.source();
+        assumeTrue(src.version().has(SqlFeature.TRANSITION_TABLES), "statement-level capture needs a 10+ source");
+        return src;
     }
 
     @Test
     void bulkUpdatesInsertsAndDeletesReplicateExactly() {
-        TestDb src = PgServers.source();
+        TestDb src = tenPlusSource();
         TestDb dst = PgServers.target();
-        assumeTrue(src.version().has(SqlFeature.TRANSITION_TABLES), "statement-level capture needs a 10+ source");
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE orders (a int, b text, v int, PRIMARY KEY (a, b))",
-                    "CREATE TABLE events (at timestamptz, n int, v int, PRIMARY KEY (at, n))");
-        }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", "public", "orders", "a", "b"),
-                    m.table("src", "public", "events", "at", "n")), "src", "dst").capture("src");
+        try (ReplicaSet set = ReplicaSet.on(src, dst, "CREATE TABLE orders (a int, b text, v int, PRIMARY KEY (a, b))",
+                "CREATE TABLE events (at timestamptz, n int, v int, PRIMARY KEY (at, n))")) {
+            set.sync("s1", "orders:a,b", "events:at,n");
             assertEquals(STATEMENT_TRIGGERS, src.scalar(TRIGGERS.formatted("orders")));
             assertEquals(STATEMENT_TRIGGERS, src.scalar(TRIGGERS.formatted("events")));
-            assertEquals("empty", runner.runOnce("s1").state());
+            assertEquals("empty", set.runner().runOnce("s1").state());
 
             src.exec("INSERT INTO orders SELECT g, 'k' || g % 7, g FROM generate_series(1, 20000) g",
                     "INSERT INTO events SELECT timestamptz '2026-01-01' + g * interval '1 s', g % 3, g "
                             + "FROM generate_series(1, 20000) g");
-            good(runner);
+            set.goodRun("s1");
             assertSameRows(src, dst, "orders", "a, b");
             assertSameRows(src, dst, "events", "at, n");
 
@@ -69,73 +61,66 @@ class BulkCaptureIT {
                     "INSERT INTO orders SELECT g, 'new', g FROM generate_series(20001, 25000) g");
             assertEquals("0", src.scalar("SELECT count(*) FROM ibex.log l JOIN ibex.captured c ON c.tab = l.tab "
                     + "WHERE c.tablename = 'orders' AND l.k1 IS NULL"), "keys of int and text go to the log");
-            good(runner);
+            set.goodRun("s1");
             assertSameRows(src, dst, "orders", "a, b");
             assertSameRows(src, dst, "events", "at, n");
 
             src.exec("BEGIN; UPDATE orders SET a = -a WHERE a < 1000; UPDATE orders SET a = -a WHERE a < 0; "
                     + "DELETE FROM events WHERE n = 0; INSERT INTO events SELECT at, 0, 1 FROM events WHERE n = 1; COMMIT");
-            good(runner);
+            set.goodRun("s1");
             assertSameRows(src, dst, "orders", "a, b");
             assertSameRows(src, dst, "events", "at, n");
-            assertEquals("empty", runner.runOnce("s1").state());
+            assertEquals("empty", set.runner().runOnce("s1").state());
 
             // upserts, and rows a foreign key's cascade changes
             src.exec("INSERT INTO orders SELECT g, 'new', -g FROM generate_series(24001, 26000) g "
                     + "ON CONFLICT (a, b) DO UPDATE SET v = excluded.v");
-            good(runner);
+            set.goodRun("s1");
             assertSameRows(src, dst, "orders", "a, b");
         }
     }
 
     @Test
     void aSourceUpgradedTo10ChangesShapeInPlace() {
-        TestDb src = PgServers.source();
+        TestDb src = tenPlusSource();
         TestDb dst = PgServers.target();
-        assumeTrue(src.version().has(SqlFeature.TRANSITION_TABLES), "statement-level capture needs a 10+ source");
         String assumed = System.getProperty(ServerVersion.ASSUME, "");
         assumeTrue(assumed.isBlank(), "the test takes the source for 9.6 itself");
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE up (id int PRIMARY KEY, v int)");
-        }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.on(src, dst, "CREATE TABLE up (id int PRIMARY KEY, v int)")) {
             System.setProperty(ServerVersion.ASSUME, src.scalar("SHOW server_version_num") + "=90624");
             try {
-                m.sync("s1", false, List.of(m.table("src", "public", "up", "id")), "src", "dst").capture("src");
+                set.sync("s1", "up");
             } finally {
                 System.setProperty(ServerVersion.ASSUME, assumed);
             }
             assertEquals("ibex_capture,ibex_truncate", src.scalar(TRIGGERS.formatted("up")));
             src.exec("INSERT INTO up SELECT g, g FROM generate_series(1, 100) g");
             String tab = src.scalar("SELECT tab FROM ibex.captured");
-            m.capture("src"); // as a 10+ source
+            set.model().capture("src"); // as a 10+ source
             assertEquals(STATEMENT_TRIGGERS, src.scalar(TRIGGERS.formatted("up")));
             assertEquals(tab, src.scalar("SELECT tab FROM ibex.captured"), "the same key keeps its number");
             assertEquals("1", src.scalar("SELECT count(*) FROM ibex.truncate_log"), "no copy of the whole table");
             src.exec("DELETE FROM up WHERE id % 2 = 0", "INSERT INTO up SELECT g, g FROM generate_series(101, 200) g");
-            good(runner);
+            set.goodRun("s1");
             assertSameRows(src, dst, "up", "id");
         }
     }
 
     @Test
     void foreignKeyCascadesReachTheTransitionTables() {
-        TestDb src = PgServers.source();
+        TestDb src = tenPlusSource();
         TestDb dst = PgServers.target();
-        assumeTrue(src.version().has(SqlFeature.TRANSITION_TABLES), "statement-level capture needs a 10+ source");
         src.exec("CREATE TABLE cust (id int PRIMARY KEY)",
                 "CREATE TABLE lines (cust int REFERENCES cust ON UPDATE CASCADE ON DELETE CASCADE, n int, "
                         + "PRIMARY KEY (cust, n))");
         dst.exec("CREATE TABLE lines (cust int, n int, PRIMARY KEY (cust, n))");
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", "public", "lines", "cust", "n")), "src", "dst").capture("src");
+        try (ReplicaSet set = ReplicaSet.on(src, dst)) {
+            set.sync("s1", "lines:cust,n");
             src.exec("INSERT INTO cust SELECT g FROM generate_series(1, 300) g",
                     "INSERT INTO lines SELECT c, n FROM generate_series(1, 300) c, generate_series(1, 10) n");
-            good(runner);
+            set.goodRun("s1");
             src.exec("UPDATE cust SET id = id + 1000 WHERE id % 3 = 0", "DELETE FROM cust WHERE id % 3 = 1");
-            good(runner);
+            set.goodRun("s1");
             assertSameRows(src, dst, "lines", "cust, n");
         }
     }
@@ -146,14 +131,12 @@ class BulkCaptureIT {
         TestDb dst = PgServers.target();
         // rows that move between partitions: 11+
         assumeTrue(src.version().atLeast(110000), "rows move between partitions from 11 on");
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE parted (id int, part int, v int, PRIMARY KEY (id, part)) PARTITION BY LIST (part)",
-                    "CREATE TABLE parted_1 PARTITION OF parted FOR VALUES IN (1)",
-                    "CREATE TABLE parted_2 PARTITION OF parted FOR VALUES IN (2)",
-                    "CREATE TABLE plain (id int PRIMARY KEY, other int NOT NULL UNIQUE, v int)");
-        }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            m.db("src", src).db("dst", dst);
+        try (ReplicaSet set = ReplicaSet.on(src, dst,
+                "CREATE TABLE parted (id int, part int, v int, PRIMARY KEY (id, part)) PARTITION BY LIST (part)",
+                "CREATE TABLE parted_1 PARTITION OF parted FOR VALUES IN (1)",
+                "CREATE TABLE parted_2 PARTITION OF parted FOR VALUES IN (2)",
+                "CREATE TABLE plain (id int PRIMARY KEY, other int NOT NULL UNIQUE, v int)")) {
+            Model m = set.model();
             int plain = m.table("src", "public", "plain", "id");
             // a statement on the parent fires no statement trigger of a partition: partitions keep the row trigger
             m.sync("s1", false, List.of(m.table("src", "public", "parted_1", "id", "part"),
@@ -162,10 +145,10 @@ class BulkCaptureIT {
             assertEquals(STATEMENT_TRIGGERS, src.scalar(TRIGGERS.formatted("plain")));
             src.exec("INSERT INTO parted SELECT g, 1 + g % 2, g FROM generate_series(1, 1000) g",
                     "INSERT INTO plain SELECT g, g, g FROM generate_series(1, 1000) g");
-            good(runner);
+            set.goodRun("s1");
             src.exec("UPDATE parted SET part = 3 - part WHERE id % 4 = 0", // rows move between partitions
                     "UPDATE parted SET v = 0");
-            good(runner);
+            set.goodRun("s1");
             assertSameRows(src, dst, "parted_1", "id, part");
             assertSameRows(src, dst, "parted_2", "id, part");
 
@@ -176,7 +159,7 @@ class BulkCaptureIT {
             assertEquals("t", src.scalar("SELECT prosrc ~ 'o\\.\"?other\"?::text' FROM pg_proc "
                     + "WHERE proname = 'capture_public_plain'"));
             src.exec("UPDATE plain SET other = other + 5000 WHERE id % 2 = 0", "UPDATE plain SET id = id + 5000 WHERE id < 10");
-            good(runner);
+            set.goodRun("s1");
             assertSameRows(src, dst, "plain", "id");
 
             // a trigger disabled by hand is put back

@@ -8,14 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
-import dev.ibex.test.PgServers;
+import dev.ibex.test.ScramServer;
 import dev.ibex.test.TestDb;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,49 +22,31 @@ import org.junit.jupiter.api.Test;
  */
 class PasswordIT {
 
-    static EmbeddedPostgres server;
+    static ScramServer server;
     static String database;
 
     @BeforeAll
-    static void passwordServer() throws Exception {
-        server = PgServers.dedicated("default");
-        try (Connection c = server.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
-            st.execute("SET password_encryption = 'scram-sha-256'");
-            st.execute("CREATE ROLE app LOGIN PASSWORD 'Secret123'");
-            st.execute("CREATE DATABASE shop OWNER app");
-            Path hba;
-            try (ResultSet rs = st.executeQuery("SHOW hba_file")) {
-                rs.next();
-                hba = Path.of(rs.getString(1));
-            }
-            assertTrue(Files.readString(hba).contains("trust"), "expected a trusting pg_hba.conf to start from");
-            Files.writeString(hba, """
-                    local all postgres trust
-                    host  all postgres 127.0.0.1/32 trust
-                    host  all postgres ::1/128 trust
-                    local all all scram-sha-256
-                    host  all all 127.0.0.1/32 scram-sha-256
-                    host  all all ::1/128 scram-sha-256
-                    """);
-            st.execute("SELECT pg_reload_conf()");
-        }
+    static void passwordServer() {
+        server = ScramServer.start();
+        server.role("app", "Secret123");
+        server.database("shop", "app");
         database = "shop";
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         server.close();
     }
 
     String[] words(String... more) {
-        return Cli.args(new String[] {"dbname=" + database, "host=127.0.0.1", "port=" + server.getPort(),
+        return Cli.args(new String[] {"dbname=" + database, "host=127.0.0.1", "port=" + server.port(),
             "user=app"}, more);
     }
 
     @Test
     void wrongPasswordIsRefusedAndNotEchoed() {
         TestDb repo = Model.create().repoDb();
-        Cli.Result r = fails(repo, 3, List.of("Cannot connect to shop at 127.0.0.1:" + server.getPort(),
+        Cli.Result r = fails(repo, 3, List.of("Cannot connect to shop at 127.0.0.1:" + server.port(),
                 "password authentication failed for user \"app\"", "fix pass="),
                 Cli.args(new String[] {"add", "db", "shop"}, words("pass=Wrong999")));
         assertFalse(r.err().contains("Wrong999"), r.toString());
@@ -89,7 +65,7 @@ class PasswordIT {
         all.append(Cli.run(repo, Cli.args(new String[] {"add", "db", "shop", "--debug"}, words("pass=Secret123"))));
         all.append(Cli.run(repo, "update", "db", "shop", "port=1", "pass=Secret123", "--debug"));
         all.append(ok(repo, "update", "db", "shop", "pass=Other456", "--force"));
-        all.append(Cli.run(repo, "add", "db", "x", "dbname=shop", "host=127.0.0.1", "port=" + server.getPort(),
+        all.append(Cli.run(repo, "add", "db", "x", "dbname=shop", "host=127.0.0.1", "port=" + server.port(),
                 "user=app", "pass=Secret123", "--frob"));
         all.append(Cli.run(repo, "add", "db", "y", "dbname=shop", "pass=Secret123", "conn=password=Secret123",
                 "host=127.0.0.1", "port=1", "--force"));

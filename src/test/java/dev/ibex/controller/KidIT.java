@@ -16,6 +16,29 @@ import org.junit.jupiter.api.Test;
 /** Kids, kicks and the sync switches against a controller running in this JVM (every run fails: the target lacks the table). */
 class KidIT {
 
+    /**
+     * The controller is up and the kid of "s" has failed its start-up run; with kid_retry_min at 60 s
+     * it now waits, so every run from then on is one a kick asks for.
+     */
+    private static void startUpRunFailed(InProcessController c, Model m) throws InterruptedException {
+        c.assertRunning();
+        eventually(Duration.ofSeconds(20), "the start-up run", () -> m.runs("s", "bad") == 1);
+    }
+
+    /** Runs the CLI, which must succeed printing exactly {@code out}. */
+    private static void succeeds(TestDb repo, String out, String... args) {
+        Cli.Result r = Cli.run(repo, args);
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(out, r.out());
+    }
+
+    /** Runs the CLI, which must fail (exit 1) saying {@code err}. */
+    private static void fails(TestDb repo, String err, String... args) {
+        Cli.Result r = Cli.run(repo, args);
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.err().contains(err), r.toString());
+    }
+
     @Test
     void failedRunsAreRecordedAndRetriedWithGrowingDelay() throws Exception {
         Model m = Model.create().failingSync("s");
@@ -43,14 +66,11 @@ class KidIT {
         TestDb repo = m.repoDb();
         m.failingSync("off");
         repo.exec("UPDATE ibex.sync SET status = 'inactive' WHERE name = 'off'");
-        Cli.Result notRunning = Cli.run(repo, "kick", "s", "5");
-        assertEquals(1, notRunning.exit(), notRunning.toString());
-        assertTrue(notRunning.err().contains("the ibex controller is not running"), notRunning.toString());
+        fails(repo, "the ibex controller is not running", "kick", "s", "5");
 
         repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '60')");
         try (InProcessController c = new InProcessController(repo)) {
-            c.assertRunning();
-            eventually(Duration.ofSeconds(20), "the start-up run", () -> m.runs("s", "bad") == 1);
+            startUpRunFailed(c, m);
             // the kid now waits 60 s before retrying; an urgent kick cuts that short
             Cli.Result killed = Cli.run(repo, "kick", "s", "20");
             assertEquals(2, killed.exit(), killed.toString());
@@ -58,17 +78,13 @@ class KidIT {
             assertTrue(killed.out().contains("Table public.t does not exist on target db \"s_dst\""), killed.toString());
             assertEquals(2, m.runs("s", "bad"));
 
-            Cli.Result queued = Cli.run(repo, "kick", "s");
-            assertEquals(0, queued.exit(), queued.toString());
-            assertEquals("Kicked sync s\n", queued.out());
+            succeeds(repo, "Kicked sync s\n", "kick", "s");
 
             Cli.Result inactive = Cli.run(repo, "kick", "off", "1");
             assertEquals(1, inactive.exit(), inactive.toString());
             assertEquals("Cannot kick inactive sync \"off\"\n", inactive.err());
 
-            Cli.Result unknown = Cli.run(repo, "kick", "nosuch");
-            assertEquals(1, unknown.exit(), unknown.toString());
-            assertTrue(unknown.err().contains("No sync named \"nosuch\""), unknown.toString());
+            fails(repo, "No sync named \"nosuch\"", "kick", "nosuch");
         }
     }
 
@@ -79,8 +95,7 @@ class KidIT {
         TestDb repo = m.repoDb();
         repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '60')");
         try (InProcessController c = new InProcessController(repo)) {
-            c.assertRunning();
-            eventually(Duration.ofSeconds(20), "the start-up run", () -> m.runs("s", "bad") == 1);
+            startUpRunFailed(c, m);
             Cli.Result failing = Cli.run(repo, "kick", "s", "20", "--retry=2");
             assertEquals(2, failing.exit(), failing.toString());
             assertEquals(3, failing.out().split("Kick s: KILLED!", -1).length - 1, failing.toString());
@@ -108,8 +123,7 @@ class KidIT {
         TestDb repo = m.repoDb();
         repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '60')");
         try (InProcessController c = new InProcessController(repo)) {
-            c.assertRunning();
-            eventually(Duration.ofSeconds(20), "the start-up run", () -> m.runs("s", "bad") == 1);
+            startUpRunFailed(c, m);
             // a run that never ends: the kid cannot record its failure while the run table is locked
             try (var lock = repo.connect()) {
                 lock.setAutoCommit(false);
@@ -140,33 +154,23 @@ class KidIT {
         try (InProcessController c = new InProcessController(repo)) {
             c.assertRunning();
             eventually(Duration.ofSeconds(20), "runs", () -> m.runs("s", "bad") >= 2);
-            Cli.Result paused = Cli.run(repo, "pause", "s", "10");
-            assertEquals(0, paused.exit(), paused.toString());
-            assertEquals("Syncs paused: s...OK\n", paused.out());
+            succeeds(repo, "Syncs paused: s...OK\n", "pause", "s", "10");
             long after = m.runs("s", "bad");
             // a sync runs only on its kid's thread: once that has ended, nothing can run it
             eventually(Duration.ofSeconds(10), "the kid of the paused sync ends", () -> c.kid("s").isEmpty());
             assertEquals(after, m.runs("s", "bad"), "a paused sync does not run");
-            Cli.Result kick = Cli.run(repo, "kick", "s");
-            assertEquals(1, kick.exit(), kick.toString());
-            assertTrue(kick.err().contains("Cannot kick paused sync \"s\""), kick.toString());
+            fails(repo, "Cannot kick paused sync \"s\"", "kick", "s");
 
-            Cli.Result resumed = Cli.run(repo, "resume", "s");
-            assertEquals(0, resumed.exit(), resumed.toString());
-            assertEquals("Syncs resumed: s\n", resumed.out());
+            succeeds(repo, "Syncs resumed: s\n", "resume", "s");
             eventually(Duration.ofSeconds(10), "runs after resume", () -> m.runs("s", "bad") > after);
 
-            Cli.Result off = Cli.run(repo, "deactivate", "s", "10");
-            assertEquals(0, off.exit(), off.toString());
-            assertEquals("Deactivating sync s...OK\n", off.out());
+            succeeds(repo, "Deactivating sync s...OK\n", "deactivate", "s", "10");
             long stopped = m.runs("s", "bad");
             eventually(Duration.ofSeconds(10), "the kid of the inactive sync ends", () -> c.kid("s").isEmpty());
             assertEquals(stopped, m.runs("s", "bad"), "an inactive sync does not run");
             assertEquals("inactive", repo.scalar("SELECT status FROM ibex.sync WHERE name = 's'"));
 
-            Cli.Result on = Cli.run(repo, "activate", "s");
-            assertEquals(0, on.exit(), on.toString());
-            assertEquals("Activating sync s\n", on.out());
+            succeeds(repo, "Activating sync s\n", "activate", "s");
             eventually(Duration.ofSeconds(10), "runs after activate", () -> m.runs("s", "bad") > stopped);
         }
     }
@@ -178,9 +182,7 @@ class KidIT {
         try (InProcessController c = new InProcessController(repo)) {
             c.assertRunning();
             m.failingSync("b");
-            Cli.Result r = Cli.run(repo, "reload");
-            assertEquals(0, r.exit(), r.toString());
-            assertEquals("Reloading configuration ... DONE!\n", r.out());
+            succeeds(repo, "Reloading configuration ... DONE!\n", "reload");
             eventually(Duration.ofSeconds(10), "a run of the new sync", () -> m.runs("b", "bad") >= 1);
             m.failingSync("c");
             Cli.Result kick = Cli.run(repo, "kick", "c", "20");
@@ -188,8 +190,6 @@ class KidIT {
             // the kick ended with the first failed run; its kid may have retried since (back-off 1 s)
             assertTrue(m.runs("c", "bad") >= 1, "the kicked run of c");
         }
-        Cli.Result r = Cli.run(repo, "reload");
-        assertEquals(1, r.exit(), r.toString());
-        assertTrue(r.err().contains("not running"), r.toString());
+        fails(repo, "not running", "reload");
     }
 }

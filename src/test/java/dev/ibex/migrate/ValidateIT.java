@@ -19,6 +19,20 @@ class ValidateIT {
         return ReplicaSet.on(source, target).model();
     }
 
+    /** Sync "s1" over public.items, created alike on {@code source} and {@code target}. */
+    private static Model items(TestDb source, TestDb target) {
+        source.exec(TABLE);
+        target.exec(TABLE);
+        return pair(source, target).sync("s1", "src", List.of("dst"), "public.items:id");
+    }
+
+    /** ibex validate with {@code args}, which must end with {@code exit}. */
+    private static Cli.Result validate(Model m, int exit, String... args) {
+        Cli.Result r = m.run(Cli.args(new String[] {"validate"}, args));
+        assertEquals(exit, r.exit(), r.toString());
+        return r;
+    }
+
     /** Lines of the output that start with the given status and mention the check. */
     private static List<String> lines(Cli.Result r, String status, String check) {
         return r.out().lines().filter(l -> l.startsWith(status + " ") && l.substring(6).startsWith(check + " ")).toList();
@@ -38,12 +52,9 @@ class ValidateIT {
     void everyCheckPassesOnAGoodPair() {
         TestDb source = PgServers.source();
         TestDb target = PgServers.target();
-        source.exec(TABLE);
-        target.exec(TABLE);
-        Model m = pair(source, target).sync("s1", "src", List.of("dst"), "public.items:id");
+        Model m = items(source, target);
 
-        Cli.Result r = m.run("validate");
-        assertEquals(0, r.exit(), r.toString());
+        Cli.Result r = validate(m, 0);
         for (String check : List.of("connection", "same-database", "version", "extensions", "languages", "tables",
                 "keys", "constraints", "identifiers", "privileges", "suppression", "source-version", "plpgsql", "large-objects", "size")) {
             assertLine(r, "PASS", check);
@@ -54,8 +65,7 @@ class ValidateIT {
         }
         assertTrue(r.out().contains("via superuser"), r.toString());
 
-        Cli.Result json = m.run("validate", "all", "--json");
-        assertEquals(0, json.exit(), json.toString());
+        Cli.Result json = validate(m, 0, "all", "--json");
         assertTrue(json.out().strip().startsWith("[{\"sync\":\"s1\",\"check\":\"connection\",\"status\":\"PASS\","),
                 json.toString());
         assertTrue(json.out().contains("\"check\":\"suppression\",\"status\":\"PASS\""), json.toString());
@@ -66,18 +76,14 @@ class ValidateIT {
     void targetOlderThanSourceFails() {
         TestDb source = PgServers.database("default");
         TestDb target = PgServers.database("9.6.24");
-        source.exec(TABLE);
-        target.exec(TABLE);
-        Model m = pair(source, target).sync("s1", "src", List.of("dst"), "public.items:id");
+        Model m = items(source, target);
 
-        Cli.Result r = m.run("validate", "s1");
-        assertEquals(1, r.exit(), r.toString());
+        Cli.Result r = validate(m, 1, "s1");
         assertLine(r, "FAIL", "version", "runs PostgreSQL 9.6", "use a target server at PostgreSQL 17 or newer");
         assertLine(r, "PASS", "tables");
         assertLine(r, "PASS", "suppression");
 
-        Cli.Result json = m.run("validate", "s1", "--json");
-        assertEquals(1, json.exit(), json.toString());
+        Cli.Result json = validate(m, 1, "s1", "--json");
         assertTrue(json.out().contains("\"check\":\"version\",\"status\":\"FAIL\""), json.toString());
     }
 
@@ -85,11 +91,8 @@ class ValidateIT {
     void newerTargetPasses() {
         TestDb source = PgServers.database("9.6.24");
         TestDb target = PgServers.database("default");
-        source.exec(TABLE);
-        target.exec(TABLE);
-        Model m = pair(source, target).sync("s1", "src", List.of("dst"), "public.items:id");
-        Cli.Result r = m.run("validate");
-        assertEquals(0, r.exit(), r.toString());
+        Model m = items(source, target);
+        Cli.Result r = validate(m, 0);
         assertLine(r, "PASS", "version", "runs PostgreSQL 17", "runs 9.6");
     }
 
@@ -105,8 +108,7 @@ class ValidateIT {
         Model m = pair(source, target).sync("s1", "src", List.of("dst"), "public.items:id", "public.other:id",
                 "public.third:id", "public.gone:id");
 
-        Cli.Result r = m.run("validate");
-        assertEquals(1, r.exit(), r.toString());
+        Cli.Result r = validate(m, 1);
         assertLine(r, "FAIL", "tables", "public.items", "lacks column(s) price", "ADD COLUMN");
         assertLine(r, "FAIL", "tables", "public.other", "a is bigint on the target, integer on the source");
         assertLine(r, "FAIL", "tables", "public.other", "NOT NULL column(s) without default", "b");
@@ -122,15 +124,13 @@ class ValidateIT {
         source.exec("CREATE TABLE public.log (at timestamptz, line text)");
         target.exec("CREATE TABLE public.log (at timestamptz, line text)");
         Model m = pair(source, target).sync("s1", "src", List.of("dst"), "public.log:");
-        Cli.Result r = m.run("validate");
-        assertEquals(1, r.exit(), r.toString());
+        Cli.Result r = validate(m, 1);
         assertLine(r, "FAIL", "keys", "public.log has no primary key", "fullcopy");
 
         TestDb full = PgServers.target();
         full.exec("CREATE TABLE public.log (at timestamptz, line text)");
         m.db("full", full).sync("s2", "src", List.of("full:fullcopy"), "public.log:");
-        Cli.Result r2 = m.run("validate", "s2");
-        assertEquals(0, r2.exit(), r2.toString());
+        Cli.Result r2 = validate(m, 0, "s2");
         assertLine(r2, "PASS", "keys", "no delta targets");
     }
 
@@ -142,8 +142,7 @@ class ValidateIT {
         target.exec("CREATE TABLE public.items (id int PRIMARY KEY, qty int)",
                 "ALTER TABLE public.items ADD CONSTRAINT \"Qty positive\" CHECK (qty > 0) NOT VALID");
         Model m = pair(source, target).sync("s1", "src", List.of("dst"), "public.items:id");
-        Cli.Result r = m.run("validate");
-        assertEquals(0, r.exit(), r.toString());
+        Cli.Result r = validate(m, 0);
         assertLine(r, "WARN", "constraints", "public.items (\"Qty positive\")", "VALIDATE CONSTRAINT");
 
         target.exec("ALTER TABLE public.items DROP CONSTRAINT \"Qty positive\"");
@@ -158,15 +157,13 @@ class ValidateIT {
         source.exec(TABLE, "CREATE EXTENSION chkpass", "CREATE EXTENSION citext");
         target.exec(TABLE);
         Model m = pair(source, target).sync("s1", "src", List.of("dst"), "public.items:id");
-        Cli.Result r = m.run("validate");
-        assertEquals(1, r.exit(), r.toString());
+        Cli.Result r = validate(m, 1);
         assertLine(r, "FAIL", "extensions", "lacks extension(s)", "chkpass");
         assertLine(r, "WARN", "extensions", "citext", "available on target db dst but not created");
 
         target.exec("CREATE EXTENSION citext");
         source.exec("DROP EXTENSION chkpass");
-        Cli.Result ok = m.run("validate");
-        assertEquals(0, ok.exit(), ok.toString());
+        Cli.Result ok = validate(m, 0);
         assertLine(ok, "PASS", "extensions", "has citext");
     }
 
@@ -181,8 +178,7 @@ class ValidateIT {
         Model m = Model.create().db("src", source).db("dst", target, user, null)
                 .sync("s1", "src", List.of("dst"), "public.items:id");
 
-        Cli.Result r = m.run("validate");
-        assertEquals(1, r.exit(), r.toString());
+        Cli.Result r = validate(m, 1);
         assertLine(r, "FAIL", "suppression", "cannot set session_replication_role", "GRANT SET ON PARAMETER",
                 "aiven_extras", "rds_session_replication_role");
         assertLine(r, "PASS", "privileges", "on target db dst has INSERT, DELETE, TRUNCATE");
@@ -192,14 +188,12 @@ class ValidateIT {
                 "CREATE FUNCTION aiven_extras.session_replication_role(arg text) RETURNS text LANGUAGE plpgsql "
                 + "SECURITY DEFINER SET search_path = pg_catalog AS $$ BEGIN "
                 + "RETURN pg_catalog.set_config('session_replication_role', arg, false); END $$");
-        Cli.Result aiven = m.run("validate");
-        assertEquals(0, aiven.exit(), aiven.toString());
+        Cli.Result aiven = validate(m, 0);
         assertLine(aiven, "PASS", "suppression", "aiven_extras.session_replication_role(text)");
 
         // PostgreSQL 15+: the parameter privilege comes first
         target.exec("GRANT SET ON PARAMETER session_replication_role TO " + user);
-        Cli.Result granted = m.run("validate");
-        assertEquals(0, granted.exit(), granted.toString());
+        Cli.Result granted = validate(m, 0);
         assertLine(granted, "PASS", "suppression", "SET privilege on session_replication_role");
     }
 
@@ -214,8 +208,7 @@ class ValidateIT {
                 "GRANT INSERT ON public.items TO writer_" + source.name());
         Model m = Model.create().db("src", source, user, null).db("dst", target, "writer_" + source.name(), null)
                 .sync("s1", "src", List.of("dst"), "public.items:id");
-        Cli.Result r = m.run("validate");
-        assertEquals(1, r.exit(), r.toString());
+        Cli.Result r = validate(m, 1);
         assertLine(r, "FAIL", "privileges", "on source db src lacks SELECT/UPDATE/TRIGGER on public.items", "GRANT SELECT, UPDATE, TRIGGER");
         assertLine(r, "FAIL", "privileges", "may not create schema ibex on source db src", "GRANT CREATE ON DATABASE");
         assertLine(r, "FAIL", "privileges", "on target db dst lacks DELETE/TRUNCATE on public.items");
@@ -231,8 +224,7 @@ class ValidateIT {
         TestDb source = PgServers.source();
         source.exec(TABLE);
         Model m = pair(source, source).sync("s1", "src", List.of("dst"), "public.items:id");
-        Cli.Result r = m.run("validate");
-        assertEquals(1, r.exit(), r.toString());
+        Cli.Result r = validate(m, 1);
         assertLine(r, "FAIL", "same-database", "are the same database", "ibex update db dst");
     }
 
@@ -246,8 +238,7 @@ class ValidateIT {
         source.exec(ddl, "SELECT lowrite(lo_open(lo_create(0), 131072), 'data')");
         target.exec(ddl);
         Model m = pair(source, target).sync("s1", "src", List.of("dst"), "public." + longName + ":id");
-        Cli.Result r = m.run("validate");
-        assertEquals(0, r.exit(), r.toString());
+        Cli.Result r = validate(m, 0);
         assertLine(r, "WARN", "large-objects", "holds 1 large object(s)", "not replicate");
         assertLine(r, "WARN", "identifiers", "public." + longName + " -> delta_public_");
         assertLine(r, "PASS", "size", "source db src is");
@@ -258,8 +249,7 @@ class ValidateIT {
         TestDb source = PgServers.source();
         source.exec(TABLE);
         Model m = Model.create().db("src", source).unreachableDb("dst").sync("s1", "src", List.of("dst"), "public.items:id");
-        Cli.Result r = m.run("validate");
-        assertEquals(1, r.exit(), r.toString());
+        Cli.Result r = validate(m, 1);
         assertLine(r, "FAIL", "connection", "Cannot connect to dst at 127.0.0.1:1", "ibex update db dst");
         assertLine(r, "PASS", "connection", "db src");
         assertLine(r, "PASS", "privileges", "source db src");
@@ -269,8 +259,7 @@ class ValidateIT {
     @Test
     void unknownSyncIsOneLine() {
         Model m = Model.create();
-        Cli.Result r = m.run("validate", "nosuch");
-        assertEquals(1, r.exit(), r.toString());
+        Cli.Result r = validate(m, 1, "nosuch");
         assertTrue(r.err().contains("No sync named \"nosuch\""), r.toString());
         assertEquals(1, r.err().strip().lines().count(), r.toString());
     }

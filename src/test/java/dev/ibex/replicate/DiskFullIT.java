@@ -23,7 +23,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -53,16 +52,11 @@ class DiskFullIT {
     private TestDb repo;
     private TestDb src;
     private TestDb dst;
-    private final List<Writers> running = new ArrayList<>();
-
-    private Writers keep(Writers w) {
-        running.add(w);
-        return w;
-    }
+    private final Writers.Running running = new Writers.Running();
 
     @AfterEach
     void tearDown() throws Exception {
-        Writers.stopAll(running);
+        running.stopAll();
         if (model != null) {
             model.close();
         }
@@ -139,13 +133,12 @@ class DiskFullIT {
         ReplicaSet set = ReplicaSet.on(src, dst);
         model = set.model();
         repo = set.repoDb();
-        repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '0.2'), ('kid_retry_max', '2')");
+        FaultsIT.retryQuickly(repo);
         model.sync("s", "src", List.of("dst"), "public.t:id", "public.u:id");
         try (InProcessController c = new InProcessController(repo)) {
-            eventually(Duration.ofSeconds(60), "capture on t and u", () -> "2".equals(src.scalar(
-                    "SELECT count(DISTINCT tgrelid) FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN ('t'::regclass, 'u'::regclass)")));
+            FaultsIT.awaitCaptured(src, "t", "u");
             // the writers truncate u only: a TRUNCATE of t on the target would free its disk
-            Writers writers = keep(Writers.start(src, 3, 30, FaultsIT.load(2000, "u", "t", "u")));
+            Writers writers = running.keep(Writers.start(src, 3, 30, FaultsIT.load(2000, "u", "t", "u")));
             writers.awaitCommits(100);
             eventually(Duration.ofSeconds(60), "rows on the target", () -> dst.count("t") > 0);
 

@@ -11,7 +11,6 @@ import dev.ibex.test.PgServers;
 import dev.ibex.test.TcpProxy;
 import dev.ibex.test.TestDb;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -41,12 +40,7 @@ class DroppedSocketIT {
     private TestDb src;
     private TestDb dst;
     private TcpProxy proxy;
-    private final List<Writers> running = new ArrayList<>();
-
-    private Writers keep(Writers w) {
-        running.add(w);
-        return w;
-    }
+    private final Writers.Running running = new Writers.Running();
 
     /**
      * Source and target with {@code schema}; db "src" or "dst" (as {@code proxied} names) is
@@ -62,13 +56,12 @@ class DroppedSocketIT {
         model.db("src", "src".equals(proxied) ? proxy.address(src) : src)
                 .db("dst", "dst".equals(proxied) ? proxy.address(dst) : dst);
         repo = model.repoDb();
-        // failed runs are retried quickly, so each case heals within the test's time
-        repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '0.2'), ('kid_retry_max', '2')");
+        FaultsIT.retryQuickly(repo);
     }
 
     @AfterEach
     void tearDown() {
-        Writers.stopAll(running);
+        running.stopAll();
         if (proxy != null) {
             proxy.close();
         }
@@ -94,13 +87,6 @@ class DroppedSocketIT {
                 + " AND a.state = 'active' AND a.query ~* '^COPY .*" + direction + "'")) > 0;
     }
 
-    private void awaitCaptured(String... tables) throws InterruptedException {
-        String oids = String.join(", ", Arrays.stream(tables).map(t -> "'" + t + "'::regclass").toList());
-        eventually(Duration.ofSeconds(60), "capture on " + Arrays.toString(tables), () -> Integer.parseInt(src.scalar(
-                "SELECT count(DISTINCT tgrelid) FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN (" + oids + ")"))
-                == tables.length);
-    }
-
     private boolean same(String... tables) {
         return Arrays.stream(tables).allMatch(t -> FaultsIT.checksum(src, t).equals(FaultsIT.checksum(dst, t)));
     }
@@ -116,6 +102,35 @@ class DroppedSocketIT {
         }
         eventually(Duration.ofSeconds(30), "no run left 'running'",
                 () -> "0".equals(repo.scalar("SELECT count(*) FROM ibex.run WHERE sync = 's' AND state = 'running'")));
+    }
+
+    /**
+     * Resets every connection through the proxy to the {@code side} ("source" or "target"), refuses
+     * new ones until the test lifts it, and waits for a run failing on it; how many were reset.
+     * {@code relayed}: what the proxy had relayed, for the log.
+     */
+    private int dropAll(String side, long relayed) throws InterruptedException {
+        long bad = model.runs("s", "bad");
+        proxy.refuse(true);
+        int dropped = proxy.dropAll();
+        assertTrue(dropped > 0, "connections to drop");
+        System.out.printf("dropped %d %s connections after %.1f MB relayed%n", dropped, side, relayed / 1e6);
+        eventually(Duration.ofSeconds(30), "a failed run on the dropped " + side, () -> model.runs("s", "bad") > bad);
+        return dropped;
+    }
+
+    /**
+     * With nobody acting but the final kick: the writers go on a while, then the target equals the
+     * source, the controller still runs, no failed run asks for a person, and ibex connected
+     * through the proxy again.
+     */
+    private void healed(InProcessController c, Writers writers, int dropped) throws InterruptedException {
+        writers.awaitCommits(writers.committed() + 200);
+        writers.stop();
+        converges("t", "u");
+        c.assertRunning();
+        FaultsIT.failedRunsNeedNoPerson(repo);
+        assertTrue(proxy.accepted() > dropped, "ibex connected again");
     }
 
     // ---- source -> ibex: the one-time copy's COPY TO is cut ---------------------------------------
@@ -135,30 +150,19 @@ class DroppedSocketIT {
         model.sync("s", "src", List.of("dst"), "public.t:id", "public.u:id");
         repo.exec("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's'");
         try (InProcessController c = new InProcessController(repo)) {
-            awaitCaptured("t", "u");
+            FaultsIT.awaitCaptured(src, "t", "u");
             // the writers truncate u only: a TRUNCATE of t would leave the copy nothing to copy
-            Writers writers = keep(Writers.start(src, 3, 30, FaultsIT.load(60000, "u", "t", "u")));
+            Writers writers = running.keep(Writers.start(src, 3, 30, FaultsIT.load(60000, "u", "t", "u")));
             writers.awaitCommits(50);
             eventually(Duration.ofSeconds(60), "the source's COPY of the one-time copy past 5000 rows",
                     () -> copying(src, "COPY TO", 5000));
-            long bad = model.runs("s", "bad");
-            long relayed = proxy.bytesToClient();
-            proxy.refuse(true);
-            int dropped = proxy.dropAll();
-            assertTrue(dropped > 0, "connections to drop");
-            System.out.printf("dropped %d source connections after %.1f MB from the source%n", dropped, relayed / 1e6);
-            eventually(Duration.ofSeconds(30), "a failed run on the dropped source", () -> model.runs("s", "bad") > bad);
+            int dropped = dropAll("source", proxy.bytesToClient());
             assertEquals("1", FaultsIT.onetimecopy(repo), "the copy is still pending after the drop");
             assertTrue(dst.count("t") < 60000, "the drop cut the copy short");
             proxy.refuse(false);
             eventually(Duration.ofSeconds(120), "the copy to complete through the proxy again",
                     () -> "0".equals(FaultsIT.onetimecopy(repo)));
-            writers.awaitCommits(writers.committed() + 200);
-            writers.stop();
-            converges("t", "u");
-            c.assertRunning();
-            FaultsIT.failedRunsNeedNoPerson(repo);
-            assertTrue(proxy.accepted() > dropped, "ibex connected again");
+            healed(c, writers, dropped);
         }
         System.out.printf("source drop case: %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }
@@ -178,32 +182,21 @@ class DroppedSocketIT {
         dst.exec(SLOW_TARGET);
         model.sync("s", "src", List.of("dst"), "public.t:id", "public.u:id");
         try (InProcessController c = new InProcessController(repo)) {
-            awaitCaptured("t", "u");
-            Writers writers = keep(Writers.start(src, 3, 30, FaultsIT.load(2000, "u", "t", "u")));
+            FaultsIT.awaitCaptured(src, "t", "u");
+            Writers writers = running.keep(Writers.start(src, 3, 30, FaultsIT.load(2000, "u", "t", "u")));
             writers.awaitCommits(100);
             eventually(Duration.ofSeconds(60), "rows on the target", () -> dst.count("t") > 0);
             src.exec("INSERT INTO t SELECT g, g, repeat('y', 400) FROM generate_series(100000, 159999) g");
             eventually(Duration.ofSeconds(60), "the target's COPY of the big batch past 5000 rows",
                     () -> copying(dst, "COPY FROM", 5000));
-            long bad = model.runs("s", "bad");
             long good = model.runs("s", "good");
-            long relayed = proxy.bytesToServer();
-            proxy.refuse(true);
-            int dropped = proxy.dropAll();
-            assertTrue(dropped > 0, "connections to drop");
-            System.out.printf("dropped %d target connections after %.1f MB to the target%n", dropped, relayed / 1e6);
-            eventually(Duration.ofSeconds(30), "a failed run on the dropped target", () -> model.runs("s", "bad") > bad);
+            int dropped = dropAll("target", proxy.bytesToServer());
             assertEquals(0, dst.count("t WHERE id >= 100000"), "the cut batch left no row behind");
             proxy.refuse(false);
             eventually(Duration.ofSeconds(120), "the big batch on the target",
                     () -> dst.count("t WHERE id >= 100000") == 60000);
             assertTrue(model.runs("s", "good") > good);
-            writers.awaitCommits(writers.committed() + 200);
-            writers.stop();
-            converges("t", "u");
-            c.assertRunning();
-            FaultsIT.failedRunsNeedNoPerson(repo);
-            assertTrue(proxy.accepted() > dropped, "ibex connected again");
+            healed(c, writers, dropped);
         }
         System.out.printf("target drop case: %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }

@@ -53,13 +53,7 @@ class FaultsIT {
     private TestDb src;
     private TestDb dst;
     private final List<Long> started = new ArrayList<>();
-    /** Writers a failed test leaves running, stopped after it. */
-    private final List<Writers> running = new ArrayList<>();
-
-    private Writers keep(Writers w) {
-        running.add(w);
-        return w;
-    }
+    private final Writers.Running running = new Writers.Running();
 
     private void setUp(String... schema) {
         set = ReplicaSet.create(schema);
@@ -67,13 +61,17 @@ class FaultsIT {
         repo = set.repoDb();
         src = set.src();
         dst = set.dst();
-        // failed runs are retried quickly, so each case heals within the test's time
+        retryQuickly(repo);
+    }
+
+    /** Failed runs are retried quickly, so that each case heals within the test's time. */
+    static void retryQuickly(TestDb repo) {
         repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '0.2'), ('kid_retry_max', '2')");
     }
 
     @AfterEach
     void tearDown() {
-        Writers.stopAll(running);
+        running.stopAll();
         started.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
         if (set != null) {
             set.close();
@@ -140,7 +138,7 @@ class FaultsIT {
      * and the controller did not try again (its runs failed "capture is not installed" until a
      * reload), a limit of capture this matrix does not cover.
      */
-    private void awaitCaptured(String... tables) throws InterruptedException {
+    static void awaitCaptured(TestDb src, String... tables) throws InterruptedException {
         String oids = String.join(", ", Arrays.stream(tables).map(t -> "'" + t + "'::regclass").toList());
         eventually(Duration.ofSeconds(60), "capture on " + Arrays.toString(tables), () -> Integer.parseInt(src.scalar(
                 "SELECT count(DISTINCT tgrelid) FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN (" + oids + ")"))
@@ -164,7 +162,7 @@ class FaultsIT {
         setUp(T);
         model.sync("s", "src", List.of("dst"), "public.t:id");
         try (InProcessController c = new InProcessController(repo)) {
-            awaitCaptured("t");
+            awaitCaptured(src, "t");
             try (Writers writers = Writers.start(src, 3, 30, load(2000, "t", "t"))) {
                 writers.awaitCommits(100);
                 eventually(Duration.ofSeconds(60), "rows on the target", () -> dst.count("t") > 0);
@@ -226,7 +224,7 @@ class FaultsIT {
         model.sync("s", "src", List.of("dst"), "public.t:id", "public.u:id");
         repo.exec("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's'");
         try (InProcessController c = new InProcessController(repo)) {
-            awaitCaptured("t", "u");
+            awaitCaptured(src, "t", "u");
             try (Writers writers = Writers.start(src, 3, 30, load(25000, "u", "t", "u"))) {
                 // no run fails: none is cut by the target's statement_timeout
                 String failed = "SELECT string_agg(error, E'\\n') FROM ibex.run WHERE sync = 's' AND state = 'bad'";
@@ -258,8 +256,8 @@ class FaultsIT {
         repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('purge_interval', '1')");
         try (InProcessController c = new InProcessController(repo);
              Connection longOne = src.connect(); Statement st = longOne.createStatement()) {
-            awaitCaptured("t", "u");
-            Writers writers = keep(Writers.start(src, 3, 30, load(2000, "t", "t")));
+            awaitCaptured(src, "t", "u");
+            Writers writers = running.keep(Writers.start(src, 3, 30, load(2000, "t", "t")));
             writers.awaitCommits(50);
             eventually(Duration.ofSeconds(60), "rows on the target", () -> dst.count("t") > 0);
             longOne.setAutoCommit(false);
@@ -351,7 +349,7 @@ class FaultsIT {
         Path piddir = Files.createTempDirectory("ibex-pid");
         Path logDir = Files.createTempDirectory("ibex-log");
         long pid = start(piddir, logDir);
-        awaitCaptured("t", "u");
+        awaitCaptured(src, "t", "u");
         try (Writers writers = Writers.start(src, 3, 30, load(60000, "u", "t", "u"))) {
             eventually(Duration.ofSeconds(90), "some parts of the copy committed on the target",
                     () -> dst.count("t") > 0);
@@ -394,8 +392,8 @@ class FaultsIT {
         model.sync("s", "src", List.of("dst"), "public.t:id");
         try (InProcessController c = new InProcessController(repo);
              Connection server = targetServer(); Statement st = server.createStatement()) {
-            awaitCaptured("t");
-            Writers writers = keep(Writers.start(src, 3, 30, load(2000, "t", "t")));
+            awaitCaptured(src, "t");
+            Writers writers = running.keep(Writers.start(src, 3, 30, load(2000, "t", "t")));
             writers.awaitCommits(100);
             eventually(Duration.ofSeconds(60), "rows on the target", () -> dst.count("t") > 0);
             String ibexSessions = "FROM pg_stat_activity WHERE datname = '" + dst.name() + "' AND application_name LIKE 'ibex%'";

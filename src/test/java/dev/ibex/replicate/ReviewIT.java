@@ -3,10 +3,8 @@ package dev.ibex.replicate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.ibex.test.Model;
-import dev.ibex.test.PgServers;
 import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Defects a review found (each test failed before its fix): data loss or a wedged sync. */
@@ -16,18 +14,15 @@ class ReviewIT {
     @Test
     void wholeCopyOfParentKeepsChildRows() {
         try (ReplicaSet set = ReplicaSet.create("CREATE TABLE m (id int PRIMARY KEY, v text)",
-                        "CREATE TABLE m_2020 (PRIMARY KEY (id)) INHERITS (m)");
-             SyncRunner runner = new SyncRunner(set.model().repo())) {
+                        "CREATE TABLE m_2020 (PRIMARY KEY (id)) INHERITS (m)")) {
             TestDb src = set.src();
             TestDb dst = set.dst();
-            Model m = set.model();
-            m.sync("s1", false, List.of(m.table("src", "public", "m", "id"),
-                    m.table("src", "public", "m_2020", "id")), "src", "dst").capture("src");
+            set.sync("s1", "m", "m_2020");
             src.exec("INSERT INTO m VALUES (1, 'parent')", "INSERT INTO m_2020 SELECT g, 'c' FROM generate_series(2, 100) g");
-            assertEquals("good", runner.runOnce("s1").state());
+            set.goodRun("s1");
             assertEquals("99", dst.scalar("SELECT count(*) FROM ONLY m_2020"));
             src.exec("TRUNCATE ONLY m", "INSERT INTO m VALUES (1, 'again')");
-            assertEquals("good", runner.runOnce("s1").state());
+            set.goodRun("s1");
             assertEquals(src.checksum("m_2020", "id"), dst.checksum("m_2020", "id"), "child rows on the target");
         }
     }
@@ -35,20 +30,18 @@ class ReviewIT {
     /** Changes captured before a key change must still reach the target. */
     @Test
     void keyChangeKeepsPendingChanges() {
-        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE k (id int PRIMARY KEY, code text NOT NULL UNIQUE, v text)");
-             SyncRunner runner = new SyncRunner(set.model().repo())) {
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE k (id int PRIMARY KEY, code text NOT NULL UNIQUE, v text)")) {
             TestDb src = set.src();
             TestDb dst = set.dst();
             Model m = set.model();
-            int rel = m.table("src", "public", "k", "id");
-            m.sync("s1", false, List.of(rel), "src", "dst").capture("src");
+            int rel = set.sync("s1", "k").get(0);
             src.exec("INSERT INTO k SELECT g, 'c' || g, 'v' FROM generate_series(1, 10) g");
-            assertEquals("good", runner.runOnce("s1").state());
+            set.goodRun("s1");
             src.exec("UPDATE k SET v = 'changed' WHERE id <= 5");
             // what 'ibex validate' does when the source's key moved to another column set
             m.repo().update("UPDATE ibex.relation SET keycols = '{code}', keytypes = '{text}' WHERE id = ?", rel);
             m.capture("src");
-            assertEquals("good", runner.runOnce("s1").state());
+            set.goodRun("s1");
             assertEquals(src.checksum("k", "id"), dst.checksum("k", "id"), "updates made before the key change");
         }
     }
@@ -56,20 +49,19 @@ class ReviewIT {
     /** onetimecopy must not be cleared while a target has not had its copy. */
     @Test
     void onetimecopyStaysForInactiveTarget() {
-        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE o (id int PRIMARY KEY, v text)");
-             SyncRunner runner = new SyncRunner(set.model().repo())) {
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE o (id int PRIMARY KEY, v text)")) {
             TestDb src = set.src();
             TestDb dst = set.dst();
             Model m = set.model();
             src.exec("INSERT INTO o SELECT g, 'v' FROM generate_series(1, 10) g");
-            m.sync("s1", false, List.of(m.table("src", "public", "o", "id")), "src", "dst").capture("src");
+            set.sync("s1", "o");
             m.repo().update("UPDATE ibex.sync SET onetimecopy = 1");
             m.repo().update("UPDATE ibex.db SET status = 'inactive' WHERE name = 'dst'");
             m.repo().commit();
-            runner.runOnce("s1");
+            set.runner().runOnce("s1");
             m.repo().update("UPDATE ibex.db SET status = 'active' WHERE name = 'dst'");
             m.repo().commit();
-            runner.runOnce("s1");
+            set.runner().runOnce("s1");
             assertEquals(src.checksum("o", "id"), dst.checksum("o", "id"), "the one-time copy reached the target");
         }
     }
@@ -77,20 +69,15 @@ class ReviewIT {
     /** A swap of a unique non-key value must not wedge a batch that spans several steps. */
     @Test
     void uniqueSwapAcrossSteps() {
-        TestDb src = PgServers.source();
-        TestDb dst = PgServers.target();
-        for (TestDb db : List.of(src, dst)) {
-            db.exec("CREATE TABLE u (id int PRIMARY KEY, code text NOT NULL UNIQUE)");
-        }
-        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
-            runner.stepSize(1, 1);
-            m.db("src", src).db("dst", dst);
-            m.sync("s1", false, List.of(m.table("src", "public", "u", "id")), "src", "dst").capture("src");
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE u (id int PRIMARY KEY, code text NOT NULL UNIQUE)")) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            set.runner().stepSize(1, 1);
+            set.sync("s1", "u");
             src.exec("INSERT INTO u VALUES (1, 'a'), (2, 'b')");
-            assertEquals("good", runner.runOnce("s1").state());
+            set.goodRun("s1");
             src.exec("BEGIN; UPDATE u SET code = 'tmp' WHERE id = 1; UPDATE u SET code = 'a' WHERE id = 2; UPDATE u SET code = 'b' WHERE id = 1; COMMIT");
-            SyncRunner.Result r = runner.runOnce("s1");
-            assertEquals("good", r.state(), r.toString());
+            set.goodRun("s1");
             assertEquals(src.checksum("u", "id"), dst.checksum("u", "id"));
         }
     }

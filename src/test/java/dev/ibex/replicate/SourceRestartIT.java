@@ -19,7 +19,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -48,12 +47,7 @@ class SourceRestartIT {
     private TestDb repo;
     private TestDb src;
     private TestDb dst;
-    private final List<Writers> running = new ArrayList<>();
-
-    private Writers keep(Writers w) {
-        running.add(w);
-        return w;
-    }
+    private final Writers.Running running = new Writers.Running();
 
     /** The source on a dedicated server whose data survives its restarts; the target on the shared one. */
     private void setUp(String... schema) throws IOException {
@@ -67,13 +61,12 @@ class SourceRestartIT {
         model = set.model();
         repo = set.repoDb();
         dst = set.dst();
-        // failed runs are retried quickly, so each case heals within the test's time
-        repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '0.2'), ('kid_retry_max', '2')");
+        FaultsIT.retryQuickly(repo);
     }
 
     @AfterEach
     void tearDown() throws IOException {
-        Writers.stopAll(running);
+        running.stopAll();
         if (set != null) {
             set.close();
         }
@@ -159,13 +152,6 @@ class SourceRestartIT {
                 () -> "0".equals(repo.scalar("SELECT count(*) FROM ibex.run WHERE sync = 's' AND state = 'running'")));
     }
 
-    private void awaitCaptured(String... tables) throws InterruptedException {
-        String oids = String.join(", ", Arrays.stream(tables).map(t -> "'" + t + "'::regclass").toList());
-        eventually(Duration.ofSeconds(60), "capture on " + Arrays.toString(tables), () -> Integer.parseInt(src.scalar(
-                "SELECT count(DISTINCT tgrelid) FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN (" + oids + ")"))
-                == tables.length);
-    }
-
     /** Waits for {@code n} more commits of the writers (that they write again once the source is back). */
     private static void awaitCommits(Writers writers, long n) throws InterruptedException {
         long target = writers.committed() + n;
@@ -183,8 +169,8 @@ class SourceRestartIT {
         // during the outage whatever autokick sees, and fails on it (Bucardo's checktime, a setting)
         repo.exec("UPDATE ibex.sync SET checktime = '1 second' WHERE name = 's'");
         try (InProcessController c = new InProcessController(repo)) {
-            awaitCaptured("t");
-            Writers writers = keep(Writers.startReconnecting(src, 3, 30, FaultsIT.load(2000, "t", "t")));
+            FaultsIT.awaitCaptured(src, "t");
+            Writers writers = running.keep(Writers.startReconnecting(src, 3, 30, FaultsIT.load(2000, "t", "t")));
             writers.awaitCommits(100);
             eventually(Duration.ofSeconds(60), "rows on the target", () -> dst.count("t") > 0);
             // mid-batch: an ibex session with a transaction open on the source
@@ -215,9 +201,9 @@ class SourceRestartIT {
         model.sync("s", "src", List.of("dst"), "public.t:id", "public.u:id");
         repo.exec("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's'");
         try (InProcessController c = new InProcessController(repo)) {
-            awaitCaptured("t", "u");
+            FaultsIT.awaitCaptured(src, "t", "u");
             // the writers truncate u only: a TRUNCATE of t would leave the copy nothing to copy
-            Writers writers = keep(Writers.startReconnecting(src, 3, 30, FaultsIT.load(60000, "u", "t", "u")));
+            Writers writers = running.keep(Writers.startReconnecting(src, 3, 30, FaultsIT.load(60000, "u", "t", "u")));
             writers.awaitCommits(50);
             // its COPY still sends: 24 MB of rows, more than the socket's buffers hold while the target is slow
             eventually(Duration.ofSeconds(60), "the one-time copy reading t on the source",

@@ -91,7 +91,21 @@ public final class Writers implements AutoCloseable {
         }
     }
 
-    /** Stops the writers and waits for them; rethrows what broke one. */
+    /** Writers a test started: a failed test leaves its own running, so each is stopped after the test. */
+    public static final class Running {
+
+        private final List<Writers> started = new ArrayList<>();
+
+        public Writers keep(Writers w) {
+            started.add(w);
+            return w;
+        }
+
+        public void stopAll() {
+            Writers.stopAll(started);
+        }
+    }
+
     /** Stops each, after a test: one that failed already, or fails to stop, has been reported. */
     public static void stopAll(Iterable<Writers> writers) {
         for (Writers w : writers) {

@@ -2,17 +2,23 @@ package dev.ibex.test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.ibex.replicate.SyncRunner;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The setup most integration tests start from: a new database on the "source" server and one on
  * the "target" server, the same statements (the tables) run on both, and a fresh repository whose
  * model has them as dbs "src" and "dst". Syncs, captures and runs are the test's own, on
- * {@link #model()}. Closing it closes the model.
+ * {@link #model()}, or for a sync run in the test's own thread {@link #sync} and {@link #runner()}.
+ * Closing it closes the runner and the model.
  */
 public final class ReplicaSet implements AutoCloseable {
 
     private final TestDb src;
     private final TestDb dst;
     private final Model model;
+    private SyncRunner runner;
 
     private ReplicaSet(TestDb src, TestDb dst, Model model) {
         this.src = src;
@@ -52,6 +58,39 @@ public final class ReplicaSet implements AutoCloseable {
         return model.repoDb();
     }
 
+    /**
+     * A runner on the model's repository, made on first use: one runner for the whole test keeps
+     * table shapes and plans between its runs, as a controller's kid does.
+     */
+    public SyncRunner runner() {
+        if (runner == null) {
+            runner = new SyncRunner(model.repo());
+        }
+        return runner;
+    }
+
+    /**
+     * Sync {@code name} from "src" to "dst" over {@code tables} of schema public ("t" keyed by id,
+     * "t:a,b" by a and b), with capture installed on "src" and autokick off: the test's
+     * {@link #runner()} runs it. Returns the tables' relation ids, in order.
+     */
+    public List<Integer> sync(String name, String... tables) {
+        List<Integer> relations = new ArrayList<>();
+        for (String t : tables) {
+            String[] p = t.split(":");
+            relations.add(model.table("src", "public", p[0], p.length > 1 ? p[1].split(",") : new String[] {"id"}));
+        }
+        model.sync(name, false, relations, "src", "dst").capture("src");
+        return relations;
+    }
+
+    /** One run of {@code sync} by {@link #runner()}, which must be good. */
+    public SyncRunner.Result goodRun(String sync) {
+        SyncRunner.Result r = runner().runOnce(sync);
+        assertEquals("good", r.state(), r.toString());
+        return r;
+    }
+
     /** {@link #assertSameRows(TestDb, TestDb, String, String)} from "src" to "dst". */
     public void assertSameRows(String table, String orderBy) {
         assertSameRows(src, dst, table, orderBy);
@@ -75,6 +114,12 @@ public final class ReplicaSet implements AutoCloseable {
 
     @Override
     public void close() {
-        model.close();
+        try {
+            if (runner != null) {
+                runner.close();
+            }
+        } finally {
+            model.close();
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.ibex.test;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,8 +14,8 @@ import java.sql.Statement;
 
 /**
  * A server of its own whose pg_hba.conf demands scram-sha-256 passwords from every role but
- * postgres (the embedded servers trust every local connection), as {@code cli.PasswordIT} sets
- * one up. postgres connects without a password over 127.0.0.1; every other role needs its own.
+ * postgres (the embedded servers trust every local connection). postgres connects without a
+ * password over 127.0.0.1; every other role needs its own.
  */
 public final class ScramServer implements AutoCloseable {
 
@@ -33,6 +35,7 @@ public final class ScramServer implements AutoCloseable {
                 rs.next();
                 hba = Path.of(rs.getString(1));
             }
+            assertTrue(Files.readString(hba).contains("trust"), "expected a trusting pg_hba.conf to start from");
             Files.writeString(hba, """
                     local all postgres trust
                     host  all postgres 127.0.0.1/32 trust
