@@ -56,13 +56,15 @@ class PurgeRaceIT {
                 adding.update("INSERT INTO ibex.sync (name, relgroup, dbgroup, autokick) VALUES ('s2', 's2_rel', 's2_dbs', false)");
                 Capture.reconcile(adding, adding.db("src").orElseThrow());
 
-                // meanwhile: an application changes a row after s2's seed, s1 applies it, the purge runs
+                // meanwhile: an application changes a row after s2's seed, and the purge comes round (a run
+                // of s1 would wait for the command: runWhileATableIsBeingAddedStillCopiesItWhole)
                 src.exec("UPDATE t SET v = 'after the seed of s2' WHERE id = 2");
-                assertEquals("good", runner.runOnce("s1").state());
                 assertEquals(0, DeltaPurge.purge(m.repo(), pools, m.dbRow("src")), "the purge waits for the command");
 
                 adding.commit();
             }
+            assertEquals("good", runner.runOnce("s1").state());
+            DeltaPurge.purge(m.repo(), pools, m.dbRow("src"));
             var r = runner.runOnce("s2");
             assertEquals("good", r.state(), "s2 must find the change made after its seed: " + r);
             assertSameRows(src, a, "t", "id");
