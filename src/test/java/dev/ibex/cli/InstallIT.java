@@ -39,6 +39,7 @@ class InstallIT {
         assertEquals(0, Cli.run(repo, "install", "--batch").exit());
         repo.exec("ALTER TABLE ibex.run DROP COLUMN sqlstate", "ALTER TABLE ibex.run DROP COLUMN conflicts",
                 "ALTER TABLE ibex.db DROP COLUMN makedelta", "ALTER TABLE ibex.relation DROP COLUMN makedelta", "DROP TABLE ibex.sync_claim",
+                "ALTER TABLE ibex.sync_state DROP COLUMN tables",
                 "DROP SEQUENCE ibex.sync_claim_epoch", "DELETE FROM ibex.schema_version WHERE version >= 2");
         Cli.Result refused = Cli.run(repo, "status");
         assertEquals(1, refused.exit(), refused.toString());
@@ -49,6 +50,7 @@ class InstallIT {
         assertTrue(upgrade.out().contains("Applied 002_run_sqlstate.sql"), upgrade.toString());
         assertTrue(upgrade.out().contains("Applied 003_controllers.sql"), upgrade.toString());
         assertTrue(upgrade.out().contains("Applied 004_several_sources.sql"), upgrade.toString());
+        assertTrue(upgrade.out().contains("Applied 005_sync_state_tables.sql"), upgrade.toString());
         assertEquals(0, Cli.run(repo, "status").exit());
     }
 
