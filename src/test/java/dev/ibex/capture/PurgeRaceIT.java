@@ -46,6 +46,8 @@ class PurgeRaceIT {
             src.exec("UPDATE t SET v = 'one' WHERE id = 1");
             assertEquals("good", runner.runOnce("s1").state());
 
+            b.exec("UPDATE t SET v = 'one' WHERE id = 1"); // b was loaded with src's rows (s2 has no one-time copy)
+
             // 'ibex add sync s2 relgroup=... dbs=src,b': its model rows and its seed, not committed yet
             try (Repository adding = Repository.open(Model.spec(m.repoDb()), "ibex add sync")) {
                 adding.update("INSERT INTO ibex.relgroup (name) VALUES ('s2_rel')");
