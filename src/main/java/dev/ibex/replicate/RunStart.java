@@ -6,7 +6,9 @@ import dev.ibex.repository.RunLog;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -58,7 +60,7 @@ record RunStart(Long runId, String planFingerprint, Map<String, Map<String, Stri
                                 .put(rs.getString(3), rs.getString(4));
                         if (rs.getArray(5) != null) {
                             tables.computeIfAbsent(rs.getString(2), k -> new HashMap<>())
-                                    .put(rs.getString(3), Set.of((String[]) rs.getArray(5).getArray()));
+                                    .put(rs.getString(3), new HashSet<>(Arrays.asList((String[]) rs.getArray(5).getArray())));
                         }
                     }
                 }

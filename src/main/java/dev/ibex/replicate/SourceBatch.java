@@ -292,7 +292,7 @@ final class SourceBatch {
 
     /** The plan's tables as ibex.sync_state.tables names them. */
     static List<String> tableNames(SyncPlan plan) {
-        return plan.tables().stream().map(Relation::display).toList();
+        return plan.tables().stream().map(Relation::display).distinct().toList();
     }
 
     /** Copies the tables whole, copy_parallel at a time; returns the targets that took every table. */
