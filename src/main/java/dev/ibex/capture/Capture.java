@@ -2,7 +2,6 @@ package dev.ibex.capture;
 
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Db;
-import dev.ibex.repository.ModelLocks;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncStates;
 import java.sql.Array;

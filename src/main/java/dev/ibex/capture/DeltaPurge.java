@@ -8,7 +8,6 @@ import dev.ibex.pg.SessionSettings;
 import dev.ibex.pg.SqlState;
 import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
-import dev.ibex.repository.ModelLocks;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncStates;
 import java.sql.Connection;

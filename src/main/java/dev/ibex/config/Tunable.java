@@ -29,7 +29,10 @@ public enum Tunable {
     COPY_PARALLEL("copy_parallel", 2, 1, 16, "tables a one-time copy or fullcopy moves at the same time, each over "
             + "its own source and target connections"),
     COPY_SPLIT_MB("copy_split_mb", 64, 0.1, 1_000_000, "tables this large (MB on the source) or larger are read in "
-            + "parts by up to copy_parallel workers at once");
+            + "parts by up to copy_parallel workers at once"),
+    MODEL_LOCK_WAIT("model_lock_wait", 30, 0.1, 86400, "how long a command that changes what reads a source (add, "
+            + "update, remove, reload) waits for a run of one of its syncs, or its purge, to end (seconds); then it "
+            + "changes nothing and says which run held on");
 
     private final String key;
     private final double defaultValue;

@@ -1,12 +1,12 @@
 package dev.ibex.replicate;
 
 import dev.ibex.IbexException;
+import dev.ibex.capture.ModelLocks;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.OneTimeCopy;
-import dev.ibex.repository.ModelLocks;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.RunLog;
 import dev.ibex.repository.RunState;

@@ -1,14 +1,15 @@
-package dev.ibex.repository;
+package dev.ibex.capture;
 
 import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
+import dev.ibex.config.Tunable;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.pg.SqlState;
+import dev.ibex.repository.Repository;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 
 /**
  * The repository's advisory locks that keep a change of the model (ibex add, update, remove,
@@ -22,7 +23,8 @@ import java.time.Duration;
  * lock of every sync reading the source; a purge takes the source's lock for the session while it
  * works, a run its sync's lock ({@code SyncRunner}). The command waits for a purge or run under
  * way, and a run starting meanwhile waits for the command to commit; the command gives up after
- * {@link #WAIT} with nothing changed, and a purge skips the source until its next round.
+ * model_lock_wait seconds ({@link Tunable#MODEL_LOCK_WAIT}) with nothing changed, and a purge
+ * skips the source until its next round.
  */
 public final class ModelLocks {
 
@@ -30,8 +32,6 @@ public final class ModelLocks {
     public static final int SYNC_RUN = 0x69627379;
     /** pg_advisory_lock(SOURCE, hashtext(db)), held by a purge of that source or a command reconciling it: 'ibsc'. */
     public static final int SOURCE = 0x69627363;
-    /** How long a command waits for a purge or a run of the source's syncs to end. */
-    public static final Duration WAIT = Duration.ofSeconds(30);
 
     private static final String XACT = "SELECT pg_advisory_xact_lock(?, hashtext(?))";
     private static final String TRY = "SELECT pg_try_advisory_lock(?, hashtext(?))";
@@ -47,14 +47,15 @@ public final class ModelLocks {
     /**
      * For a command about to reconcile {@code source}: its lock, then the run lock of each sync
      * reading it, in {@code repo}'s transaction, each waited for in turn (a run ends in well under a
-     * second, a one-time copy may take hours). Throws, naming what held on, after {@link #WAIT};
-     * the caller rolls back, and nothing has changed.
+     * second, a one-time copy may take hours). Throws, naming what held on, after model_lock_wait
+     * seconds; the caller rolls back, and nothing has changed.
      */
     public static void holdForChange(Repository repo, String source) {
         Connection c = repo.connection();
         String holder = "the purge of applied changes on it";
+        long waitMillis = Math.round(Tunable.MODEL_LOCK_WAIT.read(repo) * 1000);
         try (Statement st = c.createStatement()) {
-            st.execute("SET LOCAL statement_timeout = " + WAIT.toMillis());
+            st.execute("SET LOCAL statement_timeout = " + waitMillis);
             lock(c, SOURCE, source);
             for (String sync : repo.list(SYNCS_READING, rs -> rs.getString(1), source)) {
                 holder = "a run of sync \"" + sync + "\" (a one-time copy may take long)";
@@ -64,8 +65,8 @@ public final class ModelLocks {
         } catch (SQLException e) {
             if (SqlState.QUERY_CANCELED.is(e)) {
                 throw new IbexException(ExitCode.DATABASE, "Cannot change what reads db \"" + source + "\" now: "
-                        + holder + " still went on after " + WAIT.toSeconds() + " s; nothing was changed: try again "
-                        + "when 'ibex status' shows the run ended");
+                        + holder + " still went on after " + Tunable.show(waitMillis / 1000.0) + " s (model_lock_wait); "
+                        + "nothing was changed: try again when 'ibex status' shows the run ended");
             }
             throw PgErrors.failed("Waiting for the runs of the syncs reading db \"" + source + "\"", e);
         }
