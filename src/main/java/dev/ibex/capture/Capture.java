@@ -36,23 +36,31 @@ public final class Capture {
      * dbgroup has this db as a source is captured, tables no sync reads lose their objects, and a
      * source with none is left with no ibex objects. Seeds ibex.sync_state for new (sync, source, target) combinations with the
      * snapshot taken after the triggers went in. Idempotent; one transaction on the source, with a
-     * lock_timeout. Throws IbexException naming the table on failure. Does not commit {@code repo},
-     * which holds {@link ModelLocks} until it does: no purge of the source and no run of its syncs
-     * reads the model in between.
+     * lock_timeout. Throws IbexException naming the table on failure. Does not commit {@code repo};
+     * when it changes anything it holds {@link ModelLocks} until then, so that no purge of the
+     * source and no run of its syncs reads the model in between.
      */
     public static void reconcile(Repository repo, Db source) {
-        ModelLocks.holdForChange(repo, source.name());
         List<CapturedTable> desired = desiredTables(repo, source.name());
+        // only a reconcile that changes something waits for the source's runs: a controller's
+        // reload, which mostly finds everything in place, must not hold its heartbeat back
+        boolean[] held = {false};
+        Runnable hold = () -> {
+            if (!held[0]) {
+                ModelLocks.holdForChange(repo, source.name());
+                held[0] = true;
+            }
+        };
         try (Connection c = source.spec().connect("ibex capture")) {
             c.setAutoCommit(false);
             try {
-                new CaptureInstaller(c, source).install(desired);
+                new CaptureInstaller(c, source).install(desired, hold);
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
             }
-            seedStates(repo, source, c);
+            seedStates(repo, source, c, hold);
         } catch (SQLException e) {
             throw PgErrors.failed("Installing capture on db \"" + source.name() + "\"", e);
         }
@@ -89,11 +97,15 @@ public final class Capture {
      * New (sync, source, target) rows start at a snapshot taken after the triggers committed: every
      * change from then on is in a delta table and not yet visible in S_prev.
      */
-    private static void seedStates(Repository repo, Db source, Connection c) throws SQLException {
+    private static void seedStates(Repository repo, Db source, Connection c, Runnable beforeChange) throws SQLException {
         SyncStates states = new SyncStates(repo);
         Set<SyncStates.Pair> wanted = new HashSet<>(repo.list(TARGETS,
                 rs -> new SyncStates.Pair(rs.getString(1), rs.getString(2)), source.name()));
         Set<SyncStates.Pair> present = new HashSet<>(states.pairs(source.name()));
+        if (wanted.equals(present)) {
+            return;
+        }
+        beforeChange.run();
         for (SyncStates.Pair gone : present) {
             if (!wanted.contains(gone)) {
                 states.drop(gone.sync(), source.name(), gone.target());

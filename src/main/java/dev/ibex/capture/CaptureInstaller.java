@@ -50,7 +50,8 @@ final class CaptureInstaller {
         }
     }
 
-    void install(List<CapturedTable> desired) throws SQLException {
+    /** @param beforeChange runs once it is clear that something on the source changes, before it does */
+    void install(List<CapturedTable> desired, Runnable beforeChange) throws SQLException {
         try {
             version = ServerVersion.of(c);
             version.requireSupportedSource(source.name());
@@ -63,6 +64,7 @@ final class CaptureInstaller {
             if (plan.nothing() && !oldLog) {
                 return; // already as wanted: take no lock at all, so a busy source is not disturbed
             }
+            beforeChange.run();
             if (!plan.nothing()) {
                 if (!desired.isEmpty()) {
                     Plpgsql.ensure(c, source.name());
