@@ -189,7 +189,7 @@ class CaptureIT {
             m.dropSync("s1", "src");
             assertEquals("0", same.scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ibex%'"));
             assertEquals("0", same.scalar("SELECT count(*) FROM pg_class WHERE relname LIKE 'delta%'"));
-            assertEquals("4", same.scalar("SELECT count(*) FROM ibex.schema_version"), "the repository survives");
+            assertEquals("5", same.scalar("SELECT count(*) FROM ibex.schema_version"), "the repository survives");
         }
     }
 
