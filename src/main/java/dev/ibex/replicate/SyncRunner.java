@@ -52,8 +52,6 @@ public final class SyncRunner implements AutoCloseable {
     private static final String END_ONE_TIME_COPY = "UPDATE ibex.sync SET onetimecopy = ? WHERE name = ? AND onetimecopy = ?";
     private static final String UNLOCK = "SELECT pg_advisory_unlock(?, hashtext(?))";
 
-    /** pg_advisory_lock(SYNC_LOCK_CLASS, hashtext(sync)) on the repository, which a model change waits for. */
-    static final int SYNC_LOCK_CLASS = ModelLocks.SYNC_RUN;
 
     /** @param repo a repository connection the runner may commit on (run rows, sync_state) */
     public SyncRunner(Repository repo) {
@@ -122,7 +120,7 @@ public final class SyncRunner implements AutoCloseable {
      */
     public Result runOnce(String sync) {
         try {
-            RunStart start = RunStart.lockAndStart(repo, sync, SYNC_LOCK_CLASS);
+            RunStart start = RunStart.lockAndStart(repo, sync, ModelLocks.SYNC_RUN);
             if (start.runId() == null) {
                 throw IbexException.badInput("No sync named \"" + sync + "\": see 'ibex list syncs'");
             }
@@ -157,7 +155,7 @@ public final class SyncRunner implements AutoCloseable {
         try {
             c.setAutoCommit(true);
             try (PreparedStatement ps = c.prepareStatement(UNLOCK)) {
-                ps.setInt(1, SYNC_LOCK_CLASS);
+                ps.setInt(1, ModelLocks.SYNC_RUN);
                 ps.setString(2, sync);
                 ps.executeQuery().close();
             } finally {

@@ -36,12 +36,7 @@ class SharedTableIT {
             assertEquals("good", runner.runOnce("s2").state());
 
             // 'ibex add table t2 relgroup=s1_rel': t2 is captured already, for s2
-            m.sql("INSERT INTO ibex.relgroup_member (relgroup, relation) VALUES ('s1_rel', ?)",
-                    m.table("src", "public", "t2", "id"));
-            m.capture("src");
-            src.exec("UPDATE t2 SET v = 'w' WHERE id <= 3");
-            SyncRunner.Result r = runner.runOnce("s1");
-            assertEquals("good", r.state(), r.toString());
+            addT2ToS1AndRun(m, runner, src);
             assertSameRows(src, a, "t1", "id");
             assertSameRows(src, a, "t2", "id");
         }
@@ -62,13 +57,18 @@ class SharedTableIT {
                     "INSERT INTO t2 SELECT g, 'v' FROM generate_series(1, 10) g");
             assertEquals("good", runner.runOnce("s1").state());
 
-            m.sql("INSERT INTO ibex.relgroup_member (relgroup, relation) VALUES ('s1_rel', ?)",
-                    m.table("src", "public", "t2", "id"));
-            m.capture("src");
-            src.exec("UPDATE t2 SET v = 'w' WHERE id <= 3");
-            SyncRunner.Result r = runner.runOnce("s1");
-            assertEquals("good", r.state(), r.toString());
+            addT2ToS1AndRun(m, runner, src);
             assertSameRows(src, a, "t2", "id");
         }
+    }
+
+    /** 'ibex add table t2 relgroup=s1_rel', a change to t2, and a good run of s1. */
+    private static void addT2ToS1AndRun(Model m, SyncRunner runner, TestDb src) {
+        m.sql("INSERT INTO ibex.relgroup_member (relgroup, relation) VALUES ('s1_rel', ?)",
+                m.table("src", "public", "t2", "id"));
+        m.capture("src");
+        src.exec("UPDATE t2 SET v = 'w' WHERE id <= 3");
+        SyncRunner.Result r = runner.runOnce("s1");
+        assertEquals("good", r.state(), r.toString());
     }
 }
