@@ -135,12 +135,7 @@ final class WholeTables {
         targets.forEach(t -> outcomes.put(t.name(), new Outcome(t)));
     }
 
-    /**
-     * Copies the tables; {@code progress} gets a detail line every few seconds, on this thread.
-     * Throws when the source could not be read (then no target is complete).
-     *
-     * @param batch the batch's source transaction (the snapshot's exporter), for the tables' sizes
-     */
+    /** The application_name of the copy's connections. */
     WholeTables application(String name) {
         this.application = name;
         return this;
@@ -157,6 +152,12 @@ final class WholeTables {
         return this;
     }
 
+    /**
+     * Copies the tables; {@code progress} gets a detail line every few seconds, on this thread.
+     * Throws when the source could not be read (then no target is complete), or the claim is gone.
+     *
+     * @param batch the batch's source transaction (the snapshot's exporter), for the tables' sizes
+     */
     List<Outcome> copy(Connection batch, List<TableCopy> tables, Consumer<String> progress) throws SQLException {
         this.batch = batch;
         queue.addAll(plan(batch, tables));
