@@ -39,9 +39,9 @@ import org.slf4j.LoggerFactory;
  * the old owner's sessions on the sync's dbs ended before the new owner's first run; (3) the
  * per-sync repository lock of every run. Failure modes: a repository blip longer than a round
  * moves the controller's syncs (churn, no harm); without the right to end others' backends on a
- * target, layer 2 only warns; whole-table copies commit without a claim check (layer 2 ends their
- * connections and the source snapshot they read); while the repository is down nothing moves and
- * no claim check passes.
+ * target, layer 2 only warns; whole-table copies check the claim once all their workers have
+ * connected, not before each commit (layer 2 ends those connections and the source snapshot they
+ * read); while the repository is down nothing moves and no claim check passes.
  */
 public final class Controller {
 

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * claim check and then stood still (SIGSTOP, a partition) before its target commit loses that
  * commit with its connection; any connection it opens later meets the claim check first, which
  * fails on the repository. Ending another's backend needs the same role (or pg_signal_backend),
- * which ibex's connections share as a rule; where it is refused, the claim checks remain.
+ * which ibex's connections share as a rule; where it is refused, the claim checks remain (a
+ * whole-table copy checks the claim only once its workers have connected, so it is then unfenced).
  */
 final class TargetFence {
 
@@ -61,8 +62,8 @@ final class TargetFence {
             } catch (SQLException e) {
                 if ("42501".equals(e.getSQLState())) {
                     log.warn("Cannot end the sessions of controller c{} on db {} ({}): grant pg_signal_backend to "
-                            + "ibex's role there; the claim checks still fence it", previous, m.db().name(),
-                            PgErrors.message(e));
+                            + "ibex's role there; the claim checks still fence its runs' steps, not its whole-table "
+                            + "copies", previous, m.db().name(), PgErrors.message(e));
                     continue;
                 }
                 throw PgErrors.failed("Ending the sessions of controller c" + previous + " on db \"" + m.db().name()

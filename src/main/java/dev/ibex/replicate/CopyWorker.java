@@ -21,7 +21,8 @@ import org.slf4j.MDC;
 /**
  * One worker of a whole-table copy: its own source connection in the batch's exported snapshot
  * and its own target connections, taking tasks (a table, or a part of a split one) until there are
- * none left, the source fails, or no target is left.
+ * none left, the source fails, or no target is left. It connects once, first, and writes nothing
+ * before the copy has checked the claim after every worker connected ({@link WholeTables#awaitCleared}).
  */
 final class CopyWorker implements Runnable {
 
@@ -46,8 +47,13 @@ final class CopyWorker implements Runnable {
     public void run() {
         MDC.put("sync", copy.sync);
         try {
-            src = openSource();
-            openTargets();
+            try {
+                src = openSource();
+                openTargets();
+            } finally {
+                copy.connected();
+            }
+            copy.awaitCleared();
             work();
         } catch (SQLException | RuntimeException e) {
             copy.sourceFailed(e);

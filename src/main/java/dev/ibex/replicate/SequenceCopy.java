@@ -68,9 +68,22 @@ final class SequenceCopy {
         return values;
     }
 
-    /** One sequence failing on a target is that target's error; the others are set still. */
+    /**
+     * One sequence failing on a target is that target's error; the others are set still. setval is
+     * not transactional, and the pool replaces a connection another controller ended (taking the
+     * sync over) with a fresh one that nothing ends: so the claim must still hold once the
+     * connection is open, else a run that stood still after its read sets an older value back.
+     */
     private void set(Db t, List<Value> values) {
-        try (Connection c = pools.connection(t); PreparedStatement ps = c.prepareStatement(SET)) {
+        Connection c;
+        try {
+            c = pools.connection(t);
+        } catch (IbexException e) {
+            run.error(PgErrors.describe(TargetSession.applyingTo(t), e));
+            return;
+        }
+        try (c; PreparedStatement ps = c.prepareStatement(SET)) {
+            run.checkFence();
             c.setAutoCommit(true);
             for (Value v : values) {
                 ps.setString(1, v.sequence().quoted());
@@ -83,7 +96,7 @@ final class SequenceCopy {
                     run.error(failure(v.sequence(), t, e));
                 }
             }
-        } catch (SQLException | IbexException e) {
+        } catch (SQLException e) {
             run.error(PgErrors.describe(TargetSession.applyingTo(t), e));
         }
     }

@@ -306,7 +306,8 @@ final class SourceBatch {
                 : (long) (Tunable.COPY_SPLIT_MB.read(repo) * (1 << 20));
         WholeTables copy = new WholeTables(plan.sync().name(), source, snapshot.exported(), live, copyParallel,
                 t -> plan.sync().analyzeAfterCopy() && !noAnalyze.contains(t.relation.id()), pace.progressMillis(),
-                splitBytes).application(pools.applicationName() + " copy").makedelta(plan.makedelta());
+                splitBytes).application(pools.applicationName() + " copy").makedelta(plan.makedelta())
+                .fence(run::checkFence);
         for (WholeTables.Outcome o : copy.copy(s, whole, run::progress)) {
             run.applied(o.deletes(), o.inserts());
             if (o.suppression() != null) {

@@ -14,6 +14,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -32,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * it on every target and commits, then each part is one target transaction, and whichever part
  * ends last runs ANALYZE. A target that fails drops out of every worker (the run is bad for it, and
  * a one-time copy stays pending, so it is copied again whole); the others go on. Progress (rows,
- * MB/s, ETA per table, parts counted together) is reported every few seconds.
+ * MB/s, ETA per table, parts counted together) is reported every few seconds. No worker writes
+ * before the run's claim has been checked once every worker has connected ({@link #clear}).
  */
 final class WholeTables {
 
@@ -102,6 +104,12 @@ final class WholeTables {
     private final long progressMillis;
     private final long splitBytes;
     private int total;
+    /** Counts the workers down as they have connected, or failed to. */
+    private CountDownLatch connected;
+    /** Opened once the claim was checked after every worker connected (or the copy failed). */
+    private final CountDownLatch cleared = new CountDownLatch(1);
+    /** The run's claim check (see {@link #clear}). */
+    private Runnable fence = () -> { };
     /** Where a table copied whole is logged as truncated (makedelta). */
     SyncPlan.MakeDelta makedelta = SyncPlan.MakeDelta.NONE;
     /** The application_name of the copy's own connections: the pools' name + " copy" (fencing ends them by it). */
@@ -127,12 +135,7 @@ final class WholeTables {
         targets.forEach(t -> outcomes.put(t.name(), new Outcome(t)));
     }
 
-    /**
-     * Copies the tables; {@code progress} gets a detail line every few seconds, on this thread.
-     * Throws when the source could not be read (then no target is complete).
-     *
-     * @param batch the batch's source transaction (the snapshot's exporter), for the tables' sizes
-     */
+    /** The application_name of the copy's connections. */
     WholeTables application(String name) {
         this.application = name;
         return this;
@@ -143,11 +146,25 @@ final class WholeTables {
         return this;
     }
 
+    /** The run's claim check, which throws when the claim is gone ({@link ClaimFence}). */
+    WholeTables fence(Runnable check) {
+        this.fence = check;
+        return this;
+    }
+
+    /**
+     * Copies the tables; {@code progress} gets a detail line every few seconds, on this thread.
+     * Throws when the source could not be read (then no target is complete), or the claim is gone.
+     *
+     * @param batch the batch's source transaction (the snapshot's exporter), for the tables' sizes
+     */
     List<Outcome> copy(Connection batch, List<TableCopy> tables, Consumer<String> progress) throws SQLException {
         this.batch = batch;
         queue.addAll(plan(batch, tables));
         total = tables.size();
-        awaitWorkers(startWorkers(), progress);
+        List<Thread> workers = startWorkers();
+        clear();
+        awaitWorkers(workers, progress);
         Exception e = sourceError.get();
         if (e instanceof SQLException se) {
             throw se;
@@ -167,12 +184,36 @@ final class WholeTables {
     private List<Thread> startWorkers() {
         List<Thread> workers = new ArrayList<>();
         int n = Math.max(1, Math.min(parallel, queue.size()));
+        connected = new CountDownLatch(n);
         for (int i = 0; i < n; i++) {
             Thread t = new Thread(new CopyWorker(this), "ibex-copy-" + sync + "-" + (i + 1));
             t.start();
             workers.add(t);
         }
         return workers;
+    }
+
+    /**
+     * Lets the workers write once the run's claim still holds after every worker has connected.
+     * The controller that takes a sync over ends this one's sessions on the sync's dbs before its
+     * first run (TargetFence), and those are all a copy commits through: but a worker that stood
+     * still (SIGSTOP, a long pause) while it connected would connect after that, with nothing left
+     * to end it, and could empty a table split in parts after the new owner had copied it. A claim
+     * that holds after the connections were opened was not yet taken when they were: the new
+     * owner's cut, which comes after the take, ends them.
+     */
+    private void clear() {
+        try {
+            connected.await();
+            fence.run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            sourceFailed(new IbexException(ExitCode.RUN_FAILED, "Copy of sync " + sync + " was interrupted"));
+        } catch (RuntimeException e) {
+            sourceFailed(e);
+        } finally {
+            cleared.countDown();
+        }
     }
 
     /** Reports progress while the workers run; an interrupt stops them after their current task. */
@@ -242,6 +283,21 @@ final class WholeTables {
     /** The batch's source transaction: the one worker's source when no snapshot could be exported. */
     Connection batch() {
         return batch;
+    }
+
+    /** A worker has opened its connections, or failed to. */
+    void connected() {
+        connected.countDown();
+    }
+
+    /** Waits until {@link #clear} lets the workers write; then {@link #next} says whether there is work. */
+    void awaitCleared() {
+        try {
+            cleared.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            sourceFailed(new IbexException(ExitCode.RUN_FAILED, "Copy of sync " + sync + " was interrupted"));
+        }
     }
 
     /** The next task, or null when there is none or the source failed. */

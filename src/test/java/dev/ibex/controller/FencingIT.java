@@ -1,19 +1,27 @@
 package dev.ibex.controller;
 
+import static dev.ibex.test.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ibex.config.Tunable;
 import dev.ibex.pg.DbPools;
+import dev.ibex.pg.SqlFeature;
 import dev.ibex.replicate.ClaimFence;
 import dev.ibex.replicate.SyncRunner;
 import dev.ibex.repository.Repository;
 import dev.ibex.test.Model;
+import dev.ibex.test.PgServers;
 import dev.ibex.test.ReplicaSet;
+import dev.ibex.test.TcpProxy;
+import dev.ibex.test.TestDb;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -74,6 +82,122 @@ class FencingIT {
                 assertTrue(e.getMessage() != null, e.toString());
             }
             assertEquals(0, set.dst().count("t"), "the stale step never committed");
+        }
+    }
+
+    /**
+     * The old owner's copy workers stand still while they connect to the target (a SIGSTOP that
+     * lands there): the new owner takes the sync (ending the old one's repository sessions), ends
+     * its sessions on the dbs (its source snapshot with them) and copies the table in parts; then
+     * the old workers connect, after the cut, with nothing left to end them. The first to reach a
+     * split table used to empty it on the target and commit (that needs no source), so the target
+     * lost every row the new owner had copied, and nothing would ever copy them again.
+     */
+    @Test
+    void aCopyWorkerThatConnectsAfterTheTakeoverWritesNothing() throws Exception {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        assumeTrue(src.version().has(SqlFeature.SNAPSHOT_EXPORT), "parts need an exported snapshot (9.2)");
+        String table = "CREATE TABLE t (id int PRIMARY KEY, v int, note text)";
+        src.exec(table, "INSERT INTO t SELECT g, g, repeat('x', 80) FROM generate_series(1, 20000) g",
+                "VACUUM ANALYZE t");
+        dst.exec(table);
+        try (TcpProxy proxy = TcpProxy.to(dst); ReplicaSet set = ReplicaSet.on(src, proxy.address(dst))) {
+            Model m = set.model();
+            m.sync("s", "src", List.of("dst"), "public.t:id").capture("src");
+            // a one-time copy in parts: two workers, and t (about 2 MB) is above the split size
+            m.sql("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's'");
+            m.sql("INSERT INTO ibex.config (name, setting) VALUES (?, '2'), (?, '0.5')", Tunable.COPY_PARALLEL.key(),
+                    Tunable.COPY_SPLIT_MB.key());
+            // c1 holds the sync; its row has no liveness lock, so c2 takes it for dead
+            m.sql("INSERT INTO ibex.controller (id, pid, host) VALUES (1, 1, 'one'), (2, 2, 'two')");
+            m.sql("INSERT INTO ibex.sync_claim (sync, controller) VALUES ('s', 1)");
+            long epoch = Long.parseLong(set.repoDb().scalar("SELECT epoch FROM ibex.sync_claim WHERE sync = 's'"));
+
+            proxy.holdNext(2);
+            Thread stale = new Thread(() -> staleRun(set, epoch), "stale-c1");
+            stale.start();
+            eventually(Duration.ofSeconds(30), "c1's two copy workers connecting to the target",
+                    () -> proxy.held() == 2);
+
+            takeOverAndRun(set);
+            ReplicaSet.assertSameRows(src, dst, "t", "id");
+            assertTrue(Long.parseLong(dst.scalar("SELECT count(DISTINCT xmin::text) FROM t")) > 1,
+                    "the new owner copied t in parts");
+
+            proxy.release();
+            stale.join(60_000);
+            eventually(Duration.ofSeconds(60), "c1's copy workers ending", () -> Thread.getAllStackTraces().keySet()
+                    .stream().noneMatch(t -> t.getName().startsWith("ibex-copy-s-")));
+            ReplicaSet.assertSameRows(src, dst, "t", "id");
+            assertEquals("0", m.repoDb().scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's'"));
+        }
+    }
+
+    /** Controller c1's run of sync s; its sessions are ended under it, so how it fails does not matter. */
+    private static void staleRun(ReplicaSet set, long epoch) {
+        try (Repository r = Repository.open(Model.spec(set.repoDb()), "ibex c1 kid s");
+             DbPools pools = new DbPools().applicationName("ibex c1");
+             SyncRunner runner = new SyncRunner(r, pools).fence(new ClaimFence("s", 1, epoch))) {
+            runner.runOnce("s");
+        } catch (RuntimeException e) {
+            // expected: its repository session and source snapshot were ended
+        }
+    }
+
+    /**
+     * setval is not transactional, and a pool hands out a fresh connection in place of one the new
+     * owner ended: the old owner read the sequence in its batch and stood still before it took a
+     * target connection; the new owner took the sync, ended its sessions and set the newer value;
+     * then the old one's pool connected again and set the older value back, a value the target's
+     * sequence had already handed out.
+     */
+    @Test
+    void aStaleRunSetsNoSequenceBackAfterTheTakeover() throws Exception {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        for (TestDb db : List.of(src, dst)) {
+            db.exec("CREATE TABLE t (id int PRIMARY KEY, v int)", "CREATE SEQUENCE ids");
+        }
+        src.exec("SELECT nextval('ids') FROM generate_series(1, 10)");
+        try (TcpProxy proxy = TcpProxy.to(dst); ReplicaSet set = ReplicaSet.on(src, proxy.address(dst))) {
+            Model m = set.model();
+            m.sync("s", false, List.of(m.table("src", "public", "t", "id"), m.sequence("src", "ids")), "src", "dst")
+                    .capture("src");
+            m.sql("INSERT INTO ibex.controller (id, pid, host) VALUES (1, 1, 'one'), (2, 2, 'two')");
+            m.sql("INSERT INTO ibex.sync_claim (sync, controller) VALUES ('s', 1)");
+            long epoch = Long.parseLong(set.repoDb().scalar("SELECT epoch FROM ibex.sync_claim WHERE sync = 's'"));
+
+            // nothing changed in t: the sequence's setval is c1's first connection to the target
+            proxy.holdNext(1);
+            Thread stale = new Thread(() -> staleRun(set, epoch), "stale-c1");
+            stale.start();
+            eventually(Duration.ofSeconds(30), "c1 connecting to the target to set the sequence",
+                    () -> proxy.held() == 1);
+            src.exec("SELECT nextval('ids') FROM generate_series(1, 10)");
+            takeOverAndRun(set);
+            assertEquals("20", dst.scalar("SELECT last_value FROM ids"), "the new owner set the sequence");
+
+            proxy.release();
+            stale.join(60_000);
+            assertTrue(!stale.isAlive(), "c1's run ended");
+            assertEquals("20", dst.scalar("SELECT last_value FROM ids"), "c1 set no older value back");
+        }
+    }
+
+    /** Controller c2 takes sync s from c1 (dead: no liveness lock), ends c1's sessions and runs it once, well. */
+    private static void takeOverAndRun(ReplicaSet set) {
+        try (Repository r = Repository.open(Model.spec(set.repoDb()), "ibex c2 kid s");
+             DbPools pools = new DbPools().applicationName("ibex c2")) {
+            Claims.Balance b = Claims.rebalance(r, 2, Duration.ofSeconds(10), true);
+            r.commit();
+            Claims.Claim claim = b.held().get("s");
+            assertEquals(Integer.valueOf(1), claim.previous(), b.toString());
+            TargetFence.cutOff(r, pools, "s", 1);
+            try (SyncRunner owner = new SyncRunner(r, pools).fence(claim.fence(2))) {
+                SyncRunner.Result run = owner.runOnce("s");
+                assertTrue(!run.outcome().failed(), run.toString());
+            }
         }
     }
 }

@@ -12,14 +12,17 @@ import java.net.SocketException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A TCP proxy on 127.0.0.1 in front of one server, for faults of the network: every connection a
  * client makes to {@link #port()} is relayed to the server by two threads, one per direction.
  * {@link #dropAll()} resets every relayed connection at once (an RST to both ends, as a broken
- * network or a firewall does), and {@link #refuse(boolean)} makes new connections fail until it
- * is lifted. Plain sockets, no library.
+ * network or a firewall does), {@link #refuse(boolean)} makes new connections fail until it
+ * is lifted, and {@link #holdNext(int)} keeps the next connections waiting before the server sees
+ * them (a client that stood still while connecting) until {@link #release()}. Plain sockets, no
+ * library.
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -37,6 +40,8 @@ public final class TcpProxy implements AutoCloseable {
     private final Thread acceptor;
     private final List<Pair> open = new CopyOnWriteArrayList<>();
     private final AtomicBoolean refusing = new AtomicBoolean();
+    private final AtomicInteger toHold = new AtomicInteger();
+    private final List<Socket> held = new CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
@@ -120,6 +125,28 @@ public final class TcpProxy implements AutoCloseable {
         refusing.set(refuse);
     }
 
+    /**
+     * The next {@code n} connections are accepted but not relayed: their clients wait for the
+     * server's first answer, and the server has no backend for them (no pg_stat_activity row),
+     * until {@link #release()}. Later connections are relayed as usual.
+     */
+    public void holdNext(int n) {
+        toHold.set(n);
+    }
+
+    /** Connections held by {@link #holdNext(int)} now. */
+    public int held() {
+        return held.size();
+    }
+
+    /** Relays the held connections to the server, as if they had just arrived. */
+    public void release() {
+        for (Socket client : held) {
+            held.remove(client);
+            relay(client);
+        }
+    }
+
     private void accept() {
         while (!closed.get()) {
             Socket client;
@@ -137,21 +164,30 @@ public final class TcpProxy implements AutoCloseable {
                 abort(client);
                 continue;
             }
-            Socket server = new Socket();
-            try {
-                server.connect(new InetSocketAddress(host, serverPort), 10_000);
-                client.setTcpNoDelay(true);
-                server.setTcpNoDelay(true);
-            } catch (IOException e) {
-                abort(client);
-                abort(server);
+            if (toHold.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                held.add(client);
                 continue;
             }
-            Pair p = new Pair(client, server);
-            open.add(p);
-            pump(p, client, server, toServer, "up");
-            pump(p, server, client, toClient, "down");
+            relay(client);
         }
+    }
+
+    /** Connects to the server for {@code client} and relays both ways. */
+    private void relay(Socket client) {
+        Socket server = new Socket();
+        try {
+            server.connect(new InetSocketAddress(host, serverPort), 10_000);
+            client.setTcpNoDelay(true);
+            server.setTcpNoDelay(true);
+        } catch (IOException e) {
+            abort(client);
+            abort(server);
+            return;
+        }
+        Pair p = new Pair(client, server);
+        open.add(p);
+        pump(p, client, server, toServer, "up");
+        pump(p, server, client, toClient, "down");
     }
 
     /** A thread copying {@code from} to {@code to}; when either ends, the pair ends. */
@@ -208,6 +244,8 @@ public final class TcpProxy implements AutoCloseable {
         } catch (IOException e) {
             // nothing left to do
         }
+        held.forEach(TcpProxy::abort);
+        held.clear();
         dropAll();
     }
 }
