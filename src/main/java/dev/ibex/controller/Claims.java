@@ -1,5 +1,6 @@
 package dev.ibex.controller;
 
+import dev.ibex.pg.SqlState;
 import dev.ibex.replicate.ClaimFence;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.RunLog;
@@ -27,6 +28,12 @@ final class Claims {
 
     /** pg_advisory_xact_lock(BALANCE_LOCK_CLASS, 0): 'ibcb' in ASCII. */
     static final int BALANCE_LOCK_CLASS = 0x69626362;
+
+    /**
+     * How long a round waits for another controller's: a round takes milliseconds, but one whose
+     * controller stood still inside it (SIGSTOP) holds the lock until its session is cut off.
+     */
+    static final String ROUND_WAIT = "2s";
 
     /** A claim this controller holds; {@code previous} is the controller it was taken from, if any. */
     record Claim(String sync, long epoch, Integer previous) {
@@ -80,18 +87,29 @@ final class Claims {
     /**
      * One round; does not commit. {@code mayTake} false (stopping): takes nothing. One method, long:
      * its steps (beat, the dead, the share, take, give back) must see one another under the one
-     * transaction lock that serializes every controller's round.
+     * transaction lock that serializes every controller's round. Null when another round held that
+     * lock past {@link #ROUND_WAIT}: then this controller only beats and cuts off the controllers
+     * past their lease (one stopped inside its round holds the lock until then), and the next round
+     * shares out.
      *
      * @throws IllegalStateException when this controller's row is gone: another controller declared
      *         it dead, and cut its session off, so this one is about to see its connection break
      */
     static Balance rebalance(Repository repo, int me, Duration lease, boolean mayTake) {
-        serialize(repo);
-        if (repo.update(BEAT, me) == 0) {
-            throw new IllegalStateException("another controller declared this one (c" + me + ") dead");
+        if (!serializeWithin(repo)) {
+            repo.rollback();
+            beat(repo, me);
+            for (Peer p : peers(repo, lease)) {
+                if (p.id() != me && p.locked() && !p.fresh()) {
+                    log.warn("Controller c{} (pid {} on host {}) has had no heartbeat for {} s and may hold the "
+                            + "claims' lock: {} session(s) of it cut off", p.id(), p.pid(), p.host(), p.silentSeconds(),
+                            cutOff(repo, p));
+                }
+            }
+            return null;
         }
-        List<Peer> peers = repo.list(PEERS, rs -> new Peer(rs.getInt(1), rs.getLong(2), rs.getString(3),
-                rs.getBoolean(4), rs.getBoolean(5), rs.getLong(6)), lease.toMillis() / 1000.0);
+        beat(repo, me);
+        List<Peer> peers = peers(repo, lease);
         List<Integer> live = new ArrayList<>();
         for (Peer p : peers) {
             if (p.id() == me || (p.locked() && p.fresh())) {
@@ -100,8 +118,7 @@ final class Claims {
             }
             // a stale controller whose lock is still held (stopped, cut off) must not come back to a
             // session that can still write: every repository backend of it goes first
-            String app = ControllerSession.appPrefix(p.id());
-            long cut = repo.one(CUT_OFF, rs -> rs.getLong(1), app, app + " %", p.id()).orElse(0L);
+            long cut = cutOff(repo, p);
             repo.update(FORGET, p.id());
             log.warn("Controller c{} (pid {} on host {}) is gone ({}){}: its syncs go to the live controllers",
                     p.id(), p.pid(), p.host(), p.locked() ? "no heartbeat for " + p.silentSeconds() + " s"
@@ -150,6 +167,39 @@ final class Claims {
             surplus.add(held.remove(mine.get(i)));
         }
         return new Balance(held, taken, surplus, live.size());
+    }
+
+    private static void beat(Repository repo, int me) {
+        if (repo.update(BEAT, me) == 0) {
+            throw new IllegalStateException("another controller declared this one (c" + me + ") dead");
+        }
+    }
+
+    private static List<Peer> peers(Repository repo, Duration lease) {
+        return repo.list(PEERS, rs -> new Peer(rs.getInt(1), rs.getLong(2), rs.getString(3), rs.getBoolean(4),
+                rs.getBoolean(5), rs.getLong(6)), lease.toMillis() / 1000.0);
+    }
+
+    /** Ends every repository session of controller {@code p} (its liveness lock and any round's lock go with them). */
+    private static long cutOff(Repository repo, Peer p) {
+        String app = ControllerSession.appPrefix(p.id());
+        return repo.one(CUT_OFF, rs -> rs.getLong(1), app, app + " %", p.id()).orElse(0L);
+    }
+
+    /** {@link #serialize}, waiting at most {@link #ROUND_WAIT}; false when another round held the lock. */
+    private static boolean serializeWithin(Repository repo) {
+        String before = repo.one("SELECT current_setting('lock_timeout'), set_config('lock_timeout', ?, true)",
+                rs -> rs.getString(1), ROUND_WAIT).orElseThrow();
+        try {
+            serialize(repo);
+        } catch (RuntimeException e) {
+            if (SqlState.of(SqlState.in(e)).orElse(null) == SqlState.LOCK_NOT_AVAILABLE) {
+                return false;
+            }
+            throw e;
+        }
+        repo.one("SELECT set_config('lock_timeout', ?, true)", rs -> 1, before);
+        return true;
     }
 
     /** The controller that holds the sync's claim, if any; commits. */

@@ -208,6 +208,9 @@ public final class Controller {
         Repository repo = session.repo();
         Claims.Balance b = Claims.rebalance(repo, session.id(), settings.lease(), !stopRequested);
         repo.commit();
+        if (b == null) {
+            return;
+        }
         boolean changed = !b.held().equals(held);
         if (b.live() != live) {
             log.info("{} controller(s) share the syncs; this one holds {}", b.live(), b.held().size());
@@ -307,9 +310,12 @@ public final class Controller {
         // a sync activated since the last round is claimed now, not up to a round later
         Claims.Balance b = Claims.rebalance(repo, session.id(), settings.lease(), true);
         repo.commit();
-        held = b.held();
-        live = b.live();
-        giveBack(b);
+        if (b != null) {
+            // else another round held the claims' lock: the claims stay as they were until the next
+            held = b.held();
+            live = b.live();
+            giveBack(b);
+        }
         Map<String, Sync> wanted = wantedSyncs();
         captureRetries.add(Housekeeping.reconcileCapture(session.repo(), named.isEmpty() ? wanted.keySet() : named));
         if (starting) {

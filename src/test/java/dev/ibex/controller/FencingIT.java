@@ -3,6 +3,7 @@ package dev.ibex.controller;
 import static dev.ibex.test.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -182,6 +183,51 @@ class FencingIT {
             stale.join(60_000);
             assertTrue(!stale.isAlive(), "c1's run ended");
             assertEquals("20", dst.scalar("SELECT last_value FROM ids"), "c1 set no older value back");
+        }
+    }
+
+    /**
+     * A controller stopped (SIGSTOP) inside its own round of {@link Claims} holds the claims' lock
+     * until its session ends, and every other controller's round waited for it for ever: nobody
+     * took its syncs (MultiControllerIT saw a stop land there once). Now a round waits at most
+     * {@link Claims#ROUND_WAIT}, cuts off a controller past its lease, and a later round takes its
+     * syncs.
+     */
+    @Test
+    void aControllerStoppedInsideItsRoundIsCutOffAndItsSyncsTaken() throws Exception {
+        try (ReplicaSet set = setUp()) {
+            Model m = set.model();
+            m.sql("INSERT INTO ibex.controller (id, pid, host, heartbeat) VALUES "
+                    + "(1, 1, 'one', now() - interval '1 minute'), (2, 2, 'two', now())");
+            m.sql("INSERT INTO ibex.sync_claim (sync, controller) VALUES ('s', 1)");
+            try (Repository c1 = Repository.open(Model.spec(set.repoDb()), "ibex c1 controller");
+                 Repository c2 = Repository.open(Model.spec(set.repoDb()), "ibex c2 controller")) {
+                // c1 lives by its lock, and stood still inside a round: the claims' lock held, uncommitted
+                assertTrue(c1.one("SELECT pg_try_advisory_lock(?, ?)", rs -> rs.getBoolean(1),
+                        RunningController.CONTROLLER_LOCK_CLASS, 1).orElseThrow());
+                c1.commit();
+                Claims.serialize(c1);
+
+                try {
+                    assertEquals(null, assertTimeoutPreemptively(Duration.ofSeconds(20),
+                            () -> Claims.rebalance(c2, 2, Duration.ofSeconds(10), true),
+                            "a round waits for c1's at most ROUND_WAIT"), "no round while c1 holds the claims' lock");
+                } finally {
+                    // a round still waiting would keep c2's connection busy, and closing it would wait too
+                    set.repoDb().exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            + "WHERE application_name = 'ibex c1 controller'");
+                }
+                c2.commit();
+                Claims.Balance[] taken = new Claims.Balance[1];
+                eventually(Duration.ofSeconds(30), "a round of c2 that takes s", () -> {
+                    taken[0] = Claims.rebalance(c2, 2, Duration.ofSeconds(10), true);
+                    c2.commit();
+                    return taken[0] != null && taken[0].held().containsKey("s");
+                });
+                assertEquals(Integer.valueOf(1), taken[0].held().get("s").previous(), "taken from c1");
+                assertEquals("0", set.repoDb().scalar("SELECT count(*) FROM pg_stat_activity "
+                        + "WHERE application_name = 'ibex c1 controller'"), "c1's session cut off");
+            }
         }
     }
 
