@@ -110,16 +110,7 @@ class FencingIT {
             m.sql("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's'");
             m.sql("INSERT INTO ibex.config (name, setting) VALUES (?, '2'), (?, '0.5')", Tunable.COPY_PARALLEL.key(),
                     Tunable.COPY_SPLIT_MB.key());
-            // c1 holds the sync; its row has no liveness lock, so c2 takes it for dead
-            m.sql("INSERT INTO ibex.controller (id, pid, host) VALUES (1, 1, 'one'), (2, 2, 'two')");
-            m.sql("INSERT INTO ibex.sync_claim (sync, controller) VALUES ('s', 1)");
-            long epoch = Long.parseLong(set.repoDb().scalar("SELECT epoch FROM ibex.sync_claim WHERE sync = 's'"));
-
-            proxy.holdNext(2);
-            Thread stale = new Thread(() -> staleRun(set, epoch), "stale-c1");
-            stale.start();
-            eventually(Duration.ofSeconds(30), "c1's two copy workers connecting to the target",
-                    () -> proxy.held() == 2);
+            Thread stale = staleRunHeldAt(proxy, set, 2, "c1's two copy workers connecting to the target");
 
             takeOverAndRun(set);
             ReplicaSet.assertSameRows(src, dst, "t", "id");
@@ -133,6 +124,24 @@ class FencingIT {
             ReplicaSet.assertSameRows(src, dst, "t", "id");
             assertEquals("0", m.repoDb().scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's'"));
         }
+    }
+
+    /**
+     * Controller c1 holds sync s (its row has no liveness lock, so c2 takes it for dead) and starts
+     * a run, whose next {@code connections} connections to the target the proxy holds; returns
+     * once they are held.
+     */
+    private static Thread staleRunHeldAt(TcpProxy proxy, ReplicaSet set, int connections, String what)
+            throws InterruptedException {
+        Model m = set.model();
+        m.sql("INSERT INTO ibex.controller (id, pid, host) VALUES (1, 1, 'one'), (2, 2, 'two')");
+        m.sql("INSERT INTO ibex.sync_claim (sync, controller) VALUES ('s', 1)");
+        long epoch = Long.parseLong(set.repoDb().scalar("SELECT epoch FROM ibex.sync_claim WHERE sync = 's'"));
+        proxy.holdNext(connections);
+        Thread stale = new Thread(() -> staleRun(set, epoch), "stale-c1");
+        stale.start();
+        eventually(Duration.ofSeconds(30), what, () -> proxy.held() == connections);
+        return stale;
     }
 
     /** Controller c1's run of sync s; its sessions are ended under it, so how it fails does not matter. */
@@ -165,16 +174,8 @@ class FencingIT {
             Model m = set.model();
             m.sync("s", false, List.of(m.table("src", "public", "t", "id"), m.sequence("src", "ids")), "src", "dst")
                     .capture("src");
-            m.sql("INSERT INTO ibex.controller (id, pid, host) VALUES (1, 1, 'one'), (2, 2, 'two')");
-            m.sql("INSERT INTO ibex.sync_claim (sync, controller) VALUES ('s', 1)");
-            long epoch = Long.parseLong(set.repoDb().scalar("SELECT epoch FROM ibex.sync_claim WHERE sync = 's'"));
-
             // nothing changed in t: the sequence's setval is c1's first connection to the target
-            proxy.holdNext(1);
-            Thread stale = new Thread(() -> staleRun(set, epoch), "stale-c1");
-            stale.start();
-            eventually(Duration.ofSeconds(30), "c1 connecting to the target to set the sequence",
-                    () -> proxy.held() == 1);
+            Thread stale = staleRunHeldAt(proxy, set, 1, "c1 connecting to the target to set the sequence");
             src.exec("SELECT nextval('ids') FROM generate_series(1, 10)");
             takeOverAndRun(set);
             assertEquals("20", dst.scalar("SELECT last_value FROM ids"), "the new owner set the sequence");
