@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ibex.pg.DbPools;
 import dev.ibex.pg.ServerVersion;
+import dev.ibex.replicate.Backlog;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
@@ -91,6 +93,29 @@ class CutoverLateCommitIT {
             // the late commit reached the new db before the forward sync stopped
             assertEquals(old.checksum("public.items", "id"), neu.checksum("public.items", "id"));
             assertEquals("1", neu.scalar("SELECT count(*) FROM public.items WHERE id = 9001"));
+        }
+    }
+
+    /**
+     * A TRUNCATE committed after a run is pending as much as a row change: the drain, the cutover's
+     * backlog and --reverse's last drain and late-change count all go by Backlog.pending, which
+     * must count it, or a truncate that lands just after the last run is reported as nothing pending.
+     */
+    @Test
+    void aTruncateAfterTheLastRunIsPending() {
+        TestDb source = PgServers.source();
+        TestDb target = PgServers.target();
+        try (Model m = model(source, target); DbPools pools = new DbPools()) {
+            Drain.Drained d = Drain.drain(m.repo(), "s1", 1);
+            assertTrue(d.drained(), d.toString());
+            assertEquals(0, Backlog.pending(m.repo(), pools, "s1"));
+            source.exec("TRUNCATE public.items");
+            assertNotEquals(source.checksum("public.items", "id"), target.checksum("public.items", "id"));
+            assertEquals(1, Backlog.pending(m.repo(), pools, "s1"), "the truncate has not reached the target");
+
+            assertTrue(Drain.drain(m.repo(), "s1", 1).drained());
+            assertEquals(0, Backlog.pending(m.repo(), pools, "s1"));
+            assertEquals(source.checksum("public.items", "id"), target.checksum("public.items", "id"));
         }
     }
 }
