@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
     "(each run also sets the relgroup's sequences on the targets), compare every table as 'ibex compare' does,",
     "compare every sequence, and say what is left to do. Exit 0 when everything matches and nothing is pending,",
     "1 when something differs or is still pending, 2 when a run of the sync failed. --json fields: sync, ready,",
-    "drain {runs, pending, error}, backlog, notes, tables (as compare), sequences (sequence, target, status,",
+    "drain {runs, pending, error}, backlog, open_writers {source db: open transactions that wrote to its tables}, notes, tables (as compare), sequences (sequence, target, status,",
     "source_last_value, source_is_called, target_last_value, target_is_called, note), todo.",
     "",
     "--reverse also opens the way back once the check says Ready: it creates and starts sync SYNC_reverse",
@@ -148,6 +148,12 @@ public class CutoverCommand extends Verb {
         if (r.backlog() > 0) {
             why.add(r.backlog() + " change(s) still pending");
         }
+        r.openWriters().forEach((db, n) -> {
+            if (n > 0) {
+                why.add(n + " transaction(s) that wrote to the replicated tables on source db " + db + " still open "
+                        + "(what they wrote is not on the target, and they may commit after this check: stop them)");
+            }
+        });
         return "NOT ready: " + String.join(", ", why);
     }
 
@@ -181,6 +187,7 @@ public class CutoverCommand extends Verb {
         drain.put("error", r.drain().error());
         m.put("drain", drain);
         m.put("backlog", r.backlog());
+        m.put("open_writers", r.openWriters());
         m.put("notes", r.tables().notes());
         m.put("tables", r.tables().results().stream().map(t -> t.json(20)).toList());
         m.put("sequences", r.sequences().stream().map(Cutover.SequenceState::json).toList());

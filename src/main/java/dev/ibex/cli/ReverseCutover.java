@@ -5,6 +5,7 @@ import dev.ibex.IbexException;
 import dev.ibex.capture.Capture;
 import dev.ibex.controller.Channels;
 import dev.ibex.controller.ControllerClient;
+import dev.ibex.migrate.Cutover;
 import dev.ibex.migrate.Drain;
 import dev.ibex.migrate.WayBackPlan;
 import dev.ibex.pg.DbPools;
@@ -129,6 +130,13 @@ final class ReverseCutover {
         if (d.pending() > 0) {
             throw IbexException.badInput(d.pending() + " change(s) on db " + plan.to().name() + " still pend after "
                     + d.runs() + " runs of sync " + plan.forwardSync() + " (writes go on there): stop every write to db "
+                    + plan.to().name() + ", " + again);
+        }
+        // a transaction that wrote before the drain and commits after it would be on the old db only
+        long open = Cutover.openWriters(plan.to(), repo.plan(plan.forwardSync()).tables());
+        if (open > 0) {
+            throw IbexException.badInput(open + " transaction(s) that wrote to the tables of sync " + plan.forwardSync()
+                    + " on db " + plan.to().name() + " are still open (writes go on there): stop every write to db "
                     + plan.to().name() + ", " + again);
         }
     }

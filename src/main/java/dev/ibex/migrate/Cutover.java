@@ -53,13 +53,21 @@ public final class Cutover {
     }
 
     /**
-     * @param backlog changes captured on the source and not yet applied, counted after the comparison
+     * @param backlog     changes captured on the source and not yet applied, counted after the comparison
+     * @param openWriters per source db, the transactions still open there that wrote to the sync's tables,
+     *                    counted last: neither their rows nor their change-log rows are visible to the
+     *                    drain or the comparison, and they may commit after the check (a late commit)
      */
     public record Report(String sync, Drain.Drained drain, long backlog, Comparer.Report tables,
-                         List<SequenceState> sequences) {
+                         List<SequenceState> sequences, Map<String, Long> openWriters) {
         public boolean match() {
             return drain.error() == null && backlog == 0 && tables.match()
-                    && sequences.stream().allMatch(SequenceState::match);
+                    && sequences.stream().allMatch(SequenceState::match) && openWriterCount() == 0;
+        }
+
+        /** Open writing transactions on all sources. */
+        public long openWriterCount() {
+            return openWriters.values().stream().mapToLong(Long::longValue).sum();
         }
     }
 
@@ -75,7 +83,47 @@ public final class Cutover {
         try (DbPools pools = new DbPools()) {
             backlog = Backlog.pending(repo, pools, sync);
         }
-        return new Report(sync, drained, backlog, tables, sequences);
+        Map<String, Long> writers = new LinkedHashMap<>();
+        for (Db source : plan.sources()) {
+            writers.put(source.name(), openWriters(source, plan.tables()));
+        }
+        return new Report(sync, drained, backlog, tables, sequences, writers);
+    }
+
+    /**
+     * The transactions (prepared ones too) other than this session's that hold a write lock
+     * (RowExclusiveLock: INSERT, UPDATE, DELETE) on one of {@code tables} on {@code db}: they wrote
+     * there, or are writing, and have not ended. What they wrote is invisible to every other
+     * session until they commit, so a drain and a comparison cannot see it; once they commit it is
+     * in the change log, after the check.
+     */
+    public static long openWriters(Db db, List<Relation> tables) {
+        if (tables.isEmpty()) {
+            return 0;
+        }
+        String which = String.join(" OR ", java.util.Collections.nCopies(tables.size(), "(n.nspname = ? AND c.relname = ?)"));
+        String sql = """
+                SELECT count(DISTINCT l.virtualtransaction) FROM pg_catalog.pg_locks l
+                  JOIN pg_catalog.pg_class c ON c.oid = l.relation
+                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                 WHERE l.locktype = 'relation' AND l.mode = 'RowExclusiveLock' AND l.granted
+                   AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                   AND l.pid IS DISTINCT FROM pg_backend_pid()
+                   AND (""" + which + ")";
+        try (DbSession s = DbSession.open(db, "ibex cutover");
+             var ps = s.connection().prepareStatement(sql)) {
+            int i = 1;
+            for (Relation r : tables) {
+                ps.setString(i++, r.schema());
+                ps.setString(i++, r.name());
+            }
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw PgErrors.failed("Looking for open transactions that wrote to the tables of db \"" + db.name() + "\"", e);
+        }
     }
 
     private static List<SequenceState> sequences(SyncPlan plan) {

@@ -4,6 +4,7 @@ import dev.ibex.capture.ChangeLog;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.pg.SqlState;
+import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
@@ -41,9 +42,10 @@ public final class Backlog {
             }
             try (Connection c = pools.connection(source)) {
                 Set<Integer> tabs = tabs(c, plan);
+                Set<String> names = names(plan);
                 long slowest = 0;
                 for (String snapshot : snapshots) {
-                    slowest = Math.max(slowest, count(c, tabs, snapshot));
+                    slowest = Math.max(slowest, count(c, tabs, snapshot) + truncates(c, names, snapshot));
                 }
                 total += slowest;
             } catch (SQLException e) {
@@ -56,14 +58,20 @@ public final class Backlog {
         return total;
     }
 
-    /** The log numbers of the plan's tables. */
-    private static Set<Integer> tabs(Connection c, SyncPlan plan) throws SQLException {
+    /** The plan's keyed tables, "schema.table" as ibex.captured and ibex.truncate_log name them. */
+    private static Set<String> names(SyncPlan plan) {
         Set<String> names = new HashSet<>();
         for (Relation r : plan.tables()) {
             if (r.hasKey()) {
                 names.add(r.display());
             }
         }
+        return names;
+    }
+
+    /** The log numbers of the plan's tables. */
+    private static Set<Integer> tabs(Connection c, SyncPlan plan) throws SQLException {
+        Set<String> names = names(plan);
         Set<Integer> tabs = new HashSet<>();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(ChangeLog.NAMES)) {
             while (rs.next()) {
@@ -73,6 +81,24 @@ public final class Backlog {
             }
         }
         return tabs;
+    }
+
+    /** Truncates of the plan's tables S_prev (bound twice) did not see: each is one pending change. */
+    private static final String TRUNCATES = "SELECT schemaname || '.' || tablename, count(*) FROM ("
+            + TxidSnapshot.rowsNotSeenSql("schemaname, tablename", "ibex.truncate_log") + ") u GROUP BY 1";
+
+    private static long truncates(Connection c, Set<String> names, String snapshot) throws SQLException {
+        long n = 0;
+        try (PreparedStatement ps = c.prepareStatement(TRUNCATES)) {
+            ps.setString(1, snapshot);
+            ps.setString(2, snapshot);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    n += names.contains(rs.getString(1)) ? rs.getLong(2) : 0;
+                }
+            }
+        }
+        return n;
     }
 
     private static long count(Connection c, Set<Integer> tabs, String snapshot) throws SQLException {
