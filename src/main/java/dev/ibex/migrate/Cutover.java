@@ -7,6 +7,9 @@ import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncPlan;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -92,32 +95,33 @@ public final class Cutover {
 
     /**
      * The transactions (prepared ones too) other than this session's that hold a write lock
-     * (RowExclusiveLock: INSERT, UPDATE, DELETE) on one of {@code tables} on {@code db}: they wrote
-     * there, or are writing, and have not ended. What they wrote is invisible to every other
-     * session until they commit, so a drain and a comparison cannot see it; once they commit it is
-     * in the change log, after the check.
+     * (RowExclusiveLock: INSERT, UPDATE, DELETE) on one of the tables named by the two arrays
+     * (schemas, names; unnest in the select list pairs them up on every version).
+     */
+    private static final String OPEN_WRITERS = """
+            SELECT count(DISTINCT l.virtualtransaction) FROM pg_catalog.pg_locks l
+              JOIN pg_catalog.pg_class c ON c.oid = l.relation
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE l.locktype = 'relation' AND l.mode = 'RowExclusiveLock' AND l.granted
+               AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+               AND l.pid IS DISTINCT FROM pg_backend_pid()
+               AND (n.nspname, c.relname) IN (SELECT unnest(?::text[]), unnest(?::text[]))""";
+
+    /**
+     * The open transactions on {@code db} that wrote, or are writing, to {@code tables}: what they
+     * wrote is invisible to every other session until they commit, so a drain and a comparison
+     * cannot see it; once they commit it is in the change log, after the check.
      */
     public static long openWriters(Db db, List<Relation> tables) {
         if (tables.isEmpty()) {
             return 0;
         }
-        String which = String.join(" OR ", java.util.Collections.nCopies(tables.size(), "(n.nspname = ? AND c.relname = ?)"));
-        String sql = """
-                SELECT count(DISTINCT l.virtualtransaction) FROM pg_catalog.pg_locks l
-                  JOIN pg_catalog.pg_class c ON c.oid = l.relation
-                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                 WHERE l.locktype = 'relation' AND l.mode = 'RowExclusiveLock' AND l.granted
-                   AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-                   AND l.pid IS DISTINCT FROM pg_backend_pid()
-                   AND (""" + which + ")";
         try (DbSession s = DbSession.open(db, "ibex cutover");
-             var ps = s.connection().prepareStatement(sql)) {
-            int i = 1;
-            for (Relation r : tables) {
-                ps.setString(i++, r.schema());
-                ps.setString(i++, r.name());
-            }
-            try (var rs = ps.executeQuery()) {
+             PreparedStatement ps = s.connection().prepareStatement(OPEN_WRITERS)) {
+            Connection c = s.connection();
+            ps.setArray(1, c.createArrayOf("text", tables.stream().map(Relation::schema).toArray()));
+            ps.setArray(2, c.createArrayOf("text", tables.stream().map(Relation::name).toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
             }
