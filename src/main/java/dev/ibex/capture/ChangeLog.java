@@ -75,6 +75,10 @@ public final class ChangeLog {
     public static final String PENDING = "SELECT tab, count(*) FROM (" + TxidSnapshot.rowsNotSeenSql("tab", "ibex.log")
             + ") u GROUP BY tab";
 
+    /** Truncates S_prev (bound twice) did not see, per table ("schema.table"): each is one pending change. */
+    public static final String PENDING_TRUNCATES = "SELECT schemaname || '.' || tablename, count(*) FROM ("
+            + TxidSnapshot.rowsNotSeenSql("schemaname, tablename", "ibex.truncate_log") + ") u GROUP BY 1";
+
     /** Reads one row of {@link #TOUCHED} that has a tab. */
     public static LoggedTable loggedTable(ResultSet rs) throws SQLException {
         return new LoggedTable(rs.getInt(1), rs.getString(2), rs.getString(3), Capture.strings(rs.getArray(4)),

@@ -4,7 +4,6 @@ import dev.ibex.capture.ChangeLog;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.pg.SqlState;
-import dev.ibex.pg.TxidSnapshot;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Relation;
 import dev.ibex.repository.Repository;
@@ -34,6 +33,7 @@ public final class Backlog {
      */
     public static long pending(Repository repo, DbPools pools, String sync) {
         SyncPlan plan = repo.plan(sync);
+        Set<String> names = names(plan);
         long total = 0;
         for (Db source : plan.sources()) {
             List<String> snapshots = new SyncStates(repo).snapshots(sync, source.name());
@@ -41,11 +41,11 @@ public final class Backlog {
                 continue;
             }
             try (Connection c = pools.connection(source)) {
-                Set<Integer> tabs = tabs(c, plan);
-                Set<String> names = names(plan);
+                Set<Integer> tabs = tabs(c, names);
                 long slowest = 0;
                 for (String snapshot : snapshots) {
-                    slowest = Math.max(slowest, count(c, tabs, snapshot) + truncates(c, names, snapshot));
+                    slowest = Math.max(slowest, count(c, ChangeLog.PENDING, tabs, snapshot)
+                            + count(c, ChangeLog.PENDING_TRUNCATES, names, snapshot));
                 }
                 total += slowest;
             } catch (SQLException e) {
@@ -69,9 +69,8 @@ public final class Backlog {
         return names;
     }
 
-    /** The log numbers of the plan's tables. */
-    private static Set<Integer> tabs(Connection c, SyncPlan plan) throws SQLException {
-        Set<String> names = names(plan);
+    /** The log numbers of the tables {@code names}. */
+    private static Set<Integer> tabs(Connection c, Set<String> names) throws SQLException {
         Set<Integer> tabs = new HashSet<>();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(ChangeLog.NAMES)) {
             while (rs.next()) {
@@ -83,32 +82,18 @@ public final class Backlog {
         return tabs;
     }
 
-    /** Truncates of the plan's tables S_prev (bound twice) did not see: each is one pending change. */
-    private static final String TRUNCATES = "SELECT schemaname || '.' || tablename, count(*) FROM ("
-            + TxidSnapshot.rowsNotSeenSql("schemaname, tablename", "ibex.truncate_log") + ") u GROUP BY 1";
-
-    private static long truncates(Connection c, Set<String> names, String snapshot) throws SQLException {
+    /**
+     * The changes of {@code pending} (a query binding S_prev twice, one row per group: its key and
+     * its count) in the groups {@code of}.
+     */
+    private static long count(Connection c, String pending, Set<?> of, String snapshot) throws SQLException {
         long n = 0;
-        try (PreparedStatement ps = c.prepareStatement(TRUNCATES)) {
+        try (PreparedStatement ps = c.prepareStatement(pending)) {
             ps.setString(1, snapshot);
             ps.setString(2, snapshot);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    n += names.contains(rs.getString(1)) ? rs.getLong(2) : 0;
-                }
-            }
-        }
-        return n;
-    }
-
-    private static long count(Connection c, Set<Integer> tabs, String snapshot) throws SQLException {
-        long n = 0;
-        try (PreparedStatement ps = c.prepareStatement(ChangeLog.PENDING)) {
-            ps.setString(1, snapshot);
-            ps.setString(2, snapshot);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    n += tabs.contains(rs.getInt(1)) ? rs.getLong(2) : 0;
+                    n += of.contains(rs.getObject(1)) ? rs.getLong(2) : 0;
                 }
             }
         }
