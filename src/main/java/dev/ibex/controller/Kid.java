@@ -48,8 +48,12 @@ final class Kid {
     private final String application;
     /** The claim the runs must still hold; null: none is checked (one controller, no claims). */
     private final ClaimFence fence;
-    /** The controller the claim was taken from: its target sessions are cut off before the first run. */
-    private Integer previous;
+    /**
+     * The controller the claim was taken from: its target sessions are cut off before the first
+     * run that gets that far; null once done (volatile: a kid restarted after its thread died
+     * takes over what is left of it).
+     */
+    private volatile Integer previous;
     /** Set when a run found the claim gone: the kid ended and the sync is another controller's. */
     private volatile boolean gaveUp;
 
@@ -75,6 +79,11 @@ final class Kid {
 
     boolean gaveUp() {
         return gaveUp;
+    }
+
+    /** The controller whose sessions are still to be cut off; null when none. */
+    Integer previous() {
+        return previous;
     }
 
     String sync() {

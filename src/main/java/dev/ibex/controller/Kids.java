@@ -96,7 +96,7 @@ final class Kids {
             }
             if (!kid.isAlive()) {
                 log.error("The kid of sync {} died; starting a new one", kid.sync());
-                Kid fresh = new Kid(kid.sync(), spec, pools, settings, application, kid.fence(), null);
+                Kid fresh = new Kid(kid.sync(), spec, pools, settings, application, kid.fence(), kid.previous());
                 kids.put(kid.sync(), fresh);
                 fresh.start();
                 fresh.kick(false);
