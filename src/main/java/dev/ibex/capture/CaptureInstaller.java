@@ -15,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -143,6 +144,13 @@ final class CaptureInstaller {
         return catalog.triggers(oid).equals(wanted);
     }
 
+    /** Whether the table has, firing, every trigger of one shape and the truncate trigger: no write goes unlogged. */
+    private boolean logging(long oid) throws SQLException {
+        Set<String> firing = catalog.triggers(oid);
+        return firing.contains(TRUNCATE_TRIGGER)
+                && Arrays.stream(TriggerShape.values()).anyMatch(s -> firing.containsAll(s.triggers()));
+    }
+
     private TriggerShape shape(long oid) throws SQLException {
         // an older source is not asked whether the table is standalone: it gets the row trigger anyway
         return TriggerShape.of(version, version.has(SqlFeature.TRANSITION_TABLES) && catalog.standalone(oid));
@@ -189,6 +197,8 @@ final class CaptureInstaller {
      * one are left to the purge) and a logged truncate: every sync whose S_prev is older copies it
      * whole once, since its changes before now were not logged in the new form. A change of
      * trigger shape alone keeps the number: the table is locked while its triggers are swapped.
+     * A registered table that lacked a trigger (dropped or disabled by hand, or the table dropped
+     * and made anew) took writes nobody logged: it is copied whole once too.
      */
     private void capture(CapturedTable t, LoggedTable was) throws SQLException {
         long oid = catalog.tableOid(t.schema(), t.table());
@@ -200,7 +210,7 @@ final class CaptureInstaller {
             dropDelta(was.delta());
         }
         int tab = same ? was.tab() : registry.register(t, types, delta);
-        if (!same) {
+        if (!same || !logging(oid)) {
             registry.logTruncate(t);
         }
         Map<String, String> n = TemplateValues.of(t, types, tab);
