@@ -1,0 +1,68 @@
+package dev.ibex.controller;
+
+import dev.ibex.capture.Capture;
+import dev.ibex.capture.CaptureCheck;
+import dev.ibex.pg.DbPools;
+import dev.ibex.pg.PgErrors;
+import dev.ibex.repository.Db;
+import dev.ibex.repository.Repository;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * After each purge of a source: its captured tables that stopped logging writes (a trigger
+ * dropped or disabled by hand, a table dropped and made anew) get their capture back at once, and
+ * so a whole copy to the targets of the writes nobody logged; a table that is gone is reported.
+ * Each finding is logged once, not every round. Called by the purge duty only, never twice at once.
+ */
+final class CaptureWatch {
+
+    /** Logged as the controller. */
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Controller.class);
+
+    /** By source db: what was last reported, so a finding that stays is not logged every round. */
+    private final Map<String, String> reported = new HashMap<>();
+
+    synchronized void check(Repository repo, DbPools pools, Db source) {
+        List<CaptureCheck.Unlogged> unlogged = CaptureCheck.unlogged(pools, source);
+        if (unlogged.isEmpty()) {
+            reported.remove(source.name());
+            return;
+        }
+        List<String> gone = unlogged.stream().filter(u -> !u.exists()).map(CaptureCheck.Unlogged::table).toList();
+        if (!gone.isEmpty()) {
+            if (fresh(source, "gone " + gone)) {
+                log.error("Table(s) {} captured on db {} no longer exist there: their writes cannot be replicated; "
+                        + "create them again, or remove them from their relgroup, then run 'ibex reload'",
+                        String.join(", ", gone), source.name());
+            }
+            return;
+        }
+        String tables = unlogged.stream().map(CaptureCheck.Unlogged::table).collect(Collectors.joining(", "));
+        boolean fresh = fresh(source, tables);
+        if (fresh) {
+            log.warn("Table(s) {} on db {} lost ibex's capture trigger (dropped or disabled by hand, or the table "
+                    + "made anew): their writes since were not logged; putting the triggers back, and copying the "
+                    + "table(s) whole to the targets once", tables, source.name());
+        }
+        try {
+            Capture.reconcile(repo, source);
+            repo.commit();
+            reported.remove(source.name());
+            log.info("The capture triggers of {} on db {} are in place again", tables, source.name());
+        } catch (RuntimeException e) {
+            repo.rollback();
+            if (fresh) {
+                log.error("Could not put back the capture triggers of {} on db {}: {}; the controller tries again "
+                        + "after each purge, and 'ibex reload' does it too", tables, source.name(), PgErrors.describe(e));
+            }
+        }
+    }
+
+    /** Whether this finding on the source is new: not the one reported last. */
+    private boolean fresh(Db source, String finding) {
+        return !finding.equals(reported.put(source.name(), finding));
+    }
+}

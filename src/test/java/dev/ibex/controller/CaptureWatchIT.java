@@ -1,0 +1,81 @@
+package dev.ibex.controller;
+
+import static dev.ibex.test.Eventually.eventually;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.ibex.replicate.Writers;
+import dev.ibex.test.Model;
+import dev.ibex.test.ReplicaSet;
+import dev.ibex.test.TestDb;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A user drops ibex's capture trigger, or drops and recreates a captured table on the source,
+ * while a controller replicates it under writes: no run notices (a table nobody logs has no
+ * changes), so without a look at the triggers every write from then on is lost on the targets,
+ * silently. The controller must put capture back by itself, copy the table whole once, and say
+ * so in one line naming the table.
+ */
+class CaptureWatchIT {
+
+    private static final String TABLE = "CREATE TABLE t (id int PRIMARY KEY, v int, note text)";
+
+    @Test
+    void aDroppedTriggerIsPutBackAndTheWritesWithoutItReachTheTarget() throws Exception {
+        converges("the trigger dropped", src -> src.exec("DROP TRIGGER IF EXISTS ibex_capture ON t",
+                "DROP TRIGGER IF EXISTS ibex_rows ON t", "DROP TRIGGER IF EXISTS ibex_delete ON t"));
+    }
+
+    @Test
+    void aTableRecreatedOnTheSourceAloneIsPutBackAndCopiedWhole() throws Exception {
+        converges("the table made anew", src -> src.exec("BEGIN; LOCK TABLE t; CREATE TABLE t_new (LIKE t INCLUDING ALL); "
+                + "INSERT INTO t_new SELECT id, v + 1000, 'reloaded' FROM t WHERE id % 3 <> 0; DROP TABLE t; "
+                + "ALTER TABLE t_new RENAME TO t; COMMIT"));
+    }
+
+    private void converges(String what, java.util.function.Consumer<TestDb> ddl) throws Exception {
+        try (ReplicaSet set = ReplicaSet.create(TABLE)) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            m.sync("s", "src", List.of("dst"), "public.t:id").capture("src");
+            TestDb repo = m.repoDb();
+            repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('purge_interval', '1')");
+            Logger controllerLog = (Logger) LoggerFactory.getLogger(Controller.class);
+            ListAppender<ILoggingEvent> lines = new ListAppender<>();
+            lines.start();
+            controllerLog.addAppender(lines);
+            try (InProcessController c = new InProcessController(repo);
+                    Writers writers = Writers.start(src, 2, 300, "t")) {
+                c.assertRunning();
+                writers.awaitCommits(200);
+                ddl.accept(src);
+                long before = writers.committed();
+                writers.awaitCommits(before + 300); // written while nothing logs them
+                writers.stop();
+                eventually(Duration.ofSeconds(40), "the target equal to the source after " + what,
+                        () -> src.count("t") == dst.count("t") && src.checksum("t", "id").equals(dst.checksum("t", "id")));
+                // and capture works again: a write from now on arrives by autokick
+                src.exec("UPDATE t SET note = 'after the repair' WHERE id % 2 = 0", "DELETE FROM t WHERE id % 7 = 0");
+                eventually(Duration.ofSeconds(20), "the writes after the repair on the target",
+                        () -> src.count("t") == dst.count("t") && src.checksum("t", "id").equals(dst.checksum("t", "id")));
+                c.assertRunning();
+            } finally {
+                controllerLog.detachAppender(lines);
+            }
+            List<String> warnings = lines.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+                    .map(ILoggingEvent::getFormattedMessage).toList();
+            assertEquals(1, warnings.size(), warnings.toString());
+            assertTrue(warnings.get(0).startsWith("Table(s) public.t on db src lost ibex's capture trigger"), warnings.toString());
+            assertTrue(src.count("t") > 0);
+        }
+    }
+}
