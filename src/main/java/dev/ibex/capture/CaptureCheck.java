@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * The captured tables of a source that no longer log every write: a user dropped or disabled
- * ibex's trigger, or dropped the table (and maybe made it anew, without triggers). Nothing in a
+ * ibex's trigger, dropped the table (and maybe made it anew, without triggers), or attached it as
+ * a partition or child since. Nothing in a
  * run notices (a table nobody logs has no changes to apply), so the controller looks now and then
  * (with the purge), one query per source, and has capture put back (which copies such a table
  * whole once, see {@link CaptureInstaller}).
@@ -22,7 +23,9 @@ public final class CaptureCheck {
 
     /**
      * Registered tables that are gone, or lack a firing truncate trigger or the change triggers of
-     * either {@link TriggerShape}: ibex_capture, or ibex_rows and ibex_delete. PostgreSQL 8.4 on.
+     * either {@link TriggerShape} (ibex_capture, or ibex_rows and ibex_delete), or have the
+     * statement shape while they are a partition or inheritance child (attached since they were
+     * captured: a DELETE through the parent fires no statement trigger of theirs). PostgreSQL 8.4 on.
      */
     static final String UNLOGGED = """
             SELECT c.schemaname || '.' || c.tablename, r.oid IS NOT NULL
@@ -36,6 +39,8 @@ public final class CaptureCheck {
                                       WHERE g.tgrelid = r.oid AND g.tgenabled <> 'D' AND g.tgname = 'ibex_capture')
                              OR (SELECT count(*) FROM pg_catalog.pg_trigger g WHERE g.tgrelid = r.oid
                                     AND g.tgenabled <> 'D' AND g.tgname IN ('ibex_rows', 'ibex_delete')) = 2))
+                OR (EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = r.oid AND g.tgname = 'ibex_delete')
+                    AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = r.oid))
              ORDER BY 1""";
 
     /** One captured table that does not log its writes; {@code exists} false when the table is gone. */

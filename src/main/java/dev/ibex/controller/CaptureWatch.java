@@ -13,7 +13,8 @@ import java.util.stream.Collectors;
 
 /**
  * After each purge of a source: its captured tables that stopped logging writes (a trigger
- * dropped or disabled by hand, a table dropped and made anew) get their capture back at once, and
+ * dropped or disabled by hand, a table dropped and made anew, a table attached as a partition)
+ * get their capture back at once, and
  * so a whole copy to the targets of the writes nobody logged; a table that is gone is reported.
  * Each finding is logged once, not every round. Called by the purge duty only, never twice at once.
  */
@@ -43,9 +44,10 @@ final class CaptureWatch {
         String tables = unlogged.stream().map(CaptureCheck.Unlogged::table).collect(Collectors.joining(", "));
         boolean fresh = fresh(source, tables);
         if (fresh) {
-            log.warn("Table(s) {} on db {} lost ibex's capture trigger (dropped or disabled by hand, or the table "
-                    + "made anew): their writes since were not logged; putting the triggers back, and copying the "
-                    + "table(s) whole to the targets once", tables, source.name());
+            log.warn("Table(s) {} on db {} stopped logging every write (ibex's trigger dropped or disabled by hand, "
+                    + "the table made anew, or attached as a partition or child): writes since may be missing on the "
+                    + "targets; putting the triggers back, and copying the table(s) whole to the targets once",
+                    tables, source.name());
         }
         try {
             Capture.reconcile(repo, source);
