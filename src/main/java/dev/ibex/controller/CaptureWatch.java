@@ -10,18 +10,20 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * After each purge of a source: its captured tables that stopped logging writes (a trigger
  * dropped or disabled by hand, a table dropped and made anew, a table attached as a partition)
  * get their capture back at once, and
  * so a whole copy to the targets of the writes nobody logged; a table that is gone is reported.
- * Each finding is logged once, not every round. Called by the purge duty only, never twice at once.
+ * Each finding is logged once, not every round, and one source is checked at a time.
  */
 final class CaptureWatch {
 
     /** Logged as the controller. */
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Controller.class);
+    private static final Logger log = LoggerFactory.getLogger(Controller.class);
 
     /** By source db: what was last reported, so a finding that stays is not logged every round. */
     private final Map<String, String> reported = new HashMap<>();
