@@ -43,23 +43,22 @@ final class CaptureWatch {
             }
             return;
         }
-        String tables = unlogged.stream().map(CaptureCheck.Unlogged::table).collect(Collectors.joining(", "));
+        String tables = unlogged.stream().map(CaptureCheck.Unlogged::toString).collect(Collectors.joining(", "));
         boolean fresh = fresh(source, tables);
         if (fresh) {
-            log.warn("Table(s) {} on db {} stopped logging every write (ibex's trigger dropped or disabled by hand, "
-                    + "the table made anew, or attached as a partition or child): writes since may be missing on the "
-                    + "targets; putting the triggers back, and copying the table(s) whole to the targets once",
+            log.warn("Capture of table(s) {} on db {} no longer logs every write as captured: writes since may be "
+                    + "missing on the targets; capturing the table(s) anew, and copying them whole to the targets once",
                     tables, source.name());
         }
         try {
             Capture.reconcile(repo, source);
             repo.commit();
             reported.remove(source.name());
-            log.info("The capture triggers of {} on db {} are in place again", tables, source.name());
+            log.info("Table(s) {} on db {} captured anew", tables, source.name());
         } catch (RuntimeException e) {
             repo.rollback();
             if (fresh) {
-                log.error("Could not put back the capture triggers of {} on db {}: {}; the controller tries again "
+                log.error("Could not capture table(s) {} on db {} anew: {}; the controller tries again "
                         + "after each purge, and 'ibex reload' does it too", tables, source.name(), PgErrors.describe(e));
             }
         }

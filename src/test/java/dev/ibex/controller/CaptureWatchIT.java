@@ -58,6 +58,43 @@ class CaptureWatchIT {
         });
     }
 
+    /**
+     * A key column changed on both sides to a type whose text depends on the writer's settings
+     * (float8, extra_float_digits): the capture function still logs it as text, so a key written
+     * by a session with extra_float_digits = 0 is logged rounded (0.30000000000000004 as 0.3) and
+     * its row never found. Captured anew, the key is logged typed and the table copied whole.
+     */
+    @Test
+    void aKeyColumnRetypedToAFloatIsCapturedAnewAndEveryRowArrives() throws Exception {
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE d (k numeric PRIMARY KEY, v int)")) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            m.sync("s", "src", List.of("dst"), "public.d:k").capture("src");
+            TestDb repo = m.repoDb();
+            repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('purge_interval', '1')");
+            src.exec("INSERT INTO d SELECT g, g FROM generate_series(1, 100) g");
+            try (InProcessController c = new InProcessController(repo)) {
+                c.assertRunning();
+                eventually(Duration.ofSeconds(30), "the first rows on the target", () -> dst.count("d") == 100);
+                for (TestDb db : List.of(src, dst)) {
+                    db.exec("ALTER TABLE d ALTER COLUMN k TYPE float8");
+                }
+                for (int g = 1; g < 30; g++) {
+                    if (g % 10 == 0) {
+                        continue; // 1.0 and 2.0 are taken
+                    }
+                    src.exec("SET extra_float_digits = 0; INSERT INTO d VALUES (" + g + " * 0.1::float8, " + g + ")",
+                            "SET extra_float_digits = 0; UPDATE d SET v = -v WHERE k = " + g);
+                }
+                eventually(Duration.ofSeconds(40), "the target equal to the source",
+                        () -> src.count("d") == dst.count("d") && src.checksum("d", "k").equals(dst.checksum("d", "k")));
+                c.assertRunning();
+            }
+            assertEquals(127, src.count("d"));
+        }
+    }
+
     private void converges(String what, java.util.function.Consumer<TestDb> ddl) throws Exception {
         try (ReplicaSet set = ReplicaSet.create(TABLE)) {
             TestDb src = set.src();
@@ -91,7 +128,7 @@ class CaptureWatchIT {
             List<String> warnings = lines.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
                     .map(ILoggingEvent::getFormattedMessage).toList();
             assertEquals(1, warnings.size(), warnings.toString());
-            assertTrue(warnings.get(0).startsWith("Table(s) public.t on db src stopped logging every write"), warnings.toString());
+            assertTrue(warnings.get(0).startsWith("Capture of table(s) public.t ("), warnings.toString());
             assertTrue(src.count("t") > 0);
         }
     }
