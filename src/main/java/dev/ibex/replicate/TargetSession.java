@@ -157,13 +157,22 @@ final class TargetSession {
                 throw SqlState.UNDEFINED_TABLE.refusal("Table " + t.display() + " does not exist on target db \""
                         + db.name() + "\": create it there (same columns as the source)");
             }
-            // types may differ (COPY converts the text); a missing or generated column cannot take the rows
-            Optional<ColumnDiff.Finding> gap = ColumnDiff.of(t.shape, TableCopy.copied(have)).stream()
-                    .filter(f -> f.kind() == ColumnDiff.Kind.MISSING).findFirst();
+            // types may differ (COPY converts the text); a missing or generated column cannot take the rows,
+            // nor can one only the target has that is NOT NULL without a default (the source dropped it, say)
+            List<ColumnDiff.Finding> diff = ColumnDiff.of(t.shape, TableCopy.copied(have));
+            Optional<ColumnDiff.Finding> gap = diff.stream().filter(f -> f.kind() == ColumnDiff.Kind.MISSING).findFirst();
             if (gap.isPresent()) {
                 throw SqlState.UNDEFINED_COLUMN.refusal("Table " + t.display() + " on target db \"" + db.name()
                         + "\" has no column \"" + gap.get().column() + "\" (or it is generated there): add it as on "
                         + "the source");
+            }
+            Optional<ColumnDiff.Finding> required = diff.stream()
+                    .filter(f -> f.kind() == ColumnDiff.Kind.EXTRA_REQUIRED).findFirst();
+            if (required.isPresent()) {
+                throw SqlState.NOT_NULL_VIOLATION.refusal("Table " + t.display() + " on target db \"" + db.name()
+                        + "\" has column \"" + required.get().column() + "\" NOT NULL without a default, which the "
+                        + "source does not have (dropped or renamed there?), so no copied row fits: drop it there too, "
+                        + "or give it a default");
             }
             checked.add(t);
         }
