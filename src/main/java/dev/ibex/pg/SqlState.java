@@ -24,7 +24,8 @@ public enum SqlState {
     INSUFFICIENT_PRIVILEGE("42501", Kind.NEEDS_A_PERSON,
             "grant ibex's user what the error names (README: what ibex needs, by role)"),
     UNDEFINED_TABLE("42P01", Kind.NEEDS_A_PERSON,
-            "create the table there with the source's columns (ibex validate SYNC shows what differs)"),
+            "create the table there with the source's columns (ibex validate SYNC shows what differs); if it had "
+            + "rows, ibex compare SYNC --repair copies them in"),
     UNDEFINED_COLUMN("42703", Kind.NEEDS_A_PERSON,
             "add the column there as on the source (ibex validate SYNC shows what differs)"),
     /**

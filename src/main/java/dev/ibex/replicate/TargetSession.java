@@ -146,6 +146,15 @@ final class TargetSession {
      * shape once across runs), tables read together.
      */
     void check(List<TableCopy> tables) throws SQLException {
+        check(tables, null);
+    }
+
+    /**
+     * {@link #check(List)} for the changes of {@code sync}: a table missing on the target then
+     * had rows there (it was dropped, maybe to be made anew), which the changes alone never bring
+     * back, so the error also says how to copy them in.
+     */
+    void check(List<TableCopy> tables, String sync) throws SQLException {
         List<TableCopy> unchecked = tables.stream().filter(t -> !checked.contains(t)).distinct().toList();
         if (unchecked.isEmpty()) {
             return;
@@ -155,7 +164,9 @@ final class TargetSession {
             Catalog.Shape have = shapes.get(t.display());
             if (have == null) {
                 throw SqlState.UNDEFINED_TABLE.refusal("Table " + t.display() + " does not exist on target db \""
-                        + db.name() + "\": create it there (same columns as the source)");
+                        + db.name() + "\": create it there (same columns as the source)" + (sync == null ? ""
+                        : ", then copy in the rows it had: ibex compare " + sync + " --repair (the changes alone "
+                        + "bring only the rows written from now on)"));
             }
             // types may differ (COPY converts the text); a missing or generated column cannot take the rows,
             // nor can one only the target has that is NOT NULL without a default (the source dropped it, say)
