@@ -10,6 +10,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.ibex.replicate.Writers;
+import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
@@ -92,6 +93,47 @@ class CaptureWatchIT {
                 c.assertRunning();
             }
             assertEquals(127, src.count("d"));
+        }
+    }
+
+    /**
+     * A captured table renamed on the source: its trigger goes with it and logs on, the runs fail
+     * naming the table, the controller says once that it is gone and how to fix it; named back,
+     * every change made meanwhile arrives.
+     */
+    @Test
+    void aTableRenamedOnTheSourceIsNamedAndItsChangesArriveOnceItIsNamedBack() throws Exception {
+        try (ReplicaSet set = ReplicaSet.create(TABLE)) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            m.sync("s", "src", List.of("dst"), "public.t:id").capture("src");
+            TestDb repo = m.repoDb();
+            repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('purge_interval', '1'), ('kid_retry_min', '0.2'), "
+                    + "('kid_retry_max', '0.5')");
+            src.exec("INSERT INTO t SELECT g, g, 'a' FROM generate_series(1, 100) g");
+            Logger controllerLog = (Logger) LoggerFactory.getLogger(Controller.class);
+            ListAppender<ILoggingEvent> lines = new ListAppender<>();
+            lines.start();
+            controllerLog.addAppender(lines);
+            try (InProcessController c = new InProcessController(repo)) {
+                c.assertRunning();
+                eventually(Duration.ofSeconds(30), "the first rows on the target", () -> dst.count("t") == 100);
+                src.exec("ALTER TABLE t RENAME TO t_renamed", "UPDATE t_renamed SET note = 'renamed' WHERE id <= 50",
+                        "DELETE FROM t_renamed WHERE id > 90");
+                eventually(Duration.ofSeconds(30), "the controller's word on the table", () -> lines.list.stream()
+                        .anyMatch(e -> e.getFormattedMessage().startsWith("Table(s) public.t captured on db src no longer exist")));
+                eventually(Duration.ofSeconds(30), "a failed run", () -> m.runs("s", "bad") > 0);
+                Cli.Result status = m.run("status", "s");
+                assertTrue(status.out().contains("Table public.t does not exist on source db \"src\""), status.toString());
+                src.exec("ALTER TABLE t_renamed RENAME TO t", "INSERT INTO t VALUES (1000, 1, 'back')");
+                eventually(Duration.ofSeconds(30), "the target equal to the source",
+                        () -> src.count("t") == dst.count("t") && src.checksum("t", "id").equals(dst.checksum("t", "id")));
+            } finally {
+                controllerLog.detachAppender(lines);
+            }
+            assertEquals(1, lines.list.stream().filter(e -> e.getLevel() == Level.ERROR).count(), lines.list.toString());
+            assertEquals(91, src.count("t"));
         }
     }
 
