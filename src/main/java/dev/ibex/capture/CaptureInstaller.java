@@ -15,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -143,6 +144,18 @@ final class CaptureInstaller {
         return catalog.triggers(oid).equals(wanted);
     }
 
+    /**
+     * Whether the table's triggers may have let writes go unlogged: the truncate trigger or the
+     * change triggers of both shapes are missing (or disabled), or it has the statement shape while
+     * it needs the row one (it became a partition or child: its parent's deletes fired nothing).
+     */
+    private boolean missedWrites(long oid, TriggerShape wanted) throws SQLException {
+        Set<String> firing = catalog.triggers(oid);
+        boolean logging = firing.contains(TRUNCATE_TRIGGER)
+                && Arrays.stream(TriggerShape.values()).anyMatch(s -> firing.containsAll(s.triggers()));
+        return !logging || (wanted == TriggerShape.ROW && firing.containsAll(TriggerShape.STATEMENT.triggers()));
+    }
+
     private TriggerShape shape(long oid) throws SQLException {
         // an older source is not asked whether the table is standalone: it gets the row trigger anyway
         return TriggerShape.of(version, version.has(SqlFeature.TRANSITION_TABLES) && catalog.standalone(oid));
@@ -189,6 +202,10 @@ final class CaptureInstaller {
      * one are left to the purge) and a logged truncate: every sync whose S_prev is older copies it
      * whole once, since its changes before now were not logged in the new form. A change of
      * trigger shape alone keeps the number: the table is locked while its triggers are swapped.
+     * A registered table that lacked a trigger (dropped or disabled by hand, or the table dropped
+     * and made anew) took writes nobody logged, and one captured by statement triggers that has
+     * become a partition or child since missed the deletes made through its parent (which fire no
+     * statement trigger of it): either is copied whole once too.
      */
     private void capture(CapturedTable t, LoggedTable was) throws SQLException {
         long oid = catalog.tableOid(t.schema(), t.table());
@@ -200,14 +217,14 @@ final class CaptureInstaller {
             dropDelta(was.delta());
         }
         int tab = same ? was.tab() : registry.register(t, types, delta);
-        if (!same) {
+        TriggerShape shape = shape(oid);
+        if (!same || missedWrites(oid, shape)) {
             registry.logTruncate(t);
         }
         Map<String, String> n = TemplateValues.of(t, types, tab);
         if (delta != null && catalog.deltaColumns(delta).isEmpty()) {
             exec(CaptureSql.deltaTable().fill(n));
         }
-        TriggerShape shape = shape(oid);
         exec(shape.function(delta != null).fill(n));
         // every trigger anew (the table is locked): one disabled by hand, or of the other shape, goes
         exec(CaptureSql.dropTriggers().fill(n));

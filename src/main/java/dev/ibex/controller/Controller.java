@@ -56,6 +56,7 @@ public final class Controller {
     private final DbPools pools = new DbPools();
     private final Map<String, Db> knownDbs = new HashMap<>();
     private final CaptureRetries captureRetries = new CaptureRetries();
+    private final CaptureWatch captureWatch = new CaptureWatch();
     private final PidFile pidFile;
     private final String invocation;
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -367,7 +368,7 @@ public final class Controller {
     }
 
     private void purgeDeltas() {
-        Housekeeping.purgeDeltas(spec, session.application("purge"), pools);
+        Housekeeping.purgeDeltas(spec, session.application("purge"), pools, captureWatch);
     }
 
     // ---- start and stop -----------------------------------------------------------------------

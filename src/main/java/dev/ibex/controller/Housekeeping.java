@@ -70,7 +70,8 @@ final class Housekeeping {
         return failed;
     }
 
-    static void purgeDeltas(ConnectionSpec spec, String application, DbPools pools) {
+    /** Purges every active source's applied changes, then has {@code watch} check its capture triggers. */
+    static void purgeDeltas(ConnectionSpec spec, String application, DbPools pools, CaptureWatch watch) {
         try (Repository r = Repository.open(spec, application)) {
             for (String name : r.list(ALL_SOURCES, rs -> rs.getString(1))) {
                 Db db = r.db(name).orElse(null);
@@ -84,6 +85,12 @@ final class Housekeeping {
                     }
                 } catch (RuntimeException e) {
                     log.warn("Could not purge applied changes on db {}: {}", name, PgErrors.describe(e));
+                }
+                try {
+                    watch.check(r, pools, db);
+                } catch (RuntimeException e) {
+                    r.rollback();
+                    log.debug("Could not check the capture triggers on db {}: {}", name, PgErrors.describe(e));
                 }
             }
             r.rollback();

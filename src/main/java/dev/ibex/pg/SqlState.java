@@ -15,13 +15,17 @@ public enum SqlState {
             "let the user in: check that the role exists and pg_hba.conf admits it"),
     INVALID_PASSWORD("28P01", Kind.NEEDS_A_PERSON, "give the db its new password: ibex update db NAME pass=..."),
     INVALID_CATALOG_NAME("3D000", Kind.NEEDS_A_PERSON, "create the database, or fix it: ibex update db NAME dbname=..."),
+    NOT_NULL_VIOLATION("23502", Kind.NEEDS_A_PERSON,
+            "give the target's column a default, or drop it there if the source dropped it (ibex validate SYNC shows "
+            + "what differs)"),
     UNIQUE_VIOLATION("23505", Kind.NEEDS_A_PERSON,
             "a target row holds a key the source gives another row: ibex compare SYNC --repair"),
     DEPENDENT_OBJECTS_STILL_EXIST("2BP01", Kind.NEEDS_A_PERSON, "drop or change what depends on the object named"),
     INSUFFICIENT_PRIVILEGE("42501", Kind.NEEDS_A_PERSON,
             "grant ibex's user what the error names (README: what ibex needs, by role)"),
     UNDEFINED_TABLE("42P01", Kind.NEEDS_A_PERSON,
-            "create the table there with the source's columns (ibex validate SYNC shows what differs)"),
+            "create the table there with the source's columns (ibex validate SYNC shows what differs); if it had "
+            + "rows, ibex compare SYNC --repair copies them in"),
     UNDEFINED_COLUMN("42703", Kind.NEEDS_A_PERSON,
             "add the column there as on the source (ibex validate SYNC shows what differs)"),
     /**

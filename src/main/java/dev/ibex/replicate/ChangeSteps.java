@@ -253,7 +253,7 @@ final class ChangeSteps {
             }
             try {
                 List<TableCopy> tables = step.stream().map(Item::table).toList();
-                ts.check(tables);
+                ts.check(tables, run.sync());
                 ts.deleteKeys(tables, step.stream().map(Item::keys).toList());
             } catch (SQLException | RuntimeException e) {
                 ts.failed(e);

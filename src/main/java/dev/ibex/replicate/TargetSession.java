@@ -146,6 +146,15 @@ final class TargetSession {
      * shape once across runs), tables read together.
      */
     void check(List<TableCopy> tables) throws SQLException {
+        check(tables, null);
+    }
+
+    /**
+     * {@link #check(List)} for the changes of {@code sync}: a table missing on the target then
+     * had rows there (it was dropped, maybe to be made anew), which the changes alone never bring
+     * back, so the error also says how to copy them in.
+     */
+    void check(List<TableCopy> tables, String sync) throws SQLException {
         List<TableCopy> unchecked = tables.stream().filter(t -> !checked.contains(t)).distinct().toList();
         if (unchecked.isEmpty()) {
             return;
@@ -155,15 +164,26 @@ final class TargetSession {
             Catalog.Shape have = shapes.get(t.display());
             if (have == null) {
                 throw SqlState.UNDEFINED_TABLE.refusal("Table " + t.display() + " does not exist on target db \""
-                        + db.name() + "\": create it there (same columns as the source)");
+                        + db.name() + "\": create it there (same columns as the source)" + (sync == null ? ""
+                        : ", then copy in the rows it had: ibex compare " + sync + " --repair (the changes alone "
+                        + "bring only the rows written from now on)"));
             }
-            // types may differ (COPY converts the text); a missing or generated column cannot take the rows
-            Optional<ColumnDiff.Finding> gap = ColumnDiff.of(t.shape, TableCopy.copied(have)).stream()
-                    .filter(f -> f.kind() == ColumnDiff.Kind.MISSING).findFirst();
+            // types may differ (COPY converts the text); a missing or generated column cannot take the rows,
+            // nor can one only the target has that is NOT NULL without a default (the source dropped it, say)
+            List<ColumnDiff.Finding> diff = ColumnDiff.of(t.shape, TableCopy.copied(have));
+            Optional<ColumnDiff.Finding> gap = diff.stream().filter(f -> f.kind() == ColumnDiff.Kind.MISSING).findFirst();
             if (gap.isPresent()) {
                 throw SqlState.UNDEFINED_COLUMN.refusal("Table " + t.display() + " on target db \"" + db.name()
                         + "\" has no column \"" + gap.get().column() + "\" (or it is generated there): add it as on "
                         + "the source");
+            }
+            Optional<ColumnDiff.Finding> required = diff.stream()
+                    .filter(f -> f.kind() == ColumnDiff.Kind.EXTRA_REQUIRED).findFirst();
+            if (required.isPresent()) {
+                throw SqlState.NOT_NULL_VIOLATION.refusal("Table " + t.display() + " on target db \"" + db.name()
+                        + "\" has column \"" + required.get().column() + "\" NOT NULL without a default, which the "
+                        + "source does not have (dropped or renamed there?), so no copied row fits: drop it there too, "
+                        + "or give it a default");
             }
             checked.add(t);
         }
