@@ -1,0 +1,87 @@
+package dev.ibex.replicate;
+
+import static dev.ibex.test.Eventually.eventually;
+import static dev.ibex.test.ReplicaSet.assertSameRows;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.ibex.controller.InProcessController;
+import dev.ibex.pg.TxidSnapshot;
+import dev.ibex.test.Cli;
+import dev.ibex.test.Model;
+import dev.ibex.test.PgServers;
+import dev.ibex.test.TestDb;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The model of a running sync changed while applications write: a controller runs, writers change
+ * the source, and the CLI changes what the sync reads. Each case ends with every target equal to
+ * the source by count and checksum of ordered rows.
+ */
+class ModelChangeIT {
+
+    private static final String TABLE = "CREATE TABLE %s (id int PRIMARY KEY, v int, note text)";
+
+    private final Writers.Running running = new Writers.Running();
+
+    @AfterEach
+    void stopWriters() {
+        running.stopAll();
+    }
+
+    /**
+     * A table x that sync s2 captures too is taken out of sync s1 (s1 switched to a relgroup
+     * without it) and put back. While s1 does not read x, the purge moves s1's S_prev past x's
+     * changes (s1's other table is idle). Put back, x must be copied whole to s1's target: the
+     * changes in between were never read for it.
+     */
+    @Test
+    void aSharedTableTakenOutOfASyncAndPutBackIsCopiedWhole() throws Exception {
+        TestDb src = PgServers.source();
+        TestDb a = PgServers.target();
+        TestDb b = PgServers.target();
+        for (TestDb db : List.of(src, a, b)) {
+            db.exec(TABLE.formatted("t1"), TABLE.formatted("x"));
+        }
+        src.exec("INSERT INTO x SELECT g, g, 'n' FROM generate_series(1, 100) g");
+        try (Model m = Model.create()) {
+            TestDb repo = m.repoDb();
+            m.db("src", src).db("a", a).db("b", b);
+            int t1 = m.table("src", "public", "t1", "id");
+            int x = m.table("src", "public", "x", "id");
+            m.sync("s1", true, List.of(t1, x), "src", "a");
+            m.sync("s2", true, List.of(x), "src", "b").capture("src");
+            repo.exec("UPDATE ibex.sync SET onetimecopy = 1");
+            ok(m, "add", "relgroup", "r1b", "public.t1", "db=src");
+            ok(m, "set", "purge_interval=1");
+            try (InProcessController c = new InProcessController(repo)) {
+                Writers writers = running.keep(Writers.start(src, 2, 200, "x"));
+                eventually(Duration.ofSeconds(30), "s1 and s2 copied and running",
+                        () -> m.runs("s1", "good") >= 2 && m.runs("s2", "good") >= 2);
+
+                ok(m, "update", "sync", "s1", "relgroup=r1b");
+                long after = Long.parseLong(src.scalar("SELECT txid_current()"));
+                writers.awaitCommits(writers.committed() + 50);
+                eventually(Duration.ofSeconds(30), "the purge moves s1's S_prev past x's changes",
+                        () -> TxidSnapshot.parse(repo.scalar("SELECT snapshot FROM ibex.sync_state WHERE sync = 's1'"))
+                                .xmin() > after + 10);
+
+                ok(m, "update", "sync", "s1", "relgroup=s1_rel");
+                writers.awaitCommits(writers.committed() + 50);
+                writers.stop();
+                ok(m, "kick", "s1", "s2", "60");
+                assertSameRows(src, b, "x", "id");
+                assertSameRows(src, a, "x", "id");
+                c.assertRunning();
+            }
+        }
+    }
+
+    private static Cli.Result ok(Model m, String... args) {
+        Cli.Result r = m.run(args);
+        assertEquals(0, r.exit(), r.toString());
+        return r;
+    }
+}
