@@ -26,7 +26,16 @@ abstract class ModelVerb extends Verb {
     protected int edit(Consumer<Session> work) {
         List<String> lines = new ArrayList<>();
         try (Repository repo = openRepository()) {
-            work.accept(new Session(repo, lines::add, force));
+            Session session = new Session(repo, lines::add, force);
+            try {
+                work.accept(session);
+            } catch (IbexException e) {
+                String left = session.putCaptureBack();
+                throw left.isEmpty() ? e : new IbexException(e.exitCode(), e.getMessage() + left, e.causeLine(), e);
+            } catch (RuntimeException e) {
+                session.putCaptureBack();
+                throw e;
+            }
             // a running controller picks the change up at commit, with no 'ibex reload' needed
             new ControllerClient(repo).notify(Channels.RELOAD, "");
             repo.commit();

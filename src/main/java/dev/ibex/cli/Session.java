@@ -13,6 +13,7 @@ import dev.ibex.repository.Repository;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -30,6 +31,8 @@ final class Session {
     boolean tolerateCaptureFailure;
     private final Consumer<String> out;
     private final Catalogs catalogs;
+    /** Sources this command reconciled (their capture committed on the source at once). */
+    private final List<Db> reconciled = new ArrayList<>();
 
     Session(Repository repo, Consumer<String> out, boolean force) {
         this.repo = repo;
@@ -90,7 +93,9 @@ final class Session {
                 continue;
             }
             try {
+                // the source's transaction commits here, the repository's with the command
                 Capture.reconcile(repo, db);
+                reconciled.add(db);
             } catch (IbexException e) {
                 if (!tolerateCaptureFailure) {
                     throw e;
@@ -99,6 +104,32 @@ final class Session {
                         + "); going on because of --force: remove its ibex schema by hand if the db is gone");
             }
         }
+    }
+
+    /**
+     * The command failed after reconciling sources, each of which committed on its own: rolls the
+     * repository back and brings those sources back in line with it, so that a refused command
+     * leaves no capture behind (triggers, a logged truncate) for a table the repository does not
+     * have. Returns what could not be put back, as a sentence to add to the error; empty if all was.
+     */
+    String putCaptureBack() {
+        if (reconciled.isEmpty()) {
+            return "";
+        }
+        repo.rollback();
+        StringBuilder left = new StringBuilder();
+        for (Db db : reconciled) {
+            try {
+                Capture.reconcile(repo, db);
+                repo.commit();
+            } catch (RuntimeException e) {
+                repo.rollback();
+                left.append("; the capture on db \"").append(db.name()).append("\" could not be put back as the "
+                        + "repository has it (").append(e.getMessage()).append("): run 'ibex reload' once it is reachable");
+            }
+        }
+        reconciled.clear();
+        return left.toString();
     }
 
     /** Seconds in an interval such as "30s", "5 minutes", "1 hour"; null for 0 or none. */

@@ -3,6 +3,8 @@ package dev.ibex.replicate;
 import static dev.ibex.test.Eventually.eventually;
 import static dev.ibex.test.ReplicaSet.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ibex.controller.InProcessController;
 import dev.ibex.pg.TxidSnapshot;
@@ -10,6 +12,8 @@ import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
 import dev.ibex.test.TestDb;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -75,6 +79,36 @@ class ModelChangeIT {
                 assertSameRows(src, b, "x", "id");
                 assertSameRows(src, a, "x", "id");
                 c.assertRunning();
+            }
+        }
+    }
+
+    /**
+     * 'ibex add table x relgroup=...' for a sync with two sources, refused because x is busy on the
+     * second (a transaction keeps it locked past capture's lock wait): the command changes
+     * nothing, neither in the repository nor on the first source, whose capture had committed.
+     */
+    @Test
+    void aCommandRefusedOnItsSecondSourceLeavesTheFirstAsItWas() throws Exception {
+        TestDb one = PgServers.source();
+        TestDb two = PgServers.target();
+        for (TestDb db : List.of(one, two)) {
+            db.exec(TABLE.formatted("t1"), TABLE.formatted("x"));
+        }
+        try (Model m = Model.create(); Connection busy = two.connect(); Statement st = busy.createStatement()) {
+            m.db("a_src", one).db("b_src", two);
+            m.sync("s", false, List.of(m.table("a_src", "public", "t1", "id")), "a_src", "b_src:source")
+                    .capture("a_src").capture("b_src");
+            busy.setAutoCommit(false);
+            st.execute("INSERT INTO x VALUES (1, 1, 'open')");
+            Cli.Result r = m.run("add", "table", "public.x", "db=a_src", "relgroup=s_rel");
+            busy.rollback();
+            assertNotEquals(0, r.exit(), r.toString());
+            assertTrue(r.err().contains("b_src"), r.toString());
+            assertEquals("0", m.repoDb().scalar("SELECT count(*) FROM ibex.relation WHERE tablename = 'x'"));
+            for (TestDb db : List.of(one, two)) {
+                assertEquals("0", db.scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'x'::regclass"), db.name());
+                assertEquals("0", db.scalar("SELECT count(*) FROM ibex.captured WHERE tablename = 'x'"), db.name());
             }
         }
     }
