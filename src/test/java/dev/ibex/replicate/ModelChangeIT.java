@@ -155,6 +155,72 @@ class ModelChangeIT {
     }
 
     /**
+     * Commands refused in the middle of a running sync under writes (a keyless table, a table that
+     * does not exist, an unreachable db added as a target or a source): each leaves the repository
+     * and the source as they were, and the sync goes on losing nothing.
+     */
+    @Test
+    void refusedCommandsChangeNothingWhileASyncRuns() throws Exception {
+        TestDb src = PgServers.source();
+        TestDb a = PgServers.target();
+        for (TestDb db : List.of(src, a)) {
+            db.exec(TABLE.formatted("t1"), TABLE.formatted("x"), "CREATE TABLE nokey (id int, v int)");
+        }
+        try (Model m = Model.create()) {
+            TestDb repo = m.repoDb();
+            m.db("src", src).db("a", a).unreachableDb("dead");
+            m.sync("s1", true, List.of(m.table("src", "public", "t1", "id"), m.table("src", "public", "x", "id")),
+                    "src", "a").capture("src");
+            try (InProcessController c = new InProcessController(repo)) {
+                Writers writers = running.keep(Writers.start(src, 3, 200, "t1", "x"));
+                awaitGoodRuns(m, writers, "s1");
+                String model = model(repo);
+                String capture = capture(src);
+                for (String[] command : List.of(
+                        new String[] {"add", "table", "public.nokey", "db=src", "relgroup=s1_rel"},
+                        new String[] {"add", "table", "public.nope", "db=src", "relgroup=s1_rel"},
+                        new String[] {"update", "dbgroup", "s1_dbs", "dead:target"},
+                        new String[] {"update", "dbgroup", "s1_dbs", "dead:source"},
+                        new String[] {"update", "sync", "s1", "dbs=src:source,a:target,dead:target"})) {
+                    Cli.Result r = m.run(command);
+                    assertNotEquals(0, r.exit(), r.toString());
+                    String named = command[2].equals("table") ? command[3] : "dead";
+                    assertTrue(r.err().contains(named), r.toString());
+                    assertEquals(model, model(repo), String.join(" ", command));
+                    assertEquals(capture, capture(src), String.join(" ", command));
+                }
+                awaitGoodRuns(m, writers, "s1");
+                writers.stop();
+                ok(m, "kick", "s1", "60");
+                assertSameRows(src, a, "t1", "id");
+                assertSameRows(src, a, "x", "id");
+                assertEquals("0", a.scalar("SELECT count(*) FROM nokey"));
+                c.assertRunning();
+            }
+        }
+    }
+
+    /** The repository's model, and each S_prev's tables. */
+    private static String model(TestDb repo) {
+        return repo.scalar("""
+                SELECT concat_ws(' | ',
+                  (SELECT string_agg(relgroup || ':' || relation, ',' ORDER BY 1) FROM ibex.relgroup_member),
+                  (SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM ibex.relation),
+                  (SELECT string_agg(dbgroup || ':' || db || ':' || role, ',' ORDER BY 1) FROM ibex.dbgroup_member),
+                  (SELECT string_agg(name || ':' || relgroup || ':' || dbgroup || ':' || status, ',' ORDER BY 1) FROM ibex.sync),
+                  (SELECT string_agg(sync || ':' || source || ':' || target || ':' || tables::text, ',' ORDER BY 1)
+                   FROM ibex.sync_state))""");
+    }
+
+    /** The source's triggers and captured tables. */
+    private static String capture(TestDb src) {
+        return src.scalar("""
+                SELECT concat_ws(' | ',
+                  (SELECT string_agg(tgrelid::regclass || ':' || tgname, ',' ORDER BY 1) FROM pg_trigger WHERE NOT tgisinternal),
+                  (SELECT string_agg(schemaname || '.' || tablename || ':' || tab, ',' ORDER BY 1) FROM ibex.captured))""");
+    }
+
+    /**
      * 'ibex add table x relgroup=...' for a sync with two sources, refused because x is busy on the
      * second (a transaction keeps it locked past capture's lock wait): the command changes
      * nothing, neither in the repository nor on the first source, whose capture had committed.
