@@ -186,15 +186,55 @@ class ModelChangeIT {
     }
 
     /**
-     * Writers go on for two more good runs of s1, then stop; once a kick has run s1, its target
-     * holds the source's rows of {@code tables}. Returns new writers of t1 and x.
+     * A target added to a running sync under writes, with onetimecopy=2 in the same command
+     * (copies only into its empty tables: the old target keeps following the stream), then the
+     * old target taken out: the new one gets every row, then follows on its own.
+     */
+    @Test
+    void aTargetAddedToARunningSyncWithOnetimecopy2GetsEveryRow() throws Exception {
+        TestDb src = PgServers.source();
+        TestDb a = PgServers.target();
+        TestDb n = PgServers.target();
+        for (TestDb db : List.of(src, a, n)) {
+            db.exec(TABLE.formatted("t1"), TABLE.formatted("x"));
+        }
+        src.exec("INSERT INTO t1 SELECT g, g, 'n' FROM generate_series(1, 100) g",
+                "INSERT INTO x SELECT g, g, 'n' FROM generate_series(1, 100) g");
+        try (Model m = Model.create()) {
+            TestDb repo = m.repoDb();
+            m.db("src", src).db("a", a).db("n", n);
+            m.sync("s1", true, List.of(m.table("src", "public", "t1", "id"), m.table("src", "public", "x", "id")),
+                    "src", "a").capture("src");
+            repo.exec("UPDATE ibex.sync SET onetimecopy = 1");
+            try (InProcessController c = new InProcessController(repo)) {
+                Writers writers = running.keep(Writers.start(src, 3, 200, "t1", "x"));
+                awaitGoodRuns(m, writers, "s1");
+                ok(m, "update", "sync", "s1", "dbs=src:source,a:target,n:target", "onetimecopy=2");
+                writers = settle(m, writers, src, List.of(a, n), "t1", "x");
+                ok(m, "update", "sync", "s1", "dbs=src:source,n:target");
+                settle(m, writers, src, n, "t1", "x").stop();
+                c.assertRunning();
+            }
+        }
+    }
+
+    /**
+     * Writers go on for two more good runs of s1, then stop; once a kick has run s1, its targets
+     * hold the source's rows of {@code tables}. Returns new writers of t1 and x.
      */
     private Writers settle(Model m, Writers writers, TestDb src, TestDb dst, String... tables) throws InterruptedException {
+        return settle(m, writers, src, List.of(dst), tables);
+    }
+
+    private Writers settle(Model m, Writers writers, TestDb src, List<TestDb> dsts, String... tables)
+            throws InterruptedException {
         awaitGoodRuns(m, writers, "s1");
         writers.stop();
         ok(m, "kick", "s1", "60");
-        for (String t : tables) {
-            assertSameRows(src, dst, t, "id");
+        for (TestDb dst : dsts) {
+            for (String t : tables) {
+                assertSameRows(src, dst, t, "id");
+            }
         }
         return running.keep(Writers.start(src, 3, 200, "t1", "x"));
     }
