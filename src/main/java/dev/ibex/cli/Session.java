@@ -3,6 +3,7 @@ package dev.ibex.cli;
 import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.capture.Capture;
+import dev.ibex.capture.ModelLocks;
 import dev.ibex.migrate.Catalogs;
 import dev.ibex.migrate.Relations;
 import dev.ibex.migrate.SyncChecker;
@@ -83,6 +84,16 @@ final class Session {
     /** Checks syncs again after their relgroup or dbgroup changed, then brings their sources' triggers in line. */
     void recheck(Collection<String> syncs, Collection<String> sourcesBefore) {
         reconcile(syncChecker().recheck(syncs, sourcesBefore));
+    }
+
+    /**
+     * Before taking tables out of syncs: waits for the runs of the syncs reading these sources and
+     * keeps new ones off until the command commits ({@link ModelLocks}). A run under way read the
+     * tables as they were and would record its snapshot as covering them after the command, when
+     * nothing reads their changes for the sync any more.
+     */
+    void holdRuns(Collection<String> sourceDbs) {
+        new LinkedHashSet<>(sourceDbs).forEach(db -> ModelLocks.holdForChange(repo, db));
     }
 
     /** Brings the capture objects of these source dbs in line with the repository as it now stands. */

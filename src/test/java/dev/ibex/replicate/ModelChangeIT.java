@@ -95,9 +95,9 @@ class ModelChangeIT {
     /**
      * The race of the case above: x, captured for s2, was just added to s1, whose run (its first
      * since, which copies x whole) is under way when a command takes x out of s1 again. The
-     * command changes nothing on the source, so it does not wait for the run, which records its
-     * snapshot as covering x after the command committed. Put back later, x must still be copied
-     * whole: its changes in between were never read for s1.
+     * command changes nothing on the source, so it did not wait for the run, which recorded its
+     * snapshot as covering x after the command had committed. Put back later, x must still be
+     * copied whole: its changes in between were never read for s1.
      */
     @Test
     void aTableTakenOutOfASyncDuringARunIsNotCoveredByIt() throws Exception {
@@ -109,6 +109,7 @@ class ModelChangeIT {
         }
         src.exec("INSERT INTO x SELECT g, g, 'n' FROM generate_series(1, 100) g");
         ExecutorService thread = Executors.newSingleThreadExecutor();
+        ExecutorService command = Executors.newSingleThreadExecutor();
         try (Model m = Model.create(); Repository own = Repository.open(Model.spec(m.repoDb()));
              SyncRunner runner = new SyncRunner(own); DbPools pools = new DbPools()) {
             m.db("src", src).db("a", a).db("b", b);
@@ -128,8 +129,12 @@ class ModelChangeIT {
                 eventually(Duration.ofSeconds(8), "the run of s1 waits for t1 on a", () -> !"0".equals(a.scalar(
                         "SELECT count(*) FROM pg_locks WHERE NOT granted AND database = "
                                 + "(SELECT oid FROM pg_database WHERE datname = current_database())")));
-                ok(m, "update", "sync", "s1", "relgroup=r1b");
+                Future<Cli.Result> out = command.submit(() -> m.run("update", "sync", "s1", "relgroup=r1b"));
+                eventually(Duration.ofSeconds(8), "the command ends, or waits for the run", () -> out.isDone()
+                        || !"0".equals(m.repoDb().scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                + "AND NOT granted")));
                 lock.commit();
+                assertEquals(0, out.get().exit(), out.get().toString());
             }
             assertEquals("good", run.get().state(), run.get().toString());
 
@@ -142,6 +147,7 @@ class ModelChangeIT {
             assertSameRows(src, a, "x", "id");
         } finally {
             thread.shutdownNow();
+            command.shutdownNow();
         }
     }
 
