@@ -152,6 +152,38 @@ class ModelChangeIT {
     }
 
     /**
+     * A table that another sync already captures on the first source of a swap sync, added to the
+     * swap sync: the second source captures it anew, which logs a truncate there, while the first
+     * logs none. The first source's rows must reach the second, not the second's (empty) table
+     * replace the first's.
+     */
+    @Test
+    void aTableCapturedOnTheFirstSourceAddedToASwapSyncKeepsTheFirstSourcesRows() {
+        TestDb one = PgServers.source();
+        TestDb two = PgServers.source();
+        TestDb c = PgServers.target();
+        for (TestDb db : List.of(one, two, c)) {
+            db.exec(TABLE.formatted("t1"), TABLE.formatted("x"));
+        }
+        one.exec("INSERT INTO x SELECT g, g, 'n' FROM generate_series(1, 100) g");
+        try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
+            m.db("a", one).db("b", two).db("c", c);
+            m.sync("s", false, List.of(m.table("a", "public", "t1", "id")), "a", "b:source");
+            m.sync("s2", false, List.of(m.table("a", "public", "x", "id")), "a", "c").capture("a").capture("b");
+            m.repoDb().exec("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's2'");
+            assertNotEquals("bad", runner.runOnce("s").state());
+            assertEquals("good", runner.runOnce("s2").state());
+            ok(m, "add", "table", "public.x", "db=a", "relgroup=s_rel");
+            for (int i = 0; i < 5; i++) {
+                SyncRunner.Result r = runner.runOnce("s");
+                assertNotEquals("bad", r.state(), r.toString());
+            }
+            assertEquals(100, one.count("x"));
+            assertSameRows(one, two, "x", "id");
+        }
+    }
+
+    /**
      * One sync's model changed step by step under writes to both its tables, each step while the
      * controller runs it: a table another sync captures added to it, the sync made inactive and
      * active again, the other sync removed, the table removed (its capture goes) and added again
