@@ -166,11 +166,17 @@ final class SourceBatch {
             return out;
         }
         for (Relation r : plan.tables()) {
-            if (others.stream().allMatch(o -> covered.get(o.name()) != null && !covered.get(o.name()).contains(r.display()))) {
+            if (others.stream().allMatch(o -> newTo(o, r))) {
                 out.add(TableCopy.key(r));
             }
         }
         return out;
+    }
+
+    /** Whether {@code r} is new to the sync for {@code target}: its S_prev from this source does not cover it. */
+    private boolean newTo(Db target, Relation r) {
+        Set<String> had = covered.get(target.name());
+        return had != null && !had.contains(r.display());
     }
 
     /** Applies what {@link #begin} found to every target, but the keys another source won. */

@@ -324,7 +324,7 @@ class ModelChangeIT {
                         new String[] {"update", "sync", "s1", "dbs=src:source,a:target,dead:target"})) {
                     Cli.Result r = m.run(command);
                     assertNotEquals(0, r.exit(), r.toString());
-                    String named = command[2].equals("table") ? command[3] : "dead";
+                    String named = command[1].equals("table") ? command[2] : "dead";
                     assertTrue(r.err().contains(named), r.toString());
                     assertEquals(model, model(repo), String.join(" ", command));
                     assertEquals(capture, capture(src), String.join(" ", command));
