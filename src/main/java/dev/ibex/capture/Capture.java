@@ -95,10 +95,15 @@ public final class Capture {
 
     /**
      * New (sync, source, target) rows start at a snapshot taken after the triggers committed: every
-     * change from then on is in a delta table and not yet visible in S_prev.
+     * change from then on is in a delta table and not yet visible in S_prev. A table taken out of
+     * a sync is no longer covered by its rows' S_prev: put back, it is copied whole.
      */
     private static void seedStates(Repository repo, Db source, Connection c, Runnable beforeChange) throws SQLException {
         SyncStates states = new SyncStates(repo);
+        if (states.coversTablesLeft(source.name())) {
+            beforeChange.run();
+            states.forgetTablesLeft(source.name());
+        }
         Set<SyncStates.Pair> wanted = new HashSet<>(repo.list(TARGETS,
                 rs -> new SyncStates.Pair(rs.getString(1), rs.getString(2)), source.name()));
         Set<SyncStates.Pair> present = new HashSet<>(states.pairs(source.name()));

@@ -26,13 +26,31 @@ abstract class ModelVerb extends Verb {
     protected int edit(Consumer<Session> work) {
         List<String> lines = new ArrayList<>();
         try (Repository repo = openRepository()) {
-            work.accept(new Session(repo, lines::add, force));
-            // a running controller picks the change up at commit, with no 'ibex reload' needed
-            new ControllerClient(repo).notify(Channels.RELOAD, "");
-            repo.commit();
+            Session session = new Session(repo, lines::add, force);
+            try {
+                work.accept(session);
+                // a running controller picks the change up at commit, with no 'ibex reload' needed
+                new ControllerClient(repo).notify(Channels.RELOAD, "");
+                repo.commit();
+            } catch (RuntimeException e) {
+                throw refused(session, e);
+            }
         }
         lines.forEach(this::say);
         return ExitCode.OK.code();
+    }
+
+    /**
+     * A command that fails changes nothing: the sources it reconciled, whose capture committed on
+     * its own, are brought back in line with the repository as it was; what could not be is added
+     * to the error.
+     */
+    private static RuntimeException refused(Session session, RuntimeException e) {
+        String left = session.putCaptureBack();
+        if (left.isEmpty() || !(e instanceof IbexException ie)) {
+            return e;
+        }
+        return new IbexException(ie.exitCode(), ie.getMessage() + left, ie.causeLine(), ie);
     }
 
     /** The noun and the words after it. */

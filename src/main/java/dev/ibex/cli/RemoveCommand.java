@@ -92,6 +92,7 @@ public class RemoveCommand extends ModelVerb {
             affected.addAll(syncs);
         }
         List<String> sources = s.model.sourcesOf(affected);
+        s.holdRuns(sources);
         for (Relation r : rels) {
             s.model.deleteRelation(r.id());
             s.say("Removed " + reltype + " " + r.display() + " (DB: " + r.db() + ")");

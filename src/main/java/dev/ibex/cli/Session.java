@@ -3,6 +3,7 @@ package dev.ibex.cli;
 import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
 import dev.ibex.capture.Capture;
+import dev.ibex.capture.ModelLocks;
 import dev.ibex.migrate.Catalogs;
 import dev.ibex.migrate.Relations;
 import dev.ibex.migrate.SyncChecker;
@@ -13,6 +14,7 @@ import dev.ibex.repository.Repository;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -30,6 +32,8 @@ final class Session {
     boolean tolerateCaptureFailure;
     private final Consumer<String> out;
     private final Catalogs catalogs;
+    /** Sources this command reconciled (their capture committed on the source at once). */
+    private final List<Db> reconciled = new ArrayList<>();
 
     Session(Repository repo, Consumer<String> out, boolean force) {
         this.repo = repo;
@@ -82,6 +86,16 @@ final class Session {
         reconcile(syncChecker().recheck(syncs, sourcesBefore));
     }
 
+    /**
+     * Before taking tables out of syncs: waits for the runs of the syncs reading these sources and
+     * keeps new ones off until the command commits ({@link ModelLocks}). A run under way read the
+     * tables as they were and would record its snapshot as covering them after the command, when
+     * nothing reads their changes for the sync any more.
+     */
+    void holdRuns(Collection<String> sourceDbs) {
+        new LinkedHashSet<>(sourceDbs).forEach(db -> ModelLocks.holdForChange(repo, db));
+    }
+
     /** Brings the capture objects of these source dbs in line with the repository as it now stands. */
     void reconcile(Collection<String> sourceDbs) {
         for (String name : new LinkedHashSet<>(sourceDbs)) {
@@ -90,7 +104,9 @@ final class Session {
                 continue;
             }
             try {
+                // the source's transaction commits here, the repository's with the command
                 Capture.reconcile(repo, db);
+                reconciled.add(db);
             } catch (IbexException e) {
                 if (!tolerateCaptureFailure) {
                     throw e;
@@ -99,6 +115,32 @@ final class Session {
                         + "); going on because of --force: remove its ibex schema by hand if the db is gone");
             }
         }
+    }
+
+    /**
+     * The command failed after reconciling sources, each of which committed on its own: rolls the
+     * repository back and brings those sources back in line with it, so that a refused command
+     * leaves no capture behind (triggers, a logged truncate) for a table the repository does not
+     * have. Returns what could not be put back, as a sentence to add to the error; empty if all was.
+     */
+    String putCaptureBack() {
+        if (reconciled.isEmpty()) {
+            return "";
+        }
+        repo.rollback();
+        StringBuilder left = new StringBuilder();
+        for (Db db : reconciled) {
+            try {
+                Capture.reconcile(repo, db);
+                repo.commit();
+            } catch (RuntimeException e) {
+                repo.rollback();
+                left.append("; the capture on db \"").append(db.name()).append("\" could not be put back as the "
+                        + "repository has it (").append(e.getMessage()).append("): run 'ibex reload' once it is reachable");
+            }
+        }
+        reconciled.clear();
+        return left.toString();
     }
 
     /** Seconds in an interval such as "30s", "5 minutes", "1 hour"; null for 0 or none. */

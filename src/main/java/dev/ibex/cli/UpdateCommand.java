@@ -273,6 +273,9 @@ public class UpdateCommand extends ModelVerb {
             return;
         }
         List<String> before = s.model.sourcesOf(List.of(sync.name()));
+        if (changes.containsKey("relgroup")) {
+            s.holdRuns(before);
+        }
         s.model.updateSync(sync.name(), changes);
         changes.forEach((col, value) -> s.say(col.equals("conflict_strategy")
                 ? "Set conflict strategy to '" + value + "' for sync \"" + sync.name() + "\""

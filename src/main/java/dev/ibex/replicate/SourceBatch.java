@@ -142,7 +142,41 @@ final class SourceBatch {
         if (prev == null) {
             return Changes.Latest.NONE;
         }
-        return Changes.latest(s, source, prev, plan.sync().name(), plan.tables().stream().filter(Relation::hasKey).toList());
+        Changes.Latest latest = Changes.latest(s, source, prev, plan.sync().name(),
+                plan.tables().stream().filter(Relation::hasKey).toList());
+        Set<String> copied = newToTheOtherSources();
+        if (copied.isEmpty()) {
+            return latest;
+        }
+        copied.addAll(latest.truncated());
+        return new Changes.Latest(latest.keys(), copied);
+    }
+
+    /**
+     * The tables the first source copies whole to every other source because they are new to the
+     * sync there (see {@link #groups}), "schema\0table": to the others that copy is a truncate on
+     * this source, which wins over what they changed in the table. Their own capture of it may be
+     * new and have logged a truncate too, which must not copy their table (empty, say) back over
+     * this source's.
+     */
+    private Set<String> newToTheOtherSources() {
+        Set<String> out = new HashSet<>();
+        List<Db> others = plan.sources().stream().filter(d -> !d.name().equals(source.name()) && d.active()).toList();
+        if (!plan.sources().get(0).name().equals(source.name()) || others.isEmpty()) {
+            return out;
+        }
+        for (Relation r : plan.tables()) {
+            if (others.stream().allMatch(o -> newTo(o, r))) {
+                out.add(TableCopy.key(r));
+            }
+        }
+        return out;
+    }
+
+    /** Whether {@code r} is new to the sync for {@code target}: its S_prev from this source does not cover it. */
+    private boolean newTo(Db target, Relation r) {
+        Set<String> had = covered.get(target.name());
+        return had != null && !had.contains(r.display());
     }
 
     /** Applies what {@link #begin} found to every target, but the keys another source won. */
