@@ -1,29 +1,41 @@
 package dev.ibex.controller;
 
+import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.repository.Repository;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
  * Source dbs whose capture check failed (under load its locks may not come within their 5 s): the
- * runs of their syncs fail until it is done, so the controller tries again on every supervision.
+ * runs of their syncs fail until it is done, so the controller tries again, as a duty of its own
+ * and not on its main loop: a try may wait for the source's locks and for a run under way (up to
+ * model_lock_wait), and the main loop must go on beating the heartbeat meanwhile.
  */
 final class CaptureRetries {
 
     private final Set<String> dbs = new LinkedHashSet<>();
 
-    void add(Set<String> failed) {
+    synchronized void add(Set<String> failed) {
         dbs.addAll(failed);
     }
 
     /** @return whether a db's check went through this time: its syncs can run now */
-    boolean retry(Repository repo) {
-        if (dbs.isEmpty()) {
-            return false;
+    boolean retry(ConnectionSpec spec, String application) {
+        Set<String> due;
+        synchronized (this) {
+            if (dbs.isEmpty()) {
+                return false;
+            }
+            due = new LinkedHashSet<>(dbs);
         }
-        Set<String> failed = Housekeeping.reconcileCaptureOn(repo, dbs, false);
-        boolean fixed = failed.size() < dbs.size();
-        dbs.retainAll(failed);
-        return fixed;
+        Set<String> failed;
+        try (Repository repo = Repository.open(spec, application)) {
+            failed = Housekeeping.reconcileCaptureOn(repo, due, false);
+        }
+        due.removeAll(failed);
+        synchronized (this) {
+            dbs.removeAll(due);
+        }
+        return !due.isEmpty();
     }
 }

@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
 public final class Controller {
 
     private static final Logger log = LoggerFactory.getLogger(Controller.class);
-    /** How often the kids are supervised. */
+    /** How often the kids are supervised, and failed capture checks tried again. */
     private static final Duration SUPERVISE = Duration.ofSeconds(10);
     /** How often the controller beats its heartbeat and shares the syncs out again (Claims). */
     static final Duration BALANCE = Duration.ofSeconds(2);
@@ -136,6 +136,11 @@ public final class Controller {
         writePidFile();
         duties = new Duties();
         duties.every("purge", settings.purgeInterval(), this::purgeDeltas);
+        duties.every("capture", SUPERVISE, () -> {
+            if (captureRetries.retry(spec, session.application("capture"))) {
+                kids.kickAll();
+            }
+        });
         duties.every("trim", settings.trimInterval(),
                 () -> Housekeeping.trimRuns(spec, session.application("trim"), settings));
         checktimes = new Checktimes(duties, sync -> kick(sync, false));
@@ -176,9 +181,6 @@ public final class Controller {
                 }
                 if (System.nanoTime() > nextSupervise) {
                     kids.supervise(settings);
-                    if (captureRetries.retry(session.repo())) {
-                        kids.kickAll();
-                    }
                     nextSupervise = System.nanoTime() + SUPERVISE.toNanos();
                 }
             } catch (SQLException | RuntimeException e) {
