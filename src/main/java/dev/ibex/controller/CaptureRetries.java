@@ -2,7 +2,8 @@ package dev.ibex.controller;
 
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.repository.Repository;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -13,28 +14,30 @@ import java.util.Set;
  */
 final class CaptureRetries {
 
-    private final Set<String> dbs = new LinkedHashSet<>();
+    /** Each db with the number of its latest failure: one that failed again during a retry stays. */
+    private final Map<String, Long> dbs = new LinkedHashMap<>();
+    private long failures;
 
     synchronized void add(Set<String> failed) {
-        dbs.addAll(failed);
+        failed.forEach(db -> dbs.put(db, ++failures));
     }
 
     /** @return whether a db's check went through this time: its syncs can run now */
     boolean retry(ConnectionSpec spec, String application) {
-        Set<String> due;
+        Map<String, Long> due;
         synchronized (this) {
             if (dbs.isEmpty()) {
                 return false;
             }
-            due = new LinkedHashSet<>(dbs);
+            due = new LinkedHashMap<>(dbs);
         }
         Set<String> failed;
         try (Repository repo = Repository.open(spec, application)) {
-            failed = Housekeeping.reconcileCaptureOn(repo, due, false);
+            failed = Housekeeping.reconcileCaptureOn(repo, due.keySet(), false);
         }
-        due.removeAll(failed);
+        due.keySet().removeAll(failed);
         synchronized (this) {
-            dbs.removeAll(due);
+            due.forEach(dbs::remove);
         }
         return !due.isEmpty();
     }
