@@ -17,14 +17,19 @@ import org.junit.jupiter.api.Test;
  */
 class CaptureGapIT {
 
+    /** Table t in sync s1, its first 20 rows applied to the target. */
+    private static void firstRowsApplied(ReplicaSet set) {
+        set.sync("s1", "t");
+        set.src().exec("INSERT INTO t SELECT g, 'a' || g FROM generate_series(1, 20) g");
+        set.goodRun("s1");
+    }
+
     @Test
     void writesWhileTheTriggerWasDroppedAreCopiedAfterTheReload() {
         try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, a text)")) {
             TestDb src = set.src();
             TestDb dst = set.dst();
-            set.sync("s1", "t");
-            src.exec("INSERT INTO t SELECT g, 'a' || g FROM generate_series(1, 20) g");
-            set.goodRun("s1");
+            firstRowsApplied(set);
 
             src.exec("DROP TRIGGER IF EXISTS ibex_capture ON t", "DROP TRIGGER IF EXISTS ibex_rows ON t",
                     "DROP TRIGGER IF EXISTS ibex_delete ON t");
@@ -42,9 +47,7 @@ class CaptureGapIT {
         try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, a text)")) {
             TestDb src = set.src();
             TestDb dst = set.dst();
-            set.sync("s1", "t");
-            src.exec("INSERT INTO t SELECT g, 'a' || g FROM generate_series(1, 20) g");
-            set.goodRun("s1");
+            firstRowsApplied(set);
 
             src.exec("ALTER TABLE t DISABLE TRIGGER USER");
             src.exec("UPDATE t SET a = 'unlogged' WHERE id <= 5", "DELETE FROM t WHERE id = 20");
@@ -59,9 +62,7 @@ class CaptureGapIT {
         try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, a text)")) {
             TestDb src = set.src();
             TestDb dst = set.dst();
-            set.sync("s1", "t");
-            src.exec("INSERT INTO t SELECT g, 'a' || g FROM generate_series(1, 20) g");
-            set.goodRun("s1");
+            firstRowsApplied(set);
 
             // a reload script: the table anew with other rows, written before ibex's triggers are back
             src.exec("DROP TABLE t", "CREATE TABLE t (id int PRIMARY KEY, a text)",
@@ -80,9 +81,7 @@ class CaptureGapIT {
         try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, a text)")) {
             TestDb src = set.src();
             TestDb dst = set.dst();
-            set.sync("s1", "t");
-            src.exec("INSERT INTO t SELECT g, 'a' || g FROM generate_series(1, 20) g");
-            set.goodRun("s1");
+            firstRowsApplied(set);
 
             src.exec("CREATE TABLE p (id int NOT NULL, a text) PARTITION BY RANGE (id)",
                     "ALTER TABLE p ATTACH PARTITION t FOR VALUES FROM (MINVALUE) TO (MAXVALUE)",

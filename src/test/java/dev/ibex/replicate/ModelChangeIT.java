@@ -52,9 +52,7 @@ class ModelChangeIT {
         TestDb src = PgServers.source();
         TestDb a = PgServers.target();
         TestDb b = PgServers.target();
-        for (TestDb db : List.of(src, a, b)) {
-            db.exec(TABLE.formatted("t1"), TABLE.formatted("x"));
-        }
+        tables(src, a, b);
         src.exec("INSERT INTO x SELECT g, g, 'n' FROM generate_series(1, 100) g");
         try (Model m = Model.create()) {
             TestDb repo = m.repoDb();
@@ -104,9 +102,7 @@ class ModelChangeIT {
         TestDb src = PgServers.source();
         TestDb a = PgServers.target();
         TestDb b = PgServers.target();
-        for (TestDb db : List.of(src, a, b)) {
-            db.exec(TABLE.formatted("t1"), TABLE.formatted("x"));
-        }
+        tables(src, a, b);
         src.exec("INSERT INTO x SELECT g, g, 'n' FROM generate_series(1, 100) g");
         ExecutorService thread = Executors.newSingleThreadExecutor();
         ExecutorService command = Executors.newSingleThreadExecutor();
@@ -162,9 +158,7 @@ class ModelChangeIT {
         TestDb one = PgServers.source();
         TestDb two = PgServers.source();
         TestDb c = PgServers.target();
-        for (TestDb db : List.of(one, two, c)) {
-            db.exec(TABLE.formatted("t1"), TABLE.formatted("x"));
-        }
+        tables(one, two, c);
         one.exec("INSERT INTO x SELECT g, g, 'n' FROM generate_series(1, 100) g");
         try (Model m = Model.create(); SyncRunner runner = new SyncRunner(m.repo())) {
             m.db("a", one).db("b", two).db("c", c);
@@ -194,9 +188,7 @@ class ModelChangeIT {
         TestDb src = PgServers.source();
         TestDb a = PgServers.target();
         TestDb b = PgServers.target();
-        for (TestDb db : List.of(src, a, b)) {
-            db.exec(TABLE.formatted("t1"), TABLE.formatted("x"));
-        }
+        tables(src, a, b);
         src.exec("INSERT INTO t1 SELECT g, g, 'n' FROM generate_series(1, 100) g",
                 "INSERT INTO x SELECT g, g, 'n' FROM generate_series(1, 100) g");
         try (Model m = Model.create()) {
@@ -236,9 +228,7 @@ class ModelChangeIT {
         TestDb src = PgServers.source();
         TestDb a = PgServers.target();
         TestDb n = PgServers.target();
-        for (TestDb db : List.of(src, a, n)) {
-            db.exec(TABLE.formatted("t1"), TABLE.formatted("x"));
-        }
+        tables(src, a, n);
         src.exec("INSERT INTO t1 SELECT g, g, 'n' FROM generate_series(1, 100) g",
                 "INSERT INTO x SELECT g, g, 'n' FROM generate_series(1, 100) g");
         try (Model m = Model.create()) {
@@ -369,9 +359,7 @@ class ModelChangeIT {
     void aCommandRefusedOnItsSecondSourceLeavesTheFirstAsItWas() throws Exception {
         TestDb one = PgServers.source();
         TestDb two = PgServers.target();
-        for (TestDb db : List.of(one, two)) {
-            db.exec(TABLE.formatted("t1"), TABLE.formatted("x"));
-        }
+        tables(one, two);
         try (Model m = Model.create(); Connection busy = two.connect(); Statement st = busy.createStatement()) {
             m.db("a_src", one).db("b_src", two);
             m.sync("s", false, List.of(m.table("a_src", "public", "t1", "id")), "a_src", "b_src:source")
@@ -387,6 +375,13 @@ class ModelChangeIT {
                 assertEquals("0", db.scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'x'::regclass"), db.name());
                 assertEquals("0", db.scalar("SELECT count(*) FROM ibex.captured WHERE tablename = 'x'"), db.name());
             }
+        }
+    }
+
+    /** Tables t1 and x on each db. */
+    private static void tables(TestDb... dbs) {
+        for (TestDb db : dbs) {
+            db.exec(TABLE.formatted("t1"), TABLE.formatted("x"));
         }
     }
 
