@@ -12,7 +12,11 @@ import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class CaptureIT {
@@ -210,6 +214,57 @@ class CaptureIT {
             locker.rollback();
             assertEquals(before, src.scalar(OBJECTS));
         }
+    }
+
+    /**
+     * Two writers that keep a table locked back to back, so that some writer always holds it: a
+     * NOWAIT lock alone never gets it. Capture gets it all the same, and no writer fails for it.
+     */
+    @Test
+    void tableWrittenBackToBackIsCapturedAndItsWritersGoOn() throws Exception {
+        TestDb src = PgServers.source();
+        TestDb dst = PgServers.target();
+        src.exec("CREATE TABLE hot (id serial PRIMARY KEY)");
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong commits = new AtomicLong();
+        AtomicReference<Exception> failure = new AtomicReference<>();
+        List<Thread> writers = new ArrayList<>();
+        for (String hold : List.of("0.04", "0.045")) {
+            Thread t = new Thread(() -> {
+                try (Connection c = src.connect(); Statement st = c.createStatement()) {
+                    c.setAutoCommit(false);
+                    while (!stop.get()) {
+                        st.execute("INSERT INTO hot DEFAULT VALUES");
+                        st.execute("SELECT pg_sleep(" + hold + ")");
+                        c.commit();
+                        commits.incrementAndGet();
+                    }
+                } catch (Exception e) {
+                    failure.set(e);
+                }
+            }, "hot-writer-" + hold);
+            writers.add(t);
+            t.start();
+        }
+        try (Model m = Model.create()) {
+            m.db("src", src).db("dst", dst);
+            m.sync("s1", false, List.of(m.table("src", "public", "hot", "id")), "src", "dst");
+            Capture.reconcile(m.repo(), m.dbRow("src"));
+            long after = commits.get() + 10;
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (commits.get() < after && failure.get() == null && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        } finally {
+            stop.set(true);
+            for (Thread t : writers) {
+                t.join();
+            }
+        }
+        assertEquals(null, failure.get(), "a writer failed");
+        assertTrue(commits.get() >= 10, "writers went on");
+        assertEquals("t", src.scalar("SELECT count(*) > 0 FROM pg_trigger WHERE tgrelid = 'hot'::regclass AND tgname LIKE 'ibex%'"));
+        assertTrue(Long.parseLong(src.scalar("SELECT count(*) FROM ibex.log")) >= 10, "rows written since were logged");
     }
 
     @Test
