@@ -23,9 +23,9 @@ public final class CaptureCheck {
 
     /**
      * Registered tables whose capture no longer logs every write, each with what is wrong (the
-     * first that applies): the table is gone; its key columns' types are not those captured (the
-     * capture function logs the key as it was captured, as text where that type's text was safe;
-     * a column dropped counts too); it lacks a firing truncate trigger or the change triggers of
+     * first that applies): the table is gone; a key column is gone (renamed or dropped); its key
+     * columns' types are not those captured (the capture function logs the key as it was
+     * captured, as text where that type's text was safe); it lacks a firing truncate trigger or the change triggers of
      * either {@link TriggerShape} (ibex_capture, or ibex_rows and ibex_delete); or it has the
      * statement shape while it is a partition or inheritance child (attached since it was
      * captured: a DELETE through the parent fires no statement trigger of it). The types are
@@ -34,7 +34,10 @@ public final class CaptureCheck {
     static final String UNLOGGED = """
             SELECT u.name, u.why FROM (
               SELECT c.schemaname || '.' || c.tablename AS name,
-                     CASE WHEN r.oid IS NULL THEN 'gone'
+                     CASE WHEN r.oid IS NULL THEN 'GONE'
+                          WHEN (SELECT count(*) FROM pg_catalog.pg_attribute a WHERE a.attrelid = r.oid
+                                   AND a.attname = ANY (c.keycols) AND a.attnum > 0 AND NOT a.attisdropped)
+                               < array_upper(c.keycols, 1) THEN 'KEY_GONE'
                           WHEN c.keytypes <> ARRAY(
                                  SELECT pg_catalog.format_type(coalesce(nullif(t.typbasetype, 0), a.atttypid),
                                             CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END)
@@ -42,18 +45,18 @@ public final class CaptureCheck {
                                    JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attname = c.keycols[i]
                                     AND a.attnum > 0 AND NOT a.attisdropped
                                    JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-                                  ORDER BY i) THEN 'key type changed'
+                                  ORDER BY i) THEN 'KEY_TYPE'
                           WHEN NOT (EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = r.oid
                                              AND g.tgenabled <> 'D' AND g.tgname = 'ibex_truncate')
                                     AND (EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = r.oid
                                                   AND g.tgenabled <> 'D' AND g.tgname = 'ibex_capture')
                                          OR (SELECT count(*) FROM pg_catalog.pg_trigger g WHERE g.tgrelid = r.oid
                                               AND g.tgenabled <> 'D' AND g.tgname IN ('ibex_rows', 'ibex_delete')) = 2))
-                          THEN 'trigger dropped or disabled'
+                          THEN 'TRIGGER'
                           WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = r.oid
                                         AND g.tgname = 'ibex_delete')
                            AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = r.oid)
-                          THEN 'attached as a partition or child'
+                          THEN 'ATTACHED'
                      END AS why
                 FROM ibex.captured c
                 LEFT JOIN (pg_catalog.pg_class r JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace)
@@ -61,15 +64,27 @@ public final class CaptureCheck {
              WHERE u.why IS NOT NULL
              ORDER BY 1""";
 
-    /** One captured table that does not log its writes as captured, and why ("gone" when the table is). */
-    public record Unlogged(String table, String why) {
-        public boolean exists() {
-            return !"gone".equals(why);
-        }
+    /** Why a captured table does not log its writes as captured. */
+    public enum Cause {
+        GONE("gone"),
+        /** Renamed or dropped: the capture function still names it, so every write to the table fails. */
+        KEY_GONE("key column renamed or dropped"),
+        KEY_TYPE("key type changed"),
+        TRIGGER("trigger dropped or disabled"),
+        ATTACHED("attached as a partition or child");
 
+        private final String label;
+
+        Cause(String label) {
+            this.label = label;
+        }
+    }
+
+    /** One captured table that does not log its writes as captured, and why. */
+    public record Unlogged(String table, Cause cause) {
         @Override
         public String toString() {
-            return table + " (" + why + ")";
+            return table + " (" + cause.label + ")";
         }
     }
 
@@ -82,7 +97,7 @@ public final class CaptureCheck {
         try (Connection c = pools.connection(source); PreparedStatement ps = c.prepareStatement(UNLOGGED);
                 ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                out.add(new Unlogged(rs.getString(1), rs.getString(2)));
+                out.add(new Unlogged(rs.getString(1), Cause.valueOf(rs.getString(2))));
             }
         } catch (SQLException e) {
             if (SqlState.UNDEFINED_TABLE.is(e)) {

@@ -44,10 +44,14 @@ final class CaptureInstaller {
         this.registry = new CaptureRegistry(c, catalog, source.name());
     }
 
-    /** What a reconcile changes: tables to (re)capture, tables to give up, and whether schema ibex goes. */
-    private record Plan(List<CapturedTable> changed, List<LoggedTable> stale, boolean dropSchema) {
+    /**
+     * What a reconcile changes: tables to (re)capture, tables to give up, captured tables whose
+     * key column is gone (whose triggers go), and whether schema ibex goes.
+     */
+    private record Plan(List<CapturedTable> changed, List<LoggedTable> stale, List<CapturedTable> keyGone,
+            boolean dropSchema) {
         boolean nothing() {
-            return changed.isEmpty() && stale.isEmpty() && !dropSchema;
+            return changed.isEmpty() && stale.isEmpty() && keyGone.isEmpty() && !dropSchema;
         }
     }
 
@@ -84,16 +88,27 @@ final class CaptureInstaller {
 
     private Plan plan(List<CapturedTable> desired, Map<String, LoggedTable> current) throws SQLException {
         List<CapturedTable> changed = new ArrayList<>();
+        List<CapturedTable> keyGone = new ArrayList<>();
         Set<String> keep = new HashSet<>();
         for (CapturedTable t : desired) {
+            LoggedTable registered = current.get(CapturedTable.key(t.schema(), t.table()));
             keep.add(CapturedTable.key(t.schema(), t.table()));
-            if (!inPlace(t, current.get(CapturedTable.key(t.schema(), t.table())))) {
-                changed.add(t);
+            if (inPlace(t, registered)) {
+                continue;
             }
+            long oid = catalog.tableOid(t.schema(), t.table());
+            if (registered != null && oid != 0 && !KeyTypes.of(c, oid, t.keys()).byName().keySet().containsAll(t.keys())) {
+                // renamed or dropped since: its function still names it, and every write to the table fails
+                if (!catalog.triggers(oid).isEmpty()) {
+                    keyGone.add(t);
+                }
+                continue;
+            }
+            changed.add(t);
         }
         List<LoggedTable> stale = current.entrySet().stream().filter(e -> !keep.contains(e.getKey()))
                 .map(Map.Entry::getValue).toList();
-        return new Plan(changed, stale, desired.isEmpty() && catalog.schemaExists());
+        return new Plan(changed, stale, keyGone, desired.isEmpty() && catalog.schemaExists());
     }
 
     private void apply(Plan plan, Map<String, LoggedTable> current, boolean captures) throws SQLException {
@@ -107,6 +122,10 @@ final class CaptureInstaller {
         for (LoggedTable r : plan.stale()) {
             working = "table " + r.display();
             uncapture(r);
+        }
+        for (CapturedTable t : plan.keyGone()) {
+            working = "table " + t.display();
+            exec(CaptureSql.dropTriggers().fill(Map.of("table", Identifiers.qualified(t.schema(), t.table()))));
         }
         if (plan.dropSchema()) {
             working = "schema ibex";
@@ -188,6 +207,9 @@ final class CaptureInstaller {
                 locks.add("ibex", r.delta());
             }
         }
+        for (CapturedTable t : plan.keyGone()) {
+            locks.add(t.schema(), t.table());
+        }
         locks.add("ibex", "truncate_log");
         List<String> shown = locks.shown();
         if (!shown.isEmpty()) {
@@ -242,7 +264,8 @@ final class CaptureInstaller {
         for (String k : t.keys()) {
             if (!types.byName().containsKey(k)) {
                 throw IbexException.badInput("Table " + t.display() + " on db \"" + source.name()
-                        + "\" has no key column \"" + k + "\": update the relation's key columns");
+                        + "\" has no key column \"" + k + "\" (renamed or dropped since it was added): name it back, "
+                        + "or take the table out ('ibex remove table " + t.display() + " --force') and add it again");
             }
             if (Set.of("txid", "ibex_ts", "ibex_origin").contains(k) && !types.textSafe()) {
                 throw IbexException.badInput("Table " + t.display() + " has a key column named " + k + ", which ibex's "

@@ -65,7 +65,8 @@ final class TableCopy {
         for (String k : r.keyColumns()) {
             types.add(shape.columns().stream().filter(c -> c.name().equals(k)).map(Catalog.Column::baseType).findFirst()
                     .orElseThrow(() -> new IbexException(ExitCode.BAD_INPUT, "Table " + r.display() + " on source db \""
-                            + sourceName + "\" has no key column \"" + k + "\": update the relation's key columns")));
+                            + sourceName + "\" has no key column \"" + k + "\" (renamed or dropped since it was added): name it back, "
+                            + "or take the table out ('ibex remove table " + r.display() + " --force') and add it again")));
         }
         return types;
     }

@@ -16,6 +16,7 @@ import dev.ibex.test.ReplicaSet;
 import dev.ibex.test.TestDb;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import dev.ibex.pg.SqlFeature;
 import dev.ibex.test.PgServers;
 import org.junit.jupiter.api.Test;
@@ -133,6 +134,58 @@ class CaptureWatchIT {
                 controllerLog.detachAppender(lines);
             }
             assertEquals(1, lines.list.stream().filter(e -> e.getLevel() == Level.ERROR).count(), lines.list.toString());
+            assertEquals(91, src.count("t"));
+        }
+    }
+
+    /**
+     * A key column of a captured table renamed on the source: the capture function still names
+     * it, so every write to the table fails, the application's included. The controller takes the
+     * table's triggers off at its next look and says so once; named back, the table is captured
+     * anew and copied whole, writes made meanwhile included.
+     */
+    @Test
+    void aKeyColumnRenamedOnTheSourceLosesItsTriggersSoWritesWorkAndNamedBackTheTableArrivesWhole() throws Exception {
+        try (ReplicaSet set = ReplicaSet.create(TABLE)) {
+            TestDb src = set.src();
+            TestDb dst = set.dst();
+            Model m = set.model();
+            m.sync("s", "src", List.of("dst"), "public.t:id").capture("src");
+            m.repoDb().exec("INSERT INTO ibex.config (name, setting) VALUES ('purge_interval', '1')");
+            src.exec("INSERT INTO t SELECT g, g, 'a' FROM generate_series(1, 100) g");
+            Logger controllerLog = (Logger) LoggerFactory.getLogger(Controller.class);
+            ListAppender<ILoggingEvent> lines = new ListAppender<>();
+            lines.start();
+            controllerLog.addAppender(lines);
+            try (InProcessController c = new InProcessController(m.repoDb())) {
+                c.assertRunning();
+                eventually(Duration.ofSeconds(30), "the first rows on the target", () -> dst.count("t") == 100);
+                src.exec("ALTER TABLE t RENAME COLUMN id TO tid");
+                AtomicInteger next = new AtomicInteger(1000);
+                eventually(Duration.ofSeconds(30), "a write to the table working again", () -> {
+                    try {
+                        src.exec("INSERT INTO t VALUES (" + next.incrementAndGet() + ", 1, 'renamed')");
+                        return true;
+                    } catch (RuntimeException e) {
+                        assertTrue(e.getMessage().contains("has no field \"id\""), e.getMessage());
+                        return false;
+                    }
+                });
+                src.exec("UPDATE t SET note = 'renamed' WHERE tid <= 50", "DELETE FROM t WHERE tid > 90 AND tid < 1000");
+                src.exec("ALTER TABLE t RENAME COLUMN tid TO id");
+                eventually(Duration.ofSeconds(40), "the target equal to the source",
+                        () -> src.count("t") == dst.count("t") && src.checksum("t", "id").equals(dst.checksum("t", "id")));
+                src.exec("UPDATE t SET note = 'named back' WHERE id % 2 = 0");
+                eventually(Duration.ofSeconds(20), "the writes after it on the target",
+                        () -> src.checksum("t", "id").equals(dst.checksum("t", "id")));
+                c.assertRunning();
+            } finally {
+                controllerLog.detachAppender(lines);
+            }
+            List<String> errors = lines.list.stream().filter(e -> e.getLevel() == Level.ERROR)
+                    .map(ILoggingEvent::getFormattedMessage).toList();
+            assertEquals(1, errors.size(), errors.toString());
+            assertTrue(errors.get(0).startsWith("A key column of table(s) public.t on db src was renamed or dropped"), errors.toString());
             assertEquals(91, src.count("t"));
         }
     }
