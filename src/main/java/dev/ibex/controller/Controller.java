@@ -327,7 +327,8 @@ public final class Controller {
             purgeDeltas();
         }
         reconcileKids(named, starting);
-        watches.update(repo, settings);
+        // after the update, so that a change the watch reports from now on kicks them too
+        watches.update(repo, settings).forEach(s -> kick(s, false));
         repo.commit();
     }
 
