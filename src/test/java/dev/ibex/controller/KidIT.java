@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 import org.slf4j.LoggerFactory;
 
 /** Kids, kicks and the sync switches against a controller running in this JVM (every run fails: the target lacks the table). */
@@ -184,8 +186,8 @@ class KidIT {
                 removing.setAutoCommit(false);
                 st.execute("DELETE FROM ibex.sync WHERE name = 's'"); // 'ibex remove sync s', not committed yet
                 assertEquals(0, Cli.run(repo, "kick", "s").exit());
-                eventually(Duration.ofSeconds(30), "the run's start waits for the removal", () -> !"0".equals(repo.scalar(
-                        "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'")));
+                eventually(Duration.ofSeconds(30), "the run's start waits for the removal", () -> !"0".equals(
+                        repo.scalar("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'")));
                 removing.commit();
             }
             eventually(Duration.ofSeconds(30), "the kid gives the sync up", () -> logged(lines).stream()
@@ -198,6 +200,59 @@ class KidIT {
         } finally {
             kidLog.detachAppender(lines);
         }
+    }
+
+    /**
+     * 'ibex deactivate S N' (and activate, pause, resume) waits for the controller's answer to its
+     * own reload, not to an earlier one: 'ibex resume S' (which does not wait) answered after the deactivate started listening
+     * was taken for the deactivate's, which then said OK while the kid still ran (KidIT's pause
+     * case failed so under load). Here the repository's controller is played by a session that
+     * holds its lock: it answers a stale request first, and the command must not take that.
+     */
+    @Test
+    void aSwitchWaitsForTheAnswerToItsOwnReloadNotAnEarlierOne() throws Exception {
+        Model m = Model.create().failingSync("s");
+        TestDb repo = m.repoDb();
+        try (Connection controller = repo.connect(); Statement st = controller.createStatement()) {
+            st.execute("INSERT INTO ibex.controller (id, pid, host, heartbeat) VALUES (1, 1, 'here', now())");
+            st.execute("SELECT pg_advisory_lock(" + RunningController.CONTROLLER_LOCK_CLASS + ", 1)");
+            st.execute("LISTEN " + Channels.RELOAD);
+            for (boolean answers : List.of(false, true)) {
+                CompletableFuture<Cli.Result> deactivate = CompletableFuture.supplyAsync(
+                        () -> Cli.run(repo, answers ? "activate" : "deactivate", "s", answers ? "60" : "3"));
+                String request = reloadRequest(controller);
+                // the answer to an earlier 'ibex resume s', sent after this command listens
+                st.execute("NOTIFY " + Channels.RELOADED + ", 's'");
+                if (answers) {
+                    st.execute("SELECT pg_notify('" + Channels.RELOADED + "', '" + request + "')");
+                }
+                Cli.Result r = deactivate.get(90, TimeUnit.SECONDS);
+                if (answers) {
+                    assertEquals(0, r.exit(), r.toString());
+                    assertEquals("Activating sync s...OK\n", r.out());
+                } else {
+                    assertEquals(1, r.exit(), "an earlier request's answer is not this one's: " + r);
+                    assertTrue(r.err().contains("did not confirm within 3 s"), r.toString());
+                }
+            }
+        }
+    }
+
+    /** The payload of the next reload request the session listening on RELOAD receives. */
+    private static String reloadRequest(Connection listening) throws Exception {
+        PGConnection pg = listening.unwrap(PGConnection.class);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            PGNotification[] ns = pg.getNotifications(1000);
+            if (ns != null) {
+                for (PGNotification n : ns) {
+                    if (n.getName().equals(Channels.RELOAD)) {
+                        return n.getParameter();
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no reload request within 60 s");
     }
 
     @Test
