@@ -52,8 +52,8 @@ public class ActivateCommand extends Verb {
             verb.out().flush();
             int controllers = Math.max(1, client.all().size());
             client.listen(Channels.RELOADED);
-            SyncSwitches.commitAndReload(repo, switched);
-            if (!client.awaitAnswers(null, controllers, limit)) {
+            String request = SyncSwitches.commitAndReload(repo, switched);
+            if (!client.awaitAnswers(request, controllers, limit)) {
                 verb.say("");
                 throw IbexException.badInput("The ibex controller did not confirm within " + limit.toSeconds()
                         + " s: see its log");

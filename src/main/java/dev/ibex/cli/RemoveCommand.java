@@ -67,6 +67,7 @@ public class RemoveCommand extends ModelVerb {
             throw inUse("db \"" + name + "\"", syncs);
         }
         Set<String> sources = new LinkedHashSet<>(s.model.sourcesOf(syncs));
+        s.holdRuns(sources);
         syncs.forEach(sync -> dropSync(s, sync));
         s.reconcile(sources);
         for (String g : s.model.dbgroupsOf(name)) {
@@ -110,6 +111,7 @@ public class RemoveCommand extends ModelVerb {
             throw inUse(what + " \"" + name + "\"", syncs);
         }
         List<String> sources = s.model.sourcesOf(syncs);
+        s.holdRuns(sources);
         syncs.forEach(sync -> dropSync(s, sync));
         if (what.equals("relgroup")) {
             s.model.deleteRelgroup(name);
@@ -132,10 +134,16 @@ public class RemoveCommand extends ModelVerb {
             m.stream().filter(e -> !all.contains(e)).forEach(all::add);
         }
         List<String> sources = s.model.sourcesOf(all);
+        s.holdRuns(sources);
         all.forEach(sync -> dropSync(s, sync));
         s.reconcile(sources);
     }
 
+    /**
+     * Drops a sync; the caller holds its runs first ({@link Session#holdRuns}): a run under way
+     * writes its run row and S_prev while the delete cascades to them and to its claim, and the two
+     * deadlocked, failing the command; a run starting meanwhile broke the run row's foreign key.
+     */
     private static void dropSync(Session s, String sync) {
         s.model.deleteSync(sync);
         s.say("Removed sync \"" + sync + "\"");

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,8 +42,13 @@ final class AutokickWatches {
         this.kick = kick;
     }
 
-    /** Matches the watches to the repository's autokick tables. */
-    void update(Repository repo, ControllerSettings settings) {
+    /**
+     * Matches the watches to the repository's autokick tables. Returns the syncs that autokick on a
+     * table they did not before (a table added to them, the sync switched to another relgroup): a
+     * change to it that the watch reported before this update kicked only the syncs it concerned
+     * then, and with no later write nothing would run them, so the caller kicks them.
+     */
+    Set<String> update(Repository repo, ControllerSettings settings) {
         Map<String, List<String>> map = new HashMap<>();
         Map<String, Set<String>> tables = new LinkedHashMap<>();
         repo.list(AUTOKICK_TABLES, rs -> {
@@ -50,9 +56,14 @@ final class AutokickWatches {
             tables.computeIfAbsent(rs.getString(2), k -> new HashSet<>()).add(rs.getString(3));
             return null;
         });
+        Map<String, List<String>> before = autokick;
         autokick = map;
         stopChanged(repo, tables.keySet());
         tables.forEach((name, watched) -> watch(repo, name, watched, settings));
+        Set<String> gained = new LinkedHashSet<>();
+        map.forEach((table, syncs) -> syncs.stream()
+                .filter(s -> !before.getOrDefault(table, List.of()).contains(s)).forEach(gained::add));
+        return gained;
     }
 
     /** Stops the watches of dbs no longer watched, or whose connection settings changed. */

@@ -262,8 +262,10 @@ public final class Controller {
                 stopRequested = true;
             }
             case Channels.RELOAD -> {
-                log.info("Reload requested{}", payload.isBlank() ? "" : " for " + payload);
-                reload(payload, false);
+                String syncs = Channels.reloadSyncs(payload);
+                log.info("Reload requested{}", syncs.isBlank() ? "" : " for " + syncs);
+                reload(syncs, false);
+                // the request's payload, token and all: the answer to that request and no other
                 new ControllerClient(session.repo()).notify(Channels.RELOADED, payload);
                 session.repo().commit();
             }
@@ -327,7 +329,8 @@ public final class Controller {
             purgeDeltas();
         }
         reconcileKids(named, starting);
-        watches.update(repo, settings);
+        // after the update, so that a change the watch reports from now on kicks them too
+        watches.update(repo, settings).forEach(s -> kick(s, false));
         repo.commit();
     }
 

@@ -6,6 +6,9 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import org.postgresql.PGConnection;
@@ -15,6 +18,11 @@ import org.postgresql.PGNotification;
 public final class ControllerClient {
 
     private final Repository repo;
+    /**
+     * Notifications fetched but not handed out yet: one fetch may bring several (the answers of
+     * several controllers, or an earlier request's answer and this one's), and each counts.
+     */
+    private final Deque<PGNotification> fetched = new ArrayDeque<>();
 
     public ControllerClient(Repository repo) {
         this.repo = repo;
@@ -55,24 +63,27 @@ public final class ControllerClient {
 
     /**
      * Waits up to {@code wait} for a notification on a channel this client listens on; returns its
-     * payload, or empty when none came. Other notifications are dropped.
+     * payload, or empty when none came. Notifications of other channels before it are dropped; those
+     * that came with it wait for the next call.
      */
     public Optional<String> await(String channel, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
         try {
             PGConnection pg = repo.connection().unwrap(PGConnection.class);
             while (true) {
+                while (!fetched.isEmpty()) {
+                    PGNotification n = fetched.poll();
+                    if (n.getName().equals(channel)) {
+                        return Optional.of(n.getParameter());
+                    }
+                }
                 long left = (deadline - System.nanoTime()) / 1_000_000;
                 if (left <= 0) {
                     return Optional.empty();
                 }
                 PGNotification[] ns = pg.getNotifications((int) Math.min(left, Integer.MAX_VALUE));
                 if (ns != null) {
-                    for (PGNotification n : ns) {
-                        if (n.getName().equals(channel)) {
-                            return Optional.of(n.getParameter());
-                        }
-                    }
+                    fetched.addAll(Arrays.asList(ns));
                 }
             }
         } catch (SQLException e) {
@@ -106,10 +117,11 @@ public final class ControllerClient {
      */
     public boolean reload(String payload, Duration wait) {
         int controllers = Math.max(1, all().size());
+        String request = Channels.reloadRequest(payload == null ? "" : payload);
         listen(Channels.RELOADED);
-        notify(Channels.RELOAD, payload);
+        notify(Channels.RELOAD, request);
         repo.commit();
-        return awaitAnswers(payload == null ? "" : payload, controllers, wait);
+        return awaitAnswers(request, controllers, wait);
     }
 
     /**

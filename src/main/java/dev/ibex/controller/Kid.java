@@ -211,15 +211,18 @@ final class Kid {
             // an Error too: the run row must not stay "running", and the kid must back off, not die
             String error = e instanceof Error ? e + " (give the controller more memory: JAVA_OPTS=-Xmx...)"
                     : PgErrors.describe(e);
-            loudFailure = failures.failed("Run", error, SqlState.in(e));
             log.debug("Run failure", e);
             if (PgErrors.kindOf(e) == Kind.CONNECTION) {
                 closeRepository();
             }
+            // before the failure is logged: a sync removed while its run started (the run row's
+            // insert then breaks its foreign key) or taken by another controller is no failure of
+            // this one's to report, let alone one that "needs attention"
             if (claimLost()) {
-                giveUp("Sync " + sync + " is now run by another controller");
+                giveUp("Sync " + sync + " is now run by another controller, or was removed");
                 return false;
             }
+            loudFailure = failures.failed("Run", error, SqlState.in(e));
             recordFailure(error, SqlState.in(e));
             return false;
         }

@@ -26,9 +26,11 @@ public final class SyncSwitches {
         return names;
     }
 
-    /** Queues the reload notice (sent at commit) and commits. */
-    public static void commitAndReload(Repository repo, List<String> names) {
-        new ControllerClient(repo).notify(Channels.RELOAD, String.join(",", names));
+    /** Queues the reload notice (sent at commit) and commits; returns its payload, which the answer carries. */
+    public static String commitAndReload(Repository repo, List<String> names) {
+        String request = Channels.reloadRequest(String.join(",", names));
+        new ControllerClient(repo).notify(Channels.RELOAD, request);
         repo.commit();
+        return request;
     }
 }

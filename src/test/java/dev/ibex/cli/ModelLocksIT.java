@@ -20,6 +20,30 @@ import org.junit.jupiter.api.Test;
  */
 class ModelLocksIT {
 
+    /**
+     * 'ibex remove sync' waits for a run of the sync under way like the other commands: deleting
+     * the sync under a running run used to deadlock with it in the repository under load (the
+     * delete cascades to the run rows and the claim the run writes and checks), failing the
+     * command (a ModelChangeIT failure). Past model_lock_wait it stops and the sync stays.
+     */
+    @Test
+    void removeSyncWaitsForARunUnderWayAndGivesUpChangingNothing() throws Exception {
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, v text)")) {
+            TestDb repo = set.repoDb();
+            set.sync("s1", "t");
+            CliChecks.ok(repo, "set", "model_lock_wait=1");
+            try (Connection running = repo.connect(); Statement st = running.createStatement()) {
+                // what a run of s1 holds while it works (SyncRunner)
+                st.execute("SELECT pg_advisory_lock(" + ModelLocks.SYNC_RUN + ", hashtext('s1'))");
+                CliChecks.fails(repo, ExitCode.DATABASE.code(), List.of("a run of sync \"s1\"", "after 1 s",
+                        "nothing was changed"), "remove", "sync", "s1");
+                assertEquals("1", repo.scalar("SELECT count(*) FROM ibex.sync WHERE name = 's1'"));
+            }
+            CliChecks.ok(repo, "remove", "sync", "s1");
+            assertEquals("0", repo.scalar("SELECT count(*) FROM ibex.sync WHERE name = 's1'"));
+        }
+    }
+
     @Test
     void aCommandGivesUpOnARunThatGoesOnAndChangesNothing() throws Exception {
         try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, v text)",

@@ -91,6 +91,42 @@ class ModelChangeIT {
     }
 
     /**
+     * A table another sync already captures (so its capture stays as it is) added to a running
+     * sync while nothing writes to the source: the controller kicks the sync that gained it, and
+     * the table arrives whole without a write. The controller used to learn of the new table only
+     * for later changes: what the watch had reported before the reload kicked the other sync
+     * alone, so on a quiet source, or when the writes stopped before the controller reloaded (a
+     * busy machine), the table never arrived (ModelChangeIT's shared-table case failed so).
+     */
+    @Test
+    void aTableAddedToARunningSyncOnAQuietSourceArrivesWithoutAWrite() throws Exception {
+        TestDb src = PgServers.source();
+        TestDb a = PgServers.target();
+        TestDb b = PgServers.target();
+        tables(src, a, b);
+        src.exec("INSERT INTO t1 SELECT g, g, 'n' FROM generate_series(1, 10) g",
+                "INSERT INTO x SELECT g, g, 'n' FROM generate_series(1, 100) g");
+        try (Model m = Model.create()) {
+            TestDb repo = m.repoDb();
+            m.db("src", src).db("a", a).db("b", b);
+            m.sync("s1", true, List.of(m.table("src", "public", "t1", "id")), "src", "a");
+            m.sync("s2", true, List.of(m.table("src", "public", "x", "id")), "src", "b").capture("src");
+            repo.exec("UPDATE ibex.sync SET onetimecopy = 1");
+            try (InProcessController c = new InProcessController(repo)) {
+                eventually(Duration.ofSeconds(30), "s1 and s2 copied",
+                        () -> a.count("t1") == 10 && b.count("x") == 100
+                                && m.runs("s1", "good") >= 1 && m.runs("s2", "good") >= 1);
+                ok(m, "add", "table", "public.x", "db=src", "relgroup=s1_rel");
+                // no write and no kick from here on
+                eventually(Duration.ofSeconds(30), "x on s1's target",
+                        () -> src.checksum("x", "id").equals(a.checksum("x", "id")));
+                assertSameRows(src, a, "x", "id");
+                c.assertRunning();
+            }
+        }
+    }
+
+    /**
      * The race of the case above: x, captured for s2, was just added to s1, whose run (its first
      * since, which copies x whole) is under way when a command takes x out of s1 again. The
      * command changes nothing on the source, so it did not wait for the run, which recorded its
