@@ -115,4 +115,12 @@ class NamesAndValuesIT {
         fails(repo, fix, "status", "sync");
         assertEquals("active", q("SELECT status FROM ibex.sync WHERE name = 's1'"));
     }
+
+    /** Bucardo 5's add db words are not taken; the line says what ibex takes instead. */
+    @Test
+    void bucardosAddAllTablesWordSaysWhatToDo() {
+        fails(repo, "Bucardo's addalltables is not an ibex word: add db \"x\" without it, then "
+                + "'ibex add all tables db=x relgroup=NAME'", "add", "db", "x", "dbname=shop", "addalltables");
+        fails(repo, "'ibex add all sequences db=x relgroup=NAME'", "add", "db", "x", "addallsequences", "dbname=shop");
+    }
 }
