@@ -36,6 +36,8 @@ final class CaptureInstaller {
     private final CaptureRegistry registry;
     private ServerVersion version;
     private String working = "schema ibex";
+    /** Whether the work under way takes capture away: then a refusal is about owning the table. */
+    private boolean removing;
 
     CaptureInstaller(Connection c, Db source) {
         this.c = c;
@@ -119,6 +121,7 @@ final class CaptureInstaller {
             working = "table " + t.display();
             capture(t, current.get(CapturedTable.key(t.schema(), t.table())));
         }
+        removing = true;
         for (LoggedTable r : plan.stale()) {
             working = "table " + r.display();
             uncapture(r);
@@ -140,8 +143,16 @@ final class CaptureInstaller {
                     + ": retry when it is quieter (long transactions on it block adding or removing capture)",
                     PgErrors.firstLine(e.getMessage()), e);
         }
-        return new IbexException(IbexException.DATABASE, "Capturing " + working + " on db \"" + source.name()
-                + "\" failed: " + PgErrors.firstLine(e.getMessage()), null, e);
+        if (removing && SqlState.INSUFFICIENT_PRIVILEGE.is(e)) {
+            // PostgreSQL lets only a table's owner drop its triggers, though TRIGGER let ibex create them
+            return new IbexException(IbexException.DATABASE, "Removing the capture of " + working + " on db \""
+                    + source.name() + "\" failed: " + PgErrors.firstLine(e.getMessage()) + ": only the owner may "
+                    + "drop its triggers, so run this with the db's user= set to the owner, or have the owner run "
+                    + "DROP SCHEMA ibex CASCADE there (when no other sync reads from it) and run this again; nothing "
+                    + "was changed", null, e);
+        }
+        return new IbexException(IbexException.DATABASE, (removing ? "Removing the capture of " : "Capturing ")
+                + working + " on db \"" + source.name() + "\" failed: " + PgErrors.firstLine(e.getMessage()), null, e);
     }
 
     /** Whether a table's capture objects already match: then it needs no DDL and no lock. */

@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
         header = "Copy the schema of one db into another with pg_dump and psql, in one transaction.", description = {
     "copy schema SRC DST [pg_dump=PATH]: copy the table definitions, indexes, constraints, views, functions and",
     "extensions of db SRC into db DST (names from 'ibex list dbs'), with pg_dump --schema-only --no-owner",
-    "--no-privileges --exclude-schema=ibex and psql in one transaction: on error DST is left as it was.",
+    "--no-privileges --exclude-schema=ibex (and without ibex's capture triggers, so a source a sync already",
+    "reads copies too) and psql in one transaction: on error DST is left as it was.",
     "The pg_dump must be as new as the source server and still dump it (15 and later dump 9.2 and later:",
     "an 8.4 to 9.1 source needs pg_dump 9.x to 14). It is pg_dump=PATH (the program or its directory), else",
     "the first that can on PATH, in /usr/lib/postgresql/*/bin or /usr/pgsql-*/bin (newest first), or in",

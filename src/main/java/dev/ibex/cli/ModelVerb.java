@@ -71,7 +71,15 @@ abstract class ModelVerb extends Verb {
             throw IbexException.badInput("Missing " + what + " name: " + usage);
         }
         if (w.nouns().size() > 1) {
-            throw IbexException.badInput("Unexpected word \"" + w.nouns().get(1) + "\" after " + what + " name \""
+            String extra = w.nouns().get(1);
+            if (extra.equalsIgnoreCase("addalltables") || extra.equalsIgnoreCase("addallsequences")) {
+                // Bucardo 5's add db words: their runbooks use them, so say what ibex takes instead
+                String kind = extra.equalsIgnoreCase("addalltables") ? "tables" : "sequences";
+                throw IbexException.badInput("Bucardo's " + extra.toLowerCase(java.util.Locale.ROOT) + " is not an "
+                        + "ibex word: add " + what + " \"" + w.nouns().get(0) + "\" without it, then 'ibex add all "
+                        + kind + " db=" + w.nouns().get(0) + " relgroup=NAME'");
+            }
+            throw IbexException.badInput("Unexpected word \"" + extra + "\" after " + what + " name \""
                     + w.nouns().get(0) + "\": settings are key=value words; " + usage);
         }
         return w.nouns().get(0);

@@ -22,10 +22,12 @@ public final class SyncSelector {
     public static List<Sync> select(Repository repo, List<String> words) {
         List<Sync> all = repo.syncs();
         Set<Sync> chosen = new LinkedHashSet<>();
+        boolean named = false;
         for (String word : words) {
             if (word.equalsIgnoreCase("sync") || word.equalsIgnoreCase("syncs")) {
                 continue;
             }
+            named = true;
             if (word.equalsIgnoreCase("all")) {
                 chosen.addAll(all);
                 continue;
@@ -35,6 +37,12 @@ public final class SyncSelector {
                 throw IbexException.badInput("No sync named \"" + word + "\": see 'ibex list syncs'");
             }
             chosen.addAll(matched);
+        }
+        if (!named && !words.isEmpty()) {
+            // Only the noise word (Bucardo's "kick sync 0" with the name left out): choosing nothing would
+            // kick, activate or pause nothing and still exit 0, which reads as done.
+            throw IbexException.badInput("No sync named after \"" + words.get(0) + "\": give its name, as in "
+                    + "'sync shop', or all (see 'ibex list syncs')");
         }
         return new ArrayList<>(chosen);
     }

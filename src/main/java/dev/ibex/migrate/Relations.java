@@ -54,6 +54,9 @@ public final class Relations {
                 if (kind == null && rels.isEmpty() || Catalog.SEQUENCE.equals(kind)) {
                     rels.addAll(catalog.find(p, Catalog.SEQUENCE));
                 }
+                if (rels.isEmpty() && !Catalog.SEQUENCE.equals(kind)) {
+                    notATable(catalog, db, p);
+                }
                 if (rels.isEmpty()) {
                     missing.add(p.term());
                 }
@@ -67,6 +70,24 @@ public final class Relations {
             return found(catalog, out.values());
         });
         return record(db, found, options);
+    }
+
+    /**
+     * A name that means a partitioned parent or a materialized view is refused with what to add
+     * instead: "No table ..., create it there first" would send the user to make what exists.
+     */
+    private static void notATable(Catalog catalog, Db db, NamePattern p) {
+        List<Catalog.Rel> parents = catalog.find(p, Catalog.PARTITIONED);
+        if (!parents.isEmpty()) {
+            throw IbexException.badInput("Table " + parents.get(0).display() + " in db \"" + db.name() + "\" is "
+                    + "partitioned and holds no rows itself: add its partitions instead (psql's \\d+ "
+                    + parents.get(0).display() + " lists them)");
+        }
+        List<Catalog.Rel> views = catalog.find(p, Catalog.MATERIALIZED_VIEW);
+        if (!views.isEmpty()) {
+            throw IbexException.badInput(views.get(0).display() + " in db \"" + db.name() + "\" is a materialized "
+                    + "view, which ibex does not replicate: refresh it on the target instead");
+        }
     }
 
     /** The relations with their keys, read in one query. */

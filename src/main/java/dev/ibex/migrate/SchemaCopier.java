@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * `ibex copy schema SRC DST`: pg_dump --schema-only of the source (without ibex's own schema)
@@ -49,8 +50,9 @@ public final class SchemaCopier {
         try {
             dump = Files.createTempFile("ibex-schema-", ".sql");
             run("pg_dump of source db " + source.name(), source, pgDumpCommand(pgDump, source.spec(), dump));
-            long tables = Files.readAllLines(dump, StandardCharsets.UTF_8).stream()
-                    .filter(l -> l.startsWith("CREATE TABLE ")).count();
+            List<String> lines = withoutCapture(Files.readAllLines(dump, StandardCharsets.UTF_8));
+            Files.write(dump, lines, StandardCharsets.UTF_8);
+            long tables = lines.stream().filter(l -> l.startsWith("CREATE TABLE ")).count();
             run("Restoring the schema into target db " + target.name() + " (nothing was changed there: it ran in one "
                     + "transaction)", target, List.of(psql.path().toString(), "-X", "-q", "-v", "ON_ERROR_STOP=1",
                     "--single-transaction", "--dbname=" + conninfo(target.spec()), "--file=" + dump));
@@ -66,6 +68,25 @@ public final class SchemaCopier {
                 }
             }
         }
+    }
+
+    /** A capture trigger as pg_dump writes it: one line, calling a function of schema ibex (quoted or not). */
+    private static final Pattern CAPTURE_TRIGGER = Pattern.compile(
+            "^CREATE TRIGGER \\S+ .* EXECUTE (FUNCTION|PROCEDURE) \"?ibex\"?\\..*");
+
+    /** pg_dump's ALTER TABLE … DISABLE/ENABLE TRIGGER of one of ibex's capture triggers (a user disabled it). */
+    private static final Pattern CAPTURE_TRIGGER_STATE = Pattern.compile(
+            "^ALTER TABLE .* (ENABLE|DISABLE)( ALWAYS| REPLICA)? TRIGGER \"?ibex_(capture|rows|delete|truncate)\"?;$");
+
+    /**
+     * The dump without the capture triggers of a source that a sync already reads: --exclude-schema
+     * leaves out schema ibex but not the triggers, which belong to the tables, so their functions
+     * would be missing and the restore would fail (copying a running sync's source to a new target is
+     * how a target is added). ibex puts capture on a db when a sync reads from it, never by a copy.
+     */
+    static List<String> withoutCapture(List<String> lines) {
+        return lines.stream().filter(l -> !CAPTURE_TRIGGER.matcher(l).matches()
+                && !CAPTURE_TRIGGER_STATE.matcher(l).matches()).toList();
     }
 
     /**

@@ -348,7 +348,7 @@ final class SourceBatch {
                 suppression.put(o.db.name(), o.suppression());
             }
             if (o.error() != null) {
-                run.error(o.error());
+                run.error(o.error(), o.sqlstate());
                 live.remove(o.db);
             }
         }

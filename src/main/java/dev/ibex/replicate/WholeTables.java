@@ -50,6 +50,7 @@ final class WholeTables {
         private long inserts;
         private String suppression;
         private String error;
+        private String sqlstate;
 
         Outcome(Db db) {
             this.db = db;
@@ -70,6 +71,11 @@ final class WholeTables {
 
         String error() {
             return error;
+        }
+
+        /** The SQLSTATE of the error's database cause, null when it had none. */
+        String sqlstate() {
+            return sqlstate;
         }
 
         /** What one worker's session on this target did. */
@@ -96,7 +102,11 @@ final class WholeTables {
     private final int parallel;
     private final Predicate<TableCopy> analyze;
     private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
-    private final Map<String, String> failed = new ConcurrentHashMap<>();
+    /** Per target db, its first failure; its state decides whether the run needs a person. */
+    private final Map<String, Failure> failed = new ConcurrentHashMap<>();
+
+    private record Failure(String error, String sqlstate) {
+    }
     private final List<CopyProgress> running = new CopyOnWriteArrayList<>();
     private final AtomicInteger copied = new AtomicInteger();
     private final AtomicReference<Exception> sourceError = new AtomicReference<>();
@@ -172,10 +182,11 @@ final class WholeTables {
         if (e instanceof RuntimeException re) {
             throw re;
         }
-        failed.forEach((db, error) -> {
+        failed.forEach((db, failure) -> {
             Outcome o = outcomes.get(db);
             if (o.error == null) {
-                o.error = error;
+                o.error = failure.error();
+                o.sqlstate = failure.sqlstate();
             }
         });
         return List.copyOf(outcomes.values());
@@ -370,7 +381,7 @@ final class WholeTables {
 
     void noteFailure(TargetSession ts) {
         if (!ts.alive()) {
-            failed.putIfAbsent(ts.db.name(), ts.error());
+            failed.putIfAbsent(ts.db.name(), new Failure(ts.error(), ts.failState()));
         }
     }
 
@@ -382,9 +393,9 @@ final class WholeTables {
     /** A target another worker lost is given up here too. */
     void dropFailed(List<TargetSession> sessions) {
         for (TargetSession ts : sessions) {
-            String error = failed.get(ts.db.name());
-            if (error != null && ts.alive()) {
-                ts.failed(error, null);
+            Failure failure = failed.get(ts.db.name());
+            if (failure != null && ts.alive()) {
+                ts.failed(failure.error(), null);
             }
         }
     }

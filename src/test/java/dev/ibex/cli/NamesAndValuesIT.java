@@ -103,4 +103,24 @@ class NamesAndValuesIT {
         fails(repo, "Invalid --retry=-1: use 0 or more", "kick", "s1", "5", "--retry=-1");
         fails(repo, "Invalid --seconds=-1: use 0 or more seconds", "demo", "--seconds=-1");
     }
+
+    /** Bucardo's noise word "sync" with the name left out chose no sync, and the verb did nothing with exit 0. */
+    @Test
+    void theNoiseWordAloneNamesNoSync() {
+        ok(repo, "add", "sync", "s1", "relgroup=shop", "dbs=src:source,dst:target");
+        String fix = "No sync named after \"sync\": give its name, as in 'sync shop', or all";
+        fails(repo, fix, "kick", "sync", "0");
+        fails(repo, fix, "pause", "sync");
+        fails(repo, fix, "deactivate", "sync");
+        fails(repo, fix, "status", "sync");
+        assertEquals("active", q("SELECT status FROM ibex.sync WHERE name = 's1'"));
+    }
+
+    /** Bucardo 5's add db words are not taken; the line says what ibex takes instead. */
+    @Test
+    void bucardosAddAllTablesWordSaysWhatToDo() {
+        fails(repo, "Bucardo's addalltables is not an ibex word: add db \"x\" without it, then "
+                + "'ibex add all tables db=x relgroup=NAME'", "add", "db", "x", "dbname=shop", "addalltables");
+        fails(repo, "'ibex add all sequences db=x relgroup=NAME'", "add", "db", "x", "addallsequences", "dbname=shop");
+    }
 }

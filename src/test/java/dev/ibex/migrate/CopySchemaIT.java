@@ -94,6 +94,33 @@ class CopySchemaIT {
         assertEquals("1", target.scalar("SELECT id FROM public.orders"));
     }
 
+    /**
+     * A new target for a sync that already runs (README, Migrating: add it with onetimecopy=2) gets
+     * its schema from the captured source, whose tables carry triggers calling functions in the schema
+     * the dump leaves out: the restore failed with 'schema "ibex" does not exist'.
+     */
+    @Test
+    void copiesFromASourceThatASyncAlreadyCaptures() {
+        TestDb source = PgServers.database("9.6.24");
+        TestDb target = PgServers.database("default");
+        TestDb second = PgServers.database("default");
+        String table = "CREATE TABLE public.\"Orders\" (id int PRIMARY KEY, v text)";
+        source.exec(table);
+        target.exec(table);
+        Model m = Model.create().db("src", source).db("dst", target).db("dst2", second);
+        assertEquals(0, m.run("add", "table", "public.\"Orders\"", "db=src", "relgroup=g").exit());
+        assertEquals(0, m.run("add", "sync", "s", "relgroup=g", "dbs=src:source,dst:target").exit());
+        source.exec("ALTER TABLE public.\"Orders\" DISABLE TRIGGER ibex_truncate");
+        assertEquals("2", source.scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ibex%'"));
+
+        Cli.Result r = m.run("copy", "schema", "src", "dst2");
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().contains("(1 table(s); pg_dump"), r.toString());
+        assertEquals("0", second.scalar("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal"));
+        assertEquals("f", second.scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'ibex')"));
+        second.exec("INSERT INTO public.\"Orders\" VALUES (1, 'a')");
+    }
+
     @Test
     void aFailedRestoreLeavesTheTargetAsItWas() {
         TestDb source = PgServers.database("9.6.24");

@@ -147,6 +147,28 @@ class SuppressionIT {
             assertEquals(1, r.error().lines().count());
             assertEquals(before, s.dst().checksum("child", "id"));
             assertEquals(r.error(), m.repoDb().scalar("SELECT error FROM ibex.run WHERE id = " + r.runId()));
+            assertEquals("42501", r.sqlstate(), "a missing grant needs a person");
+        } finally {
+            dropRole(s);
+        }
+    }
+
+    /**
+     * The one-time copy's refusal lost its SQLSTATE on the way to the run row, so a sync whose first
+     * run met a target without suppression showed as Bad, retrying for ever, instead of Needs attention.
+     */
+    @Test
+    void refusedOnAOneTimeCopyNeedsAPersonToo() {
+        Setup s = setup();
+        try (Model m = Model.create(); DbPools pools = new DbPools()) {
+            m.db("src", s.src()).db("dst", s.dst(), s.role(), null);
+            m.sync("s1", false, List.of(m.table("src", "public", "child", "id")), "src", "dst").capture("src");
+            m.sql("UPDATE ibex.sync SET onetimecopy = 1 WHERE name = 's1'");
+            SyncRunner.Result r = new SyncRunner(m.repo(), pools).runOnce("s1");
+            assertEquals("bad", r.state(), r.toString());
+            assertTrue(r.error().startsWith("Cannot turn off triggers and foreign keys on db \"dst\""), r.error());
+            assertEquals("42501", r.sqlstate(), r.toString());
+            assertEquals("42501", m.repoDb().scalar("SELECT sqlstate FROM ibex.run WHERE id = " + r.runId()));
         } finally {
             dropRole(s);
         }
