@@ -15,11 +15,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToIntFunction;
+import java.util.stream.Stream;
 
 /**
  * The walkthrough of README.md, on two embedded servers: a shop schema with a writer, the
@@ -66,6 +68,16 @@ public final class Demo {
             throw new UncheckedIOException(e);
         }
         step("Starting two embedded PostgreSQL servers in " + work);
+        int result = replicate(work);
+        if (result == 0) {
+            deleteTree(work);
+        } else {
+            step("The controller's log stays in " + work.resolve("log"));
+        }
+        return result;
+    }
+
+    private int replicate(Path work) {
         try (DemoServers servers = new DemoServers(work)) {
             String src = "jdbc:postgresql://127.0.0.1:" + servers.sourcePort() + "/";
             String dst = "jdbc:postgresql://127.0.0.1:" + servers.targetPort() + "/";
@@ -81,6 +93,17 @@ public final class Demo {
                 ibex(repo, "stop");
             }
             return verify(src + "shop", dst + "shop");
+        }
+    }
+
+    /** The demo's folder (the servers' data went with them), once the demo proved its point. */
+    private static void deleteTree(Path root) {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
