@@ -163,7 +163,7 @@ public final class StatusReport {
         lines.put("Onetimecopy", s.onetimecopy().text());
         lines.put("Backlog", s.backlog() == null ? "unknown" : s.backlog() + " change(s)");
         lines.put("Lag", s.lag() == null ? "unknown" : Durations.age(s.lag()));
-        lines.put("Trigger suppression", s.suppression().isEmpty() ? "not probed yet"
+        lines.put("Trigger suppression", s.suppression().isEmpty() ? "not known yet (a good run records it)"
                 : String.join(", ", s.suppression().entrySet().stream().map(e -> e.getKey() + ": " + e.getValue())
                         .toList()));
         lines.put("Controller", holder(s.name()).map(ControllerInfo::describe)
