@@ -284,6 +284,48 @@ class KidIT {
         }
     }
 
+    /**
+     * A lone controller says what happened to a sync whose kid it stops: it used to say the sync
+     * went "to another controller" after 'ibex deactivate' or 'ibex pause', with no other controller.
+     */
+    @Test
+    void aStoppedKidIsLoggedWithWhatHappenedToItsSync() throws Exception {
+        Model m = Model.create().failingSync("s");
+        TestDb repo = m.repoDb();
+        repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '60')");
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        List<Logger> loggers = List.of((Logger) LoggerFactory.getLogger(Controller.class),
+                (Logger) LoggerFactory.getLogger(Kid.class));
+        loggers.forEach(l -> {
+            l.addAppender(lines);
+            l.setLevel(Level.INFO); // Kids says why it stops a kid at INFO, as the controller's decision
+        });
+        try (InProcessController c = new InProcessController(repo)) {
+            startUpRunFailed(c, m);
+            succeeds(repo, "Syncs paused: s...OK\n", "pause", "s", "10");
+            eventually(Duration.ofSeconds(10), "the kid of the paused sync ends", () -> c.kid("s").isEmpty());
+            succeeds(repo, "Syncs resumed: s\n", "resume", "s");
+            eventually(Duration.ofSeconds(10), "the kid of the resumed sync", () -> c.kid("s").isPresent());
+            succeeds(repo, "Deactivating sync s...OK\n", "deactivate", "s", "10");
+            eventually(Duration.ofSeconds(10), "the kid of the inactive sync ends", () -> c.kid("s").isEmpty());
+            succeeds(repo, "Activating sync s\n", "activate", "s");
+            eventually(Duration.ofSeconds(10), "the kid of the active sync", () -> c.kid("s").isPresent());
+            assertEquals(0, Cli.run(repo, "remove", "sync", "s").exit());
+            eventually(Duration.ofSeconds(10), "the kid of the removed sync ends", () -> c.kid("s").isEmpty());
+            List<String> said = logged(lines).stream().map(ILoggingEvent::getFormattedMessage).toList();
+            for (String what : List.of("Sync s was paused", "Sync s was made inactive", "Sync s was removed")) {
+                assertTrue(said.stream().anyMatch(l -> l.startsWith(what)), what + " in " + said);
+            }
+            assertTrue(said.stream().noneMatch(l -> l.contains("another controller")), said.toString());
+        } finally {
+            loggers.forEach(l -> {
+                l.detachAppender(lines);
+                l.setLevel(null);
+            });
+        }
+    }
+
     @Test
     void reloadStartsNewSyncsWithoutRestart() throws Exception {
         Model m = Model.create().failingSync("a");
