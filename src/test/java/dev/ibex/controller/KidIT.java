@@ -106,6 +106,35 @@ class KidIT {
         }
     }
 
+    /**
+     * A controller reconnecting to the repository holds no liveness lock (it went with its
+     * session) but beat its heartbeat a moment ago: a kick must not take it for stopped, as it
+     * did when the lock alone decided. Played here by a controller row without its lock; one
+     * silent past controller_lease (10 s) is dead, also while a kick waits.
+     */
+    @Test
+    void aKickTakesAControllerThatBeatWithinTheLeaseForAliveButNotOneSilentLonger() throws Exception {
+        Model m = Model.create().failingSync("s");
+        TestDb repo = m.repoDb();
+        repo.exec("INSERT INTO ibex.controller (id, pid, host, heartbeat) VALUES (1, 1, 'here', now() - interval '11 s')");
+        fails(repo, "the ibex controller is not running", "kick", "s");
+
+        repo.exec("UPDATE ibex.controller SET heartbeat = now() WHERE id = 1");
+        succeeds(repo, "Kicked sync s\n", "kick", "s");
+        // no run comes, and the heartbeat is still young when the wait runs out
+        Cli.Result waited = Cli.run(repo, "kick", "s", "4");
+        assertEquals(1, waited.exit(), waited.toString());
+        assertEquals("Timed out!\n", waited.err());
+
+        // silent past the lease while the kick waits: reported at the next check, not at the time-out
+        repo.exec("UPDATE ibex.controller SET heartbeat = now() - interval '9 s' WHERE id = 1");
+        long start = System.nanoTime();
+        Cli.Result dead = Cli.run(repo, "kick", "s", "60");
+        assertEquals(1, dead.exit(), dead.toString());
+        assertTrue(dead.err().contains("The ibex controller stopped before sync s finished a run"), dead.toString());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30), "reported promptly: " + dead);
+    }
+
     /** Bucardo's kick --retry: a failed run is kicked again, and the first good one ends the wait. */
     @Test
     void kickRetryKicksAgainAfterAFailedRun() throws Exception {
