@@ -24,6 +24,7 @@ import picocli.CommandLine.Parameters;
     "then print DONE! (exit 0) or KILLED! and the error (exit 2); on timeout print Timed out! (exit 1)."})
 public class KickCommand extends Verb {
 
+    /** How often a waiting kick checks that a controller still serves ({@link ControllerClient#serving}). */
     private static final Duration LIVENESS_CHECK = Duration.ofSeconds(2);
 
     @Parameters(arity = "1..*", paramLabel = "SYNC", description = "Syncs (names, all, wildcards) [N].")
@@ -65,7 +66,7 @@ public class KickCommand extends Verb {
                 }
             }
             ControllerClient client = new ControllerClient(repo);
-            if (client.running().isEmpty()) {
+            if (!client.serving()) {
                 throw IbexException.badInput("Cannot kick: the ibex controller is not running on this repository; "
                         + "start it with 'ibex start'");
             }
@@ -149,7 +150,7 @@ public class KickCommand extends Verb {
                 return ExitCode.BAD_INPUT;
             }
             if (System.nanoTime() > nextLiveness) {
-                if (client.running().isEmpty()) {
+                if (!client.serving()) {
                     say("");
                     throw IbexException.badInput("The ibex controller stopped before sync " + s.name()
                             + " finished a run");

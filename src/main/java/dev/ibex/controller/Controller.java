@@ -226,8 +226,7 @@ public final class Controller {
                 log.info("Took sync {} over from controller c{}", sync, c.previous());
             }
         }
-        giveBack(b);
-        if (changed) {
+        if (giveBack(b) || changed) {
             reconcileKids(Set.of(), false);
             repo.commit();
         }
@@ -277,20 +276,33 @@ public final class Controller {
         return kids.kick(sync, urgent);
     }
 
-    /** The syncs above this controller's share: their kids stop after their run, then the claims go. */
-    private void giveBack(Claims.Balance b) {
+    /**
+     * The syncs above this controller's share, or no longer active: their kids stop after their
+     * run, then the claims go. True when a sync given back is wanted again under the same claim
+     * (resumed or activated before its claim went): it stays this controller's, and its kid is to
+     * start. Releasing that claim instead let the reload that resumed it start a kid under the
+     * claim just given back, whose first run then found it gone ("run by another controller").
+     */
+    private boolean giveBack(Claims.Balance b) {
         for (Claims.Claim c : b.surplus()) {
             // not waited for here: the main loop must go on beating the heartbeat while a long run ends
-            leaving.computeIfAbsent(c.sync(), s -> new Leaving(c, kids.detach(s, "goes to another controller")));
+            leaving.computeIfAbsent(c.sync(), s -> new Leaving(c, kids.detach(s, why(s, "goes to another controller"))));
         }
-        leaving.values().removeIf(l -> {
+        boolean kept = false;
+        for (var it = leaving.values().iterator(); it.hasNext(); ) {
+            Leaving l = it.next();
             if (l.kid() != null && l.kid().isAlive()) {
-                return false;
+                continue;
             }
-            Claims.release(session.repo(), session.id(), l.claim());
-            session.repo().commit();
-            return true;
-        });
+            it.remove();
+            if (l.claim().equals(b.held().get(l.claim().sync()))) {
+                kept = true;
+            } else {
+                Claims.release(session.repo(), session.id(), l.claim());
+                session.repo().commit();
+            }
+        }
+        return kept;
     }
 
     /** Whether another live controller holds the sync: its kicks are that one's to answer. */
@@ -339,8 +351,8 @@ public final class Controller {
         Map<String, Sync> wanted = wantedSyncs();
         for (String name : kids.syncs()) {
             if (!wanted.containsKey(name)) {
-                String why = held.containsKey(name) || live == 1 ? "is no longer active"
-                        : "is run by another controller now";
+                String why = why(name, live == 1 ? "is no longer claimed by this controller"
+                        : "is run by another controller now");
                 if (live == 1) {
                     kids.stop(name, settings.stopWait(), why);
                 } else {
@@ -359,6 +371,11 @@ public final class Controller {
         }
         checktimes.keepOnly(wanted.keySet());
         log.info("Running {} sync(s): {}", wanted.size(), String.join(", ", wanted.keySet()));
+    }
+
+    /** Why the sync's kid stops: what happened to it, else {@code elsewhere} (it is still active). */
+    private String why(String sync, String elsewhere) {
+        return Departure.of(session.repo(), sync).map(Departure::text).orElse(elsewhere);
     }
 
     /** The active, unpaused syncs this controller holds, by name. */

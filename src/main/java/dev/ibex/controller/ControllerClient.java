@@ -34,6 +34,24 @@ public final class ControllerClient {
         return r;
     }
 
+    /**
+     * Whether a controller serves this repository, for a command that relies on one: one that holds
+     * its liveness lock, or one whose heartbeat is younger than controller_lease. The lock goes with
+     * the controller's session, so a healthy controller reconnecting (the repository restarted, its
+     * session was cut) holds none for a while, kid_retry_min and up, and must not be taken for
+     * stopped then; it kicks all its syncs once back, which answers a kick it missed meanwhile. One
+     * stopped by 'ibex stop' removes its row and is seen gone at once; one killed, once silent for
+     * the lease, the bound after which the other controllers take its syncs too. Commits.
+     */
+    public boolean serving() {
+        if (running().isPresent()) {
+            return true;
+        }
+        boolean beating = RunningController.beatWithin(repo, ControllerSettings.read(repo).lease());
+        repo.commit();
+        return beating;
+    }
+
     /** Every running controller, the first started first. */
     public List<RunningController> all() {
         List<RunningController> r = RunningController.all(repo.connection());

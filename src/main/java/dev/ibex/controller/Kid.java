@@ -205,7 +205,7 @@ final class Kid {
                     result.inserts());
             return true;
         } catch (ClaimFence.Lost e) {
-            giveUp(e.getMessage());
+            giveUp(lostWhy(e.getMessage()));
             return false;
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             // an Error too: the run row must not stay "running", and the kid must back off, not die
@@ -219,7 +219,7 @@ final class Kid {
             // insert then breaks its foreign key) or taken by another controller is no failure of
             // this one's to report, let alone one that "needs attention"
             if (claimLost()) {
-                giveUp("Sync " + sync + " is now run by another controller, or was removed");
+                giveUp(lostWhy("Sync " + sync + " is now run by another controller"));
                 return false;
             }
             loudFailure = failures.failed("Run", error, SqlState.in(e));
@@ -242,6 +242,22 @@ final class Kid {
         } catch (RuntimeException e) {
             closeRepository();
             return false;
+        }
+    }
+
+    /**
+     * Why the claim went: a removed sync's claim goes with it (and a sync taken elsewhere stays
+     * active), so "another controller" is said only when the sync is still there to be run.
+     */
+    private String lostWhy(String elsewhere) {
+        try {
+            Repository r = repository();
+            String why = Departure.of(r, sync).map(d -> "Sync " + sync + " " + d.text()).orElse(elsewhere);
+            r.rollback();
+            return why;
+        } catch (RuntimeException e) {
+            closeRepository();
+            return elsewhere + ", or was removed";
         }
     }
 

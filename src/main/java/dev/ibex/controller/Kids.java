@@ -74,7 +74,7 @@ final class Kids {
             return false;
         }
         if (old != null) {
-            stop(sync, settings.stopWait());
+            stop(sync, settings.stopWait(), "is claimed anew");
         }
         Kid kid = new Kid(sync, spec, pools, settings, application, fence, previous);
         kids.put(sync, kid);
@@ -102,11 +102,6 @@ final class Kids {
                 fresh.kick(false);
             }
         }
-    }
-
-    /** A sync no longer active: its kid ends after its current run, waited for up to {@code wait}. */
-    void stop(String sync, Duration wait) {
-        stop(sync, wait, "is no longer active");
     }
 
     /** A sync this controller no longer runs: its kid ends after its current run, waited for up to {@code wait}. */

@@ -46,6 +46,15 @@ public record RunningController(int id, long pid, String host, Instant started, 
               FROM ibex.controller c
              WHERE""" + " " + LOCKED + " ORDER BY c.started, c.id";
 
+    /** A controller row beaten within the last {@code ?} seconds, whether or not its lock is held now. */
+    private static final String BEATING = """
+            SELECT EXISTS (SELECT 1 FROM ibex.controller c WHERE c.heartbeat > now() - make_interval(secs => ?))""";
+
+    /** Whether a controller's heartbeat is younger than {@code age}, lock or no lock. Does not commit. */
+    static boolean beatWithin(Repository repo, Duration age) {
+        return repo.one(BEATING, rs -> rs.getBoolean(1), age.toMillis() / 1000.0).orElse(false);
+    }
+
     /** The first controller to start of those that run, or empty when none does. Does not commit. */
     public static Optional<RunningController> find(Connection c) {
         return all(c).stream().findFirst();

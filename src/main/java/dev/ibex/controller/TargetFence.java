@@ -4,10 +4,12 @@ import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncPlan;
+import dev.ibex.status.Durations;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,8 +39,20 @@ final class TargetFence {
     private TargetFence() {
     }
 
+    /**
+     * How long to wait for the ended sessions to go: a backend ends at its next check for
+     * interrupts, within milliseconds unless its host is swamped or the old controller keeps
+     * connecting again.
+     */
+    static final Duration WAIT = Duration.ofSeconds(10);
+
     /** Ends the sessions of controller {@code previous} on every db of the sync, and waits until they are gone. */
     static void cutOff(Repository repo, DbPools pools, String sync, int previous) {
+        cutOff(repo, pools, sync, previous, WAIT);
+    }
+
+    /** {@link #cutOff(Repository, DbPools, String, int)}, waiting at most {@code wait} on each db. */
+    static void cutOff(Repository repo, DbPools pools, String sync, int previous, Duration wait) {
         SyncPlan plan = repo.plan(sync);
         repo.rollback();
         String app = ControllerSession.appPrefix(previous);
@@ -48,14 +62,21 @@ final class TargetFence {
             }
             try (Connection c = pools.connection(m.db())) {
                 long cut = count(c, CUT, app);
-                long deadline = System.nanoTime() + 10_000_000_000L;
-                while (cut > 0 && count(c, LEFT, app) > 0 && System.nanoTime() < deadline) {
+                long deadline = System.nanoTime() + wait.toNanos();
+                long left = cut;
+                while (left > 0 && (left = count(c, LEFT, app)) > 0 && System.nanoTime() < deadline) {
                     Thread.sleep(50);
                 }
                 if (!c.getAutoCommit()) {
                     c.rollback();
                 }
-                if (cut > 0) {
+                if (left > 0) {
+                    // the run goes on: its claim checks still fence the old owner's run steps
+                    log.warn("{} session(s) of controller c{} are still open on db {} after {}: a run of sync {} it "
+                            + "started before losing its claim may still commit there (its claim checks stop its "
+                            + "next step, not a whole-table copy); check that host", left, previous, m.db().name(),
+                            Durations.age(wait), sync);
+                } else if (cut > 0) {
                     log.info("Ended {} session(s) of controller c{} on db {} before taking sync {} over", cut,
                             previous, m.db().name(), sync);
                 }

@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.ibex.config.Tunable;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.SqlFeature;
@@ -20,12 +24,14 @@ import dev.ibex.test.TcpProxy;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The fencing layers one by one, each at the exact point a stale controller could strike (the
@@ -84,6 +90,50 @@ class FencingIT {
             }
             assertEquals(0, set.dst().count("t"), "the stale step never committed");
         }
+    }
+
+    /**
+     * A session of the old owner still on the target once the fence gave up waiting (its backend
+     * stands still: SIGSTOP, as on a swamped host, defers the termination): the new owner carries
+     * on, as the claim checks still fence the old one's runs, but says so once at WARN; it used to
+     * say nothing at all.
+     */
+    @Test
+    void sessionsLeftAfterTheCutAreLoggedOnce() throws Exception {
+        Logger kidLog = (Logger) LoggerFactory.getLogger(Kid.class);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        kidLog.addAppender(lines);
+        try (ReplicaSet set = setUp(); DbPools pools = new DbPools().applicationName("ibex c2");
+             Repository r = Repository.open(Model.spec(set.repoDb()))) {
+            Properties p = new Properties();
+            p.setProperty("user", set.dst().user());
+            p.setProperty("ApplicationName", "ibex c1 kid s");
+            try (Connection old = DriverManager.getConnection(set.dst().url(), p); Statement st = old.createStatement()) {
+                ResultSet rs = st.executeQuery("SELECT pg_backend_pid()");
+                rs.next();
+                long backend = rs.getLong(1);
+                signal("STOP", backend);
+                try {
+                    TargetFence.cutOff(r, pools, "s", 1);
+                } finally {
+                    signal("CONT", backend);
+                }
+            }
+        } finally {
+            kidLog.detachAppender(lines);
+        }
+        List<String> warned;
+        synchronized (lines) {
+            warned = lines.list.stream().filter(e -> e.getLevel() == Level.WARN)
+                    .map(ILoggingEvent::getFormattedMessage).filter(l -> l.contains("of controller c1")).toList();
+        }
+        assertEquals(1, warned.size(), warned.toString());
+        assertTrue(warned.get(0).startsWith("1 session(s) of controller c1 are still open on db "), warned.toString());
+    }
+
+    private static void signal(String sig, long pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start().waitFor());
     }
 
     /**

@@ -106,6 +106,35 @@ class KidIT {
         }
     }
 
+    /**
+     * A controller reconnecting to the repository holds no liveness lock (it went with its
+     * session) but beat its heartbeat a moment ago: a kick must not take it for stopped, as it
+     * did when the lock alone decided. Played here by a controller row without its lock; one
+     * silent past controller_lease (10 s) is dead, also while a kick waits.
+     */
+    @Test
+    void aKickTakesAControllerThatBeatWithinTheLeaseForAliveButNotOneSilentLonger() throws Exception {
+        Model m = Model.create().failingSync("s");
+        TestDb repo = m.repoDb();
+        repo.exec("INSERT INTO ibex.controller (id, pid, host, heartbeat) VALUES (1, 1, 'here', now() - interval '11 s')");
+        fails(repo, "the ibex controller is not running", "kick", "s");
+
+        repo.exec("UPDATE ibex.controller SET heartbeat = now() WHERE id = 1");
+        succeeds(repo, "Kicked sync s\n", "kick", "s");
+        // no run comes, and the heartbeat is still young when the wait runs out
+        Cli.Result waited = Cli.run(repo, "kick", "s", "4");
+        assertEquals(1, waited.exit(), waited.toString());
+        assertEquals("Timed out!\n", waited.err());
+
+        // silent past the lease while the kick waits: reported at the next check, not at the time-out
+        repo.exec("UPDATE ibex.controller SET heartbeat = now() - interval '9 s' WHERE id = 1");
+        long start = System.nanoTime();
+        Cli.Result dead = Cli.run(repo, "kick", "s", "60");
+        assertEquals(1, dead.exit(), dead.toString());
+        assertTrue(dead.err().contains("The ibex controller stopped before sync s finished a run"), dead.toString());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30), "reported promptly: " + dead);
+    }
+
     /** Bucardo's kick --retry: a failed run is kicked again, and the first good one ends the wait. */
     @Test
     void kickRetryKicksAgainAfterAFailedRun() throws Exception {
@@ -281,6 +310,48 @@ class KidIT {
 
             succeeds(repo, "Activating sync s\n", "activate", "s");
             eventually(Duration.ofSeconds(10), "runs after activate", () -> m.runs("s", "bad") > stopped);
+        }
+    }
+
+    /**
+     * A lone controller says what happened to a sync whose kid it stops: it used to say the sync
+     * went "to another controller" after 'ibex deactivate' or 'ibex pause', with no other controller.
+     */
+    @Test
+    void aStoppedKidIsLoggedWithWhatHappenedToItsSync() throws Exception {
+        Model m = Model.create().failingSync("s");
+        TestDb repo = m.repoDb();
+        repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '60')");
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        List<Logger> loggers = List.of((Logger) LoggerFactory.getLogger(Controller.class),
+                (Logger) LoggerFactory.getLogger(Kid.class));
+        loggers.forEach(l -> {
+            l.addAppender(lines);
+            l.setLevel(Level.INFO); // Kids says why it stops a kid at INFO, as the controller's decision
+        });
+        try (InProcessController c = new InProcessController(repo)) {
+            startUpRunFailed(c, m);
+            succeeds(repo, "Syncs paused: s...OK\n", "pause", "s", "10");
+            eventually(Duration.ofSeconds(10), "the kid of the paused sync ends", () -> c.kid("s").isEmpty());
+            succeeds(repo, "Syncs resumed: s\n", "resume", "s");
+            eventually(Duration.ofSeconds(10), "the kid of the resumed sync", () -> c.kid("s").isPresent());
+            succeeds(repo, "Deactivating sync s...OK\n", "deactivate", "s", "10");
+            eventually(Duration.ofSeconds(10), "the kid of the inactive sync ends", () -> c.kid("s").isEmpty());
+            succeeds(repo, "Activating sync s\n", "activate", "s");
+            eventually(Duration.ofSeconds(10), "the kid of the active sync", () -> c.kid("s").isPresent());
+            assertEquals(0, Cli.run(repo, "remove", "sync", "s").exit());
+            eventually(Duration.ofSeconds(10), "the kid of the removed sync ends", () -> c.kid("s").isEmpty());
+            List<String> said = logged(lines).stream().map(ILoggingEvent::getFormattedMessage).toList();
+            for (String what : List.of("Sync s was paused", "Sync s was made inactive", "Sync s was removed")) {
+                assertTrue(said.stream().anyMatch(l -> l.startsWith(what)), what + " in " + said);
+            }
+            assertTrue(said.stream().noneMatch(l -> l.contains("another controller")), said.toString());
+        } finally {
+            loggers.forEach(l -> {
+                l.detachAppender(lines);
+                l.setLevel(null);
+            });
         }
     }
 
