@@ -89,8 +89,11 @@ class CaptureWatchIT {
                     src.exec("SET extra_float_digits = 0; INSERT INTO d VALUES (" + g + " * 0.1::float8, " + g + ")",
                             "SET extra_float_digits = 0; UPDATE d SET v = -v WHERE k = " + g);
                 }
+                // the keys' bits: a float8's text differs between versions (shortest-exact from 12 on)
+                String bits = "SELECT count(*) || ':' || md5(string_agg(encode(float8send(k), 'hex') || '=' || v, ',' "
+                        + "ORDER BY k)) FROM d";
                 eventually(Duration.ofSeconds(40), "the target equal to the source",
-                        () -> src.count("d") == dst.count("d") && src.checksum("d", "k").equals(dst.checksum("d", "k")));
+                        () -> src.scalar(bits).equals(dst.scalar(bits)));
                 c.assertRunning();
             }
             assertEquals(127, src.count("d"));
