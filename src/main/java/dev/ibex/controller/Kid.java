@@ -6,12 +6,14 @@ import dev.ibex.pg.PgErrors;
 import dev.ibex.pg.SqlState;
 import dev.ibex.pg.SqlState.Kind;
 import dev.ibex.replicate.ClaimFence;
+import dev.ibex.replicate.DownTargets;
 import dev.ibex.replicate.RunCache;
 import dev.ibex.replicate.SyncRunner;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.RunLog;
 import dev.ibex.status.Durations;
 import java.time.Duration;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -35,6 +37,8 @@ final class Kid {
     /** Shapes and checks the runs of this sync need not read again while nothing changed. */
     private final RunCache cache = new RunCache();
     private final FailureLog failures = new FailureLog(log);
+    /** Targets the runs leave out until their own back-off elapses, so the others keep their lag. */
+    private final DownTargets down;
     /** Whether the last failure was logged above DEBUG: a repeat that needs a person is not, nor its retry. */
     private boolean loudFailure = true;
 
@@ -70,6 +74,7 @@ final class Kid {
         this.application = application;
         this.fence = fence;
         this.previous = previous;
+        this.down = new DownTargets(settings.retryMin(), settings.retryMax());
         this.thread = new Thread(this::loop, "ibex-sync-" + sync);
     }
 
@@ -110,6 +115,9 @@ final class Kid {
      * the back-off.
      */
     synchronized void kick(boolean urgentKick) {
+        if (urgentKick) {
+            down.retryNow();
+        }
         kicked = true;
         urgent |= urgentKick;
         notifyAll();
@@ -132,18 +140,28 @@ final class Kid {
         log.info("Kid started");
         try {
             while (awaitKick()) {
-                boolean ok = runOnce();
+                Ran ran = runOnce();
                 if (gaveUp) {
                     break;
                 }
-                if (ok) {
-                    backoff.reset();
-                    failures.succeeded();
-                } else {
+                if (ran == Ran.FAILED) {
                     Duration delay = backoff.next();
+                    Optional<Duration> targetDue = down.untilNextTry();
+                    if (targetDue.isPresent() && targetDue.get().compareTo(delay) > 0) {
+                        // every target down: a run before the first of them is due would only skip them all
+                        delay = targetDue.get();
+                    }
                     log.atLevel(loudFailure ? Level.WARN : Level.DEBUG).log("Retrying in {}",
                             Durations.age(delay.plusMillis(999)));
                     awaitRetry(delay);
+                } else {
+                    backoff.reset();
+                    failures.succeeded();
+                    Optional<Duration> downRetry = down.untilNextTry();
+                    if (ran == Ran.TARGETS_DOWN && downRetry.isPresent()) {
+                        // with no kick meanwhile (an idle source), the down target is still tried on time
+                        awaitKickOrRetry(downRetry.get());
+                    }
                 }
             }
         } catch (InterruptedException e) {
@@ -165,6 +183,19 @@ final class Kid {
         return !stopping;
     }
 
+    /** Wakes the next run after {@code delay} unless a kick or a stop comes first. */
+    private synchronized void awaitKickOrRetry(Duration delay) throws InterruptedException {
+        long deadline = System.nanoTime() + delay.toNanos();
+        while (!kicked && !stopping) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                kicked = true;
+                break;
+            }
+            wait(left);
+        }
+    }
+
     /**
      * Waits out the back-off delay, then runs again. A stop ends the wait, and so does an urgent
      * kick, also one that came during the failed run.
@@ -181,32 +212,51 @@ final class Kid {
         kicked = true;
     }
 
+    /** How a run went, for what the kid does next. */
+    private enum Ran {
+        /** Good or empty. */
+        OK,
+        /** Applied to every target but the down ones, which are retried on their own back-off. */
+        TARGETS_DOWN,
+        /** Failed: the whole sync backs off. */
+        FAILED
+    }
+
     /**
-     * One run; true when it went well (good or empty). Every failure is retried with the same
+     * One run; OK when it went well (good or empty). Every failure is retried with the same
      * back-off, whatever its kind: the delay is the documented kid_retry_min doubling up to
      * kid_retry_max. What the kind decides is the repository session: a run that failed on a
      * broken connection (SqlState.Kind.CONNECTION) may have lost the kid's own session, so its
      * failure is recorded on a fresh one. A failed run the runner recorded itself ended on a
-     * working session.
+     * working session. A run that failed only for targets that are down, having applied to the
+     * others, is TARGETS_DOWN: those targets have their own back-off ({@link DownTargets}), and
+     * the sync goes on at its usual pace for the rest.
      */
-    private boolean runOnce() {
+    private Ran runOnce() {
         try (SyncRunner runner = new SyncRunner(repository(), pools).cache(cache).announceRunEnd(Channels.RUN_END)
-                .fence(fence)) {
+                .fence(fence).downTargets(down)) {
             if (previous != null) {
                 TargetFence.cutOff(repository(), pools, sync, previous);
                 previous = null;
             }
             SyncRunner.Result result = runner.runOnce(sync);
+            if (result.onlyTargetsDown()) {
+                // DownTargets logged each try of a down target at WARN; every run between is no news
+                log.info("Run {} {}: {} deleted, {} inserted on the targets reached", result.runId(), result.state(),
+                        result.deletes(), result.inserts());
+                log.debug("Run {}: {}", result.runId(), result.error());
+                return Ran.TARGETS_DOWN;
+            }
             if (result.outcome().failed()) {
                 loudFailure = failures.failed("Run " + result.runId(), result.error(), result.sqlstate());
-                return false;
+                return Ran.FAILED;
             }
             log.info("Run {} {}: {} deleted, {} inserted", result.runId(), result.state(), result.deletes(),
                     result.inserts());
-            return true;
+            return Ran.OK;
         } catch (ClaimFence.Lost e) {
             giveUp(lostWhy(e.getMessage()));
-            return false;
+            return Ran.FAILED;
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             // an Error too: the run row must not stay "running", and the kid must back off, not die
             String error = e instanceof Error ? e + " (give the controller more memory: JAVA_OPTS=-Xmx...)"
@@ -220,11 +270,11 @@ final class Kid {
             // this one's to report, let alone one that "needs attention"
             if (claimLost()) {
                 giveUp(lostWhy("Sync " + sync + " is now run by another controller"));
-                return false;
+                return Ran.FAILED;
             }
             loudFailure = failures.failed("Run", error, SqlState.in(e));
             recordFailure(error, SqlState.in(e));
-            return false;
+            return Ran.FAILED;
         }
     }
 

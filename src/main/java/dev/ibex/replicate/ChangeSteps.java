@@ -147,7 +147,7 @@ final class ChangeSteps {
     private void closeSessions() {
         for (TargetSession ts : sessions) {
             if (!ts.alive()) {
-                run.error(ts.error(), ts.failState());
+                run.targetFailed(ts.db, ts.error(), ts.failState());
             }
             run.applied(ts.deletes(), ts.inserts());
             if (ts.suppressionWord() != null) {

@@ -1,10 +1,12 @@
 package dev.ibex.replicate;
 
+import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.RunLog;
 import dev.ibex.repository.RunState;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,10 +33,17 @@ final class RunRecord {
     private final List<String> errors = new ArrayList<>();
     /** Of the first error that came from a database, for telling what can fix it (pg/SqlState). */
     private String sqlstate;
+    /** The sync's targets that are down, kept across its runs (the kid's); a fresh set for a lone run. */
+    private final DownTargets down;
+    /** How many of the errors are of down targets, which the runs leave out until they answer. */
+    private int downErrors;
+    /** Whether some target took the run's batch. */
+    private boolean reachedAny;
 
     /** The run whose row {@link RunStart} inserted. */
-    RunRecord(Repository repo, String sync, long id, ClaimFence fence) {
+    RunRecord(Repository repo, String sync, long id, ClaimFence fence, DownTargets down) {
         this.repo = repo;
+        this.down = down;
         this.fence = fence;
         this.runLog = new RunLog(repo);
         this.sync = sync;
@@ -110,6 +119,45 @@ final class RunRecord {
         }
     }
 
+    /**
+     * {@code target} failed in this run. A failed or broken connection marks it down: the next
+     * runs leave it out until its own back-off elapses, and go on to the other targets.
+     */
+    void targetFailed(Db target, String message, String state) {
+        error(message, state);
+        if (DownTargets.isDown(state)) {
+            down.failed(target.name(), message, state);
+            downErrors++;
+        }
+    }
+
+    /**
+     * Whether the run leaves {@code target} out because it is down; if so its error is the run's,
+     * so status shows the target and why.
+     */
+    boolean skips(Db target, String applicationName) {
+        Optional<String> why = down.skip(target, applicationName);
+        why.ifPresent(w -> {
+            error(w, down.sqlstate(target.name()));
+            downErrors++;
+        });
+        return why.isPresent();
+    }
+
+    /** {@code target} took the run's batch. */
+    void reached(Db target) {
+        down.reached(target.name());
+        reachedAny = true;
+    }
+
+    /**
+     * The run failed only for targets that are down, and applied to the others. With every
+     * target down it is a failed run like any other: the whole sync backs off.
+     */
+    boolean onlyTargetsDown() {
+        return !errors.isEmpty() && downErrors == errors.size() && reachedAny;
+    }
+
     void progress(String detail) {
         runLog.progress(id, detail, counts());
         repo.commit();
@@ -121,7 +169,7 @@ final class RunRecord {
         String error = errors.isEmpty() ? null : String.join("; ", errors);
         runLog.end(id, state, counts(), snapshot, detail(), error, sqlstate, sync, announceChannel);
         repo.commit();
-        return new SyncRunner.Result(id, state, deletes, inserts, error, sqlstate);
+        return new SyncRunner.Result(id, state, deletes, inserts, error, sqlstate, onlyTargetsDown());
     }
 
     private RunState state() {

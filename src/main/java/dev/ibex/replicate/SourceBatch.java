@@ -112,7 +112,8 @@ final class SourceBatch {
     boolean begin(Map<String, String> states, Map<String, Set<String>> covered) throws SQLException {
         this.covered = covered;
         byPrev = byPrev(states);
-        fullcopy = plan.fullcopyTargets().stream().filter(Db::active).toList();
+        fullcopy = plan.fullcopyTargets().stream().filter(Db::active)
+                .filter(t -> !run.skips(t, pools.applicationName())).toList();
         if (byPrev.isEmpty() && fullcopy.isEmpty()) {
             return false;
         }
@@ -229,6 +230,9 @@ final class SourceBatch {
                         + "\": capture is not installed for it; activate or reload the sync");
                 continue;
             }
+            if (run.skips(t, pools.applicationName())) {
+                continue;
+            }
             byPrev.computeIfAbsent(prev, k -> new ArrayList<>()).add(t);
         }
         return byPrev;
@@ -322,6 +326,7 @@ final class SourceBatch {
                 suppression.get(t.name()), tableNames(plan));
         // committed with the run row: a crash before that re-applies the batch, which is harmless
         applied.add(t);
+        run.reached(t);
     }
 
     /** The plan's tables as ibex.sync_state.tables names them. */
@@ -348,7 +353,7 @@ final class SourceBatch {
                 suppression.put(o.db.name(), o.suppression());
             }
             if (o.error() != null) {
-                run.error(o.error(), o.sqlstate());
+                run.targetFailed(o.db, o.error(), o.sqlstate());
                 live.remove(o.db);
             }
         }

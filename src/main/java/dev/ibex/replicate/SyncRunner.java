@@ -14,6 +14,7 @@ import dev.ibex.repository.SyncPlan;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Duration;
 import org.slf4j.MDC;
 
 /**
@@ -26,9 +27,15 @@ import org.slf4j.MDC;
  */
 public final class SyncRunner implements AutoCloseable {
 
-    /** What a run did; the run row in ibex.run holds the same. */
-    /** @param sqlstate of the first database error of a failed run, null when none had one */
-    public record Result(long runId, RunState outcome, long deletes, long inserts, String error, String sqlstate) {
+    /**
+     * What a run did; the run row in ibex.run holds the same.
+     *
+     * @param sqlstate        of the first database error of a failed run, null when none had one
+     * @param onlyTargetsDown the run failed only for targets that are down (see {@link DownTargets}):
+     *                        it applied to every other target
+     */
+    public record Result(long runId, RunState outcome, long deletes, long inserts, String error, String sqlstate,
+                         boolean onlyTargetsDown) {
 
         /** The outcome as ibex.run.state spells it: good, empty or bad. */
         public String state() {
@@ -48,6 +55,7 @@ public final class SyncRunner implements AutoCloseable {
     private RunCache cache = new RunCache();
     private String announceChannel;
     private ClaimFence fence;
+    private DownTargets down;
 
     private static final String END_ONE_TIME_COPY = "UPDATE ibex.sync SET onetimecopy = ? WHERE name = ? AND onetimecopy = ?";
     private static final String UNLOCK = "SELECT pg_advisory_unlock(?, hashtext(?))";
@@ -103,6 +111,16 @@ public final class SyncRunner implements AutoCloseable {
      */
     public SyncRunner fence(ClaimFence fence) {
         this.fence = fence;
+        return this;
+    }
+
+    /**
+     * Leaves the targets in {@code down} out of the runs until their own back-off elapses, and
+     * keeps there the ones the runs find down; {@code down} outlives this runner (the kid's). A
+     * runner without one tries every target in every run.
+     */
+    public SyncRunner downTargets(DownTargets down) {
+        this.down = down;
         return this;
     }
 
@@ -168,7 +186,8 @@ public final class SyncRunner implements AutoCloseable {
 
     private Result runLocked(SyncPlan plan, RunStart start) {
         String sync = plan.sync().name();
-        RunRecord run = new RunRecord(repo, sync, start.runId(), fence);
+        RunRecord run = new RunRecord(repo, sync, start.runId(), fence,
+                down != null ? down : new DownTargets(Duration.ZERO, Duration.ZERO));
         String previous = MDC.get("sync");
         MDC.put("sync", sync);
         try {
@@ -184,7 +203,7 @@ public final class SyncRunner implements AutoCloseable {
                 }
             }
             endOneTimeCopy(plan, run);
-            if (run.failed()) {
+            if (run.failed() && !run.onlyTargetsDown()) {
                 // whatever failed may have been a schema change: the next run reads everything afresh
                 cache.clear();
             }

@@ -1,14 +1,19 @@
 package dev.ibex.replicate;
 
+import static dev.ibex.test.Eventually.eventually;
 import static dev.ibex.test.ReplicaSet.assertSameRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ibex.controller.InProcessController;
 import dev.ibex.pg.DbPools;
+import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.TcpProxy;
 import dev.ibex.test.TestDb;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -75,6 +80,65 @@ class TargetsIT {
             assertEquals("good", r.state(), r.toString());
             assertSameRows(src, full, "t", "id");
             assertEquals(List.of("1"), dst.column("SELECT id FROM t"), "the delta target got only the change");
+        }
+    }
+
+    /**
+     * One of two targets is cut off (every connection to it refused) while writers go on: the
+     * other keeps getting each change within seconds, over several of the down target's back-off
+     * periods, rather than once per back-off plus connection timeout; status still shows the down
+     * target and why; once it answers again it catches up and both equal the source.
+     */
+    @Test
+    void aDownTargetDoesNotHoldBackTheOther() throws Exception {
+        String table = "CREATE TABLE t (id int PRIMARY KEY, v int, note text)";
+        TestDb src = PgServers.source();
+        TestDb a = PgServers.target();
+        TestDb bServer = PgServers.target();
+        for (TestDb db : List.of(src, a, bServer)) {
+            db.exec(table);
+        }
+        try (TcpProxy proxy = TcpProxy.to(bServer); Model m = Model.create()) {
+            TestDb b = proxy.address(bServer);
+            m.db("src", src).db("a", a).db("b", b);
+            m.sync("s", "src", List.of("a", "b"), "public.t:id");
+            TestDb repo = m.repoDb();
+            // short back-off periods, so that the markers below span several of them
+            repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('kid_retry_min', '1'), ('kid_retry_max', '4')");
+            try (InProcessController c = new InProcessController(repo)) {
+                FaultsIT.awaitCaptured(src, "t");
+                try (Writers writers = Writers.start(src, 2, 30, FaultsIT.load(2000, null, "t"))) {
+                    writers.awaitCommits(50);
+                    eventually(Duration.ofSeconds(60), "rows on both targets",
+                            () -> a.count("t") > 0 && bServer.count("t") > 0);
+                    long bad = m.runs("s", "bad");
+                    proxy.refuse(true);
+                    proxy.dropAll();
+                    eventually(Duration.ofSeconds(60), "a run that finds b down", () -> m.runs("s", "bad") > bad);
+                    // three back-off periods of b (kid_retry_max 4 s) and more
+                    long until = System.nanoTime() + Duration.ofSeconds(14).toNanos();
+                    int marker = 100_000;
+                    for (; System.nanoTime() < until; marker++) {
+                        src.exec("INSERT INTO t VALUES (" + marker + ", 0, 'marker')");
+                        String id = Integer.toString(marker);
+                        eventually(Duration.ofSeconds(10), "marker " + id + " on a while b is down",
+                                () -> !a.column("SELECT id FROM t WHERE id = " + id).isEmpty());
+                    }
+                    assertTrue(marker > 100_003, "markers written: " + (marker - 100_000));
+                    assertTrue(bServer.column("SELECT id FROM t WHERE id = " + (marker - 1)).isEmpty(),
+                            "b is cut off");
+                    String status = Cli.run(repo, "status", "s").out();
+                    assertTrue(status.contains("Target db \"b\" is down"), status);
+                    proxy.refuse(false);
+                    writers.stop();
+                }
+                eventually(Duration.ofSeconds(60), "both targets equal the source",
+                        () -> src.checksum("t", "id").equals(a.checksum("t", "id"))
+                                && src.checksum("t", "id").equals(bServer.checksum("t", "id")));
+                c.assertRunning();
+            }
+            assertSameRows(src, a, "t", "id");
+            assertSameRows(src, bServer, "t", "id");
         }
     }
 }

@@ -1,0 +1,142 @@
+package dev.ibex.replicate;
+
+import dev.ibex.IbexException;
+import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SessionSettings;
+import dev.ibex.pg.SqlState;
+import dev.ibex.repository.Db;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The targets of one sync that could not be reached, each retried on its own back-off (the
+ * kid's kid_retry_min doubling up to kid_retry_max) while the runs go on to the others. Without
+ * it a down target failed every run, the whole sync backed off, and each retry waited out the
+ * pool's connection timeout: the healthy targets got changes once a minute. A skipped target
+ * keeps its S_prev, so it takes everything it missed once it answers again.
+ */
+public final class DownTargets {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DownTargets.class);
+
+    /** Why a target is down, how often it failed in a row, and when it is tried next. */
+    private record Down(String error, String sqlstate, int failures, long retryAtNanos) {
+    }
+
+    private final Duration min;
+    private final Duration max;
+    /** By target db name. */
+    private final Map<String, Down> down = new HashMap<>();
+
+    public DownTargets(Duration min, Duration max) {
+        this.min = min;
+        this.max = max.compareTo(min) < 0 ? min : max;
+    }
+
+    /**
+     * Whether a failure of a target is one that skipping it until later can heal: its connection
+     * failed or broke. A failure that needs a person (a password, a grant, a table) or a transient
+     * one (a lock) fails the run as before.
+     */
+    static boolean isDown(String sqlstate) {
+        return sqlstate != null && SqlState.kindOf(sqlstate) == SqlState.Kind.CONNECTION;
+    }
+
+    /** {@code target} failed to connect or lost its connection: it is tried again after its back-off. */
+    synchronized void failed(String target, String error, String sqlstate) {
+        Down was = down.get(target);
+        int failures = was == null ? 1 : was.failures() + 1;
+        Duration delay = delay(failures);
+        down.put(target, new Down(error, sqlstate, failures, System.nanoTime() + delay.toNanos()));
+        if (max.isZero()) {
+            // a runner of its own (not the kid's) tries every target in every run; its result says it
+            LOG.debug("Target db \"{}\" is down: {}", target, error);
+        } else {
+            LOG.warn("Target db \"{}\" is down, tried again in {} while the other targets go on: {}", target,
+                    seconds(delay), error);
+        }
+    }
+
+    /** kid_retry_min doubled for each failure after the first, up to kid_retry_max. */
+    private Duration delay(int failures) {
+        Duration d = min;
+        for (int i = 1; i < failures && d.compareTo(max) < 0; i++) {
+            d = d.multipliedBy(2);
+        }
+        return d.compareTo(max) > 0 ? max : d;
+    }
+
+    /** {@code target} took a batch: it is up. */
+    synchronized void reached(String target) {
+        if (down.remove(target) != null) {
+            LOG.info("Target db \"{}\" is reached again", target);
+        }
+    }
+
+    /**
+     * Why the run leaves {@code target} out, or empty when the run is to apply to it. A down target
+     * whose back-off has elapsed is tried with a connection of its own first: a refused connection
+     * fails in milliseconds there, where the pool would wait out its whole connection timeout.
+     */
+    Optional<String> skip(Db target, String applicationName) {
+        Down d;
+        synchronized (this) {
+            d = down.get(target.name());
+        }
+        if (d == null) {
+            return Optional.empty();
+        }
+        long left = d.retryAtNanos() - System.nanoTime();
+        if (left > 0) {
+            return Optional.of(skipped(target.name(), d, Duration.ofNanos(left)));
+        }
+        try {
+            SessionSettings.connect(target.spec(), applicationName).close();
+            return Optional.empty();
+        } catch (IbexException | SQLException e) {
+            // the connect's own failure names the db and the fix; the dialect's is the target's
+            String error = e instanceof IbexException ? e.getMessage()
+                    : PgErrors.describe(TargetSession.applyingTo(target), e);
+            String sqlstate = SqlState.in(e);
+            if (!isDown(sqlstate)) {
+                // it answers now, with something else to say: the run meets that and reports it
+                return Optional.empty();
+            }
+            failed(target.name(), error, sqlstate);
+            return Optional.of(skipped(target.name(), new Down(error, sqlstate, 0, 0), delay(d.failures() + 1)));
+        }
+    }
+
+    private static String skipped(String target, Down d, Duration left) {
+        return "Target db \"" + target + "\" is down and left out of this run (the other targets go on; tried again in "
+                + seconds(left) + "): " + d.error();
+    }
+
+    /** "3 s": whole seconds, rounded up. */
+    private static String seconds(Duration d) {
+        return Math.max(1, (d.toMillis() + 999) / 1000) + " s";
+    }
+
+    /** The SQLSTATE of {@code target}'s last failure; null when it is not down. */
+    synchronized String sqlstate(String target) {
+        Down d = down.get(target);
+        return d == null ? null : d.sqlstate();
+    }
+
+    /** `ibex kick`: every down target is tried in the next run. */
+    public synchronized void retryNow() {
+        down.replaceAll((t, d) -> new Down(d.error(), d.sqlstate(), d.failures(), System.nanoTime()));
+    }
+
+    /** How long until the next down target is to be tried; empty when none is down. */
+    public synchronized Optional<Duration> untilNextTry() {
+        long now = System.nanoTime();
+        return down.values().stream().map(d -> Duration.ofNanos(Math.max(0, d.retryAtNanos() - now)))
+                .min(Duration::compareTo);
+    }
+}
