@@ -141,7 +141,11 @@ class SourceRestartIT {
      * equals the source, and no run is left 'running'.
      */
     private void converges(String... tables) throws InterruptedException {
-        eventually(Duration.ofSeconds(90), "the target to equal the source by itself", () -> same(tables));
+        try {
+            eventually(Duration.ofSeconds(90), "the target to equal the source by itself", () -> same(tables));
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; " + diagnosis(tables), e);
+        }
         Cli.Result kick = Cli.run(repo, "kick", "s", "0");
         assertEquals(0, kick.exit(), kick.toString());
         for (String t : tables) {
@@ -150,6 +154,20 @@ class SourceRestartIT {
         }
         eventually(Duration.ofSeconds(30), "no run left 'running'",
                 () -> "0".equals(repo.scalar("SELECT count(*) FROM ibex.run WHERE sync = 's' AND state = 'running'")));
+    }
+
+    /** What a failed convergence leaves to look at: each table on both sides, the last runs, the snapshots. */
+    private String diagnosis(String... tables) {
+        StringBuilder out = new StringBuilder();
+        for (String t : tables) {
+            out.append(t).append(": source ").append(FaultsIT.checksum(src, t)).append(", target ")
+                    .append(FaultsIT.checksum(dst, t)).append("; ");
+        }
+        return out.append("onetimecopy ").append(FaultsIT.onetimecopy(repo)).append("; runs ")
+                .append(repo.column("SELECT id || ' ' || state || ' ' || coalesce(error, '') FROM ibex.run "
+                        + "WHERE sync = 's' ORDER BY id DESC LIMIT 10"))
+                .append("; snapshots ").append(repo.column("SELECT target || ' ' || snapshot FROM ibex.sync_state"))
+                .append("; logged ").append(src.scalar("SELECT count(*) FROM ibex.log")).toString();
     }
 
     /** Waits for {@code n} more commits of the writers (that they write again once the source is back). */
