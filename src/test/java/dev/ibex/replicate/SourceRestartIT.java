@@ -156,18 +156,34 @@ class SourceRestartIT {
                 () -> "0".equals(repo.scalar("SELECT count(*) FROM ibex.run WHERE sync = 's' AND state = 'running'")));
     }
 
-    /** What a failed convergence leaves to look at: each table on both sides, the last runs, the snapshots. */
+    /**
+     * What a failed convergence leaves to look at: each table on both sides, the source server as
+     * the test reaches it, the last runs, the snapshots. Each part that cannot be read says why.
+     */
     private String diagnosis(String... tables) {
         StringBuilder out = new StringBuilder();
         for (String t : tables) {
             out.append(t).append(": source ").append(FaultsIT.checksum(src, t)).append(", target ")
                     .append(FaultsIT.checksum(dst, t)).append("; ");
         }
-        return out.append("onetimecopy ").append(FaultsIT.onetimecopy(repo)).append("; runs ")
-                .append(repo.column("SELECT id || ' ' || state || ' ' || coalesce(error, '') FROM ibex.run "
-                        + "WHERE sync = 's' ORDER BY id DESC LIMIT 10"))
-                .append("; snapshots ").append(repo.column("SELECT target || ' ' || snapshot FROM ibex.sync_state"))
-                .append("; logged ").append(src.scalar("SELECT count(*) FROM ibex.log")).toString();
+        out.append("source server ").append(read(src, "SELECT current_setting('data_directory') || ' port '"
+                + " || current_setting('port') || ' up since ' || pg_postmaster_start_time() || ' tables '"
+                + " || (SELECT string_agg(n.nspname || '.' || c.relname, ',') FROM pg_class c"
+                + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname IN ('public', 'ibex'))"))
+                .append(" (data ").append(data).append(", port ").append(port).append("); ");
+        out.append("onetimecopy ").append(read(repo, "SELECT onetimecopy::text FROM ibex.sync WHERE name = 's'"));
+        out.append("; runs ").append(read(repo, "SELECT string_agg(id || ' ' || state || ' ' || coalesce(error, ''), "
+                + "' | ' ORDER BY id DESC) FROM (SELECT * FROM ibex.run WHERE sync = 's' ORDER BY id DESC LIMIT 10) r"));
+        out.append("; snapshots ").append(read(repo, "SELECT string_agg(target || ' ' || snapshot, ', ') FROM ibex.sync_state"));
+        return out.append("; logged ").append(read(src, "SELECT count(*) FROM ibex.log")).toString();
+    }
+
+    private static String read(TestDb db, String sql) {
+        try {
+            return db.scalar(sql);
+        } catch (RuntimeException e) {
+            return "unreadable: " + e.getMessage().strip();
+        }
     }
 
     /** Waits for {@code n} more commits of the writers (that they write again once the source is back). */
