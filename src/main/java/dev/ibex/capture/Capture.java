@@ -76,6 +76,11 @@ public final class Capture {
             WHERE r.reltype = 'table' AND r.keycols <> '{}'
             ORDER BY r.schemaname, r.tablename""";
 
+    /** Whether the repository has tables captured on {@code source}: then it must have capture objects. */
+    public static boolean expected(Repository repo, Db source) {
+        return !desiredTables(repo, source.name()).isEmpty();
+    }
+
     static List<CapturedTable> desiredTables(Repository repo, String source) {
         Map<String, CapturedTable> byName = new LinkedHashMap<>();
         for (CapturedTable t : repo.list(DESIRED, rs -> new CapturedTable(rs.getString(1), rs.getString(2),

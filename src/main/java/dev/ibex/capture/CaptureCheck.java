@@ -66,6 +66,8 @@ public final class CaptureCheck {
 
     /** Why a captured table does not log its writes as captured. */
     public enum Cause {
+        /** Schema ibex itself (its log included) is missing: dropped, or the database restored without it. */
+        SCHEMA_GONE("capture objects gone"),
         GONE("gone"),
         /** Renamed or dropped: the capture function still names it, so every write to the table fails. */
         KEY_GONE("key column renamed or dropped"),
@@ -91,7 +93,10 @@ public final class CaptureCheck {
     private CaptureCheck() {
     }
 
-    /** The source's captured tables that do not log every write; none when it has no capture (yet). */
+    /**
+     * The source's captured tables that do not log every write; one {@link Cause#SCHEMA_GONE} when
+     * the source has no capture objects at all (yet, or any more).
+     */
     public static List<Unlogged> unlogged(DbPools pools, Db source) {
         List<Unlogged> out = new ArrayList<>();
         try (Connection c = pools.connection(source); PreparedStatement ps = c.prepareStatement(UNLOGGED);
@@ -101,7 +106,8 @@ public final class CaptureCheck {
             }
         } catch (SQLException e) {
             if (SqlState.UNDEFINED_TABLE.is(e)) {
-                return out; // capture not installed yet: the controller's reconcile is on it
+                // not installed yet, or gone since: the caller knows whether the source should have it
+                return List.of(new Unlogged("schema ibex", Cause.SCHEMA_GONE));
             }
             throw PgErrors.failed("Checking the capture triggers on db \"" + source.name() + "\"", e);
         }

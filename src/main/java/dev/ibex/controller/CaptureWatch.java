@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
  * dropped or disabled by hand, a table dropped and made anew, a table attached as a partition)
  * get their capture back at once, and
  * so a whole copy to the targets of the writes nobody logged; a table that is gone is reported, and
- * one whose key column is gone (its capture would fail every write) loses its triggers.
+ * one whose key column is gone (its capture would fail every write) loses its triggers. A source
+ * whose capture objects are gone altogether (schema ibex dropped, or the database restored without
+ * it) gets them back, and every table copied whole.
  * Each finding is logged once, not every round, and one source is checked at a time.
  */
 final class CaptureWatch {
@@ -32,6 +34,9 @@ final class CaptureWatch {
 
     synchronized void check(Repository repo, DbPools pools, Db source) {
         List<CaptureCheck.Unlogged> unlogged = CaptureCheck.unlogged(pools, source);
+        if (!of(unlogged, Cause.SCHEMA_GONE).isEmpty() && !Capture.expected(repo, source)) {
+            unlogged = List.of(); // nothing captured there (yet): the controller's reconcile installs it
+        }
         if (unlogged.isEmpty()) {
             reported.remove(source.name());
             return;

@@ -39,6 +39,13 @@ class CaptureWatchIT {
                 "DROP TRIGGER IF EXISTS ibex_rows ON t", "DROP TRIGGER IF EXISTS ibex_delete ON t"));
     }
 
+    /** Schema ibex dropped on the source (or the database restored without it): nothing logs, nothing says so. */
+    @Test
+    void captureObjectsDroppedAltogetherArePutBackAndTheTableCopiedWhole() throws Exception {
+        converges("schema ibex dropped", "Capture of table(s) schema ibex (capture objects gone)",
+                src -> src.exec("DROP SCHEMA ibex CASCADE"));
+    }
+
     @Test
     void aTableRecreatedOnTheSourceAloneIsPutBackAndCopiedWhole() throws Exception {
         converges("the table made anew", src -> src.exec("BEGIN; LOCK TABLE t; CREATE TABLE t_new (LIKE t INCLUDING ALL); "
@@ -194,6 +201,10 @@ class CaptureWatchIT {
     }
 
     private void converges(String what, java.util.function.Consumer<TestDb> ddl) throws Exception {
+        converges(what, "Capture of table(s) public.t (", ddl);
+    }
+
+    private void converges(String what, String warning, java.util.function.Consumer<TestDb> ddl) throws Exception {
         try (ReplicaSet set = ReplicaSet.create(TABLE)) {
             TestDb src = set.src();
             TestDb dst = set.dst();
@@ -226,7 +237,7 @@ class CaptureWatchIT {
             List<String> warnings = lines.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
                     .map(ILoggingEvent::getFormattedMessage).toList();
             assertEquals(1, warnings.size(), warnings.toString());
-            assertTrue(warnings.get(0).startsWith("Capture of table(s) public.t ("), warnings.toString());
+            assertTrue(warnings.get(0).startsWith(warning), warnings.toString());
             assertTrue(src.count("t") > 0);
         }
     }
