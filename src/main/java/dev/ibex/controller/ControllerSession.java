@@ -2,6 +2,7 @@ package dev.ibex.controller;
 
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.replicate.Backoff;
 import dev.ibex.repository.Repository;
 import java.io.IOException;
 import java.net.InetAddress;

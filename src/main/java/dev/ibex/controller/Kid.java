@@ -5,6 +5,7 @@ import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.pg.SqlState;
 import dev.ibex.pg.SqlState.Kind;
+import dev.ibex.replicate.Backoff;
 import dev.ibex.replicate.ClaimFence;
 import dev.ibex.replicate.DownTargets;
 import dev.ibex.replicate.RunCache;

@@ -4,6 +4,7 @@ import dev.ibex.capture.ChangeLog;
 import dev.ibex.pg.PgErrors;
 import dev.ibex.pg.SqlState;
 import dev.ibex.pg.TxidSnapshot;
+import dev.ibex.replicate.Backoff;
 import dev.ibex.repository.Db;
 import dev.ibex.status.Durations;
 import java.sql.Connection;

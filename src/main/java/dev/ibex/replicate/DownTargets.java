@@ -24,8 +24,8 @@ public final class DownTargets {
 
     private static final Logger LOG = LoggerFactory.getLogger(DownTargets.class);
 
-    /** Why a target is down, how often it failed in a row, and when it is tried next. */
-    private record Down(String error, String sqlstate, int failures, long retryAtNanos) {
+    /** Why a target is down, its back-off, and when it is tried next. */
+    private record Down(String error, String sqlstate, Backoff backoff, long retryAtNanos) {
     }
 
     private final Duration min;
@@ -47,12 +47,15 @@ public final class DownTargets {
         return sqlstate != null && SqlState.kindOf(sqlstate) == SqlState.Kind.CONNECTION;
     }
 
-    /** {@code target} failed to connect or lost its connection: it is tried again after its back-off. */
-    synchronized void failed(String target, String error, String sqlstate) {
+    /**
+     * {@code target} failed to connect or lost its connection: it is tried again after its
+     * back-off, which this returns.
+     */
+    synchronized Duration failed(String target, String error, String sqlstate) {
         Down was = down.get(target);
-        int failures = was == null ? 1 : was.failures() + 1;
-        Duration delay = delay(failures);
-        down.put(target, new Down(error, sqlstate, failures, System.nanoTime() + delay.toNanos()));
+        Backoff backoff = was == null ? new Backoff(min, max) : was.backoff();
+        Duration delay = backoff.next();
+        down.put(target, new Down(error, sqlstate, backoff, System.nanoTime() + delay.toNanos()));
         if (max.isZero()) {
             // a runner of its own (not the kid's) tries every target in every run; its result says it
             LOG.debug("Target db \"{}\" is down: {}", target, error);
@@ -60,15 +63,7 @@ public final class DownTargets {
             LOG.warn("Target db \"{}\" is down, tried again in {} while the other targets go on: {}", target,
                     seconds(delay), error);
         }
-    }
-
-    /** kid_retry_min doubled for each failure after the first, up to kid_retry_max. */
-    private Duration delay(int failures) {
-        Duration d = min;
-        for (int i = 1; i < failures && d.compareTo(max) < 0; i++) {
-            d = d.multipliedBy(2);
-        }
-        return d.compareTo(max) > 0 ? max : d;
+        return delay;
     }
 
     /** {@code target} took a batch: it is up. */
@@ -93,7 +88,7 @@ public final class DownTargets {
         }
         long left = d.retryAtNanos() - System.nanoTime();
         if (left > 0) {
-            return Optional.of(skipped(target.name(), d, Duration.ofNanos(left)));
+            return Optional.of(skipped(target.name(), d.error(), Duration.ofNanos(left)));
         }
         try {
             SessionSettings.connect(target.spec(), applicationName).close();
@@ -107,14 +102,14 @@ public final class DownTargets {
                 // it answers now, with something else to say: the run meets that and reports it
                 return Optional.empty();
             }
-            failed(target.name(), error, sqlstate);
-            return Optional.of(skipped(target.name(), new Down(error, sqlstate, 0, 0), delay(d.failures() + 1)));
+            Duration delay = failed(target.name(), error, sqlstate);
+            return Optional.of(skipped(target.name(), error, delay));
         }
     }
 
-    private static String skipped(String target, Down d, Duration left) {
+    private static String skipped(String target, String error, Duration left) {
         return "Target db \"" + target + "\" is down and left out of this run (the other targets go on; tried again in "
-                + seconds(left) + "): " + d.error();
+                + seconds(left) + "): " + error;
     }
 
     /** "3 s": whole seconds, rounded up. */
@@ -130,7 +125,7 @@ public final class DownTargets {
 
     /** `ibex kick`: every down target is tried in the next run. */
     public synchronized void retryNow() {
-        down.replaceAll((t, d) -> new Down(d.error(), d.sqlstate(), d.failures(), System.nanoTime()));
+        down.replaceAll((t, d) -> new Down(d.error(), d.sqlstate(), d.backoff(), System.nanoTime()));
     }
 
     /** How long until the next down target is to be tried; empty when none is down. */

@@ -1,4 +1,4 @@
-package dev.ibex.controller;
+package dev.ibex.replicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
