@@ -184,26 +184,24 @@ final class Kid {
         return !stopping;
     }
 
-    /** Wakes the next run after {@code delay} unless a kick or a stop comes first. */
-    private synchronized void awaitKickOrRetry(Duration delay) throws InterruptedException {
-        long deadline = System.nanoTime() + delay.toNanos();
-        while (!kicked && !stopping) {
-            long left = (deadline - System.nanoTime()) / 1_000_000;
-            if (left <= 0) {
-                kicked = true;
-                break;
-            }
-            wait(left);
-        }
+    /** The back-off after a failed run (tests find a kid backing off by this method's name). */
+    private void awaitRetry(Duration delay) throws InterruptedException {
+        awaitDelay(delay, false);
+    }
+
+    /** Until a down target is due, on an idle source: any kick wakes the next run sooner. */
+    private void awaitKickOrRetry(Duration delay) throws InterruptedException {
+        awaitDelay(delay, true);
     }
 
     /**
-     * Waits out the back-off delay, then runs again. A stop ends the wait, and so does an urgent
-     * kick, also one that came during the failed run.
+     * Waits out {@code delay}, then runs again. A stop ends the wait, and so does a kick: any kick
+     * when {@code anyKick} (a down target's retry on an idle source), else only an urgent one,
+     * also one that came during the failed run (the back-off).
      */
-    private synchronized void awaitRetry(Duration delay) throws InterruptedException {
+    private synchronized void awaitDelay(Duration delay, boolean anyKick) throws InterruptedException {
         long deadline = System.nanoTime() + delay.toNanos();
-        while (!stopping && !urgent) {
+        while (!stopping && !(anyKick ? kicked : urgent)) {
             long left = (deadline - System.nanoTime()) / 1_000_000;
             if (left <= 0) {
                 break;
