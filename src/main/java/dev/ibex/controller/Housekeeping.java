@@ -5,6 +5,7 @@ import dev.ibex.capture.DeltaPurge;
 import dev.ibex.pg.ConnectionSpec;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
 import dev.ibex.repository.Repository;
 import java.util.ArrayList;
@@ -84,7 +85,12 @@ final class Housekeeping {
                         log.info("Purged {} applied change(s) on db {}", n, name);
                     }
                 } catch (RuntimeException e) {
-                    log.warn("Could not purge applied changes on db {}: {}", name, PgErrors.describe(e));
+                    if (SqlState.kindOf(SqlState.in(e)) == SqlState.Kind.TRANSIENT) {
+                        // a deadlock with a DBA's DDL, a busy server: nothing is lost, the next round purges
+                        log.info("Purge of applied changes on db {} put off to the next round: {}", name, PgErrors.describe(e));
+                    } else {
+                        log.warn("Could not purge applied changes on db {}: {}", name, PgErrors.describe(e));
+                    }
                 }
                 try {
                     watch.check(r, pools, db);
