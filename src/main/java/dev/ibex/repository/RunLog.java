@@ -23,10 +23,13 @@ public final class RunLog {
     /**
      * Inserts a row in the column's default state, {@link RunState#RUNNING}, and returns its id;
      * no row for an unknown sync. Public for the runner, which sends it in one round trip with the
-     * statements that take the sync's lock and read its state.
+     * statements that take the sync's lock and read its state. txid_current() in the filter runs
+     * before the id's nextval() in the projection: a transaction holds an xid before it holds a run
+     * id, which is what lets {@link #look} tell when no smaller id can still appear.
      */
     public static final String START = """
-            INSERT INTO ibex.run (sync) SELECT name FROM ibex.sync WHERE name = ? RETURNING id""";
+            INSERT INTO ibex.run (sync) SELECT name FROM ibex.sync WHERE name = ? AND txid_current() IS NOT NULL
+            RETURNING id""";
 
     private static final String PROGRESS = """
             UPDATE ibex.run SET detail = ?, deletes = ?, inserts = ?, truncates = ?, conflicts = ? WHERE id = ?""";
@@ -38,8 +41,10 @@ public final class RunLog {
              WHERE sync = ? AND state = ?""";
     private static final String END_IF_OPEN = """
             UPDATE ibex.run SET state = ?, ended = clock_timestamp(), error = ? WHERE id = ? AND state = ?""";
+    /** The xid before the id, as in {@link #START}. */
     private static final String INSERT_ENDED = """
-            INSERT INTO ibex.run (sync, state, ended, error, sqlstate) VALUES (?, ?, clock_timestamp(), ?, ?)""";
+            INSERT INTO ibex.run (sync, state, ended, error, sqlstate)
+            SELECT ?, ?, clock_timestamp(), ?, ? WHERE txid_current() IS NOT NULL""";
     private static final String END_ALL_OPEN_RUNS = """
             UPDATE ibex.run SET state = ?, ended = clock_timestamp(), error = ?
              WHERE state = ?""";
@@ -67,15 +72,17 @@ public final class RunLog {
              ORDER BY sync, kind, started DESC, id DESC""";
 
     /**
-     * Runs ended above an id, oldest first, each marked settled once it ended {@code ?} seconds ago:
-     * by then no run with a smaller id can still appear (its row commits as its run starts).
+     * The runs above an id, open or ended, in one snapshot with that snapshot's xmin and xmax and
+     * the largest run id it sees (a row with no run when there is none above).
      */
-    private static final String ENDED_ABOVE = """
-            SELECT sync, id, started, ended, state, deletes, inserts, truncates, conflicts, detail, error, sqlstate,
-                   ended < clock_timestamp() - ? * interval '1 second' AS settled
-              FROM ibex.run WHERE id > ? AND ended IS NOT NULL ORDER BY id""";
-    private static final String OLDEST_OPEN_ABOVE = """
-            SELECT min(id) FROM ibex.run WHERE id > ? AND state = ?""";
+    private static final String LOOK = """
+            WITH look AS (SELECT txid_snapshot_xmin(txid_current_snapshot()) AS xmin,
+                                 txid_snapshot_xmax(txid_current_snapshot()) AS xmax,
+                                 (SELECT coalesce(max(id), 0) FROM ibex.run) AS newest)
+            SELECT look.xmin, look.xmax, look.newest, r.sync, r.id, r.started, r.ended, r.state, r.deletes,
+                   r.inserts, r.truncates, r.conflicts, r.detail, r.error, r.sqlstate
+              FROM look LEFT JOIN ibex.run r ON r.id > ?
+             ORDER BY r.id""";
     private static final String NEWEST_ID = "SELECT coalesce(max(id), 0) FROM ibex.run";
 
     /**
@@ -92,11 +99,22 @@ public final class RunLog {
         }
     }
 
+    /** An ended run of a sync (null when the sync was dropped). */
+    public record Ended(String sync, Entry entry) {
+    }
+
     /**
-     * An ended run of a sync (null when the sync was dropped); settled once it ended long enough
-     * ago that every run with a smaller id is visible.
+     * The run log above an id as one snapshot saw it.
+     *
+     * @param xmin      every transaction with a smaller xid had ended when the snapshot was taken
+     * @param xmax      every xid handed out before the snapshot is smaller
+     * @param newest    the largest run id the snapshot sees, 0 when none; with a sequence, every
+     *                  smaller id had been handed out before it, so to a transaction with an xid below
+     *                  {@code xmax} ({@link #START})
+     * @param ended     the runs above the id that had ended, oldest first
+     * @param firstOpen the smallest id above the id of a run still open, {@link Long#MAX_VALUE} when none
      */
-    public record Ended(String sync, Entry entry, boolean settled) {
+    public record Look(long xmin, long xmax, long newest, List<Ended> ended, long firstOpen) {
     }
 
     /** What a run did, as its end records it. */
@@ -184,15 +202,21 @@ public final class RunLog {
         return out;
     }
 
-    /** The runs that ended with an id above {@code id}, oldest first; see {@link Ended}. */
-    public List<Ended> endedAbove(long id, Duration settle) {
-        return repo.list(ENDED_ABOVE, rs -> new Ended(rs.getString("sync"), entry(rs), rs.getBoolean("settled")),
-                settle.toMillis() / 1000.0, id);
+    /** The runs with an id above {@code id}, as one snapshot sees them; see {@link Look}. */
+    public Look look(long id) {
+        List<LookRow> rows = repo.list(LOOK, rs -> new LookRow(rs.getLong("xmin"), rs.getLong("xmax"),
+                rs.getLong("newest"), rs.getObject("id") == null ? null : new Ended(rs.getString("sync"), entry(rs))),
+                id);
+        LookRow first = rows.get(0);
+        List<Ended> ended = rows.stream().map(LookRow::run).filter(r -> r != null && r.entry().ended() != null)
+                .toList();
+        long firstOpen = rows.stream().map(LookRow::run).filter(r -> r != null && r.entry().ended() == null)
+                .mapToLong(r -> r.entry().id()).min().orElse(Long.MAX_VALUE);
+        return new Look(first.xmin(), first.xmax(), first.newest(), ended, firstOpen);
     }
 
-    /** The smallest id of a run still open above {@code id}. */
-    public Optional<Long> oldestOpenAbove(long id) {
-        return repo.one(OLDEST_OPEN_ABOVE, rs -> rs.getObject(1, Long.class), id, RunState.RUNNING.sql());
+    /** A row of {@link #LOOK}: the snapshot, repeated, and a run above the id, if any. */
+    private record LookRow(long xmin, long xmax, long newest, Ended run) {
     }
 
     /** The largest run id so far, 0 when there are none. */

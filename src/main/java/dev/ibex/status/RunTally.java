@@ -2,26 +2,33 @@ package dev.ibex.status;
 
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.RunLog;
-import java.time.Duration;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
 /**
  * Finds the runs that ended since the last look, each once, so counters built on them only grow:
  * the run history itself is trimmed, and its sums would go down. Runs end out of id order (syncs
- * run side by side), so the runs above the floor that were already counted are remembered until
- * the floor passes them.
+ * run side by side), and a run's row can commit any time after its id was handed out (a stalled
+ * runner or controller), so the runs above the floor that were already counted are remembered
+ * until the floor passes them, and the floor passes an id only once every transaction that could
+ * still hold a smaller one has ended: told by transaction ids, not by time.
  */
 final class RunTally {
 
-    /** A run's row commits as it starts; one that ended this long ago has no unseen run below it. */
-    static final Duration SETTLE = Duration.ofSeconds(10);
-
-    /** Every run with an id up to here has been counted or was there before the controller started. */
+    /** Every run with an id up to here has been counted, was there before the controller started, or never will be. */
     private long floor;
     private final Set<Long> counted = new HashSet<>();
+    /** Run ids up to which the floor may rise once every transaction of a look has ended; null before the first look. */
+    private Ceiling ceiling;
+
+    /**
+     * Every run id up to {@code id} was held, as one look saw it, by a transaction with an xid below
+     * {@code xmax} (a run's transaction takes its xid before its id, see {@link RunLog#START}): once
+     * a later look's xmin reaches xmax, those ids are all visible or never will be.
+     */
+    private record Ceiling(long id, long xmax) {
+    }
 
     /** Counts only runs that start from now: those before belong to an earlier controller. */
     RunTally(Repository repo) {
@@ -30,25 +37,27 @@ final class RunTally {
 
     /** Hands each run that ended since the last call to {@code sink}, once. */
     void ended(Repository repo, Consumer<RunLog.Ended> sink) {
-        RunLog log = new RunLog(repo);
-        List<RunLog.Ended> runs = log.endedAbove(floor, SETTLE);
-        long open = log.oldestOpenAbove(floor).orElse(Long.MAX_VALUE);
-        for (RunLog.Ended run : runs) {
+        RunLog.Look look = new RunLog(repo).look(floor);
+        for (RunLog.Ended run : look.ended()) {
             if (counted.add(run.entry().id())) {
                 sink.accept(run);
             }
         }
-        raiseFloor(runs, open);
+        if (ceiling != null && look.xmin() >= ceiling.xmax()) {
+            // an open run below the ceiling has yet to end and be counted: the floor stays under it
+            floor = Math.max(floor, Math.min(ceiling.id(), look.firstOpen() - 1));
+            counted.removeIf(id -> id <= floor);
+            ceiling = null;
+        }
+        if (ceiling == null) {
+            // kept until reached, not moved on with every look, or a steady stream of new
+            // transactions would keep the floor from ever rising
+            ceiling = new Ceiling(look.newest(), look.xmax());
+        }
     }
 
-    /** Up to the last settled run below the first open or unsettled one. */
-    private void raiseFloor(List<RunLog.Ended> runs, long open) {
-        for (RunLog.Ended run : runs) {
-            if (!run.settled() || run.entry().id() >= open) {
-                break;
-            }
-            floor = run.entry().id();
-        }
-        counted.removeIf(id -> id <= floor);
+    /** How many counted runs are remembered above the floor: none once every run below has settled. */
+    int remembered() {
+        return counted.size();
     }
 }
