@@ -2,8 +2,10 @@ package dev.ibex.pg;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.pool.HikariPool;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -16,6 +18,13 @@ public final class DbPools implements AutoCloseable {
 
     public static final int MAX_POOL_SIZE = 4;
     public static final String APPLICATION_NAME = "ibex";
+    /**
+     * How long a borrower waits on the pool before a connection of its own asks the db directly.
+     * The pool retries a refused connect until its whole connection timeout has passed, so a db
+     * that is down (stopped, its port closed) would cost that much on its first use; a connect of
+     * our own fails in milliseconds there, and a db that is only slow to answer keeps its full wait.
+     */
+    static final long FIRST_WAIT_MILLIS = 1000;
 
     private final Map<ConnectionSpec, HikariDataSource> pools = new ConcurrentHashMap<>();
     private final long connectionTimeoutMillis;
@@ -48,10 +57,30 @@ public final class DbPools implements AutoCloseable {
         ConnectionSpec spec = db.spec();
         HikariDataSource pool = pools.computeIfAbsent(spec, this::create);
         try {
-            return pool.getConnection();
+            return borrow(pool, spec);
         } catch (SQLException e) {
             SQLException cause = e.getCause() instanceof SQLException se ? se : e;
             throw PgErrors.connectFailed(spec, cause);
+        }
+    }
+
+    /**
+     * From the pool; after {@link #FIRST_WAIT_MILLIS} without a connection, while the pool is not
+     * full (so it waits for a new connection, not a busy one), the db is asked directly: its
+     * failure is the borrower's at once, and if it answers the wait goes on for the rest of the
+     * connection timeout.
+     */
+    private Connection borrow(HikariDataSource source, ConnectionSpec spec) throws SQLException {
+        if (connectionTimeoutMillis <= 2 * FIRST_WAIT_MILLIS || !(source.getHikariPoolMXBean() instanceof HikariPool pool)) {
+            return source.getConnection();
+        }
+        try {
+            return pool.getConnection(FIRST_WAIT_MILLIS);
+        } catch (SQLTransientConnectionException notYet) {
+            if (pool.getActiveConnections() < MAX_POOL_SIZE) {
+                spec.connect(applicationName).close();
+            }
+            return pool.getConnection(connectionTimeoutMillis - FIRST_WAIT_MILLIS);
         }
     }
 

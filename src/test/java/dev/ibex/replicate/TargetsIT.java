@@ -61,6 +61,36 @@ class TargetsIT {
         }
     }
 
+    /**
+     * A target that refuses connections from the start: the first run with it fails at once for
+     * it (well under the pool's 12 s connection timeout, which it once waited out) and applies to
+     * the other target.
+     */
+    @Test
+    void aTargetThatRefusesConnectionsDoesNotHoldTheFirstRunForThePoolTimeout() {
+        TestDb src = PgServers.source();
+        TestDb a = PgServers.target();
+        TestDb b = PgServers.target();
+        for (TestDb db : List.of(src, a, b)) {
+            db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
+        }
+        try (Model m = Model.create(); DbPools pools = new DbPools();
+             SyncRunner runner = new SyncRunner(m.repo(), pools)) {
+            m.db("src", src).db("a", a).db("b", b);
+            m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "a", "b").capture("src");
+            m.repo().update("UPDATE ibex.db SET port = 1 WHERE name = 'b'");
+            m.repo().commit();
+            src.exec("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g");
+            long start = System.nanoTime();
+            SyncRunner.Result r = runner.runOnce("s1");
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertEquals("bad", r.state(), r.toString());
+            assertTrue(r.error().contains("Cannot connect to b at localhost:1"), r.error());
+            assertSameRows(src, a, "t", "id");
+            assertTrue(took.compareTo(Duration.ofSeconds(8)) < 0, "the run took " + took.toMillis() + " ms");
+        }
+    }
+
     @Test
     void fullcopyTargetGetsWholeTablesEveryRun() {
         TestDb src = PgServers.source();
