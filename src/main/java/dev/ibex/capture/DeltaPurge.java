@@ -67,6 +67,8 @@ public final class DeltaPurge {
             UNION ALL
             SELECT DISTINCT schemaname, tablename, txid FROM ibex.truncate_log WHERE txid = ANY (?::bigint[])""";
 
+    private static final String NOW = "SELECT txid_current_snapshot()::text";
+
     /** One (sync, target) reading from the source: its S_prev (null: none yet) and its tables. */
     private record Consumer(String sync, String target, String snapshot, Set<String> tables) {
     }
@@ -84,11 +86,26 @@ public final class DeltaPurge {
             return 0;
         }
         try (Connection c = pools.connection(source)) {
+            if (aheadOfSource(c, consumers.values())) {
+                // the db's transaction ids went back: by such a S_prev, the changes since look seen and
+                // would be purged (or the S_prev moved past them); the next run copies the tables whole
+                return 0;
+            }
             advanceIdle(repo, c, source, consumers);
             return delete(c, consumers.values());
         } catch (SQLException e) {
             throw PgErrors.failed("Purging applied changes on db \"" + source.name() + "\"", e);
         }
+    }
+
+    /** Whether a consumer's S_prev lies ahead of the source's transaction ids (see {@link TxidSnapshot#aheadOf}). */
+    private static boolean aheadOfSource(Connection c, Collection<Consumer> consumers) throws SQLException {
+        TxidSnapshot now;
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(NOW)) {
+            rs.next();
+            now = TxidSnapshot.parse(rs.getString(1));
+        }
+        return consumers.stream().anyMatch(k -> k.snapshot() != null && TxidSnapshot.parse(k.snapshot()).aheadOf(now));
     }
 
     /**

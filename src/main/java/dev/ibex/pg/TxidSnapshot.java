@@ -27,6 +27,15 @@ public record TxidSnapshot(long xmin, long xmax, long[] xip) {
     }
 
     /**
+     * Whether this snapshot lies ahead of {@code now}, a later one of the same database: its
+     * transaction ids went back (the database restored on another server, or a crash lost the
+     * end of its WAL). Read by this snapshot, the changes from {@code now} on would look seen.
+     */
+    public boolean aheadOf(TxidSnapshot now) {
+        return xmax > now.xmax;
+    }
+
+    /**
      * No transaction can have ended between {@code before} and this snapshot: none was in progress
      * then, and xmax (one past the latest ended xid) has not moved.
      */

@@ -23,6 +23,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Everything read from one source in one snapshot, applied to its targets: the changed keys since
@@ -30,6 +32,8 @@ import java.util.Set;
  * keys, then stream COPY from the source into every target), and each target's new S_prev.
  */
 final class SourceBatch {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SourceBatch.class);
 
     /** How much one target transaction applies, and how often a whole-table copy reports progress. */
     record Pace(int keysPerChunk, int chunksPerStep, long progressMillis) {
@@ -251,6 +255,19 @@ final class SourceBatch {
             for (Db t : e.getValue()) {
                 Set<String> whole = new HashSet<>();
                 Set<String> had = covered.get(t.name());
+                if (TxidSnapshot.parse(e.getKey()).aheadOf(TxidSnapshot.parse(snapshot.current()))) {
+                    // its S_prev would take every change from now on for one it saw: only a whole copy is sure
+                    if (!first) {
+                        run.error("Target db \"" + t.name() + "\" has a snapshot of source \"" + source.name()
+                                + "\" ahead of that db's transaction ids (restored on another server?): set "
+                                + "onetimecopy to copy the first source's tables whole to every db");
+                        continue;
+                    }
+                    LOG.warn("Target db \"{}\" has a snapshot of source \"{}\" ahead of that db's transaction ids "
+                            + "(restored on another server, or its WAL's end lost): every table is copied whole to it",
+                            t.name(), source.name());
+                    plan.tables().forEach(r -> whole.add(r.display()));
+                }
                 if (first && had != null) {
                     // added to the sync since: its changes before S_prev were never read for this target
                     plan.tables().stream().map(Relation::display).filter(d -> !had.contains(d)).forEach(whole::add);
