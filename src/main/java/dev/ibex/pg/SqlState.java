@@ -34,6 +34,8 @@ public enum SqlState {
      */
     DISK_FULL("53100", Kind.NEEDS_A_PERSON, "free disk space on that server (the error names the file, in its data "
             + "directory or a tablespace)"),
+    /** Another session took the same locks in another order (a DBA's DDL, say): one of them is cancelled. */
+    DEADLOCK_DETECTED("40P01", Kind.TRANSIENT, null),
     TOO_MANY_CONNECTIONS("53300", Kind.TRANSIENT, null),
     LOCK_NOT_AVAILABLE("55P03", Kind.TRANSIENT, null),
     QUERY_CANCELED("57014", Kind.TRANSIENT, null),
