@@ -4,14 +4,15 @@ import dev.ibex.repository.Relation;
 import dev.ibex.repository.SyncPlan;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * What the runs of one sync would otherwise read again on every run, whatever the number of
- * changes: the plan from the repository, each source's table shapes, and the shapes each target
- * was checked for. Kept by whoever runs the sync repeatedly (the controller's kid), cleared on a
+ * changes: the plan from the repository, each source's table shapes, the shapes each target
+ * was checked for, and the targets that already took a one-time copy still pending for others. Kept by whoever runs the sync repeatedly (the controller's kid), cleared on a
  * reload and after a failed run.
  *
  * <p>Every entry is tied to a fingerprint of the rows it was read from (their xmin: any change
@@ -34,6 +35,12 @@ public final class RunCache {
     /** By source db, then by table. */
     private final Map<String, Map<Relation, Shape>> shapes = new HashMap<>();
     private final Map<String, Set<TableCopy>> checked = new HashMap<>();
+    /**
+     * Targets that took the pending one-time copy (onetimecopy=1) in an earlier run: it stays
+     * pending while another target is down, and without this every run copied every table whole to
+     * them again. Forgotten with the rest, which only costs one more copy.
+     */
+    private final Set<String> copiedOnce = new HashSet<>();
 
     /** Forgets everything: after a reload, or a failed run. */
     public synchronized void clear() {
@@ -41,6 +48,22 @@ public final class RunCache {
         planFingerprint = null;
         shapes.clear();
         checked.clear();
+        copiedOnce.clear();
+    }
+
+    /** Whether {@code target} took the pending one-time copy in an earlier run. */
+    synchronized boolean copiedOnce(String target) {
+        return copiedOnce.contains(target);
+    }
+
+    /** {@code target} took the pending one-time copy: its S_prev is recorded as of that copy. */
+    synchronized void tookOneTimeCopy(String target) {
+        copiedOnce.add(target);
+    }
+
+    /** No one-time copy is pending (any more): a new one copies to every target again. */
+    synchronized void noOneTimeCopy() {
+        copiedOnce.clear();
     }
 
     /** The plan read when the repository rows had this fingerprint, or null. */

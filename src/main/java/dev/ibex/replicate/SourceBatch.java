@@ -272,7 +272,7 @@ final class SourceBatch {
                     // added to the sync since: its changes before S_prev were never read for this target
                     plan.tables().stream().map(Relation::display).filter(d -> !had.contains(d)).forEach(whole::add);
                 }
-                if (onetimecopy == OneTimeCopy.REPLACE) {
+                if (onetimecopy == OneTimeCopy.REPLACE && !copiedOnce(t)) {
                     plan.tables().forEach(r -> whole.add(r.display()));
                 } else if (onetimecopy == OneTimeCopy.EMPTY_TABLES) {
                     try {
@@ -286,6 +286,15 @@ final class SourceBatch {
             }
         }
         return groups;
+    }
+
+    /**
+     * Whether {@code target} took the one-time copy still pending in an earlier run (it stays
+     * pending while another target is down): it follows the stream since. With several sources the
+     * copy restarts the other sources too, so there every run copies until every db took it.
+     */
+    private boolean copiedOnce(Db target) {
+        return !plan.severalSources() && cache.copiedOnce(target.name());
     }
 
     /** onetimecopy 2 copies only into tables that are empty on the target. */
@@ -343,6 +352,10 @@ final class SourceBatch {
                 suppression.get(t.name()), tableNames(plan));
         // committed with the run row: a crash before that re-applies the batch, which is harmless
         applied.add(t);
+        if (plan.sync().onetimecopy() == OneTimeCopy.REPLACE) {
+            // should the run row not commit, the changes since the older S_prev go onto the copy: harmless too
+            cache.tookOneTimeCopy(t.name());
+        }
         run.reached(t);
     }
 

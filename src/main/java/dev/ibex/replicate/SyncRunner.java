@@ -265,5 +265,8 @@ public final class SyncRunner implements AutoCloseable {
         if (copy.copies() && !run.failed() && everyDbTookPart) {
             repo.update(END_ONE_TIME_COPY, OneTimeCopy.NONE.code(), plan.sync().name(), copy.code());
         }
+        if (!copy.copies() || !run.failed() && everyDbTookPart) {
+            cache.noOneTimeCopy();
+        }
     }
 }

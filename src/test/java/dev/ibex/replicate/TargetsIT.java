@@ -91,6 +91,50 @@ class TargetsIT {
         }
     }
 
+    /**
+     * onetimecopy=1 with one target down: the other takes its whole copy once and then only the
+     * changes, run after run (it took every table whole again in each run while the copy stayed
+     * pending for the down one); once the down one answers it gets its copy and the copy ends.
+     */
+    @Test
+    void aOneTimeCopyPendingForADownTargetCopiesTheOtherOnlyOnce() {
+        TestDb src = PgServers.source();
+        TestDb a = PgServers.target();
+        TestDb b = PgServers.target();
+        for (TestDb db : List.of(src, a, b)) {
+            db.exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
+        }
+        a.exec("INSERT INTO t VALUES (-1, 'stale')");
+        src.exec("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 1000) g");
+        try (Model m = Model.create(); DbPools pools = new DbPools();
+             SyncRunner runner = new SyncRunner(m.repo(), pools).cache(new RunCache())
+                     .downTargets(new DownTargets(Duration.ZERO, Duration.ZERO))) {
+            m.db("src", src).db("a", a).db("b", b);
+            m.sync("s1", false, List.of(m.table("src", "public", "t", "id")), "src", "a", "b").capture("src");
+            m.repo().update("UPDATE ibex.db SET port = 1 WHERE name = 'b'");
+            m.repo().update("UPDATE ibex.sync SET onetimecopy = 1");
+            m.repo().commit();
+            SyncRunner.Result first = runner.runOnce("s1");
+            assertTrue(first.onlyTargetsDown(), first.toString());
+            assertEquals(1000, first.inserts(), first.toString());
+            assertSameRows(src, a, "t", "id");
+            for (int i = 1; i <= 3; i++) {
+                src.exec("UPDATE t SET v = 'changed' WHERE id = " + i);
+                SyncRunner.Result r = runner.runOnce("s1");
+                assertTrue(r.onlyTargetsDown(), r.toString());
+                assertEquals(1, r.inserts(), "only the changed row goes to a: " + r);
+                assertSameRows(src, a, "t", "id");
+            }
+            m.repo().update("UPDATE ibex.db SET port = ? WHERE name = 'b'", b.port());
+            m.repo().commit();
+            SyncRunner.Result back = runner.runOnce("s1");
+            assertEquals("good", back.state(), back.toString());
+            assertSameRows(src, a, "t", "id");
+            assertSameRows(src, b, "t", "id");
+            assertEquals("0", m.repoDb().scalar("SELECT onetimecopy FROM ibex.sync WHERE name = 's1'"));
+        }
+    }
+
     @Test
     void fullcopyTargetGetsWholeTablesEveryRun() {
         TestDb src = PgServers.source();
