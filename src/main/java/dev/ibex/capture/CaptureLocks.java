@@ -71,6 +71,7 @@ final class CaptureLocks {
         }
         String timeout = setting(STATEMENT_TIMEOUT);
         int cap = Math.min(MAX_ATTEMPT_MILLIS, Integer.parseInt(setting(DEADLOCK_TIMEOUT)) / 2);
+        SQLException failed = null;
         try {
             for (int i = 1; ; i++) {
                 pause();
@@ -79,8 +80,23 @@ final class CaptureLocks {
                     return;
                 }
             }
+        } catch (SQLException e) {
+            failed = e;
+            throw e;
         } finally {
+            restoreStatementTimeout(timeout, failed);
+        }
+    }
+
+    /** After a failure, a broken connection cannot take the setting back: the failure is what to report. */
+    private void restoreStatementTimeout(String timeout, SQLException failed) throws SQLException {
+        try {
             setStatementTimeout(timeout);
+        } catch (SQLException e) {
+            if (failed == null) {
+                throw e;
+            }
+            failed.addSuppressed(e);
         }
     }
 

@@ -7,6 +7,7 @@ import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Db;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -121,6 +122,11 @@ public final class DownTargets {
     synchronized String sqlstate(String target) {
         Down d = down.get(target);
         return d == null ? null : d.sqlstate();
+    }
+
+    /** A target taken out of the sync is no longer waited for. */
+    synchronized void keepOnly(Collection<String> targets) {
+        down.keySet().retainAll(targets);
     }
 
     /** `ibex kick`: every down target is tried in the next run. */

@@ -186,6 +186,9 @@ public final class SyncRunner implements AutoCloseable {
 
     private Result runLocked(SyncPlan plan, RunStart start) {
         String sync = plan.sync().name();
+        if (down != null) {
+            down.keepOnly(plan.members().stream().map(m -> m.db().name()).toList());
+        }
         RunRecord run = new RunRecord(repo, sync, start.runId(), fence,
                 down != null ? down : new DownTargets(Duration.ZERO, Duration.ZERO));
         String previous = MDC.get("sync");
