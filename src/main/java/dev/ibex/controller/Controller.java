@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -205,7 +206,7 @@ public final class Controller {
     /**
      * One round of {@link Claims}: heartbeat, the dead controllers' syncs, a fair share. The kids
      * of syncs given back stop (after their current run) before their claims go; the kids of syncs
-     * taken start with a kick.
+     * taken start with a kick, once their capture is checked.
      */
     private void balance() {
         Repository repo = session.repo();
@@ -225,6 +226,12 @@ public final class Controller {
             if (c.previous() != null) {
                 log.info("Took sync {} over from controller c{}", sync, c.previous());
             }
+        }
+        if (!b.taken().isEmpty()) {
+            // as a reload does before any kid runs: the controller they came from may have died (or
+            // stopped) before its check of them went through, and its retries went with it; a table
+            // joined without capture would be copied whole once and then never log another write
+            captureRetries.add(Housekeeping.reconcileCapture(repo, new LinkedHashSet<>(b.taken())));
         }
         if (giveBack(b) || changed) {
             reconcileKids(Set.of(), false);
