@@ -227,12 +227,7 @@ public final class Controller {
                 log.info("Took sync {} over from controller c{}", sync, c.previous());
             }
         }
-        if (!b.taken().isEmpty()) {
-            // as a reload does before any kid runs: the controller they came from may have died (or
-            // stopped) before its check of them went through, and its retries went with it; a table
-            // joined without capture would be copied whole once and then never log another write
-            captureRetries.add(Housekeeping.reconcileCapture(repo, new LinkedHashSet<>(b.taken())));
-        }
+        checkCapture(Set.of(), b);
         if (giveBack(b) || changed) {
             reconcileKids(Set.of(), false);
             repo.commit();
@@ -341,7 +336,7 @@ public final class Controller {
             giveBack(b);
         }
         Map<String, Sync> wanted = wantedSyncs();
-        captureRetries.add(Housekeeping.reconcileCapture(session.repo(), named.isEmpty() ? wanted.keySet() : named));
+        checkCapture(named.isEmpty() ? wanted.keySet() : named, b);
         if (starting) {
             // syncs whose tables did not change while no controller ran start from now, not from the
             // whole log since their last run: every sync starts with a run
@@ -351,6 +346,21 @@ public final class Controller {
         // after the update, so that a change the watch reports from now on kicks them too
         watches.update(repo, settings).forEach(s -> kick(s, false));
         repo.commit();
+    }
+
+    /**
+     * Brings the capture of these syncs' sources, and of the syncs the round {@code b} (null: none)
+     * took, up to date before their kids run. A sync taken from another controller needs it as much
+     * as one named in a reload: that one may have died (or stopped) before its check went through,
+     * and its retries went with it; a table joined without capture would be copied whole once and
+     * then never log another write. Failed checks are tried again by the capture duty.
+     */
+    private void checkCapture(Set<String> syncs, Claims.Balance b) {
+        Set<String> all = new LinkedHashSet<>(syncs);
+        if (b != null) {
+            all.addAll(b.taken());
+        }
+        captureRetries.add(Housekeeping.reconcileCapture(session.repo(), all));
     }
 
     /** Starts the kids of the syncs this controller holds (with a kick), and stops the others. */
