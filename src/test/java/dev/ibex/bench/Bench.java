@@ -147,7 +147,9 @@ public final class Bench {
                         + "each (--clients each): tps of each against both loads without ibex, lag each way, conflicts/s "
                         + "(--strategy=latest), swap_converged; pgbench --max-tries=100 retries deadlocks");
                 System.out.println("  --phases=capture pgbench on the source alone with each capture shape in turn (none, a "
-                        + "trigger doing nothing, ibex's without the log's index, ibex's), --rounds times: tps and CPU");
+                        + "trigger doing nothing, ibex's without the log's index, ibex's; not adopted: ibex's without the "
+                        + "ts default, one log row per transaction), --rounds times: tps and CPU (--shapes=none,txn_row,...: "
+                        + "a subset)");
                 System.out.println("  --pin           the source server on CPU 0, everything else on CPU 1 (taskset): "
                         + "the tps a source keeps when the target and the daemon run on other machines");
                 System.out.println("  --logical=off   no logical replication phase; the source then keeps wal_level=replica "

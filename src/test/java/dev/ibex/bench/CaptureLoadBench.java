@@ -15,8 +15,11 @@ import java.util.Map;
  * shape and round, the shapes taking turns: none; a PL/pgSQL row trigger doing nothing; ibex's
  * capture function and trigger (sql/capture) with the shared log's txid index dropped; ibex's
  * capture as installed. The differences between neighbours are the trigger call, the log row's
- * heap insert and its index insert. Prints each shape's median tps, its ratio to none, and the
- * server's CPU per transaction.
+ * heap insert and its index insert. Two shapes tried beside them and not adopted: ibex's capture
+ * with the log's ts column without its clock_timestamp() default; and one log row per transaction
+ * (src/test/resources/bench/txn_*.sql), the keys buffered in a transaction-local setting and
+ * written at commit by a deferred constraint trigger. {@code --shapes=none,ibex,…} runs a subset.
+ * Prints each shape's median tps, its ratio to none, and the server's CPU per transaction.
  */
 final class CaptureLoadBench {
 
@@ -26,10 +29,15 @@ final class CaptureLoadBench {
 
     private final Bench b;
     private final int rounds;
+    private final List<String> only;
 
     CaptureLoadBench(Bench bench, Map<String, String> flags) {
         b = bench;
         rounds = Integer.parseInt(flags.getOrDefault("rounds", "3"));
+        only = flags.containsKey("shapes") ? List.of(flags.get("shapes").split(",")) : null;
+        if (only != null && !shapes().keySet().containsAll(only)) {
+            throw new IllegalArgumentException("--shapes are of " + shapes().keySet() + ", not " + only);
+        }
     }
 
     int measure() throws Exception {
@@ -45,17 +53,20 @@ final class CaptureLoadBench {
         for (int r = 1; r <= rounds; r++) {
             StringBuilder line = new StringBuilder("capture round " + r + ":");
             for (Map.Entry<String, List<String>> shape : shapes().entrySet()) {
+                if (only != null && !only.contains(shape.getKey())) {
+                    continue;
+                }
                 double[] m = run(shape.getValue());
                 runs.computeIfAbsent(shape.getKey(), k -> new ArrayList<>()).add(m);
                 line.append(String.format(Locale.ROOT, "  %s %.1f tps %.0f us", shape.getKey(), m[0], m[1]));
             }
             System.out.println(line);
         }
-        double none = Bench.median(column(runs.get("none"), 0), 10);
+        Double none = runs.containsKey("none") ? Bench.median(column(runs.get("none"), 0), 10) : null;
         for (Map.Entry<String, List<double[]>> shape : runs.entrySet()) {
             double tps = Bench.median(column(shape.getValue(), 0), 10);
             b.figure("capture_" + shape.getKey() + "_tps", tps);
-            if (!shape.getKey().equals("none")) {
+            if (none != null && !shape.getKey().equals("none")) {
                 b.figure("capture_" + shape.getKey() + "_vs_none", Math.round(tps / none * 100) / 100.0);
             }
             b.figure("capture_" + shape.getKey() + "_source_cpu_us_per_txn", Math.round(Bench.median(column(shape.getValue(), 1), 1)));
@@ -95,7 +106,23 @@ final class CaptureLoadBench {
         heap.add("DROP INDEX ibex.log_txid");
         s.put("log_without_index", heap);
         s.put("ibex", ibexCapture());
+        List<String> noTs = new ArrayList<>(ibexCapture());
+        noTs.add("ALTER TABLE ibex.log ALTER COLUMN ts DROP DEFAULT");
+        s.put("ibex_no_ts_default", noTs);
+        s.put("txn_row", txnCapture());
         return s;
+    }
+
+    /** Shape txn_row: one log row per transaction (src/test/resources/bench/txn_*.sql), numbered as ibexCapture's. */
+    private static List<String> txnCapture() {
+        List<String> out = new ArrayList<>(List.of(SqlFiles.read("bench/txn_schema.sql")));
+        int tab = 0;
+        for (Map.Entry<String, String> t : new java.util.TreeMap<>(TABLES).entrySet()) {
+            tab++;
+            out.add(SqlFiles.read("bench/txn_table.sql").replace("{{table}}", t.getKey())
+                    .replace("{{tab}}", Integer.toString(tab)).replace("{{key}}", t.getValue()));
+        }
+        return out;
     }
 
     /** ibex's capture of pgbench's four tables as sql/capture makes it: schema objects, then per table its function and triggers. */
