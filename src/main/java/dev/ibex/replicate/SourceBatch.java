@@ -56,6 +56,7 @@ final class SourceBatch {
     static final String SOURCE_PLANS = KEY_PLANS + "; SET LOCAL enable_hashagg = off";
 
     private static final String NO_ANALYZE = "SELECT id FROM ibex.relation WHERE NOT analyze_after_copy";
+    private static final String CAPTURED = "SELECT schemaname, tablename FROM ibex.captured";
 
     /** Targets fed together: same S_prev, same tables copied whole (one-time copy). */
     private record Group(String prev, Set<String> whole) {
@@ -330,6 +331,7 @@ final class SourceBatch {
                 streamed.add(r);
             }
         }
+        requireCaptured(copied);
         List<Db> live = copied.isEmpty() ? targets : copyWhole(targets, new ArrayList<>(shapes.of(copied).values()));
         // read only when a table needs the delta: a sync of sequences or whole tables has no capture schema
         if (!streamed.isEmpty() && !live.isEmpty()) {
@@ -344,6 +346,33 @@ final class SourceBatch {
         }
         for (Db t : live) {
             recordState(t);
+        }
+    }
+
+    /**
+     * A keyed table is copied whole to a delta target only once its capture is in place as of the
+     * batch's snapshot: copied before, its writes from then on would be logged nowhere and never
+     * reach the target. It can lag behind the repository when 'add table --force' could not reach
+     * the source and the controller's check has not gone through yet; the run fails until it has.
+     */
+    private void requireCaptured(List<Relation> copied) throws SQLException {
+        List<Relation> keyed = copied.stream().filter(Relation::hasKey).toList();
+        if (keyed.isEmpty()) {
+            return;
+        }
+        Set<String> captured = new HashSet<>();
+        try (Statement st = s.createStatement(); ResultSet rs = st.executeQuery(CAPTURED)) {
+            while (rs.next()) {
+                captured.add(TableCopy.key(rs.getString(1), rs.getString(2)));
+            }
+        }
+        List<String> missing = keyed.stream().filter(r -> !captured.contains(TableCopy.key(r))).map(Relation::display)
+                .toList();
+        if (!missing.isEmpty()) {
+            throw new IbexException(ExitCode.DATABASE, "Table(s) " + String.join(", ", missing) + " of sync \""
+                    + plan.sync().name() + "\" are not captured on db \"" + source.name() + "\" yet, so they are not "
+                    + "copied: their writes after the copy would reach no target; the controller puts their capture "
+                    + "in place after each purge, and 'ibex reload' does it too");
         }
     }
 
