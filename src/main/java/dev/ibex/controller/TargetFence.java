@@ -2,6 +2,7 @@ package dev.ibex.controller;
 
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
+import dev.ibex.pg.SqlState;
 import dev.ibex.repository.Repository;
 import dev.ibex.repository.SyncPlan;
 import dev.ibex.status.Durations;
@@ -81,7 +82,7 @@ final class TargetFence {
                             previous, m.db().name(), sync);
                 }
             } catch (SQLException e) {
-                if ("42501".equals(e.getSQLState())) {
+                if (SqlState.INSUFFICIENT_PRIVILEGE.is(e)) {
                     log.warn("Cannot end the sessions of controller c{} on db {} ({}): grant pg_signal_backend to "
                             + "ibex's role there; the claim checks still fence its runs' steps, not its whole-table "
                             + "copies", previous, m.db().name(), PgErrors.message(e));
