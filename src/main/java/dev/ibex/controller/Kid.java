@@ -14,7 +14,11 @@ import dev.ibex.repository.Repository;
 import dev.ibex.repository.RunLog;
 import dev.ibex.status.Durations;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -59,6 +63,11 @@ final class Kid {
      * takes over what is left of it).
      */
     private volatile Integer previous;
+    /**
+     * The dbs whose sessions of {@link #previous} are still to be ended, they could not be reached
+     * (held in {@link #down} meanwhile); null: every db of the sync.
+     */
+    private Set<String> unfenced;
     /** Set when a run found the claim gone: the kid ended and the sync is another controller's. */
     private volatile boolean gaveUp;
 
@@ -222,6 +231,34 @@ final class Kid {
     }
 
     /**
+     * Ends the previous owner's sessions on the sync's dbs before this kid's runs write there. A db
+     * that cannot be reached is held out of the runs and tried again on its back-off, so a down
+     * target does not stop the others after a takeover either.
+     */
+    private void cutOffPrevious() {
+        Integer from = previous;
+        if (from == null) {
+            return;
+        }
+        Set<String> now = unfenced == null ? null : unfenced.stream().filter(down::due).collect(Collectors.toSet());
+        List<TargetFence.Unreached> missed = TargetFence.cutOff(repository(), pools, sync, from,
+                db -> now == null || now.contains(db));
+        Set<String> left = new HashSet<>();
+        if (unfenced != null) {
+            unfenced.stream().filter(db -> !now.contains(db)).forEach(left::add);
+            now.stream().filter(db -> missed.stream().noneMatch(u -> u.db().equals(db))).forEach(down::release);
+        }
+        for (TargetFence.Unreached u : missed) {
+            left.add(u.db());
+            down.hold(u.db(), u.error(), u.sqlstate());
+        }
+        unfenced = left.isEmpty() ? null : left;
+        if (left.isEmpty()) {
+            previous = null;
+        }
+    }
+
+    /**
      * One run; OK when it went well (good or empty). Every failure is retried with the same
      * back-off, whatever its kind: the delay is the documented kid_retry_min doubling up to
      * kid_retry_max. What the kind decides is the repository session: a run that failed on a
@@ -234,10 +271,7 @@ final class Kid {
     private Ran runOnce() {
         try (SyncRunner runner = new SyncRunner(repository(), pools).cache(cache).announceRunEnd(Channels.RUN_END)
                 .fence(fence).downTargets(down)) {
-            if (previous != null) {
-                TargetFence.cutOff(repository(), pools, sync, previous);
-                previous = null;
-            }
+            cutOffPrevious();
             SyncRunner.Result result = runner.runOnce(sync);
             if (result.onlyTargetsDown()) {
                 // DownTargets logged each try of a down target at WARN; every run between is no news

@@ -11,6 +11,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,21 +50,44 @@ final class TargetFence {
      */
     static final Duration WAIT = Duration.ofSeconds(10);
 
-    /** Ends the sessions of controller {@code previous} on every db of the sync, and waits until they are gone. */
-    static void cutOff(Repository repo, DbPools pools, String sync, int previous) {
-        cutOff(repo, pools, sync, previous, WAIT);
+    /** A db whose sessions could not be ended because it could not be reached. */
+    record Unreached(String db, String error, String sqlstate) {
     }
 
-    /** {@link #cutOff(Repository, DbPools, String, int)}, waiting at most {@code wait} on each db. */
-    static void cutOff(Repository repo, DbPools pools, String sync, int previous, Duration wait) {
+    /**
+     * Ends the sessions of controller {@code previous} on the sync's dbs that {@code which}
+     * accepts, and waits until they are gone.
+     *
+     * @return the dbs that could not be reached: the runs must leave them out until their
+     *         sessions are ended, or a commit the old owner prepared there may land after the new
+     *         owner's writes
+     */
+    static List<Unreached> cutOff(Repository repo, DbPools pools, String sync, int previous, Predicate<String> which) {
+        return cutOff(repo, pools, sync, previous, which, WAIT);
+    }
+
+    /** {@link #cutOff(Repository, DbPools, String, int, Predicate)}, waiting at most {@code wait} on each db. */
+    static List<Unreached> cutOff(Repository repo, DbPools pools, String sync, int previous, Predicate<String> which,
+            Duration wait) {
         SyncPlan plan = repo.plan(sync);
         repo.rollback();
         String app = ControllerSession.appPrefix(previous);
+        List<Unreached> unreached = new ArrayList<>();
         for (SyncPlan.Member m : plan.members()) {
-            if (!m.db().active()) {
+            if (!m.db().active() || !which.test(m.db().name())) {
                 continue;
             }
-            try (Connection c = pools.connection(m.db())) {
+            Connection c;
+            try {
+                c = pools.connection(m.db());
+            } catch (RuntimeException e) {
+                if (PgErrors.kindOf(e) != SqlState.Kind.CONNECTION) {
+                    throw e;
+                }
+                unreached.add(new Unreached(m.db().name(), PgErrors.describe(e), SqlState.in(e)));
+                continue;
+            }
+            try (c) {
                 long cut = count(c, CUT, app);
                 long deadline = System.nanoTime() + wait.toNanos();
                 long left = cut;
@@ -88,13 +114,18 @@ final class TargetFence {
                             + "copies", previous, m.db().name(), PgErrors.message(e));
                     continue;
                 }
+                if (SqlState.kindOf(e.getSQLState()) == SqlState.Kind.CONNECTION) {
+                    unreached.add(new Unreached(m.db().name(), PgErrors.message(e), e.getSQLState()));
+                    continue;
+                }
                 throw PgErrors.failed("Ending the sessions of controller c" + previous + " on db \"" + m.db().name()
                         + "\"", e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                return unreached;
             }
         }
+        return unreached;
     }
 
     private static long count(Connection c, String sql, String app) throws SQLException {

@@ -9,8 +9,10 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +35,8 @@ public final class DownTargets {
     private final Duration max;
     /** By target db name. */
     private final Map<String, Down> down = new HashMap<>();
+    /** Down targets left out until {@link #release}, whatever their back-off: see {@link #hold}. */
+    private final Set<String> held = new HashSet<>();
 
     public DownTargets(Duration min, Duration max) {
         this.min = min;
@@ -67,6 +71,30 @@ public final class DownTargets {
         return delay;
     }
 
+    /**
+     * {@code target} could not be reached to end the sessions a previous owner of the sync has
+     * there: the runs leave it out until whoever holds it has ended them and {@link #release}d it
+     * (it tries again on the target's back-off, {@link #due}), so no commit the old owner prepared
+     * there can land after this owner's writes.
+     */
+    public synchronized void hold(String target, String error, String sqlstate) {
+        held.add(target);
+        failed(target, error, sqlstate);
+    }
+
+    /** Whether a held target's back-off has elapsed: time to try it again. */
+    public synchronized boolean due(String target) {
+        Down d = down.get(target);
+        return d == null || d.retryAtNanos() <= System.nanoTime();
+    }
+
+    /** The previous owner's sessions on {@code target} are ended: the runs may use it again. */
+    public synchronized void release(String target) {
+        if (held.remove(target)) {
+            down.remove(target);
+        }
+    }
+
     /** {@code target} took a batch: it is up. */
     synchronized void reached(String target) {
         if (down.remove(target) != null) {
@@ -88,7 +116,7 @@ public final class DownTargets {
             return Optional.empty();
         }
         long left = d.retryAtNanos() - System.nanoTime();
-        if (left > 0) {
+        if (left > 0 || isHeld(target.name())) {
             return Optional.of(skipped(target.name(), d.error(), Duration.ofNanos(left)));
         }
         try {
@@ -127,6 +155,11 @@ public final class DownTargets {
     /** A target taken out of the sync is no longer waited for. */
     synchronized void keepOnly(Collection<String> targets) {
         down.keySet().retainAll(targets);
+        held.retainAll(targets);
+    }
+
+    private synchronized boolean isHeld(String target) {
+        return held.contains(target);
     }
 
     /** `ibex kick`: every down target is tried in the next run. */

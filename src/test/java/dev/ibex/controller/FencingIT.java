@@ -83,7 +83,7 @@ class FencingIT {
                     st.execute("INSERT INTO t VALUES (999, 0, 'stale')");
                 }
                 try (Repository r = Repository.open(Model.spec(set.repoDb()))) {
-                    TargetFence.cutOff(r, pools, "s", 1);
+                    TargetFence.cutOff(r, pools, "s", 1, db -> true);
                 }
                 SQLException e = assertThrows(SQLException.class, stale::commit);
                 assertTrue(e.getMessage() != null, e.toString());
@@ -115,7 +115,7 @@ class FencingIT {
                 long backend = rs.getLong(1);
                 signal("STOP", backend);
                 try {
-                    TargetFence.cutOff(r, pools, "s", 1);
+                    TargetFence.cutOff(r, pools, "s", 1, db -> true);
                 } finally {
                     signal("CONT", backend);
                 }
@@ -290,7 +290,7 @@ class FencingIT {
             r.commit();
             Claims.Claim claim = b.held().get("s");
             assertEquals(Integer.valueOf(1), claim.previous(), b.toString());
-            TargetFence.cutOff(r, pools, "s", 1);
+            TargetFence.cutOff(r, pools, "s", 1, db -> true);
             try (SyncRunner owner = new SyncRunner(r, pools).fence(claim.fence(2))) {
                 SyncRunner.Result run = owner.runOnce("s");
                 assertTrue(!run.outcome().failed(), run.toString());

@@ -8,9 +8,12 @@ import dev.ibex.replicate.SyncRunner;
 import dev.ibex.repository.Repository;
 import dev.ibex.test.Cli;
 import dev.ibex.test.Model;
+import dev.ibex.test.PgServers;
 import dev.ibex.test.ReplicaSet;
+import dev.ibex.test.TestDb;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
@@ -33,6 +36,70 @@ class TakeoverIT {
             INSERT INTO ibex.sync_claim (sync, controller) VALUES ('s', %d)""".formatted(
             RunningController.CONTROLLER_LOCK_CLASS, DEAD, DEAD, DEAD);
 
+    /** Controller {@link #DEAD}, live and holding sync s until its connection closes. */
+    private static Connection deadOwner(ReplicaSet set) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", set.repoDb().user());
+        p.setProperty("ApplicationName", ControllerSession.appPrefix(DEAD) + " controller");
+        Connection dead = DriverManager.getConnection(set.repoDb().url(), p);
+        try (Statement st = dead.createStatement()) {
+            st.execute(ANNOUNCE);
+        }
+        return dead;
+    }
+
+    /** A good run of s under {@link #DEAD}'s claim. */
+    private static void runAsTheDeadOwner(ReplicaSet set) {
+        long epoch = Long.parseLong(set.repoDb().scalar("SELECT epoch FROM ibex.sync_claim WHERE sync = 's'"));
+        try (Repository r = Repository.open(Model.spec(set.repoDb()));
+             SyncRunner run = new SyncRunner(r).fence(new ClaimFence("s", DEAD, epoch))) {
+            assertEquals("good", run.runOnce("s").state(), "the old owner's run");
+        }
+    }
+
+    /**
+     * A target the new owner cannot reach as it takes the sync over: the dead owner's sessions
+     * there cannot be ended yet, so the runs leave that target out until they are, and the other
+     * target goes on (every run used to fail on the unreachable one, stalling both); once it
+     * answers, its sessions are ended and it catches up.
+     */
+    @Test
+    void aTargetUnreachableAtTheTakeoverIsLeftOutAndTheOtherGoesOn() throws Exception {
+        TestDb b = PgServers.target();
+        b.exec("CREATE TABLE t (id int PRIMARY KEY, v int)");
+        try (ReplicaSet set = ReplicaSet.create("CREATE TABLE t (id int PRIMARY KEY, v int)")) {
+            Model m = set.model();
+            m.db("b", b);
+            m.sync("s", "src", List.of("dst", "b"), "public.t:id").capture("src");
+            m.sql("INSERT INTO ibex.config (name, setting) VALUES ('controller_lease', '600'), "
+                    + "('kid_retry_min', '1'), ('kid_retry_max', '2')");
+            Connection dead = deadOwner(set);
+            try {
+                set.src().exec("INSERT INTO t SELECT g, g FROM generate_series(1, 100) g");
+                runAsTheDeadOwner(set);
+                m.sql("UPDATE ibex.db SET port = 1 WHERE name = 'b'");
+                try (InProcessController live = new InProcessController(set.repoDb())) {
+                    eventually(Duration.ofSeconds(10), "the new controller's first rounds", () -> Long.parseLong(
+                            set.repoDb().scalar("SELECT count(*) FROM ibex.controller")) == 2);
+                    dead.close();
+                    set.src().exec("INSERT INTO t SELECT g, g FROM generate_series(101, 200) g",
+                            "UPDATE t SET v = -v WHERE id <= 50");
+                    eventually(Duration.ofSeconds(30), "dst to take the writes after the takeover, b unreachable",
+                            () -> set.src().checksum("t", "id").equals(set.dst().checksum("t", "id")));
+                    assertEquals("100", b.scalar("SELECT count(*) FROM t"), "b was out of reach");
+                    m.sql("UPDATE ibex.db SET port = ? WHERE name = 'b'", b.port());
+                    eventually(Duration.ofSeconds(30), "b to catch up once it answers",
+                            () -> set.src().checksum("t", "id").equals(b.checksum("t", "id")));
+                    ReplicaSet.assertSameRows(set.src(), b, "t", "id");
+                    set.assertSameRows("t", "id");
+                    live.assertRunning();
+                }
+            } finally {
+                dead.close();
+            }
+        }
+    }
+
     /**
      * Table u joined sync s while its source's capture check could not go through ('ibex add
      * table --force' with the source unreachable; the owner's reload check failed too, and its
@@ -48,20 +115,10 @@ class TakeoverIT {
             m.sync("s", "src", List.of("dst"), "public.t:id").capture("src");
             // the lease outlasts the test: the dead controller is found by its lock going, at once
             m.sql("INSERT INTO ibex.config (name, setting) VALUES ('controller_lease', '600')");
-            Properties p = new Properties();
-            p.setProperty("user", set.repoDb().user());
-            p.setProperty("ApplicationName", ControllerSession.appPrefix(DEAD) + " controller");
-            Connection dead = DriverManager.getConnection(set.repoDb().url(), p);
+            Connection dead = deadOwner(set);
             try {
-                try (Statement st = dead.createStatement()) {
-                    st.execute(ANNOUNCE);
-                }
-                long epoch = Long.parseLong(set.repoDb().scalar("SELECT epoch FROM ibex.sync_claim WHERE sync = 's'"));
                 set.src().exec("INSERT INTO t SELECT g, g FROM generate_series(1, 100) g");
-                try (Repository r = Repository.open(Model.spec(set.repoDb()));
-                     SyncRunner run = new SyncRunner(r).fence(new ClaimFence("s", DEAD, epoch))) {
-                    assertEquals("good", run.runOnce("s").state(), "the old owner's run");
-                }
+                runAsTheDeadOwner(set);
                 try (InProcessController live = new InProcessController(set.repoDb())) {
                     eventually(Duration.ofSeconds(10), "the new controller's first rounds", () -> Long.parseLong(
                             set.repoDb().scalar("SELECT count(*) FROM ibex.controller")) == 2);
