@@ -241,6 +241,9 @@ final class Kid {
             return;
         }
         Set<String> now = unfenced == null ? null : unfenced.stream().filter(down::due).collect(Collectors.toSet());
+        if (now != null && now.isEmpty()) {
+            return; // none due yet: the runs leave them out meanwhile
+        }
         List<TargetFence.Unreached> missed = TargetFence.cutOff(repository(), pools, sync, from,
                 db -> now == null || now.contains(db));
         Set<String> left = new HashSet<>();
