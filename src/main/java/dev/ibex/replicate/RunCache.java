@@ -12,8 +12,9 @@ import java.util.Set;
 /**
  * What the runs of one sync would otherwise read again on every run, whatever the number of
  * changes: the plan from the repository, each source's table shapes, the shapes each target
- * was checked for, and the targets that already took a one-time copy still pending for others. Kept by whoever runs the sync repeatedly (the controller's kid), cleared on a
- * reload and after a failed run.
+ * was checked for, and the targets that already took a one-time copy still pending for others.
+ * Kept by whoever runs the sync repeatedly (the controller's kid), cleared on a reload and after
+ * a failed run.
  *
  * <p>Every entry is tied to a fingerprint of the rows it was read from (their xmin: any change
  * of a catalog or repository row writes a new row version), which each run that uses the entry
