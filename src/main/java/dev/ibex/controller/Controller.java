@@ -18,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.postgresql.PGNotification;
@@ -58,6 +59,8 @@ public final class Controller {
     private final Map<String, Db> knownDbs = new HashMap<>();
     private final CaptureRetries captureRetries = new CaptureRetries();
     private final CaptureWatch captureWatch = new CaptureWatch();
+    /** By source db: its purge's transient failures in a row (the purge duty and a reload both purge). */
+    private final Map<String, Integer> purgesPutOff = new ConcurrentHashMap<>();
     private final PidFile pidFile;
     private final String invocation;
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -407,7 +410,7 @@ public final class Controller {
     }
 
     private void purgeDeltas() {
-        Housekeeping.purgeDeltas(spec, session.application("purge"), pools, captureWatch);
+        Housekeeping.purgeDeltas(spec, session.application("purge"), pools, captureWatch, purgesPutOff);
     }
 
     // ---- start and stop -----------------------------------------------------------------------

@@ -71,8 +71,15 @@ final class Housekeeping {
         return failed;
     }
 
-    /** Purges every active source's applied changes, then has {@code watch} check its capture triggers. */
-    static void purgeDeltas(ConnectionSpec spec, String application, DbPools pools, CaptureWatch watch) {
+    /** Transient purge failures in a row after which they are logged as a warning: the log keeps growing meanwhile. */
+    static final int PUT_OFF_WARN = 3;
+
+    /**
+     * Purges every active source's applied changes, then has {@code watch} check its capture
+     * triggers; {@code putOff} counts each source's transient purge failures in a row.
+     */
+    static void purgeDeltas(ConnectionSpec spec, String application, DbPools pools, CaptureWatch watch,
+            Map<String, Integer> putOff) {
         try (Repository r = Repository.open(spec, application)) {
             for (String name : r.list(ALL_SOURCES, rs -> rs.getString(1))) {
                 Db db = r.db(name).orElse(null);
@@ -81,15 +88,19 @@ final class Housekeeping {
                 }
                 try {
                     long n = DeltaPurge.purge(r, pools, db);
+                    putOff.remove(name);
                     if (n > 0) {
                         log.info("Purged {} applied change(s) on db {}", n, name);
                     }
                 } catch (RuntimeException e) {
-                    if (SqlState.kindOf(SqlState.in(e)) == SqlState.Kind.TRANSIENT) {
+                    boolean transientFailure = SqlState.kindOf(SqlState.in(e)) == SqlState.Kind.TRANSIENT;
+                    int times = transientFailure ? putOff.merge(name, 1, Integer::sum) : 0;
+                    if (transientFailure && times < PUT_OFF_WARN) {
                         // a deadlock with a DBA's DDL, a busy server: nothing is lost, the next round purges
                         log.info("Purge of applied changes on db {} put off to the next round: {}", name, PgErrors.describe(e));
                     } else {
-                        log.warn("Could not purge applied changes on db {}: {}", name, PgErrors.describe(e));
+                        log.warn("Could not purge applied changes on db {}{}: {}", name,
+                                times > 0 ? " (" + times + " rounds in a row)" : "", PgErrors.describe(e));
                     }
                 }
                 try {
