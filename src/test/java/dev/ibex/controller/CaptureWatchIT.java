@@ -141,11 +141,8 @@ class CaptureWatchIT {
             repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('purge_interval', '1'), ('kid_retry_min', '0.2'), "
                     + "('kid_retry_max', '0.5')");
             src.exec("INSERT INTO t SELECT g, g, 'a' FROM generate_series(1, 100) g");
-            Logger controllerLog = (Logger) LoggerFactory.getLogger(Controller.class);
-            ListAppender<ILoggingEvent> lines = new ListAppender<>();
-            lines.start();
-            controllerLog.addAppender(lines);
-            try (InProcessController c = new InProcessController(repo)) {
+            ControllerLines lines = new ControllerLines();
+            try (lines; InProcessController c = new InProcessController(repo)) {
                 c.assertRunning();
                 eventually(Duration.ofSeconds(30), "the first rows on the target", () -> dst.count("t") == 100);
                 src.exec("ALTER TABLE t RENAME TO t_renamed", "UPDATE t_renamed SET note = 'renamed' WHERE id <= 50",
@@ -158,8 +155,6 @@ class CaptureWatchIT {
                 src.exec("ALTER TABLE t_renamed RENAME TO t", "INSERT INTO t VALUES (1000, 1, 'back')");
                 eventually(Duration.ofSeconds(30), "the target equal to the source",
                         () -> src.count("t") == dst.count("t") && src.checksum("t", "id").equals(dst.checksum("t", "id")));
-            } finally {
-                controllerLog.detachAppender(lines);
             }
             assertEquals(1, lines.list.stream().filter(e -> e.getLevel() == Level.ERROR).count(), lines.list.toString());
             assertEquals(91, src.count("t"));
@@ -181,11 +176,8 @@ class CaptureWatchIT {
             m.sync("s", "src", List.of("dst"), "public.t:id").capture("src");
             m.repoDb().exec("INSERT INTO ibex.config (name, setting) VALUES ('purge_interval', '1')");
             src.exec("INSERT INTO t SELECT g, g, 'a' FROM generate_series(1, 100) g");
-            Logger controllerLog = (Logger) LoggerFactory.getLogger(Controller.class);
-            ListAppender<ILoggingEvent> lines = new ListAppender<>();
-            lines.start();
-            controllerLog.addAppender(lines);
-            try (InProcessController c = new InProcessController(m.repoDb())) {
+            ControllerLines lines = new ControllerLines();
+            try (lines; InProcessController c = new InProcessController(m.repoDb())) {
                 c.assertRunning();
                 eventually(Duration.ofSeconds(30), "the first rows on the target", () -> dst.count("t") == 100);
                 src.exec("ALTER TABLE t RENAME COLUMN id TO tid");
@@ -207,8 +199,6 @@ class CaptureWatchIT {
                 eventually(Duration.ofSeconds(20), "the writes after it on the target",
                         () -> src.checksum("t", "id").equals(dst.checksum("t", "id")));
                 c.assertRunning();
-            } finally {
-                controllerLog.detachAppender(lines);
             }
             List<String> errors = lines.list.stream().filter(e -> e.getLevel() == Level.ERROR)
                     .map(ILoggingEvent::getFormattedMessage).toList();
@@ -230,11 +220,8 @@ class CaptureWatchIT {
             m.sync("s", "src", List.of("dst"), "public.t:id").capture("src");
             TestDb repo = m.repoDb();
             repo.exec("INSERT INTO ibex.config (name, setting) VALUES ('purge_interval', '1')");
-            Logger controllerLog = (Logger) LoggerFactory.getLogger(Controller.class);
-            ListAppender<ILoggingEvent> lines = new ListAppender<>();
-            lines.start();
-            controllerLog.addAppender(lines);
-            try (InProcessController c = new InProcessController(repo);
+            ControllerLines lines = new ControllerLines();
+            try (lines; InProcessController c = new InProcessController(repo);
                     Writers writers = Writers.start(src, 2, 300, "t")) {
                 c.assertRunning();
                 writers.awaitCommits(200);
@@ -249,14 +236,29 @@ class CaptureWatchIT {
                 eventually(Duration.ofSeconds(20), "the writes after the repair on the target",
                         () -> src.count("t") == dst.count("t") && src.checksum("t", "id").equals(dst.checksum("t", "id")));
                 c.assertRunning();
-            } finally {
-                controllerLog.detachAppender(lines);
             }
             List<String> warnings = lines.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
                     .map(ILoggingEvent::getFormattedMessage).toList();
             assertEquals(1, warnings.size(), warnings.toString());
             assertTrue(warnings.get(0).startsWith(warning), warnings.toString());
             assertTrue(src.count("t") > 0);
+        }
+    }
+
+    /** The controller's log lines from now until closed. */
+    private static final class ControllerLines implements AutoCloseable {
+        private final Logger log = (Logger) LoggerFactory.getLogger(Controller.class);
+        private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        final List<ILoggingEvent> list = appender.list;
+
+        ControllerLines() {
+            appender.start();
+            log.addAppender(appender);
+        }
+
+        @Override
+        public void close() {
+            log.detachAppender(appender);
         }
     }
 }
