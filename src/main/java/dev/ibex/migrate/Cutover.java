@@ -56,10 +56,11 @@ public final class Cutover {
     }
 
     /**
-     * @param backlog     changes captured on the source and not yet applied, counted after the comparison
+     * @param backlog     changes captured on the source and not yet applied, counted last (after the
+     *                    open writers, so that one committing in between is counted here)
      * @param openWriters per source db, the transactions still open there that wrote to the sync's tables,
-     *                    counted last: neither their rows nor their change-log rows are visible to the
-     *                    drain or the comparison, and they may commit after the check (a late commit)
+     *                    counted after the comparison: neither their rows nor their change-log rows are
+     *                    visible to the drain or the comparison, and they may commit after the check
      */
     public record Report(String sync, Drain.Drained drain, long backlog, Comparer.Report tables,
                          List<SequenceState> sequences, Map<String, Long> openWriters) {
@@ -82,13 +83,15 @@ public final class Cutover {
         SyncPlan plan = repo.plan(sync);
         Comparer.Report tables = new Comparer(repo, plan, plan.tables(), rangeRows).run();
         List<SequenceState> sequences = sequences(plan);
-        long backlog;
-        try (DbPools pools = new DbPools()) {
-            backlog = Backlog.pending(repo, pools, sync);
-        }
+        // open writers before the backlog: a writer that commits in between is then in the backlog;
+        // counted the other way round, a commit after the backlog and before this count is in neither
         Map<String, Long> writers = new LinkedHashMap<>();
         for (Db source : plan.sources()) {
             writers.put(source.name(), openWriters(source, plan.tables()));
+        }
+        long backlog;
+        try (DbPools pools = new DbPools()) {
+            backlog = Backlog.pending(repo, pools, sync);
         }
         return new Report(sync, drained, backlog, tables, sequences, writers);
     }

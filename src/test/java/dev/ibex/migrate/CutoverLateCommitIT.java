@@ -9,11 +9,15 @@ import dev.ibex.pg.DbPools;
 import dev.ibex.pg.ServerVersion;
 import dev.ibex.replicate.Backlog;
 import dev.ibex.test.Cli;
+import dev.ibex.test.Eventually;
 import dev.ibex.test.Model;
 import dev.ibex.test.PgServers;
+import dev.ibex.test.TcpProxy;
 import dev.ibex.test.TestDb;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -69,6 +73,51 @@ class CutoverLateCommitIT {
 
             Cli.Result again = m.run("cutover", "s1");
             assertEquals(0, again.exit(), again.toString());
+            assertEquals(source.checksum("public.items", "id"), target.checksum("public.items", "id"));
+        }
+    }
+
+    /**
+     * The late commit that lands while the check runs, after the backlog was counted: if the open
+     * writers were counted after the backlog, a commit in between is in neither count and the check
+     * says Ready without its row on the target. The source is reached through a proxy that holds
+     * each new connection, so the writer commits exactly when the check opens its last connection
+     * to the source (counted by a check run just before, with nothing open).
+     */
+    @Test
+    void aLateCommitDuringTheCheckIsNotReady() throws Exception {
+        TestDb source = PgServers.source();
+        TestDb target = PgServers.target();
+        try (TcpProxy proxy = TcpProxy.to(source); Model m = model(proxy.address(source), target)) {
+            long before = proxy.accepted();
+            assertTrue(Cutover.check(m.repo(), "s1", 100_000).match());
+            long connections = proxy.accepted() - before;
+
+            Cutover.Report report;
+            try (Connection late = openWriter(source)) {
+                long start = proxy.accepted();
+                proxy.holdNext(Integer.MAX_VALUE);
+                CompletableFuture<Cutover.Report> check =
+                        CompletableFuture.supplyAsync(() -> Cutover.check(m.repo(), "s1", 100_000));
+                while (!check.isDone()) {
+                    Eventually.eventually(Duration.ofSeconds(60), "the check connects to the source or ends",
+                            () -> proxy.held() > 0 || check.isDone());
+                    if (proxy.accepted() - start >= connections && !late.getAutoCommit()) {
+                        late.commit(); // the last connection of the check: the write lands now
+                        late.setAutoCommit(true);
+                        proxy.holdNext(0);
+                    }
+                    proxy.release();
+                }
+                report = check.get();
+                assertTrue(late.getAutoCommit(), "the writer committed during the check");
+            }
+            assertNotEquals(source.checksum("public.items", "id"), target.checksum("public.items", "id"));
+            assertTrue(!report.match(), "a change committed during the check is not on the target: " + report);
+
+            Cli.Result again = m.run("cutover", "s1");
+            assertEquals(0, again.exit(), again.toString());
+            assertEquals(source.count("public.items"), target.count("public.items"));
             assertEquals(source.checksum("public.items", "id"), target.checksum("public.items", "id"));
         }
     }
