@@ -115,8 +115,31 @@ final class ReverseCutover {
         return new Opened(plan, running, lateChanges(repo, plan), notes);
     }
 
-    /** The last changes of the old db move to the new one; any still pending refuse the switch. */
+    /** Drains that may find a transaction that committed just after the one before. */
+    private static final int DRAIN_ROUNDS = 3;
+
+    /**
+     * The last changes of the old db move to the new one; any still pending refuse the switch. The
+     * open writers are counted after the drain, and the backlog once more after them: a writer that
+     * committed between the drain and that count is in neither, and is drained in another round.
+     */
     private static void drainForward(Repository repo, WayBackPlan plan) {
+        for (int round = 1;; round++) {
+            drainOnce(repo, plan);
+            long late = pending(repo, plan);
+            if (late == 0) {
+                return;
+            }
+            if (round == DRAIN_ROUNDS) {
+                throw IbexException.badInput(late + " change(s) committed on db " + plan.to().name() + " during each of "
+                        + DRAIN_ROUNDS + " last drains of sync " + plan.forwardSync() + " (writes go on there): stop "
+                        + "every write to db " + plan.to().name() + ", then run 'ibex cutover " + plan.forwardSync()
+                        + " --reverse' again");
+            }
+        }
+    }
+
+    private static void drainOnce(Repository repo, WayBackPlan plan) {
         Drain.Drained d;
         // the forward runs commit their run rows: on a connection of their own, so this transaction stays open
         try (Repository own = Repository.open(repo.spec())) {
@@ -158,10 +181,16 @@ final class ReverseCutover {
     }
 
     private static long lateChanges(Repository repo, WayBackPlan plan) {
-        try (DbPools pools = new DbPools()) {
-            return Backlog.pending(repo, pools, plan.forwardSync());
+        try {
+            return pending(repo, plan);
         } catch (IbexException e) {
             return 0; // the old db cannot be read now: what it holds was drained above
+        }
+    }
+
+    private static long pending(Repository repo, WayBackPlan plan) {
+        try (DbPools pools = new DbPools()) {
+            return Backlog.pending(repo, pools, plan.forwardSync());
         }
     }
 }
