@@ -2,6 +2,8 @@ package dev.ibex.replicate;
 
 import dev.ibex.ExitCode;
 import dev.ibex.IbexException;
+import dev.ibex.capture.ChangeLog;
+import dev.ibex.capture.LoggedTable;
 import dev.ibex.config.Tunable;
 import dev.ibex.pg.DbPools;
 import dev.ibex.pg.PgErrors;
@@ -56,7 +58,6 @@ final class SourceBatch {
     static final String SOURCE_PLANS = KEY_PLANS + "; SET LOCAL enable_hashagg = off";
 
     private static final String NO_ANALYZE = "SELECT id FROM ibex.relation WHERE NOT analyze_after_copy";
-    private static final String CAPTURED = "SELECT schemaname, tablename FROM ibex.captured";
 
     /** Targets fed together: same S_prev, same tables copied whole (one-time copy). */
     private record Group(String prev, Set<String> whole) {
@@ -361,9 +362,10 @@ final class SourceBatch {
             return;
         }
         Set<String> captured = new HashSet<>();
-        try (Statement st = s.createStatement(); ResultSet rs = st.executeQuery(CAPTURED)) {
+        try (Statement st = s.createStatement(); ResultSet rs = st.executeQuery(ChangeLog.CAPTURED)) {
             while (rs.next()) {
-                captured.add(TableCopy.key(rs.getString(1), rs.getString(2)));
+                LoggedTable t = ChangeLog.loggedTable(rs);
+                captured.add(TableCopy.key(t.schema(), t.table()));
             }
         }
         List<String> missing = keyed.stream().filter(r -> !captured.contains(TableCopy.key(r))).map(Relation::display)
